@@ -1,0 +1,190 @@
+// Operator routes (platform admin token): organizations and their API keys.
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { createRouter } from "../http/context";
+import { requireAdminToken } from "../http/auth";
+import { conflict, notFound } from "../http/errors";
+import { database } from "../db/client";
+import { apiKeys, organizations } from "../db/schema";
+import { hashSecret, newApiKey } from "../db/api-keys";
+import { bodyErrors, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
+
+const Organization = z
+  .object({
+    id: z.string().openapi({ example: "myorg" }),
+    name: z.string().openapi({ example: "My Org" }),
+    created: z.number().int().openapi({ example: 1460385534555 }),
+  })
+  .openapi("Organization");
+
+const CreateOrganization = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  })
+  .openapi("CreateOrganization");
+
+const ApiKey = z
+  .object({
+    id: z.string().openapi({ example: "3f2a9c0b1d4e5f6a7b8c9d0e" }),
+    orgId: z.string(),
+    email: z.string(),
+    role: z.enum(["admin", "producer"]),
+    source: z.string().nullable(),
+    created: z.number().int(),
+    revoked: z.number().int().nullable(),
+  })
+  .openapi("ApiKey");
+
+const CreatedApiKey = ApiKey.extend({
+  key: z.string().openapi({ description: "The key itself. Shown only in this answer; store it now." }),
+}).openapi("CreatedApiKey");
+
+const CreateApiKey = z
+  .strictObject({
+    email: z.email("must be an e-mail address").max(254),
+    role: z.enum(["admin", "producer"]),
+    source: SourceName.optional().openapi({ description: "Required for producer keys: the source of the events they post" }),
+  })
+  .superRefine((value, ctx) => {
+    if (value.role === "producer" && !value.source) {
+      ctx.addIssue({ code: "custom", path: ["source"], message: "is required for a producer key" });
+    }
+    if (value.role === "admin" && value.source) {
+      ctx.addIssue({ code: "custom", path: ["source"], message: "is only for producer keys" });
+    }
+  })
+  .openapi("CreateApiKey");
+
+const KeyParam = OrgParam.extend({
+  keyId: z.string().regex(/^[0-9a-f]{24}$/, "must be a key id").openapi({ param: { name: "keyId", in: "path" } }),
+});
+
+const admin = { security: [{ adminToken: [] }] as Record<string, string[]>[], tags: ["Operator"] };
+const adminErrors = { 400: tenantErrors[400], 401: tenantErrors[401], 404: tenantErrors[404], 405: tenantErrors[405] };
+
+export const adminRouter = createRouter();
+adminRouter.use("*", requireAdminToken());
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "post",
+    path: "/organizations",
+    summary: "Create an organization",
+    request: { body: jsonBodyOf(CreateOrganization) },
+    responses: { 201: json(Organization, "Created"), ...adminErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const row = { id: body.id, name: body.name, created: Date.now() };
+    const inserted = await database(c.env.DB).insert(organizations).values(row).onConflictDoNothing().returning();
+    if (inserted.length === 0) throw conflict(`organization ${body.id} already exists`, [{ field: "id", reason: "is taken" }]);
+    return c.json(row, 201);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/organizations",
+    summary: "List organizations",
+    responses: { 200: json(z.object({ organizations: z.array(Organization) }), "The organizations"), ...adminErrors },
+  }),
+  async (c) => {
+    const rows = await database(c.env.DB).select().from(organizations).orderBy(organizations.id).all();
+    return c.json({ organizations: rows }, 200);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/organizations/{org}",
+    summary: "Get an organization",
+    request: { params: OrgParam },
+    responses: { 200: json(Organization, "The organization"), ...adminErrors },
+  }),
+  async (c) => {
+    const row = await database(c.env.DB).select().from(organizations).where(eq(organizations.id, c.req.valid("param").org)).get();
+    if (!row) throw notFound("organization");
+    return c.json(row, 200);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "post",
+    path: "/organizations/{org}/keys",
+    summary: "Create an API key (shown once)",
+    request: { params: OrgParam, body: jsonBodyOf(CreateApiKey) },
+    responses: { 201: json(CreatedApiKey, "Created; `key` is shown only now"), ...adminErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const db = database(c.env.DB);
+    const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
+    if (!exists) throw notFound("organization");
+    const { keyId, secret, key } = newApiKey();
+    const row = {
+      id: keyId,
+      orgId: org,
+      email: body.email,
+      role: body.role,
+      source: body.source ?? null,
+      secretHash: await hashSecret(secret),
+      created: Date.now(),
+      revoked: null,
+    };
+    await db.insert(apiKeys).values(row);
+    const { secretHash: _, ...shown } = row;
+    return c.json({ ...shown, key }, 201);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/organizations/{org}/keys",
+    summary: "List an organization's API keys (never the keys themselves)",
+    request: { params: OrgParam },
+    responses: { 200: json(z.object({ keys: z.array(ApiKey) }), "The keys"), ...adminErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    const db = database(c.env.DB);
+    const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
+    if (!exists) throw notFound("organization");
+    const { secretHash: _, ...columns } = getTableColumns(apiKeys);
+    const rows = await db.select(columns).from(apiKeys).where(eq(apiKeys.orgId, org)).orderBy(apiKeys.created).all();
+    return c.json({ keys: rows }, 200);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "delete",
+    path: "/organizations/{org}/keys/{keyId}",
+    summary: "Revoke an API key",
+    request: { params: KeyParam },
+    responses: { 204: { description: "Revoked" }, ...adminErrors },
+  }),
+  async (c) => {
+    const { org, keyId } = c.req.valid("param");
+    const revoked = await database(c.env.DB)
+      .update(apiKeys)
+      .set({ revoked: sql`coalesce(${apiKeys.revoked}, ${Date.now()})` })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, org)))
+      .returning({ id: apiKeys.id });
+    if (revoked.length === 0) throw notFound("key");
+    return c.body(null, 204);
+  },
+);

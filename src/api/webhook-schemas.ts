@@ -1,0 +1,122 @@
+// The webhook resource's zod schemas: request validation, response shape, types and OpenAPI, for
+// the API and the page alike.
+import { z } from "@hono/zod-openapi";
+import { EntityName } from "./entities";
+import { SourceName } from "./common";
+
+const MAX_URL_LENGTH = 2048;
+
+export const PostUrl = z
+  .string()
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an absolute http(s) URL" });
+      return;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      ctx.addIssue({ code: "custom", message: `must be an absolute http(s) URL, not ${url.protocol}` });
+    } else if (url.username || url.password) {
+      ctx.addIssue({ code: "custom", message: "must not carry credentials; the signature authenticates deliveries" });
+    }
+  })
+  .openapi({ example: "http://mycompany.com/callbackhandler3", format: "uri" });
+
+/** An event subscription: an exact type (`booking.created`), a prefix wildcard (`booking.*`) or `*`. */
+export const EventPattern = z
+  .string()
+  .max(100, "must be at most 100 characters")
+  .regex(/^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/, "must be an event type like booking.created, a wildcard like booking.*, or *")
+  .openapi({ example: "booking.created" });
+
+/** Apigee sends `"enabled": "true"` as a string; booleans are accepted too. */
+export const Enabled = z
+  .union([z.boolean(), z.enum(["true", "false"])], { error: 'must be true or false (or the strings "true"/"false")' })
+  .transform((v) => v === true || v === "true")
+  .openapi({ type: "boolean", example: true });
+
+const Name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters").openapi({ example: "webhook3" });
+const Description = z.string().max(1000, "must be at most 1000 characters").nullable();
+const Events = z
+  .array(EventPattern)
+  .max(100, "must list at most 100 event types")
+  .refine((list) => new Set(list).size === list.length, "must not list an event type twice")
+  .openapi({ description: "Subscribed event types; empty means every event type of the source" });
+
+const fields = {
+  name: Name,
+  postURL: PostUrl.optional().openapi({ description: "The callback URL (Apigee's spelling)" }),
+  postUrl: PostUrl.optional().openapi({ description: "Alias of postURL, as responses spell it" }),
+  enabled: Enabled.optional(),
+  description: Description.optional(),
+  source: SourceName.nullable().optional().openapi({ description: "The product whose events this webhook receives (wink, trippay…)" }),
+  entity: EntityName.nullable().optional().openapi({ description: "The account of the source this webhook is bound to; must exist" }),
+  events: Events.optional(),
+};
+
+/** Folds postURL/postUrl into one `postUrl`, refusing a body that gives both differently. */
+function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
+  value: T,
+  ctx: z.RefinementCtx,
+): Omit<T, "postURL" | "postUrl"> & { postUrl?: string } {
+  const { postURL, postUrl, ...rest } = value;
+  if (postURL !== undefined && postUrl !== undefined && postURL !== postUrl) {
+    ctx.addIssue({ code: "custom", path: ["postURL"], message: "give postURL or postUrl, not both" });
+    return z.NEVER;
+  }
+  const url = postURL ?? postUrl;
+  return url === undefined ? rest : { ...rest, postUrl: url };
+}
+
+export const CreateWebhook = z
+  .strictObject(fields)
+  .superRefine((value, ctx) => {
+    if (value.postURL === undefined && value.postUrl === undefined) {
+      ctx.addIssue({ code: "custom", path: ["postURL"], message: "is required" });
+    }
+  })
+  .transform(normalizeUrl)
+  .openapi("CreateWebhook", { example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" } });
+
+export const UpdateWebhook = z
+  .strictObject({ ...fields, name: Name.optional() })
+  .refine((value) => Object.keys(value).length > 0, "must change at least one field")
+  .transform(normalizeUrl)
+  .openapi("UpdateWebhook", { example: { postURL: "http://mycompany.com/callbackhandler4" } });
+
+export type WebhookChanges = {
+  name?: string;
+  postUrl?: string;
+  enabled?: boolean;
+  description?: string | null;
+  source?: string | null;
+  entity?: string | null;
+  events?: string[];
+};
+
+export const Webhook = z
+  .object({
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    createdBy: z.string().openapi({ example: "joe@example.com" }),
+    enabled: z.boolean(),
+    id: z.uuid(),
+    name: z.string().openapi({ example: "webhook3" }),
+    orgId: z.string().openapi({ example: "myorg" }),
+    postUrl: z.string().openapi({ example: "http://mycompany.com/callbackhandler3" }),
+    updated: z.number().int().openapi({ example: 1460385534555 }),
+    updatedBy: z.string().openapi({ example: "joe@example.com" }),
+    description: z.string().nullable(),
+    source: z.string().nullable().openapi({ example: "wink" }),
+    entity: z.string().nullable().openapi({ example: "Cool Account" }),
+    events: z.array(z.string()).openapi({ example: ["booking.created"] }),
+  })
+  .openapi("Webhook");
+
+export type WebhookJson = z.infer<typeof Webhook>;
+
+export const WebhookList = z
+  .object({ totalRecords: z.number().int(), webhooks: z.array(Webhook) })
+  .openapi("WebhookList");

@@ -1,0 +1,115 @@
+// Webhooks at Apigee Edge's paths (/v1/mint/organizations/{org}/webhooks), with its shapes.
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../http/context";
+import { requireKey } from "../http/auth";
+import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
+import { createWebhook, deleteWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+
+const route = { security: tenantSecurity, tags: ["Webhooks"] };
+const Params = OrgParam.extend(IdParam.shape);
+
+const ListQuery = Paging.extend({
+  q: z.string().max(200).optional().openapi({ description: "Search in name and URL" }),
+  enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  source: SourceName.optional(),
+});
+
+const DeleteQuery = z.object({
+  forceDelete: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true")
+    .openapi({
+      description:
+        "true (default): delete even while deliveries are pending (they are cancelled) or notification actions name it (they are removed). false: refuse with 409 in those cases.",
+    }),
+});
+
+export const webhooksRouter = createRouter();
+webhooksRouter.use("*", requireKey("admin"));
+
+webhooksRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/",
+    summary: "List webhooks",
+    request: { params: OrgParam, query: ListQuery },
+    responses: { 200: json(WebhookList, "The webhooks, with the total matching the search"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    const list = await listWebhooks(c.env.DB, org, c.req.valid("query"));
+    return c.json({ totalRecords: list.totalRecords, webhooks: list.webhooks.map(toWebhookJson) }, 200);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/{id}",
+    summary: "Get a webhook",
+    request: { params: Params },
+    responses: { 200: json(Webhook, "The webhook"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    return c.json(toWebhookJson(await getWebhook(c.env.DB, org, id)), 200);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/",
+    summary: "Create a webhook (starts disabled unless enabled is given, as in Apigee)",
+    request: { params: OrgParam, body: jsonBodyOf(CreateWebhook) },
+    responses: { 201: json(Webhook, "Created"), ...tenantErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const row = await createWebhook(c.env.DB, c.var.principal, { ...body, name: body.name, postUrl: body.postUrl! }, false);
+    return c.json(toWebhookJson(row), 201);
+  },
+);
+
+const update = (method: "put" | "post", summary: string) =>
+  createRoute({
+    ...route,
+    method,
+    path: "/{id}",
+    summary,
+    request: { params: Params, body: jsonBodyOf(UpdateWebhook) },
+    responses: { 200: json(Webhook, "The updated webhook"), ...tenantErrors, ...bodyErrors },
+  });
+
+for (const [method, summary] of [
+  ["put", "Update the fields given"],
+  ["post", 'Update the fields given; Apigee enables/disables this way with {"enabled": "true"}'],
+] as const) {
+  webhooksRouter.openapi(update(method, summary), async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await updateWebhook(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    return c.json(toWebhookJson(row), 200);
+  });
+}
+
+webhooksRouter.openapi(
+  createRoute({
+    ...route,
+    method: "delete",
+    path: "/{id}",
+    summary: "Delete a webhook",
+    request: { params: Params, query: DeleteQuery },
+    responses: { 204: { description: "Deleted" }, ...tenantErrors, 409: bodyErrors[409] },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    c.req.valid("query");
+    await deleteWebhook(c.env.DB, org, id);
+    return c.body(null, 204);
+  },
+);

@@ -1,0 +1,48 @@
+// The HTTP side of the Worker: every router mounted at its path, one error shape, the OpenAPI
+// document and its reference page.
+import { createRouter } from "./http/context";
+import { jsonBody } from "./http/json-body";
+import { notFoundOrMethodNotAllowed, onError } from "./http/error-handler";
+import { adminRouter } from "./api/admin";
+import { entitiesRouter } from "./api/entities";
+import { eventTypesRouter } from "./api/event-types";
+import { webhooksRouter } from "./api/webhooks";
+import { docsPage } from "./api/docs";
+
+export const app = createRouter();
+
+app.use("*", jsonBody());
+app.get("/healthz", (c) => c.json({ ok: true }));
+
+app.route("/v1/admin", adminRouter);
+app.route("/v1/organizations/:org/entities", entitiesRouter);
+app.route("/v1/organizations/:org/event-types", eventTypesRouter);
+app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
+  type: "http",
+  scheme: "basic",
+  description: "email:key, as Apigee's curl -u email:password",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API key" });
+app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "The platform admin token (ADMIN_TOKEN secret)",
+});
+
+export const openApiConfig = {
+  openapi: "3.1.0",
+  info: {
+    title: "Edge Webhooks API",
+    version: "1.0.0",
+    description:
+      "Manage webhooks (Apigee Edge monetization paths and shapes, plus Wink/TripPay source, entity and events), post events, and follow every delivery attempt. Errors are always {\"error\":{\"code\",\"message\",\"details\":[{\"field\",\"reason\"}]}}.",
+  },
+};
+
+app.doc31("/openapi.json", openApiConfig);
+app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(openApiConfig))));
+
+app.onError(onError);
+app.notFound(notFoundOrMethodNotAllowed(() => app.routes));

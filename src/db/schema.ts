@@ -1,0 +1,89 @@
+// The control plane, written once. Migrations in migrations/ are generated from this file by
+// drizzle-kit (`npm run db:generate`); times are epoch milliseconds throughout.
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  created: integer("created").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    role: text("role", { enum: ["admin", "producer"] }).notNull(),
+    // The producer's event source (e.g. "wink"); null for admin keys.
+    source: text("source"),
+    // SHA-256 of the key's secret part, hex. The key itself is shown once and never stored.
+    secretHash: text("secret_hash").notNull(),
+    created: integer("created").notNull(),
+    revoked: integer("revoked"),
+  },
+  (t) => [index("api_keys_org").on(t.orgId)],
+);
+
+export const entities = sqliteTable(
+  "entities",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    source: text("source").notNull(),
+    name: text("name").notNull(),
+    created: integer("created").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [uniqueIndex("entities_org_source_name").on(t.orgId, t.source, t.name)],
+);
+
+export const eventTypes = sqliteTable(
+  "event_types",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    source: text("source").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    created: integer("created").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [uniqueIndex("event_types_org_source_name").on(t.orgId, t.source, t.name)],
+);
+
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    postUrl: text("post_url").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    description: text("description"),
+    // Wink/TripPay binding: the product the events come from, the account (entity name within
+    // that source) and the subscribed event types (exact names or `prefix.*` wildcards; empty = all).
+    source: text("source"),
+    entity: text("entity"),
+    events: text("events", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    // Standard Webhooks signing secrets (`whsec_…`). After a rotation the previous one keeps
+    // signing until previousSecretExpires so receivers can switch over.
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretExpires: integer("previous_secret_expires"),
+    created: integer("created").notNull(),
+    createdBy: text("created_by").notNull(),
+    updated: integer("updated").notNull(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [index("webhooks_org_source").on(t.orgId, t.source, t.enabled), index("webhooks_org_created").on(t.orgId, t.created)],
+);

@@ -1,0 +1,206 @@
+// Webhook queries and the rules that keep a webhook's references true: its entity exists and its
+// events are in the catalog of its source. Shared by the API and the page.
+import { and, asc, count, eq, inArray, like, or, sql, type SQL } from "drizzle-orm";
+import { database, type Database } from "./client";
+import { entities, eventTypes, webhooks } from "./schema";
+import { ApiError, badRequest, type ErrorDetail } from "../http/errors";
+import type { Principal } from "../http/context";
+import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
+import { newSigningSecret } from "../delivery/signing";
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+
+export function toWebhookJson(row: WebhookRow): WebhookJson {
+  return {
+    created: row.created,
+    createdBy: row.createdBy,
+    enabled: row.enabled,
+    id: row.id,
+    name: row.name,
+    orgId: row.orgId,
+    postUrl: row.postUrl,
+    updated: row.updated,
+    updatedBy: row.updatedBy,
+    description: row.description,
+    source: row.source,
+    entity: row.entity,
+    events: row.events,
+  };
+}
+
+export async function findWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow | undefined> {
+  return database(d1).select().from(webhooks).where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id))).get();
+}
+
+export async function getWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow> {
+  const row = await findWebhook(d1, orgId, id);
+  if (!row) throw new ApiError(404, "not_found", "webhook was not found");
+  return row;
+}
+
+export interface WebhookQuery {
+  q?: string;
+  enabled?: boolean;
+  source?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listWebhooks(d1: D1Database, orgId: string, query: WebhookQuery) {
+  const db = database(d1);
+  const conditions: (SQL | undefined)[] = [eq(webhooks.orgId, orgId)];
+  if (query.q) {
+    const pattern = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    conditions.push(or(sql`${webhooks.name} LIKE ${pattern} ESCAPE '\\'`, sql`${webhooks.postUrl} LIKE ${pattern} ESCAPE '\\'`));
+  }
+  if (query.enabled !== undefined) conditions.push(eq(webhooks.enabled, query.enabled));
+  if (query.source) conditions.push(eq(webhooks.source, query.source));
+  const where = and(...conditions);
+  const [rows, [total]] = await db.batch([
+    db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).limit(query.limit).offset(query.offset),
+    db.select({ n: count() }).from(webhooks).where(where),
+  ]);
+  return { totalRecords: total?.n ?? 0, webhooks: rows };
+}
+
+interface Binding {
+  source: string | null;
+  entity: string | null;
+  events: string[];
+}
+
+/** The exact event names a subscription list names (wildcards are checked separately). */
+const exactEvents = (events: string[]) => events.filter((e) => !e.endsWith("*"));
+
+/**
+ * Every way a binding's references can be wrong, as error details: an entity or events without a
+ * source, an entity that does not exist, an event type outside the catalog, a wildcard matching nothing.
+ */
+export async function bindingProblems(db: Database, orgId: string, binding: Binding): Promise<ErrorDetail[]> {
+  const problems: ErrorDetail[] = [];
+  const { source, entity, events } = binding;
+  if (!source) {
+    if (entity) problems.push({ field: "entity", reason: "needs a source: entities belong to one source" });
+    if (events.length > 0) problems.push({ field: "events", reason: "needs a source: event types belong to one source" });
+    return problems;
+  }
+  const [entityRows, catalog] = await db.batch([
+    db
+      .select({ name: entities.name })
+      .from(entities)
+      .where(and(eq(entities.orgId, orgId), eq(entities.source, source), eq(entities.name, entity ?? ""))),
+    db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, source))),
+  ]);
+  if (entity && entityRows.length === 0) {
+    problems.push({ field: "entity", reason: `no entity named ${JSON.stringify(entity)} exists on ${source}; create the account first` });
+  }
+  const names = catalog.map((row) => row.name);
+  events.forEach((pattern, i) => {
+    if (pattern === "*") return;
+    const known = pattern.endsWith(".*")
+      ? names.some((name) => name.startsWith(pattern.slice(0, -1)))
+      : names.includes(pattern);
+    if (!known) {
+      problems.push({
+        field: `events.${i}`,
+        reason: pattern.endsWith(".*")
+          ? `${pattern} matches no event type of ${source} in the catalog`
+          : `${pattern} is not an event type of ${source} in the catalog`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** SQL true while the binding's entity and exact event types still exist (guards concurrent deletes). */
+function bindingHolds(orgId: string, binding: Binding): SQL {
+  const checks: SQL[] = [sql`1`];
+  if (binding.source && binding.entity) {
+    checks.push(
+      sql`EXISTS (SELECT 1 FROM ${entities} WHERE ${entities.orgId} = ${orgId} AND ${entities.source} = ${binding.source} AND ${entities.name} = ${binding.entity})`,
+    );
+  }
+  const exact = exactEvents(binding.events);
+  if (binding.source && exact.length > 0) {
+    checks.push(
+      sql`(SELECT count(*) FROM ${eventTypes} WHERE ${eventTypes.orgId} = ${orgId} AND ${eventTypes.source} = ${binding.source} AND ${inArray(eventTypes.name, exact)}) = ${exact.length}`,
+    );
+  }
+  return sql.join(checks, sql` AND `);
+}
+
+async function assertBinding(db: Database, orgId: string, binding: Binding) {
+  const problems = await bindingProblems(db, orgId, binding);
+  if (problems.length > 0) throw badRequest("The webhook's references are not valid", problems);
+}
+
+export async function createWebhook(
+  d1: D1Database,
+  principal: Principal,
+  input: WebhookChanges & { name: string; postUrl: string },
+  defaultEnabled: boolean,
+): Promise<WebhookRow> {
+  const db = database(d1);
+  const now = Date.now();
+  const row: WebhookRow = {
+    id: crypto.randomUUID(),
+    orgId: principal.orgId,
+    name: input.name,
+    postUrl: input.postUrl,
+    enabled: input.enabled ?? defaultEnabled,
+    description: input.description ?? null,
+    source: input.source ?? null,
+    entity: input.entity ?? null,
+    events: input.events ?? [],
+    secret: newSigningSecret(),
+    previousSecret: null,
+    previousSecretExpires: null,
+    created: now,
+    createdBy: principal.email,
+    updated: now,
+    updatedBy: principal.email,
+  };
+  await assertBinding(db, principal.orgId, row);
+  // Insert and take it back out in one transaction if an entity or event type vanished meanwhile.
+  const [, undone] = await db.batch([
+    db.insert(webhooks).values(row),
+    db
+      .delete(webhooks)
+      .where(and(eq(webhooks.id, row.id), sql`NOT (${bindingHolds(principal.orgId, row)})`))
+      .returning({ id: webhooks.id }),
+  ]);
+  if (undone.length > 0) {
+    await assertBinding(db, principal.orgId, row);
+    throw new ApiError(409, "conflict", "The webhook's entity or event types changed while it was being created; try again");
+  }
+  return row;
+}
+
+export async function updateWebhook(
+  d1: D1Database,
+  principal: Principal,
+  id: string,
+  changes: WebhookChanges,
+): Promise<WebhookRow> {
+  const db = database(d1);
+  const current = await getWebhook(d1, principal.orgId, id);
+  const next = { ...current, ...changes, updated: Date.now(), updatedBy: principal.email };
+  await assertBinding(db, principal.orgId, next);
+  const [updated] = await db
+    .update(webhooks)
+    .set({ ...changes, updated: next.updated, updatedBy: next.updatedBy })
+    .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id), bindingHolds(principal.orgId, next)))
+    .returning();
+  if (updated) return updated;
+  await getWebhook(d1, principal.orgId, id); // deleted meanwhile: 404
+  await assertBinding(db, principal.orgId, next);
+  throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");
+}
+
+export async function deleteWebhook(d1: D1Database, orgId: string, id: string): Promise<void> {
+  const deleted = await database(d1)
+    .delete(webhooks)
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id)))
+    .returning({ id: webhooks.id });
+  if (deleted.length === 0) throw new ApiError(404, "not_found", "webhook was not found");
+}

@@ -1,0 +1,89 @@
+// Authentication: the operator's admin token, and tenants' API keys (HTTP Basic `email:key`, as
+// Apigee's `curl -u email:password`, or `Authorization: Bearer key`).
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "./errors";
+import type { AppEnv, Principal } from "./context";
+import { findActiveKey, verifyKeySecret, parseApiKey } from "../db/api-keys";
+
+const unauthorized = (reason: string) =>
+  new ApiError(401, "unauthorized", "Authentication is required", [{ field: "authorization", reason }], {
+    "www-authenticate": 'Basic realm="edge-webhooks", Bearer',
+  });
+
+/** Constant-time equality of two strings (compares their SHA-256 digests, so lengths leak nothing). */
+export async function timingSafeEqualText(a: string, b: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(da, db);
+}
+
+/** Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`. */
+export function requireAdminToken(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = bearer(c.req.header("authorization"));
+    if (!token) throw unauthorized("send Authorization: Bearer <admin token>");
+    if (!c.env.ADMIN_TOKEN || !(await timingSafeEqualText(token, c.env.ADMIN_TOKEN))) {
+      throw unauthorized("the admin token is not valid");
+    }
+    await next();
+  };
+}
+
+/** Reads the API key of the request into c.var.principal, or refuses with 401. */
+export async function authenticateKey(db: D1Database, header: string | undefined): Promise<Principal> {
+  if (!header) throw unauthorized("send HTTP Basic email:key or Authorization: Bearer <key>");
+  let key: string | undefined;
+  let email: string | undefined;
+  const basic = /^Basic\s+(.+)$/i.exec(header);
+  if (basic) {
+    let decoded: string;
+    try {
+      decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]!.trim()), (ch) => ch.charCodeAt(0)));
+    } catch {
+      throw unauthorized("the Basic credentials are not valid base64");
+    }
+    const colon = decoded.indexOf(":");
+    if (colon < 0) throw unauthorized("Basic credentials must be email:key");
+    email = decoded.slice(0, colon);
+    key = decoded.slice(colon + 1);
+  } else {
+    key = bearer(header);
+  }
+  const parsed = key ? parseApiKey(key) : null;
+  if (!parsed) throw unauthorized("the API key is not valid");
+  const row = await findActiveKey(db, parsed.keyId);
+  // Hash and compare even when the key id is unknown, so both cases take the same time.
+  const valid = await verifyKeySecret(parsed.secret, row?.secretHash ?? "0".repeat(64));
+  if (!row || !valid) throw unauthorized("the API key is not valid");
+  if (email !== undefined && email.toLowerCase() !== row.email.toLowerCase()) {
+    throw unauthorized("the e-mail does not belong to this API key");
+  }
+  return { keyId: row.id, orgId: row.orgId, email: row.email, role: row.role, source: row.source };
+}
+
+/**
+ * Tenant routes under /…/organizations/{org}/: the key must belong to that organization (a key of
+ * another organization gets 404, so the organization's existence is not revealed) and have `role`.
+ */
+export function requireKey(role: "admin" | "producer" | "any"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal") ?? (await authenticateKey(c.env.DB, c.req.header("authorization")));
+    c.set("principal", principal);
+    const org = c.req.param("org");
+    if (org !== undefined && org !== principal.orgId) throw new ApiError(404, "not_found", "organization was not found");
+    if (role !== "any" && principal.role !== role) {
+      throw new ApiError(403, "forbidden", `This route needs an ${role} key`, [
+        { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
+      ]);
+    }
+    await next();
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}

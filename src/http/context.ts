@@ -1,0 +1,42 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Env } from "../env";
+import { ApiError, detailsFromZod } from "./errors";
+
+/** Who is calling: the API key that authenticated the request. */
+export interface Principal {
+  keyId: string;
+  orgId: string;
+  email: string;
+  role: "admin" | "producer";
+  source: string | null;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { principal: Principal };
+}
+
+/** A router whose validation failures all become the platform's 400 error shape. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = result.target === "json" ? "" : result.target === "param" ? "path" : result.target;
+        throw new ApiError(400, "invalid_request", describe(result.target), detailsFromZod(result.error, where));
+      }
+    },
+  });
+}
+
+function describe(target: string): string {
+  switch (target) {
+    case "json":
+      return "The request body is not valid";
+    case "query":
+      return "The query string is not valid";
+    case "param":
+      return "The path is not valid";
+    default:
+      return `The request ${target} is not valid`;
+  }
+}

@@ -1,0 +1,57 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./context";
+
+const CODES: Record<number, string> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+function respond(c: Context<AppEnv>, error: ApiError) {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(error.toJSON(), error.status);
+}
+
+/** Every thrown error becomes the platform's error shape; unexpected ones are logged, never echoed. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof ApiError) return respond(c, err);
+  if (err instanceof HTTPException && err.status < 500) {
+    const status = err.status as ContentfulStatusCode;
+    return respond(c, new ApiError(status, CODES[status] ?? "error", err.message || "The request was refused"));
+  }
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, err);
+  return respond(c, new ApiError(500, "internal_error", "Something went wrong on our side; the request was not applied"));
+};
+
+/**
+ * 404 for unknown paths, 405 (with Allow) for known paths called with another method. `routes`
+ * are the app's registered method/path pairs.
+ */
+export function notFoundOrMethodNotAllowed(routes: () => { method: string; path: string }[]): NotFoundHandler<AppEnv> {
+  let patterns: { method: string; regex: RegExp }[] | undefined;
+  return (c) => {
+    patterns ??= routes()
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.replace(/\/:[^/]+/g, "/[^/]+").replace(/\/$/, "")}/?$`) }));
+    const path = new URL(c.req.url).pathname;
+    const allowed = [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))];
+    if (allowed.length > 0) {
+      return respond(
+        c,
+        new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on this path`, [
+          { field: "method", reason: `use one of ${allowed.join(", ")}` },
+        ], { allow: allowed.join(", ") }),
+      );
+    }
+    return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${path}`));
+  };
+}

@@ -1,0 +1,56 @@
+// One error shape for every failure: {"error":{"code","message","details":[{"field","reason"}]}}.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "@hono/zod-openapi";
+
+export interface ErrorDetail {
+  field: string;
+  reason: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  toJSON() {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export const badRequest = (message: string, details: ErrorDetail[] = []) =>
+  new ApiError(400, "invalid_request", message, details);
+export const notFound = (what: string) => new ApiError(404, "not_found", `${what} was not found`);
+export const conflict = (message: string, details: ErrorDetail[] = []) =>
+  new ApiError(409, "conflict", message, details);
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_request" }),
+      message: z.string().openapi({ example: "The request body is not valid" }),
+      details: z.array(
+        z.object({
+          field: z.string().openapi({ example: "postURL" }),
+          reason: z.string().openapi({ example: "must be an absolute http(s) URL" }),
+        }),
+      ),
+    }),
+  })
+  .openapi("Error");
+
+/** Turns zod issues into details naming each field by its dotted path. */
+export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
+  return error.issues.map((issue) => {
+    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+    if (issue.code === "unrecognized_keys") {
+      return { field: [...path, ...issue.keys].join("."), reason: "is not a known field" };
+    }
+    return { field: path.join(".") || "body", reason: issue.message };
+  });
+}

@@ -1,0 +1,23 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          ADMIN_TOKEN: "test-admin-token",
+          // Tests deliver to receivers on 127.0.0.1.
+          ALLOW_PRIVATE_URLS: "true",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/workers/**/*.test.ts"],
+    setupFiles: ["./test/workers/setup.ts"],
+    testTimeout: 30_000,
+  },
+}));
