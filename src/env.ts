@@ -2,12 +2,7 @@
 export interface Env {
   DB: D1Database;
   ADMIN_TOKEN: string;
-  RETRY_DELAY_SECONDS: string;
-  MAX_RETRIES: string;
-  CONNECT_TIMEOUT_MS: string;
-  READ_TIMEOUT_MS: string;
   MAX_BODY_BYTES: string;
-  FANOUT_CHUNK_SIZE: string;
   ALLOW_PRIVATE_URLS: string;
 }
 
