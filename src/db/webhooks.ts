@@ -1,6 +1,6 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
-import { and, asc, count, eq, inArray, like, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { database, type Database } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, type ErrorDetail } from "../http/errors";
