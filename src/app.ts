@@ -7,6 +7,8 @@ import { adminRouter } from "./api/admin";
 import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
+import { deliveriesRouter } from "./api/deliveries";
+import { eventsRouter } from "./api/events";
 import { docsPage } from "./api/docs";
 
 export const app = createRouter();
@@ -18,6 +20,8 @@ app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
+app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
+app.route("/v1/organizations/:org/events", eventsRouter);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
   type: "http",

@@ -4,7 +4,8 @@ import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
-import { createWebhook, deleteWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+import { createWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+import { removeWebhook } from "../delivery/webhook-removal";
 
 const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);
@@ -108,8 +109,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    c.req.valid("query");
-    await deleteWebhook(c.env.DB, org, id);
+    await removeWebhook(c.env, org, id, c.req.valid("query").forceDelete);
     return c.body(null, 204);
   },
 );
