@@ -255,6 +255,8 @@ export class WebhookSequencer extends DurableObject<Env> {
     const open = this.openCount();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
+    this.sql.exec(SCHEMA);
     return open;
   }
 
