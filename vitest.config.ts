@@ -21,7 +21,7 @@ export default defineConfig(async () => ({
   test: {
     include: ["test/workers/**/*.test.ts"],
     setupFiles: ["./test/workers/setup.ts"],
-    globalSetup: ["./test/workers/global-setup.ts"],
+    globalSetup: ["./test/support/receiver-setup.ts"],
     testTimeout: 30_000,
   },
 }));

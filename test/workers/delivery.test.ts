@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { call, webhooksPath } from "./helpers";
-import { deliveriesOf, deliveryDetail, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
+import { deliveryDetail, enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
 
