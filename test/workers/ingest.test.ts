@@ -106,7 +106,7 @@ describe.concurrent("ingest", () => {
 describe.concurrent("matching", () => {
   it("sends an event to webhooks of its source bound to its entity or to none, subscribed by name, wildcard or not at all", async () => {
     const tenant = await producerTenant();
-    const [exact, wildcard, all, unbound, otherEntity, otherType] = Array.from({ length: 6 }, bucket);
+    const [exact, wildcard, all, unbound, otherEntity, otherType] = Array.from({ length: 6 }, bucket) as [string, string, string, string, string, string];
     await call("POST", `/v1/organizations/${tenant.org}/entities`, { auth: tenant.auth, body: { source: "wink", name: "Other Account" } });
     await enabledWebhook(tenant, receiverUrl(exact), { entity: "Cool Account", events: ["booking.created"] });
     await enabledWebhook(tenant, receiverUrl(wildcard), { entity: "Cool Account", events: ["booking.*"] });
