@@ -6,6 +6,8 @@ export default defineConfig(async () => ({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // Low enough for a test to reach, high enough for the others' bursts.
+        ratelimits: { INGEST_LIMITER: { namespace_id: "1001", simple: { limit: 60, period: 10 } } },
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_TOKEN: "test-admin-token",

@@ -6,6 +6,7 @@ export interface Env {
   DB: D1Database;
   JOBS: Queue<Job>;
   SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
+  INGEST_LIMITER: RateLimit;
   ADMIN_TOKEN: string;
   MAX_BODY_BYTES: string;
   ALLOW_PRIVATE_URLS: string;

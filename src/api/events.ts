@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, count } from "drizzle-orm";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
+import { ingestRateLimit } from "../http/rate-limit";
 import { ApiError, badRequest, notFound, type ErrorDetail } from "../http/errors";
 import { database } from "../db/client";
 import { entities, events, eventTypes } from "../db/schema";
@@ -74,7 +75,7 @@ eventsRouter.openapi(
     method: "post",
     path: "/",
     summary: "Post an event or a batch (producer key; its source is the events' source)",
-    middleware: requireKey("producer"),
+    middleware: [requireKey("producer"), ingestRateLimit()],
     request: {
       params: OrgParam,
       headers: z.object({
@@ -86,6 +87,7 @@ eventsRouter.openapi(
       202: json(z.union([AcceptedOne, AcceptedBatch]), "Accepted: stored, and queued for delivery unless a duplicate"),
       ...tenantErrors,
       ...bodyErrors,
+      429: errorResponse("Over this key's ingest rate; see Retry-After"),
       503: errorResponse("The event could not be queued; nothing was stored, post it again"),
     },
   }),

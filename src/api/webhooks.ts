@@ -72,7 +72,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const row = await createWebhook(c.env.DB, c.var.principal, { ...body, name: body.name, postUrl: body.postUrl! }, false);
+    const row = await createWebhook(c.env, c.var.principal, { ...body, name: body.name, postUrl: body.postUrl! }, false);
     return c.json(toWebhookJson(row), 201);
   },
 );
@@ -93,7 +93,7 @@ for (const [method, summary] of [
 ] as const) {
   webhooksRouter.openapi(update(method, summary), async (c) => {
     const { id } = c.req.valid("param");
-    const row = await updateWebhook(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    const row = await updateWebhook(c.env, c.var.principal, id, c.req.valid("json"));
     return c.json(toWebhookJson(row), 200);
   });
 }

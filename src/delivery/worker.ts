@@ -12,8 +12,9 @@ import type { AttemptReport } from "../sequencer/records";
 import type { DrainJob, FanoutJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { signatureHeader } from "./signing";
-import { postWebhook } from "./webhook-http-client";
+import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
+import { refusedUrlReason } from "./url-policy";
 
 /** Deliveries one drain job may send before handing over to a fresh job. */
 const TURN_DELIVERIES = 100;
@@ -61,14 +62,8 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
           report = { deliveryId: step.delivery.id, outcome: "cancelled", reason: reason ?? undefined };
           continue;
         }
-        const body = envelope(event);
-        const timestamp = Math.floor(Date.now() / 1000);
-        const headers = {
-          "webhook-id": event.id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": await signatureHeader(signingSecrets(webhook), event.id, timestamp, body),
-        };
-        const attempt = await postWebhook(webhook.postUrl, body, headers, settings);
+        const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
+        const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, settings);
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         report = {
           deliveryId: step.delivery.id,
@@ -81,6 +76,23 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
       }
     }
   }
+}
+
+/** One signed POST of the event to the webhook. */
+async function send(webhook: WebhookRow, event: EventRow, timeouts: Timeouts): Promise<AttemptResult> {
+  const body = envelope(event);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    "webhook-id": event.id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": await signatureHeader(signingSecrets(webhook), event.id, timestamp, body),
+  };
+  return postWebhook(webhook.postUrl, body, headers, timeouts);
+}
+
+/** A URL the SSRF guard refuses is never contacted; the attempt fails for good. */
+function refusedAttempt(reason: string): AttemptResult {
+  return { started: Date.now(), durationMs: 0, statusCode: null, errorKind: "refused_url", error: `not sent: the URL ${reason}`, responseBody: null };
 }
 
 async function readForDelivery(d1: D1Database, webhookId: string, eventId: string) {
