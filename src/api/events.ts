@@ -14,6 +14,7 @@ import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging,
 import { EntityName } from "./entities";
 import { EventTypeName } from "./event-types";
 import { Delivery } from "./delivery-schemas";
+import { describeError } from "../log";
 
 export const MAX_BATCH = 100;
 
@@ -125,7 +126,7 @@ eventsRouter.openapi(
       try {
         await c.env.JOBS.send(job);
       } catch (e) {
-        console.error("ingest: fan-out job not queued", e);
+        console.error("ingest: fan-out job not queued", describeError(e));
         await unstoreEvents(c.env.DB, fresh);
         throw new ApiError(503, "unavailable", "The event could not be queued; nothing was stored, post it again");
       }

@@ -8,6 +8,7 @@ import { and, inArray, isNull } from "drizzle-orm";
 import type { Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
+import { describeError } from "../log";
 
 export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
 
@@ -42,7 +43,7 @@ async function handle(message: Message<Job>, env: Env) {
     else await drain(env, job);
     message.ack();
   } catch (e) {
-    console.error("job failed; the queue will retry it", JSON.stringify(message.body), e);
+    console.error("job failed; the queue will retry it", message.body.kind, message.id, describeError(e));
     message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
   }
 }
@@ -71,7 +72,7 @@ export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Pr
         : []),
     ];
     await db.batch([statements[0]!, ...statements.slice(1)]);
-    console.error("dead job recorded", message.id, JSON.stringify(job));
+    console.error("dead job recorded", message.id, job.kind);
     message.ack();
   }
 }

@@ -5,6 +5,7 @@ import { storeEvents, unstoreEvents, type NewEvent } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
 import { ApiError } from "../http/errors";
 import type { FanoutJob } from "./jobs";
+import { describeError } from "../log";
 
 /** The source of usage notifications (Apigee Edge monetization). */
 export const NOTIFICATION_SOURCE = "mint";
@@ -22,7 +23,7 @@ async function postAddressed(env: Env, orgId: string, rows: Omit<NewEvent, "id" 
   try {
     await env.JOBS.send(job);
   } catch (e) {
-    console.error("addressed event not queued", e);
+    console.error("addressed event not queued", describeError(e));
     await unstoreEvents(env.DB, seqs);
     throw new ApiError(503, "unavailable", "The event could not be queued; nothing was stored, try again");
   }

@@ -23,6 +23,7 @@ import {
   type DeliveryRow,
   type AttemptRow,
 } from "./records";
+import { describeError } from "../log";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -342,7 +343,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (e) {
       // The alarm tries again when the lease runs out; nothing is lost.
-      console.error("sequencer: drain job not sent", webhookId, e);
+      console.error("sequencer: drain job not sent", webhookId, describeError(e));
     }
   }
 
