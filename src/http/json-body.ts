@@ -24,7 +24,15 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     const text = await readLimited(c.req.raw, limit);
     // Later readers (the route validators) get the text already read.
     (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(text);
-    if (text.trim() === "") return next();
+    if (text.trim() === "") {
+      // A JSON request with no JSON in it; without this the validator answers without naming the body.
+      if (JSON_TYPE.test(contentType) && c.req.method !== "DELETE") {
+        throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
+          { field: "body", reason: "is empty; send a JSON object" },
+        ]);
+      }
+      return next();
+    }
     if (isForm || !JSON_TYPE.test(contentType)) {
       throw new ApiError(415, "unsupported_media_type", "The request body must be JSON", [
         { field: "content-type", reason: `must be application/json, got ${contentType ? JSON.stringify(contentType) : "none"}` },

@@ -90,6 +90,18 @@ describe("request bodies", () => {
     expect(expectError(response, 415, "unsupported_media_type")).toEqual(["content-type"]);
   });
 
+  it("refuses an empty body sent as JSON with 400 naming the body", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: "", headers: { "content-type": "application/json" } });
+    expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
+  });
+
+  it("names the required fields when a create sends no body at all", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["name", "postURL"]);
+  });
+
   it("accepts JSON with a charset parameter", async () => {
     const tenant = await createTenant();
     const response = await call("POST", webhooksPath(tenant.org), {
@@ -98,5 +110,18 @@ describe("request bodies", () => {
       headers: { "content-type": "application/json; charset=utf-8" },
     });
     expect(response.status).toBe(201);
+  });
+});
+
+describe("paths that differ from a route", () => {
+  it("answers 404, not 405, for a known path with a trailing slash", async () => {
+    const tenant = await createTenant();
+    const response = await call("GET", `${webhooksPath(tenant.org)}/`, { auth: tenant.auth });
+    expectError(response, 404, "not_found");
+    expect(response.headers.get("allow")).toBeNull();
+  });
+
+  it("answers 404 for a path that only resembles a route", async () => {
+    expectError(await call("GET", "/openapiXjson"), 404, "not_found");
   });
 });
