@@ -40,9 +40,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 export function notFoundOrMethodNotAllowed(routes: () => { method: string; path: string }[]): NotFoundHandler<AppEnv> {
   let patterns: { method: string; regex: RegExp }[] | undefined;
   return (c) => {
+    // Exactly the paths the router matches (it is strict about trailing slashes), so a path that
+    // only differs by a slash is a 404 rather than a 405 that lists the very method used.
     patterns ??= routes()
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
-      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.replace(/\/:[^/]+/g, "/[^/]+").replace(/\/$/, "")}/?$`) }));
+      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.split("/").map(segmentPattern).join("/")}$`) }));
     const path = new URL(c.req.url).pathname;
     const allowed = [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))];
     if (allowed.length > 0) {
@@ -55,4 +57,8 @@ export function notFoundOrMethodNotAllowed(routes: () => { method: string; path:
     }
     return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${path}`));
   };
+}
+
+function segmentPattern(segment: string): string {
+  return segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
