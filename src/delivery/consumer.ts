@@ -2,7 +2,7 @@
 // different webhooks run side by side. A job that throws is retried by the queue (and after
 // max_retries lands in the dead-letter queue); the others in the batch are acked on their own.
 import type { Env } from "../env";
-import { database } from "../db/client";
+import { database, slices } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
 import { and, inArray, isNull } from "drizzle-orm";
 import type { Job } from "./jobs";
@@ -67,7 +67,8 @@ export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Pr
       ...(seqs.length > 0
         ? [
             db.delete(fanoutChunks).where(inArray(fanoutChunks.seq, seqs)),
-            db.update(events).set({ fannedOut: now }).where(and(inArray(events.seq, seqs), isNull(events.fannedOut))),
+            // In slices: with `now`, 100 seqs would pass D1's 100 bound values.
+            ...slices(seqs, 99).map((slice) => db.update(events).set({ fannedOut: now }).where(and(inArray(events.seq, slice), isNull(events.fannedOut)))),
           ]
         : []),
     ];

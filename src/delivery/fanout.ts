@@ -3,7 +3,7 @@
 // the subrequest limit.
 import { and, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
 import { numberSetting, type Env } from "../env";
-import { database } from "../db/client";
+import { database, slices } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import { readWatermark } from "../sequencer/ordering";
@@ -15,15 +15,12 @@ const APPEND_CONCURRENCY = 5;
 
 export async function fanOut(env: Env, job: FanoutJob): Promise<void> {
   const db = database(env.DB);
-  const [pending, watermark] = await Promise.all([
-    db
-      .select()
-      .from(events)
-      .where(and(eq(events.orgId, job.orgId), inArray(events.seq, job.seqs), isNull(events.fannedOut)))
-      .orderBy(events.seq)
-      .all(),
-    readWatermark(env.DB, job.orgId),
-  ]);
+  // A job holds up to 100 seqs; with the organization that would pass D1's 100 bound values.
+  const reads = slices(job.seqs, 99).map((seqs) =>
+    db.select().from(events).where(and(eq(events.orgId, job.orgId), inArray(events.seq, seqs), isNull(events.fannedOut))).orderBy(events.seq),
+  );
+  const [found, watermark] = await Promise.all([db.batch([reads[0]!, ...reads.slice(1)]), readWatermark(env.DB, job.orgId)]);
+  const pending = found.flat().sort((a, b) => a.seq - b.seq);
   for (const event of pending) await fanOutEvent(env, event, watermark.value);
 }
 

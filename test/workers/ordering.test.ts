@@ -35,6 +35,15 @@ describe.concurrent("ordering", () => {
     expect(ids(await receivedCount(b, 20))).toEqual(Array.from({ length: 20 }, (_, n) => n));
   });
 
+  it("delivers a full batch of 100 events, in order", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    await enabledWebhook(tenant, receiverUrl(b));
+    const posted = await postEvent(tenant, { events: Array.from({ length: 100 }, (_, n) => ({ type: "booking.created", data: { n } })) });
+    expect(posted.status).toBe(202);
+    expect(ids(await receivedCount(b, 100, 30_000))).toEqual(Array.from({ length: 100 }, (_, n) => n));
+  });
+
   it("delivers events posted concurrently in the order ingest assigned them", async () => {
     const tenant = await producerTenant();
     const b = bucket();
