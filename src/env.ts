@@ -15,6 +15,8 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   READ_TIMEOUT_MS: string;
   FANOUT_CHUNK_SIZE: string;
+  /** "log": print every billable operation for the benchmark (src/ops-meter.ts). Unset elsewhere. */
+  OPS_METER?: string;
 }
 
 /** A numeric setting, falling back to its documented default when unset or not a number. */

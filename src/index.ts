@@ -3,13 +3,15 @@ import { app } from "./app";
 import type { Env } from "./env";
 import type { Job } from "./delivery/jobs";
 import { consumeDeadLetters, consumeJobs, DEAD_LETTER_QUEUE } from "./delivery/consumer";
+import { meterBatch, meterRequest } from "./ops-meter";
 
 export { WebhookSequencer } from "./sequencer/webhook-sequencer";
 
 export default {
-  fetch: app.fetch,
-  async queue(batch, env) {
-    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
-    else await consumeJobs(batch, env);
+  fetch: (request, env, ctx) => app.fetch(request, meterRequest(env), ctx),
+  async queue(received, env) {
+    const [batch, meteredEnv] = meterBatch(received, env);
+    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, meteredEnv);
+    else await consumeJobs(batch, meteredEnv);
   },
 } satisfies ExportedHandler<Env, Job>;

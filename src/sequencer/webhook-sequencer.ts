@@ -24,6 +24,7 @@ import {
   type AttemptRow,
 } from "./records";
 import { describeError } from "../log";
+import { meterAlarm, meterBindings, meterStorage } from "../ops-meter";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -72,11 +73,13 @@ interface Lease {
 }
 
 export class WebhookSequencer extends DurableObject<Env> {
+  private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
+    super(ctx, meterBindings(env));
+    this.storage = meterStorage(ctx.storage, env);
+    this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
   }
 
@@ -85,7 +88,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** Adds events to the FIFO (an event already appended is ignored) and wakes a drain if idle. */
   async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number): Promise<void> {
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       this.setState("webhook_id", webhookId);
       this.setState("org_id", orgId);
       if (watermark !== undefined) this.raiseWatermark(watermark);
@@ -114,7 +117,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     const failed = this.sql
       .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status = 'failed' AND created >= ? ORDER BY seq, position`, since)
       .toArray();
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       for (const row of failed) this.insertRedelivery(row, seq);
     });
     if (failed.length > 0) await this.wake();
@@ -194,10 +197,11 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /** The lease holder died or is waiting on a timer: hand the head to a fresh drain job. */
   override async alarm(): Promise<void> {
+    meterAlarm(this.env);
     const current = this.lease();
     if (!current) return;
     if (current.until > Date.now()) {
-      await this.ctx.storage.setAlarm(current.until);
+      await this.storage.setAlarm(current.until);
       return;
     }
     const head = this.head();
@@ -254,8 +258,8 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The webhook is gone: drop everything, so no drain job finds work again. */
   async erase(): Promise<number> {
     const open = this.openCount();
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
+    await this.storage.deleteAlarm();
+    await this.storage.deleteAll();
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(SCHEMA);
     return open;
@@ -268,7 +272,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     const row = this.deliveryRow(report.deliveryId);
     if (!row || row.status !== "in_flight") return null;
     let retryAt: number | null = null;
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       if (report.attempt) this.insertAttempt(row, report.attempt, report.outcome);
       const attempts = row.attempts + (report.attempt ? 1 : 0);
       const result = report.attempt;
@@ -299,7 +303,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       error: "interrupted: the delivery worker stopped during this attempt",
       responseBody: null,
     };
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       this.insertAttempt(row, result, last ? "failed" : "retry");
       this.sql.exec(
         `UPDATE deliveries SET status = ?, attempts = ?, updated = ?, last_status_code = NULL, last_error = ? WHERE id = ?`,
@@ -355,12 +359,12 @@ export class WebhookSequencer extends DurableObject<Env> {
   private async holdLease(token: string, until: number) {
     this.setState("lease_token", token);
     this.setState("lease_until", until);
-    await this.ctx.storage.setAlarm(until);
+    await this.storage.setAlarm(until);
   }
 
   private async releaseLease() {
     this.sql.exec(`DELETE FROM state WHERE key IN ('lease_token', 'lease_until')`);
-    await this.ctx.storage.deleteAlarm();
+    await this.storage.deleteAlarm();
   }
 
   private watermark(): number {

@@ -10,6 +10,8 @@ import { join } from "node:path";
 export interface DevServer {
   url: string;
   adminToken: string;
+  /** wrangler's process id; its workerd runs below it. */
+  pid: number;
   /** Calls the platform's API; JSON in and out. */
   api(method: string, path: string, options?: { auth?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
@@ -41,13 +43,15 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-export async function startDevServer(options: { vars?: Record<string, string>; configPath?: string } = {}): Promise<DevServer> {
+export async function startDevServer(
+  options: { vars?: Record<string, string>; configPath?: string; /** false for a Worker without D1 (the benchmark's floor) */ migrate?: boolean } = {},
+): Promise<DevServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-dev-"));
   const port = await freePort();
   const adminToken = `admin-${crypto.randomUUID()}`;
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   const config = options.configPath ? ["--config", options.configPath] : [];
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, ...config], env);
+  if (options.migrate !== false) await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, ...config], env);
   const vars = { ADMIN_TOKEN: adminToken, ALLOW_PRIVATE_URLS: "true", ...options.vars };
   const child: ChildProcess = spawn(
     wranglerBin,
@@ -72,6 +76,7 @@ export async function startDevServer(options: { vars?: Record<string, string>; c
   return {
     url,
     adminToken,
+    pid: child.pid!,
     output: () => output,
     async api(method, path, { auth, body, headers } = {}) {
       const response = await fetch(`${url}${path}`, {

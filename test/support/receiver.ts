@@ -7,6 +7,8 @@
 //   reset           destroy the connection without answering
 //   redirect        302 to /elsewhere
 //   slow:<ms>       answer 200 after <ms>
+//   fail:<share>    answer 503 to that share of the bucket's requests, spread evenly (0.3: three
+//                   in ten), 200 to the others; recorded as the status given
 // GET /log/<bucket> returns what the bucket received.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -46,7 +48,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const entries = log.get(bucket) ?? [];
     const script = (url.searchParams.get("script") ?? "200").split(",");
-    const answer = script[Math.min(entries.length, script.length - 1)]!;
+    const answer = resolveShare(script[Math.min(entries.length, script.length - 1)]!, entries.length);
     entries.push({
       headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
       body: Buffer.concat(chunks).toString("utf8"),
@@ -55,6 +57,13 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     });
     log.set(bucket, entries);
     respond(res, answer);
+  }
+
+  /** `fail:<share>` for the bucket's request number `index` (from 0): "503" or "200". */
+  function resolveShare(entry: string, index: number): string {
+    if (!entry.startsWith("fail:")) return entry;
+    const share = Number(entry.slice(5));
+    return Math.floor((index + 1) * share) > Math.floor(index * share) ? "503" : "200";
   }
 
   function respond(res: ServerResponse, answer: string) {

@@ -1,0 +1,92 @@
+// Billable operations per delivered event, and what they cost. A separate `wrangler dev` of the
+// platform runs with OPS_METER=log (src/ops-meter.ts prints one line per billable operation); events
+// are posted one at a time to an organization with one webhook, and every line printed from the first
+// post until the last delivery is settled is summed and divided by the events delivered.
+import type { Receiver } from "../test/support/receiver.ts";
+import { OPS_LOG_PREFIX, type OpCounts } from "../src/ops-counts.ts";
+import { createWebhooks, ourIngest, post, seedOrg, startOurs } from "./platforms.ts";
+import { steadyRate, until } from "./load.ts";
+
+/**
+ * Cloudflare's published prices (Workers Paid, beyond the monthly inclusions), US$ per million units,
+ * as listed on 2026-11-23 at developers.cloudflare.com: queues/platform/pricing (per 64 KB written,
+ * read or deleted), durable-objects/platform/pricing (requests incl. RPC calls and alarms; SQLite
+ * storage rows, billed since January 2026), d1/platform/pricing, workers/platform/pricing (Standard).
+ * CPU time and Durable Object duration are billed too but are not operation counts; they are left out.
+ */
+export const PRICES_CHECKED = "2026-11-23";
+export const PRICE_PER_MILLION: Record<keyof OpCounts, number> = {
+  workerInvocations: 0.3,
+  queueWrites: 0.4,
+  queueReads: 0.4,
+  queueDeletes: 0.4,
+  doRequests: 0.15,
+  doRowsRead: 0.001,
+  doRowsWritten: 1.0,
+  doAlarmWrites: 1.0,
+  d1RowsRead: 0.001,
+  d1RowsWritten: 1.0,
+};
+
+/** Why each operation is there, per delivered event at fan-out 1. */
+export const WHY: Record<keyof OpCounts, string> = {
+  workerInvocations: "the ingest request, plus the consumer invocations its jobs share",
+  queueWrites: "the fan-out job (ingest) and the drain job (the sequencer waking its webhook)",
+  queueReads: "each job is read once by the consumer",
+  queueDeletes: "each job is acked once it is done",
+  doRequests: "append (fan-out) and the drain's next() calls: one to take the delivery, one to report it (which also hands out the next)",
+  doRowsRead: "the sequencer's head, lease and watermark reads",
+  doRowsWritten: "the delivery row, its attempt, its status updates and the lease",
+  doAlarmWrites: "the lease's alarm, set when a delivery is handed out, deleted when the webhook is idle",
+  d1RowsRead: "authentication, the catalog check, the fan-out match, the watermark, the webhook and event read before sending",
+  d1RowsWritten: "the event row (and its index entries), then marked fanned out",
+};
+
+/** What the floor pays per event by construction: one request, one message written, read and deleted. */
+export const FLOOR_OPS: OpCounts = { workerInvocations: 2, queueWrites: 1, queueReads: 1, queueDeletes: 1 };
+
+export interface OpsResult {
+  events: number;
+  perEvent: OpCounts;
+  dollarsPerMillion: number;
+  floorDollarsPerMillion: number;
+}
+
+export function dollarsPerMillionEvents(perEvent: OpCounts): number {
+  return Object.entries(perEvent).reduce((sum, [op, n]) => sum + (n ?? 0) * PRICE_PER_MILLION[op as keyof OpCounts], 0);
+}
+
+export function sumOps(log: string): OpCounts {
+  const totals: OpCounts = {};
+  for (const line of log.split("\n")) {
+    const at = line.indexOf(OPS_LOG_PREFIX);
+    if (at < 0) continue;
+    for (const [op, n] of Object.entries(JSON.parse(line.slice(at + OPS_LOG_PREFIX.length)) as OpCounts)) {
+      totals[op as keyof OpCounts] = (totals[op as keyof OpCounts] ?? 0) + (n ?? 0);
+    }
+  }
+  return totals;
+}
+
+export async function countOperations(receiver: Receiver, events: number, progress: (text: string) => void): Promise<OpsResult> {
+  progress("operations per event: starting a metered platform");
+  const server = await startOurs({ OPS_METER: "log" });
+  try {
+    const tenant = await seedOrg(server, "bench-ops", ["load.ops"]);
+    await createWebhooks(server, tenant, [{ url: receiver.url("ops"), events: ["load.ops"] }]);
+    // Let everything the setup printed arrive before the count starts.
+    await new Promise((r) => setTimeout(r, 500));
+    const from = server.output().length;
+    progress(`operations per event: ${events} events, one at a time`);
+    await steadyRate(events, 10, (n) => post(ourIngest(server, tenant, "load.ops", n)));
+    await until(() => receiver.received("ops").length >= events, 30_000);
+    // The drain's last call (finding the webhook idle) and its log lines come just after the last delivery.
+    await new Promise((r) => setTimeout(r, 2000));
+    const totals = sumOps(server.output().slice(from));
+    const delivered = receiver.received("ops").length;
+    const perEvent: OpCounts = Object.fromEntries(Object.entries(totals).map(([op, n]) => [op, n / delivered]));
+    return { events: delivered, perEvent, dollarsPerMillion: dollarsPerMillionEvents(perEvent), floorDollarsPerMillion: dollarsPerMillionEvents(FLOOR_OPS) };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,273 @@
+// The benchmark's scenarios. Each runs the same work against the floor and against ours, bounded in
+// time, and returns figures side by side.
+import type { DevServer } from "../test/support/dev-server.ts";
+import type { Receiver } from "../test/support/receiver.ts";
+import { closedLoop, percentile, steadyRate, until } from "./load.ts";
+import { createWebhooks, floorIngest, ourBatchIngest, ourIngest, post, seedOrg } from "./platforms.ts";
+
+export interface Figure {
+  scenario: string;
+  metric: string;
+  unit: string;
+  floor: number;
+  ours: number;
+  /** Whether a larger figure is the better one (throughput) or a smaller one (latency, time). */
+  better: "higher" | "lower";
+  note?: string;
+}
+
+export interface Sizes {
+  ingestSeconds: number;
+  e2eEvents: number;
+  e2eRate: number;
+  orderedEvents: number;
+  fanouts: number[];
+  stormEvents: number;
+  stormRate: number;
+  /** Longest wait for deliveries to arrive after the load of a step. */
+  settleMs: number;
+}
+
+export const QUICK: Sizes = { ingestSeconds: 2, e2eEvents: 60, e2eRate: 20, orderedEvents: 600, fanouts: [1, 10, 100, 1000], stormEvents: 40, stormRate: 10, settleMs: 30_000 };
+export const FULL: Sizes = { ingestSeconds: 8, e2eEvents: 300, e2eRate: 20, orderedEvents: 2000, fanouts: [1, 10, 100, 1000], stormEvents: 150, stormRate: 10, settleMs: 90_000 };
+
+export interface Bench {
+  ours: DevServer;
+  floor: DevServer;
+  receiver: Receiver;
+  sizes: Sizes;
+  progress(text: string): void;
+}
+
+/** The `n`s a bucket received, in arrival order, with their arrival times and answers. */
+function arrivals(receiver: Receiver, bucket: string) {
+  return receiver.received(bucket).map((r) => ({ n: JSON.parse(r.body).data.n as number, at: r.receivedAt, answer: r.answer }));
+}
+
+/** First successful arrival time of each n. */
+function firstSuccess(receiver: Receiver, bucket: string): Map<number, number> {
+  const seen = new Map<number, number>();
+  for (const a of arrivals(receiver, bucket)) if (a.answer === "200" && !seen.has(a.n)) seen.set(a.n, a.at);
+  return seen;
+}
+
+function distinctSuccesses(receiver: Receiver, bucket: string): number {
+  return firstSuccess(receiver, bucket).size;
+}
+
+// ── (1) ingest ─────────────────────────────────────────────────────────────────────────────
+
+export async function ingest(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const tenant = await seedOrg(ours, "bench-ingest", ["load.ingest"]);
+  await createWebhooks(ours, tenant, [{ url: receiver.url("ingest-ours"), events: ["load.ingest"] }]);
+  const figures: Figure[] = [];
+  let sentOurs = 0;
+  let sentFloor = 0;
+  for (const connections of [1, 16, 64]) {
+    const label = `ingest c=${connections}`;
+    bench.progress(`${label}: floor`);
+    const floorRun = await closedLoop(
+      Array.from({ length: 64 }, (_, n) => floorIngest(floor, [receiver.url("ingest-floor")], "load.ingest", n)),
+      connections,
+      sizes.ingestSeconds,
+    );
+    sentFloor += floorRun.accepted;
+    await until(() => receiver.received("ingest-floor").length >= sentFloor, sizes.settleMs);
+    bench.progress(`${label}: ours`);
+    const oursRun = await closedLoop(
+      Array.from({ length: 64 }, (_, n) => ourIngest(ours, tenant, "load.ingest", n)),
+      connections,
+      sizes.ingestSeconds,
+    );
+    sentOurs += oursRun.accepted;
+    bench.progress(`${label}: ours, waiting for the deliveries`);
+    await until(() => receiver.received("ingest-ours").length >= sentOurs, sizes.settleMs);
+    const refused = oursRun.refused + floorRun.refused;
+    const note = refused > 0 ? `${oursRun.refused} of ours and ${floorRun.refused} of the floor's requests refused` : undefined;
+    figures.push(
+      { scenario: "ingest", metric: `throughput c=${connections}`, unit: "req/s", floor: floorRun.throughput, ours: oursRun.throughput, better: "higher", note },
+      { scenario: "ingest", metric: `p50 c=${connections}`, unit: "ms", floor: floorRun.p50Ms, ours: oursRun.p50Ms, better: "lower" },
+      { scenario: "ingest", metric: `p99 c=${connections}`, unit: "ms", floor: floorRun.p99Ms, ours: oursRun.p99Ms, better: "lower" },
+    );
+  }
+  return figures;
+}
+
+// ── (2) end to end ─────────────────────────────────────────────────────────────────────────
+
+/** Latencies from accepted to first successful arrival, for events 0..count-1 in the bucket. */
+async function latencies(receiver: Receiver, bucket: string, acceptedAt: Map<number, number>, settleMs: number): Promise<number[]> {
+  await until(() => distinctSuccesses(receiver, bucket) >= acceptedAt.size, settleMs);
+  const arrived = firstSuccess(receiver, bucket);
+  return [...acceptedAt].flatMap(([n, at]) => (arrived.has(n) ? [arrived.get(n)! - at] : []));
+}
+
+export async function endToEnd(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const tenant = await seedOrg(ours, "bench-e2e", ["load.e2e"]);
+  await createWebhooks(ours, tenant, [{ url: receiver.url("e2e-ours"), events: ["load.e2e"] }]);
+  bench.progress(`end to end at ${sizes.e2eRate}/s: floor`);
+  const floorAccepted = await steadyRate(sizes.e2eEvents, sizes.e2eRate, (n) => post(floorIngest(floor, [receiver.url("e2e-floor")], "load.e2e", n)));
+  const floorLatencies = await latencies(receiver, "e2e-floor", floorAccepted, sizes.settleMs);
+  bench.progress(`end to end at ${sizes.e2eRate}/s: ours`);
+  const oursAccepted = await steadyRate(sizes.e2eEvents, sizes.e2eRate, (n) => post(ourIngest(ours, tenant, "load.e2e", n)));
+  const oursLatencies = await latencies(receiver, "e2e-ours", oursAccepted, sizes.settleMs);
+  const note = `${oursLatencies.length}/${sizes.e2eEvents} of ours and ${floorLatencies.length}/${sizes.e2eEvents} of the floor's arrived`;
+  return [
+    { scenario: "end to end", metric: `p50 at ${sizes.e2eRate}/s`, unit: "ms", floor: percentile(floorLatencies, 50), ours: percentile(oursLatencies, 50), better: "lower", note },
+    { scenario: "end to end", metric: `p99 at ${sizes.e2eRate}/s`, unit: "ms", floor: percentile(floorLatencies, 99), ours: percentile(oursLatencies, 99), better: "lower" },
+  ];
+}
+
+// ── (3) ordered throughput to one webhook ──────────────────────────────────────────────────
+
+/** Deliveries per second between the first and the last arrival. */
+function rate(times: number[]): number {
+  if (times.length < 2) return 0;
+  const span = Math.max(...times) - Math.min(...times);
+  return span > 0 ? ((times.length - 1) * 1000) / span : Infinity;
+}
+
+/**
+ * Order as the receiver saw it: every n is 0..count-1, a repeat of the latest n is an at-least-once
+ * redelivery, anything else going back is a break.
+ */
+export function orderBreaks(ns: number[]): number {
+  let breaks = 0;
+  let latest = -1;
+  for (const n of ns) {
+    if (n === latest) continue;
+    if (n !== latest + 1) breaks += 1;
+    latest = Math.max(latest, n);
+  }
+  return breaks;
+}
+
+export async function ordered(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const count = sizes.orderedEvents;
+  const tenant = await seedOrg(ours, "bench-ordered", ["load.ordered"]);
+  await createWebhooks(ours, tenant, [{ url: receiver.url("ordered-ours"), events: ["load.ordered"] }]);
+  bench.progress(`ordered, ${count} events to one webhook: floor`);
+  const floorTarget = receiver.url("ordered-floor");
+  for (let start = 0; start < count; start += 100) {
+    await post(floorIngest(floor, Array(Math.min(100, count - start)).fill(floorTarget), "load.ordered", start));
+  }
+  await until(() => receiver.received("ordered-floor").length >= count, sizes.settleMs);
+  const floorRate = rate(receiver.received("ordered-floor").map((r) => r.receivedAt));
+  bench.progress(`ordered, ${count} events to one webhook: ours`);
+  for (let start = 0; start < count; start += 100) {
+    await post(ourBatchIngest(ours, tenant, "load.ordered", Array.from({ length: Math.min(100, count - start) }, (_, i) => start + i)));
+  }
+  await until(() => distinctSuccesses(receiver, "ordered-ours") >= count, sizes.settleMs, 100);
+  const arrived = arrivals(receiver, "ordered-ours");
+  const breaks = orderBreaks(arrived.map((a) => a.n));
+  const delivered = distinctSuccesses(receiver, "ordered-ours");
+  return [
+    {
+      scenario: "ordered",
+      metric: "deliveries/s to one webhook",
+      unit: "/s",
+      floor: floorRate,
+      ours: rate([...firstSuccess(receiver, "ordered-ours").values()]),
+      better: "higher",
+      note: `floor unordered; ours ${delivered}/${count} delivered, ${breaks} order breaks`,
+    },
+    { scenario: "ordered", metric: "order breaks", unit: "", floor: NaN, ours: breaks, better: "lower" },
+  ];
+}
+
+// ── (4) fan-out ────────────────────────────────────────────────────────────────────────────
+
+export async function fanout(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const largest = Math.max(...sizes.fanouts);
+  const typeOf = (size: number) => `fan.to${size}`;
+  const tenant = await seedOrg(ours, "bench-fanout", sizes.fanouts.map(typeOf));
+  bench.progress(`fan-out: creating ${largest} webhooks`);
+  await createWebhooks(
+    ours,
+    tenant,
+    Array.from({ length: largest }, (_, i) => ({ url: receiver.url(`fan-ours-${i}`), events: sizes.fanouts.filter((s) => i < s).map(typeOf) })),
+  );
+  const figures: Figure[] = [];
+  const timeToAll = async (prefix: string, size: number, send: () => Promise<void>) => {
+    const has = (i: number) => receiver.received(`${prefix}-${i}`).some((r) => JSON.parse(r.body).data.n === size);
+    const started = Date.now();
+    await send();
+    const done = await until(() => {
+      for (let i = 0; i < size; i++) if (!has(i)) return false;
+      return true;
+    }, sizes.settleMs, 50);
+    const reached = Array.from({ length: size }, (_, i) => i).filter(has).length;
+    return { ms: done ? Date.now() - started : NaN, reached };
+  };
+  for (const size of sizes.fanouts) {
+    bench.progress(`fan-out to ${size}: floor`);
+    const floorRun = await timeToAll("fan-floor", size, () =>
+      post(floorIngest(floor, Array.from({ length: size }, (_, i) => receiver.url(`fan-floor-${i}`)), typeOf(size), size)),
+    );
+    bench.progress(`fan-out to ${size}: ours`);
+    const oursRun = await timeToAll("fan-ours", size, () => post(ourIngest(ours, tenant, typeOf(size), size)));
+    figures.push({
+      scenario: "fan-out",
+      metric: `time to all ${size}`,
+      unit: "ms",
+      floor: floorRun.ms,
+      ours: oursRun.ms,
+      better: "lower",
+      note: oursRun.reached < size || floorRun.reached < size ? `reached ours ${oursRun.reached}, floor ${floorRun.reached} of ${size}` : undefined,
+    });
+  }
+  return figures;
+}
+
+// ── (5) retry storm ────────────────────────────────────────────────────────────────────────
+
+const STORM_HEALTHY = 4;
+const STORM_FLAKY = 4;
+
+export async function retryStorm(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const tenant = await seedOrg(ours, "bench-storm", ["storm.calm", "storm.hot"]);
+  const hooks = (phase: string, who: string) => [
+    ...Array.from({ length: STORM_HEALTHY }, (_, i) => receiver.url(`storm-${who}-${phase}-healthy-${i}`)),
+    ...Array.from({ length: STORM_FLAKY }, (_, i) => receiver.url(`storm-${who}-${phase}-flaky-${i}`, phase === "hot" ? "fail:0.3" : undefined)),
+  ];
+  await createWebhooks(ours, tenant, [
+    ...hooks("calm", "ours").map((url) => ({ url, events: ["storm.calm"] })),
+    ...hooks("hot", "ours").map((url) => ({ url, events: ["storm.hot"] })),
+  ]);
+  const healthyP50 = async (who: "ours" | "floor", phase: "calm" | "hot") => {
+    bench.progress(`retry storm: ${who}, ${phase === "hot" ? "30% 503s on half the webhooks" : "calm"}`);
+    const send = (n: number) =>
+      post(who === "ours" ? ourIngest(ours, tenant, `storm.${phase}`, n) : floorIngest(floor, hooks(phase, "floor"), `storm.${phase}`, n));
+    const accepted = await steadyRate(sizes.stormEvents, sizes.stormRate, send);
+    const all: number[] = [];
+    for (let i = 0; i < STORM_HEALTHY; i++) all.push(...(await latencies(receiver, `storm-${who}-${phase}-healthy-${i}`, accepted, sizes.settleMs)));
+    return percentile(all, 50);
+  };
+  const floorCalm = await healthyP50("floor", "calm");
+  const floorHot = await healthyP50("floor", "hot");
+  const oursCalm = await healthyP50("ours", "calm");
+  const oursHot = await healthyP50("ours", "hot");
+  const retried = (who: string) =>
+    Array.from({ length: STORM_FLAKY }, (_, i) => receiver.received(`storm-${who}-hot-flaky-${i}`).filter((r) => r.answer === "503").length).reduce((a, b) => a + b, 0);
+  return [
+    { scenario: "retry storm", metric: "healthy p50, calm", unit: "ms", floor: floorCalm, ours: oursCalm, better: "lower" },
+    {
+      scenario: "retry storm",
+      metric: "healthy p50, storm",
+      unit: "ms",
+      floor: floorHot,
+      ours: oursHot,
+      better: "lower",
+      note: `503s answered: ours ${retried("ours")}, floor ${retried("floor")}`,
+    },
+    { scenario: "retry storm", metric: "healthy p50 storm/calm", unit: "×", floor: floorHot / floorCalm, ours: oursHot / oursCalm, better: "lower" },
+  ];
+}
+
+/** Every scenario by name, in the order they run. */
+export const SCENARIOS = { ingest, e2e: endToEnd, ordered, storm: retryStorm, fanout } satisfies Record<string, (bench: Bench) => Promise<Figure[]>>;
