@@ -5,7 +5,7 @@ import type { Env } from "../env";
 import { database, slices } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
 import { and, inArray, isNull } from "drizzle-orm";
-import type { Job } from "./jobs";
+import type { DrainJob, Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { describeError } from "../log";
@@ -19,32 +19,63 @@ export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<v
   const fanouts = batch.messages
     .filter((m) => m.body.kind !== "drain")
     .sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
-  const drains = batch.messages.filter((m) => m.body.kind === "drain");
-  await Promise.all([runInOrder(fanouts, env), runPool(drains, env, DRAIN_CONCURRENCY)]);
+  const pool = new DrainPool(DRAIN_CONCURRENCY);
+  for (const message of batch.messages) if (message.body.kind === "drain") pool.add(() => handle(message, env));
+  const claimed: DrainJob[] = [];
+  for (const message of fanouts) claimed.push(...(await handle(message, env)));
+  // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
+  // marked its events, or a drain would find a later event of the batch not yet fanned out and wait.
+  for (const job of claimed) pool.add(() => drainClaimed(env, job));
+  await pool.idle();
 }
 
-async function runInOrder(messages: Message<Job>[], env: Env) {
-  for (const message of messages) await handle(message, env);
+/** Runs drains at most `concurrency` at a time, in the order added. */
+class DrainPool {
+  private readonly waiting: (() => Promise<unknown>)[] = [];
+  private running = 0;
+  private readonly lanes: Promise<void>[] = [];
+
+  constructor(private readonly concurrency: number) {}
+
+  add(work: () => Promise<unknown>) {
+    this.waiting.push(work);
+    if (this.running < this.concurrency) this.lanes.push(this.lane());
+  }
+
+  private async lane() {
+    this.running += 1;
+    for (let work = this.waiting.shift(); work; work = this.waiting.shift()) await work();
+    this.running -= 1;
+  }
+
+  async idle() {
+    while (this.lanes.length > 0) await this.lanes.shift();
+  }
 }
 
-async function runPool(messages: Message<Job>[], env: Env, concurrency: number) {
-  let next = 0;
-  const lane = async () => {
-    while (next < messages.length) await handle(messages[next++]!, env);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, messages.length) }, lane));
+async function drainClaimed(env: Env, job: DrainJob) {
+  try {
+    await drain(env, job);
+  } catch (e) {
+    // Its lease runs out and the sequencer's alarm starts a fresh drain: nothing is lost.
+    console.error("claimed drain failed; the sequencer's alarm takes it over", job.webhookId, describeError(e));
+  }
 }
 
-async function handle(message: Message<Job>, env: Env) {
+/** Runs a job and acks it, or has the queue retry it. Returns the drains a fan-out claimed. */
+async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
   try {
     const job = message.body;
-    if (job.kind === "fanout") await fanOut(env, job);
-    else if (job.kind === "fanout-chunk") await fanOutChunk(env, job);
+    let claimed: DrainJob[] = [];
+    if (job.kind === "fanout") claimed = await fanOut(env, job);
+    else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);
     else await drain(env, job);
     message.ack();
+    return claimed;
   } catch (e) {
     console.error("job failed; the queue will retry it", message.body.kind, message.id, describeError(e));
     message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+    return [];
   }
 }
 

@@ -7,13 +7,19 @@ import { database, slices } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import { readWatermark } from "../sequencer/ordering";
-import type { FanoutChunkJob, FanoutJob } from "./jobs";
+import type { AppendItem } from "../sequencer/records";
+import type { DrainJob, FanoutChunkJob, FanoutJob } from "./jobs";
 import { sequencer } from "./sequencer-client";
 
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
 const APPEND_CONCURRENCY = 5;
 
-export async function fanOut(env: Env, job: FanoutJob): Promise<void> {
+/**
+ * Appends the job's events to their webhooks' sequencers, each webhook's events in one call, and
+ * marks them fanned out. Returns the drains it claimed: webhooks that were idle, for the caller to
+ * deliver to right away instead of through another trip on the queue.
+ */
+export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
   const db = database(env.DB);
   // A job holds up to 100 seqs; with the organization that would pass D1's 100 bound values.
   const reads = slices(job.seqs, 99).map((seqs) =>
@@ -21,18 +27,46 @@ export async function fanOut(env: Env, job: FanoutJob): Promise<void> {
   );
   const [found, watermark] = await Promise.all([db.batch([reads[0]!, ...reads.slice(1)]), readWatermark(env.DB, job.orgId)]);
   const pending = found.flat().sort((a, b) => a.seq - b.seq);
-  for (const event of pending) await fanOutEvent(env, event, watermark.value);
+  if (pending.length === 0) return [];
+  const chunkSize = Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
+  const targets = await webhooksOf(env.DB, pending);
+  const direct = pending.filter((event) => targets.get(event.seq)!.length <= chunkSize);
+  const claimed = await appendToSequencers(
+    env,
+    job.orgId,
+    direct.flatMap((event) => targets.get(event.seq)!.map((webhookId) => ({ webhookId, item: appendItem(event) }))),
+    watermark.value,
+  );
+  if (direct.length > 0) {
+    const now = Date.now();
+    const marks = direct.map((event) => db.update(events).set({ webhookIds: targets.get(event.seq)!, fannedOut: now }).where(eq(events.seq, event.seq)));
+    await db.batch([marks[0]!, ...marks.slice(1)]);
+  }
+  for (const event of pending) {
+    if (!direct.includes(event)) await splitIntoChunks(env, event, targets.get(event.seq)!, chunkSize);
+  }
+  return claimed;
 }
 
-async function fanOutEvent(env: Env, event: EventRow, watermark: number) {
-  const db = database(env.DB);
-  const chunkSize = Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
-  const webhookIds = event.webhookIds ?? (await matchingWebhooks(env.DB, event));
-  if (webhookIds.length <= chunkSize) {
-    await appendToSequencers(env, event, webhookIds, watermark);
-    await db.update(events).set({ webhookIds, fannedOut: Date.now() }).where(eq(events.seq, event.seq));
-    return;
+/** Each event's webhooks: its fixed list if a fan-out already fixed one, else one match per kind of event. */
+async function webhooksOf(d1: D1Database, pending: EventRow[]): Promise<Map<number, string[]>> {
+  const matches = new Map<string, Promise<string[]>>();
+  const targets = new Map<number, string[]>();
+  for (const event of pending) {
+    if (event.webhookIds) {
+      targets.set(event.seq, event.webhookIds);
+      continue;
+    }
+    const key = JSON.stringify([event.kind, event.source, event.type, event.entity, event.targets]);
+    if (!matches.has(key)) matches.set(key, matchingWebhooks(d1, event));
+    targets.set(event.seq, await matches.get(key)!);
   }
+  return targets;
+}
+
+/** A fan-out too large for one invocation becomes chunk jobs. */
+async function splitIntoChunks(env: Env, event: EventRow, webhookIds: string[], chunkSize: number) {
+  const db = database(env.DB);
   // Fix the list first, so a re-run of this job splits it the same way.
   const chunks = Math.ceil(webhookIds.length / chunkSize);
   await db.batch([
@@ -48,21 +82,27 @@ async function fanOutEvent(env: Env, event: EventRow, watermark: number) {
   }
 }
 
-export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<void> {
+export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<DrainJob[]> {
   const db = database(env.DB);
   const [event, watermark] = await Promise.all([
     db.select().from(events).where(eq(events.seq, job.seq)).get(),
     readWatermark(env.DB, job.orgId),
   ]);
-  if (!event?.webhookIds || event.fannedOut !== null) return;
+  if (!event?.webhookIds || event.fannedOut !== null) return [];
   const chunkSize = Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
   const slice = event.webhookIds.slice(job.chunk * chunkSize, (job.chunk + 1) * chunkSize);
-  await appendToSequencers(env, event, slice, watermark.value);
+  const claimed = await appendToSequencers(
+    env,
+    job.orgId,
+    slice.map((webhookId) => ({ webhookId, item: appendItem(event) })),
+    watermark.value,
+  );
   const remaining = db.select({ seq: fanoutChunks.seq }).from(fanoutChunks).where(eq(fanoutChunks.seq, job.seq));
   await db.batch([
     db.delete(fanoutChunks).where(and(eq(fanoutChunks.seq, job.seq), eq(fanoutChunks.chunk, job.chunk))),
     db.update(events).set({ fannedOut: Date.now() }).where(and(eq(events.seq, job.seq), isNull(events.fannedOut), notExists(remaining))),
   ]);
+  return claimed;
 }
 
 /**
@@ -108,14 +148,24 @@ export function subscriptionPatterns(type: string): string[] {
   return ["*", ...prefixes, type];
 }
 
-async function appendToSequencers(env: Env, event: EventRow, webhookIds: string[], watermark: number) {
-  const item = { eventId: event.id, eventType: event.type, seq: event.seq };
+function appendItem(event: EventRow): AppendItem {
+  return { eventId: event.id, eventType: event.type, seq: event.seq };
+}
+
+/** One append per webhook with all its items (in seq order); returns the drains claimed. */
+async function appendToSequencers(env: Env, orgId: string, entries: { webhookId: string; item: AppendItem }[], watermark: number): Promise<DrainJob[]> {
+  const byWebhook = new Map<string, AppendItem[]>();
+  for (const { webhookId, item } of entries) byWebhook.set(webhookId, [...(byWebhook.get(webhookId) ?? []), item]);
+  const webhookIds = [...byWebhook.keys()];
+  const claimed: DrainJob[] = [];
   let next = 0;
   const worker = async () => {
     while (next < webhookIds.length) {
-      const id = webhookIds[next++]!;
-      await sequencer(env, id).append(id, event.orgId, [item], watermark);
+      const webhookId = webhookIds[next++]!;
+      const lease = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, watermark, true);
+      if (lease) claimed.push({ kind: "drain", webhookId, lease });
     }
   };
   await Promise.all(Array.from({ length: Math.min(APPEND_CONCURRENCY, webhookIds.length) }, worker));
+  return claimed;
 }

@@ -17,7 +17,7 @@ import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 
 /** Deliveries one drain job may send before handing over to a fresh job. */
-const TURN_DELIVERIES = 100;
+const TURN_DELIVERIES = 500;
 const TURN_MS = 20_000;
 /** An event this long without fan-out had its job lost (e.g. a crash between insert and send). */
 const FANOUT_STALL_MS = 30_000;

@@ -85,8 +85,12 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   // ── appending ──────────────────────────────────────────────────────────────────────────
 
-  /** Adds events to the FIFO (an event already appended is ignored) and wakes a drain if idle. */
-  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number): Promise<void> {
+  /**
+   * Adds events to the FIFO (an event already appended is ignored). If nobody holds the lease, it
+   * is handed to the caller when `claim` (the fan-out then drains right away; the lease's alarm
+   * covers a caller that dies first), else to a new drain job.
+   */
+  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false): Promise<string | null> {
     const now = Date.now();
     this.storage.transactionSync(() => {
       this.setState("webhook_id", webhookId);
@@ -100,7 +104,9 @@ export class WebhookSequencer extends DurableObject<Env> {
         );
       }
     });
+    if (claim) return this.claimLease();
     await this.wake();
+    return null;
   }
 
   /** Delivers an event again, after everything already queued. */
@@ -328,6 +334,14 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private deliveryRow(id: string): DeliveryRow | undefined {
     return this.sql.exec<DeliveryRow>(`SELECT * FROM deliveries WHERE id = ?`, id).toArray()[0];
+  }
+
+  /** A new lease for the caller if nobody holds one and there is work. */
+  private async claimLease(): Promise<string | null> {
+    if (this.lease() || !this.head()) return null;
+    const token = crypto.randomUUID();
+    await this.holdLease(token, Date.now() + LEASE_MS);
+    return token;
   }
 
   /** Starts a drain if nobody holds the lease and there is work. */
