@@ -373,7 +373,10 @@ export class WebhookSequencer extends DurableObject<Env> {
   private async holdLease(token: string, until: number) {
     this.setState("lease_token", token);
     this.setState("lease_until", until);
-    await this.storage.setAlarm(until);
+    // An earlier alarm is as good: it finds the lease still running and moves itself to `until`.
+    // Most holds (one per delivery) so write no alarm.
+    const alarm = await this.storage.getAlarm();
+    if (alarm === null || alarm > until) await this.storage.setAlarm(until);
   }
 
   private async releaseLease() {
@@ -393,7 +396,9 @@ export class WebhookSequencer extends DurableObject<Env> {
     return this.sql.exec<{ value: SqlStorageValue }>(`SELECT value FROM state WHERE key = ?`, key).toArray()[0]?.value ?? null;
   }
 
+  /** Writes only a changed value: rows written are what storage bills. */
   private setState(key: string, value: string | number) {
+    if (this.getState(key) === value) return;
     this.sql.exec(`INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
   }
 }
