@@ -7,6 +7,7 @@ import { adminRouter } from "./api/admin";
 import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
+import { notificationConditionsRouter } from "./api/notification-conditions";
 import { docsPage } from "./api/docs";
 
 export const app = createRouter();
@@ -18,6 +19,7 @@ app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
+app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
   type: "http",

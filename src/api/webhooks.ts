@@ -108,8 +108,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    c.req.valid("query");
-    await deleteWebhook(c.env.DB, org, id);
+    await deleteWebhook(c.env.DB, org, id, c.req.valid("query").forceDelete);
     return c.body(null, 204);
   },
 );
