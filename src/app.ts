@@ -8,6 +8,7 @@ import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
 import { notificationConditionsRouter } from "./api/notification-conditions";
+import { usageRouter } from "./api/usage";
 import { docsPage } from "./api/docs";
 
 export const app = createRouter();
@@ -18,6 +19,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
+app.route("/v1/organizations/:org/usage", usageRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
 app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
 

@@ -31,3 +31,46 @@ export async function createCondition(tenant: Tenant, body: unknown): Promise<{ 
   if (created.status !== 201) throw new Error(`condition: ${JSON.stringify(created.body)}`);
   return created.body;
 }
+
+/** Billing cycles of the plan in the reports: each is identified by the next cycle's start. */
+export const CYCLE_1 = Date.UTC(2026, 0, 1);
+export const CYCLE_2 = Date.UTC(2026, 1, 1);
+
+/** A usage report for a developer on a rate plan; `count` is { transactions } or { increment }. */
+export function usageReport(
+  ratePlanId: string,
+  count: { transactions: number } | { increment: number },
+  options: { email?: string; published?: boolean; cycle?: number; quotaTarget?: number } = {},
+) {
+  return {
+    developer: {
+      email: options.email ?? "dev@example.com",
+      firstName: "Ada",
+      lastName: "Lovelace",
+      customAttributes: [{ name: "tier", value: "gold" }],
+    },
+    application: { name: "weather-app" },
+    company: { name: "Example Corp" },
+    package: { id: "weather-package", name: "Weather API" },
+    products: ["weather-forecast", "weather-history"],
+    ratePlan: {
+      id: ratePlanId,
+      name: "Adjustable notification plan",
+      type: "STANDARD",
+      published: options.published ?? true,
+      startDate: Date.UTC(2025, 11, 1),
+      endDate: Date.UTC(2026, 11, 1),
+      nextBillingCycleStartDate: options.cycle ?? CYCLE_1,
+      quotaResetDate: options.cycle ?? CYCLE_1,
+    },
+    quotaTarget: options.quotaTarget ?? 1000,
+    ...count,
+  };
+}
+
+/** Posts a usage report and returns the thresholds it fired, as [conditionId, percent] pairs. */
+export async function report(tenant: Tenant, body: unknown): Promise<{ fired: [string, number][]; body: any }> {
+  const answer = await call("POST", usagePath(tenant.org), { auth: tenant.auth, body });
+  if (answer.status !== 200) throw new Error(`usage: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return { fired: answer.body.fired.map((f: { conditionId: string; threshold: number }) => [f.conditionId, f.threshold]), body: answer.body };
+}
