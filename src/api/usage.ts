@@ -6,7 +6,7 @@ import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
 import { UsageReport, UsageResult } from "./usage-schemas";
 import { reportUsage } from "../notifications/usage";
-import { postNotifications } from "../notifications/pipeline";
+import { postDirectedEvents } from "../delivery/directed";
 
 export const usageRouter = createRouter();
 usageRouter.use("*", requireKey("any"));
@@ -25,6 +25,6 @@ usageRouter.openapi(
   }),
   async (c) => {
     const { org } = c.req.valid("param");
-    return c.json(await reportUsage(c.env, org, c.req.valid("json"), postNotifications), 200);
+    return c.json(await reportUsage(c.env, org, c.req.valid("json"), postDirectedEvents), 200);
   },
 );

@@ -21,7 +21,7 @@ export const USAGE_NOTIFICATION_TYPE = "usage.threshold_crossed";
  */
 export const FIRING_LEASE_MS = 30_000;
 
-/** The delivery pipeline's entry for events addressed to given webhooks (src/delivery/directed.ts). */
+/** The delivery pipeline's entry for events addressed to given webhooks: postDirectedEvents of src/delivery/directed.ts, or a stand-in in tests. */
 export type PostDirectedEvents = (env: Env, orgId: string, items: { type: string; body: unknown; webhookIds: string[] }[]) => Promise<string[]>;
 
 type FiringRow = typeof notificationFirings.$inferSelect;
