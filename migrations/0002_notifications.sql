@@ -42,6 +42,7 @@ CREATE TABLE `notification_firings` (
 );
 --> statement-breakpoint
 CREATE INDEX `notification_firings_condition` ON `notification_firings` (`condition_id`);--> statement-breakpoint
+CREATE INDEX `notification_firings_pending` ON `notification_firings` (`lease_until`) WHERE state = 'pending';--> statement-breakpoint
 CREATE TABLE `usage_counters` (
 	`org_id` text NOT NULL,
 	`developer` text NOT NULL,
@@ -50,6 +51,7 @@ CREATE TABLE `usage_counters` (
 	`transactions` integer NOT NULL,
 	`previous` integer NOT NULL,
 	`quota_target` integer NOT NULL,
+	`report` text NOT NULL,
 	`updated` integer NOT NULL,
 	PRIMARY KEY(`org_id`, `developer`, `rate_plan_id`, `cycle`),
 	FOREIGN KEY (`org_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade

@@ -148,7 +148,7 @@ export const FiredNotification = z
     webhookIds: z.array(z.string()).openapi({ description: "The webhooks notified (the condition's actions)" }),
     status: z.enum(["queued", "pending", "dropped"]).openapi({
       description:
-        "queued: stored for delivery as eventId. pending: could not be queued now; sent with the next report for this developer and rate plan. dropped: the condition has no webhook left to notify.",
+        "queued: stored for delivery as eventId. pending: could not be queued now; the platform posts it within a minute or two (or with the next report for this developer and rate plan, whichever comes first), once. dropped: the condition has no webhook left to notify.",
     }),
     eventId: z.string().nullable(),
     payload: UsageNotificationPayload,

@@ -2,6 +2,7 @@
 // drizzle-kit (`npm run db:generate`); times are epoch milliseconds throughout.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { UsageReportInput } from "../api/usage-schemas";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -188,7 +189,8 @@ export const notificationActions = sqliteTable(
 /**
  * Transactions of one developer on one rate plan in one billing cycle (identified by the start of
  * the next one). `previous` is the count before the last report, so a report's crossings are the
- * thresholds in (previous, transactions].
+ * thresholds in (previous, transactions]. `report` is the latest report as received: the names and
+ * dates a notification posted later (by the outbox sweep) fills its payload with.
  */
 export const usageCounters = sqliteTable(
   "usage_counters",
@@ -203,6 +205,7 @@ export const usageCounters = sqliteTable(
     transactions: integer("transactions").notNull(),
     previous: integer("previous").notNull(),
     quotaTarget: integer("quota_target").notNull(),
+    report: text("report", { mode: "json" }).$type<UsageReportInput>().notNull(),
     updated: integer("updated").notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle] })],
@@ -233,12 +236,15 @@ export const notificationFirings = sqliteTable(
     triggerTime: integer("trigger_time").notNull(),
     state: text("state", { enum: ["pending", "queued", "dropped"] }).notNull(),
     eventId: text("event_id"),
-    // A pending firing belongs to the report posting it until then; after, the next report retries it.
+    // A pending firing belongs to the report (or sweep) posting it until then; after, the next
+    // report or the sweep (src/notifications/outbox.ts) posts it.
     leaseUntil: integer("lease_until").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle, t.conditionId, t.threshold] }),
     // Deleting a condition cascades here.
     index("notification_firings_condition").on(t.conditionId),
+    // The sweep's scan: only the few firings not yet posted.
+    index("notification_firings_pending").on(t.leaseUntil).where(sql`state = 'pending'`),
   ],
 );

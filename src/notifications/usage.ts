@@ -2,7 +2,8 @@
 // plan's billing cycle and claims, in the same D1 transaction, every threshold of every matching
 // condition that the report crossed. The claim (the primary key of notification_firings) makes each
 // crossing fire once per developer, rate plan, billing cycle and condition, whatever the order or
-// concurrency of reports; the claimed rows are then posted to the delivery pipeline.
+// concurrency of reports; the claimed rows are then posted to the delivery pipeline. A firing the
+// pipeline did not take stays pending: the next report or the sweep (./outbox.ts) posts it.
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { database, type Database } from "../db/client";
@@ -11,32 +12,42 @@ import { conditionThresholds, withActions, type ConditionWithActions } from "../
 import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "../api/usage-schemas";
 import { notificationPayload, percentUsed, type Crossing } from "./payload";
 import { percentOf, UNITS_PER_PERCENT } from "./usage-target";
+import type { postDirectedEvents } from "../delivery/directed";
+import { describeError } from "../log";
 
 /** The event type of usage notifications in the event and delivery logs. */
 export const USAGE_NOTIFICATION_TYPE = "usage.threshold_crossed";
 
 /**
- * How long a report owns the firings it claimed before another report may post them. Posting takes
- * one D1 write and one queue send; a report that died meanwhile leaves them to the next one.
+ * How long a report (or the sweep) owns the firings it claimed before another may post them.
+ * Posting takes one D1 write and one queue send; one that died meanwhile leaves them to the next.
  */
 export const FIRING_LEASE_MS = 30_000;
 
-/** The delivery pipeline's entry for events addressed to given webhooks: postDirectedEvents of src/delivery/directed.ts, or a stand-in in tests. */
-export type PostDirectedEvents = (env: Env, orgId: string, items: { type: string; body: unknown; webhookIds: string[] }[]) => Promise<string[]>;
+/** The delivery pipeline's entry for events addressed to given webhooks, or a stand-in in tests. */
+export type PostDirectedEvents = typeof postDirectedEvents;
+
+/** The counter a report counts in and whose crossings it claims. */
+export interface UsageKey {
+  orgId: string;
+  developer: string;
+  ratePlanId: string;
+  cycle: number;
+}
 
 type FiringRow = typeof notificationFirings.$inferSelect;
 /** A crossing to post: claimed by this report, or taken over from an earlier one that could not post it. */
-type Firing = Pick<FiringRow, "conditionId"> & Crossing & { retried: boolean };
+export type Firing = Pick<FiringRow, "conditionId"> & Crossing & { retried: boolean };
 
-/** The conditions on a rate plan, and any others named by `extraIds`, with their webhooks. */
-async function loadConditions(db: Database, orgId: string, ratePlanId: string, extraIds: string[] = []) {
+/** The organization's conditions on a rate plan, or with the given ids, with their webhooks, oldest first. */
+export async function loadConditions(db: Database, orgId: string, which: { ratePlanId: string } | { ids: string[] }) {
   const rows = await db
     .select()
     .from(notificationConditions)
     .where(
       and(
         eq(notificationConditions.orgId, orgId),
-        extraIds.length > 0 ? inArray(notificationConditions.id, extraIds) : eq(notificationConditions.ratePlanId, ratePlanId),
+        "ids" in which ? inArray(notificationConditions.id, which.ids) : eq(notificationConditions.ratePlanId, which.ratePlanId),
       ),
     )
     .orderBy(notificationConditions.created, notificationConditions.id)
@@ -52,13 +63,13 @@ export async function reportUsage(
   now = Date.now(),
 ): Promise<UsageResultJson> {
   const db = database(env.DB);
-  const key = {
+  const key: UsageKey = {
     orgId,
     developer: report.developer.email.toLowerCase(),
     ratePlanId: report.ratePlan.id,
     cycle: report.ratePlan.nextBillingCycleStartDate,
   };
-  const conditions = await loadConditions(db, orgId, key.ratePlanId);
+  const conditions = await loadConditions(db, orgId, { ratePlanId: key.ratePlanId });
   // A condition without webhooks has no one to notify; its crossings are not claimed.
   const candidates = conditions
     .filter((c) => (!c.publishedOnly || report.ratePlan.published) && c.webhookIds.length > 0)
@@ -67,7 +78,7 @@ export async function reportUsage(
   const absolute = report.transactions !== undefined;
   const upsert = db
     .insert(usageCounters)
-    .values({ ...key, transactions: report.transactions ?? report.increment!, previous: 0, quotaTarget: report.quotaTarget, updated: now })
+    .values({ ...key, transactions: report.transactions ?? report.increment!, previous: 0, quotaTarget: report.quotaTarget, report, updated: now })
     .onConflictDoUpdate({
       target: [usageCounters.orgId, usageCounters.developer, usageCounters.ratePlanId, usageCounters.cycle],
       set: {
@@ -78,6 +89,7 @@ export async function reportUsage(
           ? sql`max(${usageCounters.transactions}, excluded.transactions)`
           : sql`${usageCounters.transactions} + excluded.transactions`,
         quotaTarget: report.quotaTarget,
+        report,
         updated: now,
       },
     })
@@ -135,14 +147,15 @@ export async function reportUsage(
 /**
  * Posts claimed firings, ascending by threshold (then condition age), one directed event each, to
  * the webhooks of the condition's actions, and records the outcome. If the pipeline refuses, the
- * firings stay pending and the next report for the same developer, plan and cycle posts them.
+ * firings stay pending with their lease released: the next report or sweep posts them. Each event
+ * is keyed by its crossing, so posting one again (its outcome was not recorded) stores nothing new.
  */
-async function postFirings(
+export async function postFirings(
   env: Env,
   db: Database,
   orgId: string,
   report: UsageReportInput,
-  key: { orgId: string; developer: string; ratePlanId: string; cycle: number },
+  key: UsageKey,
   firings: Firing[],
   known: ConditionWithActions[],
   post: PostDirectedEvents,
@@ -150,7 +163,7 @@ async function postFirings(
   if (firings.length === 0) return [];
   const missing = [...new Set(firings.map((f) => f.conditionId))].filter((id) => !known.some((c) => c.id === id));
   // A taken-over firing whose condition moved to another plan still belongs to its condition.
-  const conditions = missing.length > 0 ? [...known, ...(await loadConditions(db, orgId, key.ratePlanId, missing))] : known;
+  const conditions = missing.length > 0 ? [...known, ...(await loadConditions(db, orgId, { ids: missing }))] : known;
   const byId = new Map(conditions.map((c, i) => [c.id, { condition: c, order: i }]));
   const rank = (f: Firing) => byId.get(f.conditionId)?.order ?? Number.MAX_SAFE_INTEGER;
   firings.sort((a, b) => a.threshold - b.threshold || rank(a) - rank(b));
@@ -168,10 +181,10 @@ async function postFirings(
       eventIds = await post(
         env,
         orgId,
-        sendable.map((e) => ({ type: USAGE_NOTIFICATION_TYPE, body: e.payload, webhookIds: e.condition.webhookIds })),
+        sendable.map((e) => ({ type: USAGE_NOTIFICATION_TYPE, body: e.payload, webhookIds: e.condition.webhookIds, key: crossingKey(key, e.firing) })),
       );
     } catch (error) {
-      console.error("usage notifications not queued; the next report retries them", orgId, key.ratePlanId, error);
+      console.error("usage notifications not queued; the next report or the sweep retries them", describeError(error));
     }
   }
 
@@ -204,4 +217,9 @@ async function postFirings(
   });
   await db.batch(updates as [(typeof updates)[number], ...typeof updates]);
   return entries.map((e, i) => ({ retried: e.firing.retried, outcome: fired[i]! }));
+}
+
+/** The idempotency key of a crossing's event: one event per developer, plan, cycle, condition and threshold. */
+function crossingKey(key: UsageKey, firing: Firing): string {
+  return `usage-notification ${JSON.stringify([key.developer, key.ratePlanId, key.cycle, firing.conditionId, firing.threshold])}`;
 }

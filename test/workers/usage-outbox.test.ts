@@ -1,14 +1,16 @@
 // What a report hands to the delivery pipeline, and what happens when the pipeline refuses: the
-// claimed crossings wait in notification_firings and the next report posts them. The pipeline's
-// entry point is passed in, so these tests see exactly what it is given and can make it fail.
+// claimed crossings wait in notification_firings, and the next report or the sweep posts them. The
+// pipeline's entry point is passed in, so these tests see exactly what it is given and can make it
+// fail. (usage-delivery.test.ts runs the same paths through the real pipeline.)
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { UsageReport } from "../../src/api/usage-schemas";
-import { reportUsage, USAGE_NOTIFICATION_TYPE, type PostDirectedEvents } from "../../src/notifications/usage";
+import { FIRING_LEASE_MS, reportUsage, USAGE_NOTIFICATION_TYPE, type PostDirectedEvents } from "../../src/notifications/usage";
+import { postPendingFirings } from "../../src/notifications/outbox";
 import { call, createTenant, webhooksPath, type Tenant } from "./helpers";
 import { conditionBody, createCondition, createWebhook, usageReport } from "./notification-helpers";
 
-type Posted = { orgId: string; items: { type: string; body: any; webhookIds: string[] }[] };
+type Posted = { orgId: string; items: { type: string; body: any; webhookIds: string[]; key: string }[] };
 
 /** The pipeline's entry, recording each call and answering with event ids (or refusing). */
 function pipeline(options: { refuse?: boolean } = {}) {
@@ -138,5 +140,58 @@ describe("usage notifications handed to the delivery pipeline", () => {
     expect(up.calls).toHaveLength(0);
     expect((await firingStates(tenant)).map((f) => f.state)).toEqual(["dropped"]);
     expect((await send(tenant, 800, up.post)).retried).toEqual([]);
+  });
+});
+
+describe("the outbox sweep", () => {
+  /** The sweep's outcomes for this tenant's firings (it takes every organization's). */
+  const sweep = async (tenant: Tenant, post: PostDirectedEvents, now?: number) =>
+    (await postPendingFirings(env, post, now)).filter((f) => f.payload.orgName === tenant.org);
+
+  it("posts crossings the pipeline refused without any further report, with the report's payload, once", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    const c = (await createCondition(tenant, conditionBody("plan-1", "%= 80 to 100 by 10", [webhook.id]))).id;
+    const refused = await send(tenant, 950, pipeline({ refuse: true }).post);
+    expect(refused.fired.map((f) => f.status)).toEqual(["pending", "pending"]);
+
+    const up = pipeline();
+    const swept = await sweep(tenant, up.post);
+    expect(swept.map((f) => [f.conditionId, f.threshold, f.status])).toEqual([
+      [c, 80, "queued"],
+      [c, 90, "queued"],
+    ]);
+    const mine = up.calls.filter((call) => call.orgId === tenant.org);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.items.map((i) => i.body)).toEqual(refused.fired.map((f) => f.payload));
+    expect(mine[0]!.items.map((i) => i.webhookIds)).toEqual([[webhook.id], [webhook.id]]);
+    expect((await firingStates(tenant)).map((f) => f.state)).toEqual(["queued", "queued"]);
+
+    expect(await sweep(tenant, up.post)).toEqual([]);
+    expect((await send(tenant, 950, up.post)).retried).toEqual([]);
+  });
+
+  it("does not sweep a crossing whose lease is live", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    await createCondition(tenant, conditionBody("plan-1", "%= 50", [webhook.id]));
+    const t0 = Date.now();
+    await send(tenant, 600, pipeline({ refuse: true }).post, t0);
+    await env.DB.prepare("UPDATE notification_firings SET lease_until = ? WHERE org_id = ?").bind(t0 + FIRING_LEASE_MS, tenant.org).run();
+
+    const up = pipeline();
+    expect(await sweep(tenant, up.post, t0 + FIRING_LEASE_MS - 1)).toEqual([]);
+    expect((await sweep(tenant, up.post, t0 + FIRING_LEASE_MS)).map((f) => [f.threshold, f.status])).toEqual([[50, "queued"]]);
+  });
+
+  it("keeps a crossing the pipeline refuses again for the next sweep", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    await createCondition(tenant, conditionBody("plan-1", "%= 50", [webhook.id]));
+    await send(tenant, 600, pipeline({ refuse: true }).post);
+
+    expect((await sweep(tenant, pipeline({ refuse: true }).post)).map((f) => f.status)).toEqual(["pending"]);
+    expect((await firingStates(tenant)).map((f) => [f.state, f.lease_until])).toEqual([["pending", 0]]);
+    expect((await sweep(tenant, pipeline().post)).map((f) => f.status)).toEqual(["queued"]);
   });
 });

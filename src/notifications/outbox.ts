@@ -1,0 +1,58 @@
+// The outbox sweep. A crossing is claimed in D1 before it is posted to the delivery pipeline; when
+// the post fails, or the report dies before posting, the firing stays pending. The next report for
+// the same developer, plan and cycle posts it, but that report may never come: the Worker's cron
+// trigger runs this sweep every minute, so no claimed crossing waits longer than its lease plus a
+// minute once the pipeline takes events again.
+import { and, eq, sql } from "drizzle-orm";
+import type { Env } from "../env";
+import { database } from "../db/client";
+import { notificationFirings, usageCounters } from "../db/schema";
+import type { FiredNotificationJson } from "../api/usage-schemas";
+import { FIRING_LEASE_MS, loadConditions, postFirings, type Firing, type PostDirectedEvents, type UsageKey } from "./usage";
+
+/** Firings taken per sweep; more wait for the next minute, oldest first. */
+export const SWEEP_LIMIT = 500;
+
+/** Posts every pending firing whose lease has run out; answers what became of each. */
+export async function postPendingFirings(env: Env, post: PostDirectedEvents, now = Date.now()): Promise<FiredNotificationJson[]> {
+  const db = database(env.DB);
+  const taken = await db
+    .update(notificationFirings)
+    .set({ leaseUntil: now + FIRING_LEASE_MS })
+    .where(
+      sql`rowid IN (SELECT rowid FROM ${notificationFirings} WHERE state = 'pending' AND lease_until <= ${now} ORDER BY lease_until, trigger_time LIMIT ${SWEEP_LIMIT})`,
+    )
+    .returning();
+
+  const groups = new Map<string, { key: UsageKey; firings: Firing[] }>();
+  for (const row of taken) {
+    const key: UsageKey = { orgId: row.orgId, developer: row.developer, ratePlanId: row.ratePlanId, cycle: row.cycle };
+    const id = JSON.stringify(key);
+    const group = groups.get(id) ?? { key, firings: [] };
+    group.firings.push({ ...row, retried: true });
+    groups.set(id, group);
+  }
+
+  const outcomes: FiredNotificationJson[] = [];
+  for (const { key, firings } of groups.values()) {
+    // The counter holds the latest report: the names and dates of the payload. It goes only with
+    // its organization, which takes the firings along.
+    const counter = await db
+      .select({ report: usageCounters.report })
+      .from(usageCounters)
+      .where(
+        and(
+          eq(usageCounters.orgId, key.orgId),
+          eq(usageCounters.developer, key.developer),
+          eq(usageCounters.ratePlanId, key.ratePlanId),
+          eq(usageCounters.cycle, key.cycle),
+        ),
+      )
+      .get();
+    if (!counter) continue;
+    const conditions = await loadConditions(db, key.orgId, { ids: [...new Set(firings.map((f) => f.conditionId))] });
+    const posted = await postFirings(env, db, key.orgId, counter.report, key, firings, conditions, post);
+    outcomes.push(...posted.map((p) => p.outcome));
+  }
+  return outcomes;
+}
