@@ -51,6 +51,7 @@ CREATE TABLE `usage_counters` (
 	`transactions` integer NOT NULL,
 	`previous` integer NOT NULL,
 	`quota_target` integer NOT NULL,
+	`previous_quota_target` integer NOT NULL,
 	`report` text NOT NULL,
 	`updated` integer NOT NULL,
 	PRIMARY KEY(`org_id`, `developer`, `rate_plan_id`, `cycle`),

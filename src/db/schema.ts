@@ -188,8 +188,9 @@ export const notificationActions = sqliteTable(
 
 /**
  * Transactions of one developer on one rate plan in one billing cycle (identified by the start of
- * the next one). `previous` is the count before the last report, so a report's crossings are the
- * thresholds in (previous, transactions]. `report` is the latest report as received: the names and
+ * the next one). `previous` and `previousQuotaTarget` are the count and target before the last
+ * report, so a report's crossings are the percentages above previous/previousQuotaTarget and at
+ * most transactions/quotaTarget (a lowered target crosses too). `report` is the latest report as received: the names and
  * dates a notification posted later (by the outbox sweep) fills its payload with.
  */
 export const usageCounters = sqliteTable(
@@ -205,6 +206,7 @@ export const usageCounters = sqliteTable(
     transactions: integer("transactions").notNull(),
     previous: integer("previous").notNull(),
     quotaTarget: integer("quota_target").notNull(),
+    previousQuotaTarget: integer("previous_quota_target").notNull(),
     report: text("report", { mode: "json" }).$type<UsageReportInput>().notNull(),
     updated: integer("updated").notNull(),
   },

@@ -78,12 +78,21 @@ export async function reportUsage(
   const absolute = report.transactions !== undefined;
   const upsert = db
     .insert(usageCounters)
-    .values({ ...key, transactions: report.transactions ?? report.increment!, previous: 0, quotaTarget: report.quotaTarget, report, updated: now })
+    .values({
+      ...key,
+      transactions: report.transactions ?? report.increment!,
+      previous: 0,
+      quotaTarget: report.quotaTarget,
+      previousQuotaTarget: report.quotaTarget,
+      report,
+      updated: now,
+    })
     .onConflictDoUpdate({
       target: [usageCounters.orgId, usageCounters.developer, usageCounters.ratePlanId, usageCounters.cycle],
       set: {
-        // Right-hand sides read the row as it was, so `previous` is the count before this report.
+        // Right-hand sides read the row as it was: `previous…` are the count and target before this report.
         previous: sql`${usageCounters.transactions}`,
+        previousQuotaTarget: sql`${usageCounters.quotaTarget}`,
         // An absolute count older than one already recorded never lowers usage.
         transactions: absolute
           ? sql`max(${usageCounters.transactions}, excluded.transactions)`
@@ -106,8 +115,9 @@ export async function reportUsage(
     .set({ leaseUntil: now + FIRING_LEASE_MS })
     .where(and(firingKey, eq(notificationFirings.state, "pending"), lte(notificationFirings.leaseUntil, now)))
     .returning();
-  // The crossings of this report: thresholds in (previous, transactions] of the row just updated,
-  // compared as integers (threshold × target ≤ transactions × 100 × units per percent). The join
+  // The crossings of this report: thresholds above the percentage before it (previous of the
+  // previous target) and at most the percentage now, of the row just updated, compared as integers
+  // (threshold × target ≤ transactions × 100 × units per percent). The join
   // on the conditions skips one deleted since it was read. ON CONFLICT: a crossing already claimed
   // (concurrent report, changed target) is not claimed twice.
   const scale = 100 * UNITS_PER_PERCENT;
@@ -120,7 +130,7 @@ export async function reportUsage(
         JOIN (SELECT json_extract(value, '$[0]') AS condition_id, json_extract(value, '$[1]') AS threshold FROM json_each(${JSON.stringify(candidates)})) AS c
         JOIN ${notificationConditions} AS nc ON nc.id = c.condition_id AND nc.org_id = u.org_id
         WHERE u.org_id = ${key.orgId} AND u.developer = ${key.developer} AND u.rate_plan_id = ${key.ratePlanId} AND u.cycle = ${key.cycle}
-          AND c.threshold * u.quota_target > u.previous * ${scale}
+          AND c.threshold * u.previous_quota_target > u.previous * ${scale}
           AND c.threshold * u.quota_target <= u.transactions * ${scale}`,
     )
     .onConflictDoNothing()

@@ -110,6 +110,21 @@ describe("usage reports: crossing detection", () => {
     expect((await usageRow(tenant))!.transactions).toBe(1000);
   });
 
+  it("measures a crossing against the target of each report: a lowered target crosses, a raised one does not", async () => {
+    const { tenant, c } = await setUp("%= 80 to 120 by 20");
+    expect((await report(tenant, usageReport("plan-1", { transactions: 600 }, { quotaTarget: 1000 }))).fired).toEqual([]);
+    // Same count, half the target: from 60 % to 120 %.
+    const lowered = await report(tenant, usageReport("plan-1", { transactions: 600 }, { quotaTarget: 500 }));
+    expect(lowered.fired).toEqual([[c, 80], [c, 100], [c, 120]]);
+    expect(lowered.body.fired[0].payload).toMatchObject({ developerRatePlanQuotaTarget: 500, quotaPercentUsed: 120 });
+
+    const other = { email: "raised@example.com" };
+    expect((await report(tenant, usageReport("plan-1", { transactions: 900 }, { ...other, quotaTarget: 1000 }))).fired).toEqual([[c, 80]]);
+    // From 90 % down to 55 %: nothing is crossed upwards.
+    expect((await report(tenant, usageReport("plan-1", { transactions: 1100 }, { ...other, quotaTarget: 2000 }))).fired).toEqual([]);
+    expect((await report(tenant, usageReport("plan-1", { transactions: 2000 }, { ...other, quotaTarget: 2000 }))).fired).toEqual([[c, 100]]);
+  });
+
   it("re-arms every threshold in a new billing cycle; a late report of the old cycle counts there", async () => {
     const { tenant, c } = await setUp("%= 80 to 120 by 20");
     expect((await report(tenant, usageReport("plan-1", { transactions: 1000 }))).fired).toEqual([[c, 80], [c, 100]]);
