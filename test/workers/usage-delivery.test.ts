@@ -116,6 +116,19 @@ describe.concurrent("usage notifications through the delivery pipeline", () => {
     expect(new Set(deliveries.map((d: any) => d.eventId))).toEqual(new Set(jump.body.fired.map((f: any) => f.eventId)));
   });
 
+  it("delivers each threshold once when reports arrive concurrently", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 10 to 100 by 10");
+    await Promise.all(Array.from({ length: 10 }, () => report(tenant, usageReport("plan-1", { increment: 100 }))));
+    const requests = await receivedCount(b, 10);
+    await waitFor(async () => {
+      const unfinished = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE org_id = ? AND fanned_out IS NULL").bind(tenant.org).first<{ n: number }>();
+      return unfinished!.n === 0;
+    });
+    const deliveries = await finalDeliveries(tenant, hook.id, 10);
+    expect(deliveries).toHaveLength(10);
+    expect(requests.map((r) => thresholdOf(r.body)).sort((x, y) => x - y)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+  });
+
   it("retries a notification the receiver answers 503, with the same id and body, as any delivery", async () => {
     const { tenant, bucket: b, hook } = await setUp("%= 50", "503,200");
     await report(tenant, usageReport("plan-1", { transactions: 600 }));
