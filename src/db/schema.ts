@@ -186,23 +186,28 @@ export const notificationActions = sqliteTable(
   (t) => [primaryKey({ columns: [t.conditionId, t.webhookId] }), index("notification_actions_webhook").on(t.webhookId)],
 );
 
+/** One developer's usage of one rate plan in one billing cycle (identified by the start of the next one). */
+const usageKeyColumns = () => ({
+  orgId: text("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  // Lower-cased e-mail: Apigee identifies developers by e-mail.
+  developer: text("developer").notNull(),
+  ratePlanId: text("rate_plan_id").notNull(),
+  cycle: integer("cycle").notNull(),
+});
+
 /**
- * Transactions of one developer on one rate plan in one billing cycle (identified by the start of
- * the next one). `previous` and `previousQuotaTarget` are the count and target before the last
- * report, so a report's crossings are the percentages above previous/previousQuotaTarget and at
- * most transactions/quotaTarget (a lowered target crosses too). `report` is the latest report as received: the names and
- * dates a notification posted later (by the outbox sweep) fills its payload with.
+ * Transactions of one developer on one rate plan in one billing cycle. `previous` and
+ * `previousQuotaTarget` are the count and target before the last report, so a report's crossings
+ * are the percentages above previous/previousQuotaTarget and at most transactions/quotaTarget (a
+ * lowered target crosses too). `report` is the latest report as received: the names and dates a
+ * notification posted later (by the outbox sweep) fills its payload with.
  */
 export const usageCounters = sqliteTable(
   "usage_counters",
   {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
-    // Lower-cased e-mail: Apigee identifies developers by e-mail.
-    developer: text("developer").notNull(),
-    ratePlanId: text("rate_plan_id").notNull(),
-    cycle: integer("cycle").notNull(),
+    ...usageKeyColumns(),
     transactions: integer("transactions").notNull(),
     previous: integer("previous").notNull(),
     quotaTarget: integer("quota_target").notNull(),
@@ -221,12 +226,7 @@ export const usageCounters = sqliteTable(
 export const notificationFirings = sqliteTable(
   "notification_firings",
   {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
-    developer: text("developer").notNull(),
-    ratePlanId: text("rate_plan_id").notNull(),
-    cycle: integer("cycle").notNull(),
+    ...usageKeyColumns(),
     conditionId: text("condition_id")
       .notNull()
       .references(() => notificationConditions.id, { onDelete: "cascade" }),

@@ -68,6 +68,40 @@ export function usageReport(
   };
 }
 
+/**
+ * The callback payload SPEC.md lists, in the seed's field order, for a report made by usageReport
+ * with its defaults on `ratePlanId`; the fields that depend on the crossing are given.
+ */
+export function expectedPayload(
+  org: string,
+  ratePlanId: string,
+  crossing: { quotaPercentUsed: number; triggerTime: unknown; triggerReason: string },
+) {
+  return {
+    orgName: org,
+    developerEmail: "dev@example.com",
+    developerFirstName: "Ada",
+    developerLastName: "Lovelace",
+    companyName: "Example Corp",
+    applicationName: "weather-app",
+    packageName: "Weather API",
+    packageId: "weather-package",
+    ratePlanId,
+    ratePlanName: "Adjustable notification plan",
+    ratePlanType: "STANDARD",
+    developerRatePlanQuotaTarget: 1000,
+    quotaPercentUsed: crossing.quotaPercentUsed,
+    ratePlanStartDate: Date.UTC(2025, 11, 1),
+    ratePlanEndDate: Date.UTC(2026, 11, 1),
+    nextBillingCycleStartDate: CYCLE_1,
+    products: ["weather-forecast", "weather-history"],
+    developerCustomAttributes: [{ name: "tier", value: "gold" }],
+    triggerTime: crossing.triggerTime,
+    triggerReason: crossing.triggerReason,
+    developerQuotaResetDate: "2026-01-01T00:00:00.000Z",
+  };
+}
+
 /** Posts a usage report and returns the thresholds it fired, as [conditionId, percent] pairs. */
 export async function report(tenant: Tenant, body: unknown): Promise<{ fired: [string, number][]; body: any }> {
   const answer = await call("POST", usagePath(tenant.org), { auth: tenant.auth, body });

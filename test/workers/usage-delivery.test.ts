@@ -10,7 +10,7 @@ import { UsageReport } from "../../src/api/usage-schemas";
 import { reportUsage, USAGE_NOTIFICATION_TYPE } from "../../src/notifications/usage";
 import { call, createTenant, webhooksPath, type Tenant } from "./helpers";
 import { deliveriesOf, deliveryDetail, enabledWebhook, finalDeliveries, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
-import { conditionBody, createCondition, CYCLE_1, report, usageReport } from "./notification-helpers";
+import { conditionBody, createCondition, expectedPayload, report, usageReport } from "./notification-helpers";
 
 const bucket = () => crypto.randomUUID();
 
@@ -38,53 +38,14 @@ describe.concurrent("usage notifications through the delivery pipeline", () => {
 
     expect(request!.headers["content-type"]).toMatch(/^application\/json/);
     const payload = JSON.parse(request!.body);
-    // Exactly the seed's fields, in its order.
-    expect(Object.keys(payload)).toEqual([
-      "orgName",
-      "developerEmail",
-      "developerFirstName",
-      "developerLastName",
-      "companyName",
-      "applicationName",
-      "packageName",
-      "packageId",
-      "ratePlanId",
-      "ratePlanName",
-      "ratePlanType",
-      "developerRatePlanQuotaTarget",
-      "quotaPercentUsed",
-      "ratePlanStartDate",
-      "ratePlanEndDate",
-      "nextBillingCycleStartDate",
-      "products",
-      "developerCustomAttributes",
-      "triggerTime",
-      "triggerReason",
-      "developerQuotaResetDate",
-    ]);
-    expect(payload).toEqual({
-      orgName: tenant.org,
-      developerEmail: "dev@example.com",
-      developerFirstName: "Ada",
-      developerLastName: "Lovelace",
-      companyName: "Example Corp",
-      applicationName: "weather-app",
-      packageName: "Weather API",
-      packageId: "weather-package",
-      ratePlanId: "plan-1",
-      ratePlanName: "Adjustable notification plan",
-      ratePlanType: "STANDARD",
-      developerRatePlanQuotaTarget: 1000,
+    const expected = expectedPayload(tenant.org, "plan-1", {
       quotaPercentUsed: 85.3,
-      ratePlanStartDate: Date.UTC(2025, 11, 1),
-      ratePlanEndDate: Date.UTC(2026, 11, 1),
-      nextBillingCycleStartDate: CYCLE_1,
-      products: ["weather-forecast", "weather-history"],
-      developerCustomAttributes: [{ name: "tier", value: "gold" }],
       triggerTime: answer.body.fired[0].payload.triggerTime,
       triggerReason: 'Usage crossed 80% of the transaction target (853 of 1000 transactions, 85.3%); UsageTarget "%= 80 to 120 by 10"',
-      developerQuotaResetDate: "2026-01-01T00:00:00.000Z",
     });
+    // Exactly the seed's fields, in its order, with the report's values.
+    expect(Object.keys(payload)).toEqual(Object.keys(expected));
+    expect(payload).toEqual(expected);
     // Numbers, not strings; the trigger time is epoch ms of this report.
     expect(typeof payload.quotaPercentUsed).toBe("number");
     expect(typeof payload.developerRatePlanQuotaTarget).toBe("number");
