@@ -117,9 +117,9 @@ export async function reportUsage(
     .returning();
   // The crossings of this report: thresholds above the percentage before it (previous of the
   // previous target) and at most the percentage now, of the row just updated, compared as integers
-  // (threshold × target ≤ transactions × 100 × units per percent). The join
-  // on the conditions skips one deleted since it was read. ON CONFLICT: a crossing already claimed
-  // (concurrent report, changed target) is not claimed twice.
+  // (threshold × target ≤ transactions × 100 × units per percent). The join on the conditions
+  // skips one deleted since it was read. ON CONFLICT: a crossing already claimed (concurrent
+  // report, changed target) is not claimed twice.
   const scale = 100 * UNITS_PER_PERCENT;
   const claim = db
     .insert(notificationFirings)
