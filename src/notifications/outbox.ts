@@ -10,8 +10,11 @@ import { notificationFirings, usageCounters } from "../db/schema";
 import type { FiredNotificationJson } from "../api/usage-schemas";
 import { FIRING_LEASE_MS, loadConditions, postFirings, type Firing, type PostDirectedEvents, type UsageKey } from "./usage";
 
-/** Firings taken per sweep; more wait for the next minute, oldest first. */
-export const SWEEP_LIMIT = 500;
+/**
+ * Developers' cycles whose pending firings one sweep posts, oldest first; more wait for the next
+ * minute. Each takes about six D1 and queue calls, far below the 1,000 an invocation may make.
+ */
+export const SWEEP_GROUPS = 50;
 
 /** Posts every pending firing whose lease has run out; answers what became of each. */
 export async function postPendingFirings(env: Env, post: PostDirectedEvents, now = Date.now()): Promise<FiredNotificationJson[]> {
@@ -20,7 +23,9 @@ export async function postPendingFirings(env: Env, post: PostDirectedEvents, now
     .update(notificationFirings)
     .set({ leaseUntil: now + FIRING_LEASE_MS })
     .where(
-      sql`rowid IN (SELECT rowid FROM ${notificationFirings} WHERE state = 'pending' AND lease_until <= ${now} ORDER BY lease_until, trigger_time LIMIT ${SWEEP_LIMIT})`,
+      sql`state = 'pending' AND lease_until <= ${now} AND (org_id, developer, rate_plan_id, cycle) IN (
+        SELECT org_id, developer, rate_plan_id, cycle FROM ${notificationFirings} WHERE state = 'pending' AND lease_until <= ${now}
+        GROUP BY org_id, developer, rate_plan_id, cycle ORDER BY min(trigger_time) LIMIT ${SWEEP_GROUPS})`,
     )
     .returning();
 

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { UsageReport } from "../../src/api/usage-schemas";
 import { FIRING_LEASE_MS, reportUsage, USAGE_NOTIFICATION_TYPE, type PostDirectedEvents } from "../../src/notifications/usage";
-import { postPendingFirings } from "../../src/notifications/outbox";
+import { postPendingFirings, SWEEP_GROUPS } from "../../src/notifications/outbox";
 import { call, createTenant, webhooksPath, type Tenant } from "./helpers";
 import { conditionBody, createCondition, createWebhook, usageReport } from "./notification-helpers";
 
@@ -193,5 +193,23 @@ describe("the outbox sweep", () => {
     expect((await sweep(tenant, pipeline({ refuse: true }).post)).map((f) => f.status)).toEqual(["pending"]);
     expect((await firingStates(tenant)).map((f) => [f.state, f.lease_until])).toEqual([["pending", 0]]);
     expect((await sweep(tenant, pipeline().post)).map((f) => f.status)).toEqual(["queued"]);
+  });
+
+  it(`posts the oldest ${SWEEP_GROUPS} developers' crossings per sweep and leaves the rest to the next`, async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    await createCondition(tenant, conditionBody("plan-1", "%= 50", [webhook.id]));
+    const t0 = Date.now();
+    const down = pipeline({ refuse: true });
+    for (let i = 0; i <= SWEEP_GROUPS; i++) {
+      const body = UsageReport.parse(usageReport("plan-1", { transactions: 600 }, { email: `dev${i}@example.com` }));
+      await reportUsage(env, tenant.org, body, down.post, t0 + i);
+    }
+
+    const first = await sweep(tenant, pipeline().post, t0 + SWEEP_GROUPS + 1);
+    expect(first).toHaveLength(SWEEP_GROUPS);
+    expect(first.map((f) => f.payload.developerEmail)).not.toContain(`dev${SWEEP_GROUPS}@example.com`);
+    const second = await sweep(tenant, pipeline().post, t0 + SWEEP_GROUPS + 1);
+    expect(second.map((f) => f.payload.developerEmail)).toEqual([`dev${SWEEP_GROUPS}@example.com`]);
   });
 });
