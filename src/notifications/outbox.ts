@@ -1,8 +1,8 @@
 // The outbox sweep. A crossing is claimed in D1 before it is posted to the delivery pipeline; when
 // the post fails, or the report dies before posting, the firing stays pending. The next report for
 // the same developer, plan and cycle posts it, but that report may never come: the Worker's cron
-// trigger runs this sweep every minute, so no claimed crossing waits longer than its lease plus a
-// minute once the pipeline takes events again.
+// trigger runs this sweep every minute, so a claimed crossing is posted within about a minute of
+// its lease running out once the pipeline takes events again (longer only behind a backlog).
 import { and, eq, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { database } from "../db/client";
