@@ -8,6 +8,7 @@ import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
 import { docsPage } from "./api/docs";
+import { uiRouter } from "./ui/router";
 
 export const app = createRouter();
 
@@ -18,6 +19,10 @@ app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
+
+// The web page (server-rendered, no JavaScript needed); the site's root opens it.
+app.route("/ui", uiRouter);
+app.get("/", (c) => c.redirect("/ui/webhooks", 303));
 
 app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
   type: "http",
