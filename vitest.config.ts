@@ -6,11 +6,16 @@ export default defineConfig(async () => ({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // Low enough for a test to reach, high enough for the others' bursts.
+        ratelimits: { INGEST_LIMITER: { namespace_id: "1001", simple: { limit: 60, period: 10 } } },
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_TOKEN: "test-admin-token",
           // Tests deliver to receivers on 127.0.0.1.
           ALLOW_PRIVATE_URLS: "true",
+          // Retries one second apart instead of five minutes (local queue delays are real time);
+          // the production value is asserted on what the consumer sends.
+          RETRY_DELAY_SECONDS: "1",
         },
       },
     }),
@@ -18,6 +23,7 @@ export default defineConfig(async () => ({
   test: {
     include: ["test/workers/**/*.test.ts"],
     setupFiles: ["./test/workers/setup.ts"],
+    globalSetup: ["./test/support/receiver-setup.ts"],
     testTimeout: 30_000,
   },
 }));

@@ -1,5 +1,6 @@
 // The HTTP side of the Worker: every router mounted at its path, one error shape, the OpenAPI
 // document and its reference page.
+import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "./http/context";
 import { jsonBody } from "./http/json-body";
 import { notFoundOrMethodNotAllowed, onError } from "./http/error-handler";
@@ -7,18 +8,32 @@ import { adminRouter } from "./api/admin";
 import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
+import { deliveriesRouter } from "./api/deliveries";
+import { eventsRouter } from "./api/events";
 import { docsPage } from "./api/docs";
+import { json, tenantErrors } from "./api/common";
 import { uiRouter } from "./ui/router";
 
 export const app = createRouter();
 
 app.use("*", jsonBody());
-app.get("/healthz", (c) => c.json({ ok: true }));
+app.openapi(
+  createRoute({
+    method: "get",
+    path: "/healthz",
+    tags: ["Platform"],
+    summary: "Liveness: answers while the Worker runs (touches no storage)",
+    responses: { 200: json(z.object({ ok: z.literal(true) }), "The Worker is up"), 405: tenantErrors[405] },
+  }),
+  (c) => c.json({ ok: true as const }, 200),
+);
 
 app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
+app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
+app.route("/v1/organizations/:org/events", eventsRouter);
 
 // The web page (server-rendered, no JavaScript needed); the site's root opens it.
 app.route("/ui", uiRouter);

@@ -1,9 +1,20 @@
+import type { WebhookSequencer } from "./sequencer/webhook-sequencer";
+import type { Job } from "./delivery/jobs";
+
 /** Bindings and settings of the Worker (wrangler.toml); every setting arrives as a string. */
 export interface Env {
   DB: D1Database;
+  JOBS: Queue<Job>;
+  SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
+  INGEST_LIMITER: RateLimit;
   ADMIN_TOKEN: string;
   MAX_BODY_BYTES: string;
   ALLOW_PRIVATE_URLS: string;
+  RETRY_DELAY_SECONDS: string;
+  MAX_RETRIES: string;
+  CONNECT_TIMEOUT_MS: string;
+  READ_TIMEOUT_MS: string;
+  FANOUT_CHUNK_SIZE: string;
 }
 
 /** A numeric setting, falling back to its documented default when unset or not a number. */

@@ -1,13 +1,13 @@
 // Operator routes (platform admin token): organizations and their API keys.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import { createRouter } from "../http/context";
 import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../http/errors";
 import { database } from "../db/client";
-import { apiKeys, organizations } from "../db/schema";
+import { apiKeys, deadLetters, organizations } from "../db/schema";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
+import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
 const Organization = z
   .object({
@@ -186,5 +186,34 @@ adminRouter.openapi(
       .returning({ id: apiKeys.id });
     if (revoked.length === 0) throw notFound("key");
     return c.body(null, 204);
+  },
+);
+
+const DeadLetter = z
+  .object({
+    id: z.string(),
+    job: z.unknown().openapi({ description: "The queue job that kept failing (fan-out or drain)" }),
+    attempts: z.number().int(),
+    received: z.number().int(),
+  })
+  .openapi("DeadLetter");
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/dead-letters",
+    summary: "Queue jobs that kept crashing the consumer, newest first",
+    request: { query: Paging },
+    responses: { 200: json(z.object({ totalRecords: z.number().int(), deadLetters: z.array(DeadLetter) }), "The dead jobs"), ...adminErrors },
+  }),
+  async (c) => {
+    const { limit, offset } = c.req.valid("query");
+    const db = database(c.env.DB);
+    const [rows, [total]] = await db.batch([
+      db.select().from(deadLetters).orderBy(desc(deadLetters.received)).limit(limit).offset(offset),
+      db.select({ n: count() }).from(deadLetters),
+    ]);
+    return c.json({ totalRecords: total?.n ?? 0, deadLetters: rows }, 200);
   },
 );

@@ -73,17 +73,22 @@ function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
 
 export const CreateWebhook = z
   .strictObject(fields)
-  .superRefine((value, ctx) => {
-    if (value.postURL === undefined && value.postUrl === undefined) {
-      ctx.addIssue({ code: "custom", path: ["postURL"], message: "is required" });
-    }
+  .refine((value) => value.postURL !== undefined || value.postUrl !== undefined, {
+    path: ["postURL"],
+    message: "is required",
+    // Checked even when other fields fail, so one answer names every missing field.
+    when: ({ value }) => typeof value === "object" && value !== null && !Array.isArray(value),
   })
   .transform(normalizeUrl)
   .openapi("CreateWebhook", { example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" } });
 
 export const UpdateWebhook = z
   .strictObject({ ...fields, name: Name.optional() })
-  .refine((value) => Object.keys(value).length > 0, "must change at least one field")
+  .refine((value) => Object.keys(value).length > 0, {
+    message: "must change at least one field",
+    // Unknown fields do not stop zod, and a body of only unknown fields is not an empty one.
+    when: (payload) => payload.issues.length === 0,
+  })
   .transform(normalizeUrl)
   .openapi("UpdateWebhook", { example: { postURL: "http://mycompany.com/callbackhandler4" } });
 

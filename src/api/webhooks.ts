@@ -4,7 +4,8 @@ import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
-import { createWebhook, deleteWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+import { createWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+import { removeWebhook } from "../delivery/webhook-removal";
 
 const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);
@@ -72,7 +73,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const row = await createWebhook(c.env.DB, c.var.principal, { ...body, name: body.name, postUrl: body.postUrl! }, false);
+    const row = await createWebhook(c.env, c.var.principal, { ...body, name: body.name, postUrl: body.postUrl! }, false);
     return c.json(toWebhookJson(row), 201);
   },
 );
@@ -93,7 +94,7 @@ for (const [method, summary] of [
 ] as const) {
   webhooksRouter.openapi(update(method, summary), async (c) => {
     const { id } = c.req.valid("param");
-    const row = await updateWebhook(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    const row = await updateWebhook(c.env, c.var.principal, id, c.req.valid("json"));
     return c.json(toWebhookJson(row), 200);
   });
 }
@@ -109,8 +110,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    c.req.valid("query");
-    await deleteWebhook(c.env.DB, org, id);
+    await removeWebhook(c.env, org, id, c.req.valid("query").forceDelete);
     return c.body(null, 204);
   },
 );

@@ -1,7 +1,7 @@
 // The control plane, written once. Migrations in migrations/ are generated from this file by
 // drizzle-kit (`npm run db:generate`); times are epoch milliseconds throughout.
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -87,3 +87,59 @@ export const webhooks = sqliteTable(
   },
   (t) => [index("webhooks_org_source").on(t.orgId, t.source, t.enabled), index("webhooks_org_created").on(t.orgId, t.created)],
 );
+
+// ── Events and their fan-out ────────────────────────────────────────────────────────────────
+// `seq` is the ingest order (SQLite's monotonic rowid) that every sequencer delivers in. An event
+// is `fannedOut` once it has been appended to every webhook it goes to; until then no sequencer of
+// the organization delivers a later event (see src/sequencer/ordering.ts).
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    // "event": posted by a producer, matched to webhooks by source/entity/type. "test": a test
+    // event addressed to `targets`. "notification": a usage notification addressed to `targets`,
+    // whose `data` is the delivered body itself (Apigee's callback payload), not an envelope.
+    kind: text("kind", { enum: ["event", "test", "notification"] }).notNull(),
+    source: text("source").notNull(),
+    type: text("type").notNull(),
+    entity: text("entity"),
+    // The producer's id or Idempotency-Key: the same key twice is one event.
+    idempotencyKey: text("idempotency_key"),
+    data: text("data").notNull(),
+    targets: text("targets", { mode: "json" }).$type<string[]>(),
+    created: integer("created").notNull(),
+    // The webhooks the event went to, written by the fan-out (read by the per-event delivery list).
+    webhookIds: text("webhook_ids", { mode: "json" }).$type<string[]>(),
+    fannedOut: integer("fanned_out"),
+  },
+  (t) => [
+    uniqueIndex("events_idempotency").on(t.orgId, t.source, t.idempotencyKey),
+    index("events_not_fanned_out").on(t.orgId, t.seq).where(sql`fanned_out IS NULL`),
+    index("events_org_created").on(t.orgId, t.created),
+  ],
+);
+
+// Fan-outs too big for one invocation are split in chunks; a chunk's row is deleted when its
+// webhooks have the event, and the event is fanned out when no row is left.
+export const fanoutChunks = sqliteTable(
+  "fanout_chunks",
+  {
+    seq: integer("seq")
+      .notNull()
+      .references(() => events.seq, { onDelete: "cascade" }),
+    chunk: integer("chunk").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.seq, t.chunk] })],
+);
+
+// Queue jobs that kept crashing the consumer, kept for operators (GET /v1/admin/dead-letters).
+export const deadLetters = sqliteTable("dead_letters", {
+  id: text("id").primaryKey(),
+  job: text("job", { mode: "json" }).notNull(),
+  attempts: integer("attempts").notNull(),
+  received: integer("received").notNull(),
+});

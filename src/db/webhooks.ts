@@ -1,12 +1,14 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
-import { and, asc, count, eq, inArray, like, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { database, type Database } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
 import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
 import { newSigningSecret } from "../delivery/signing";
+import { refusedUrlReason } from "../delivery/url-policy";
+import type { Env } from "../env";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -134,13 +136,23 @@ async function assertBinding(db: Database, orgId: string, binding: Binding) {
   if (problems.length > 0) throw badRequest("The webhook's references are not valid", problems);
 }
 
+/** The settings webhook writes depend on. */
+export type WebhookEnv = Pick<Env, "DB" | "ALLOW_PRIVATE_URLS">;
+
+function assertUrlAllowed(env: WebhookEnv, url: string | undefined) {
+  if (url === undefined) return;
+  const reason = refusedUrlReason(url, env.ALLOW_PRIVATE_URLS === "true");
+  if (reason) throw badRequest("The webhook URL is not allowed", [{ field: "postURL", reason }]);
+}
+
 export async function createWebhook(
-  d1: D1Database,
+  env: WebhookEnv,
   principal: Principal,
   input: WebhookChanges & { name: string; postUrl: string },
   defaultEnabled: boolean,
 ): Promise<WebhookRow> {
-  const db = database(d1);
+  assertUrlAllowed(env, input.postUrl);
+  const db = database(env.DB);
   const now = Date.now();
   const row: WebhookRow = {
     id: crypto.randomUUID(),
@@ -177,13 +189,14 @@ export async function createWebhook(
 }
 
 export async function updateWebhook(
-  d1: D1Database,
+  env: WebhookEnv,
   principal: Principal,
   id: string,
   changes: WebhookChanges,
 ): Promise<WebhookRow> {
-  const db = database(d1);
-  const current = await getWebhook(d1, principal.orgId, id);
+  assertUrlAllowed(env, changes.postUrl);
+  const db = database(env.DB);
+  const current = await getWebhook(env.DB, principal.orgId, id);
   const next = { ...current, ...changes, updated: Date.now(), updatedBy: principal.email };
   await assertBinding(db, principal.orgId, next);
   const [updated] = await db
@@ -192,7 +205,7 @@ export async function updateWebhook(
     .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id), bindingHolds(principal.orgId, next)))
     .returning();
   if (updated) return updated;
-  await getWebhook(d1, principal.orgId, id); // deleted meanwhile: 404
+  await getWebhook(env.DB, principal.orgId, id); // deleted meanwhile: 404
   await assertBinding(db, principal.orgId, next);
   throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");
 }

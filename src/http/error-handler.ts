@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./context";
+import { describeError } from "../log";
 
 const CODES: Record<number, string> = {
   400: "invalid_request",
@@ -28,7 +29,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     const status = err.status as ContentfulStatusCode;
     return respond(c, new ApiError(status, CODES[status] ?? "error", err.message || "The request was refused"));
   }
-  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, err);
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, describeError(err));
   return respond(c, new ApiError(500, "internal_error", "Something went wrong on our side; the request was not applied"));
 };
 
@@ -39,9 +40,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 export function notFoundOrMethodNotAllowed(routes: () => { method: string; path: string }[]): NotFoundHandler<AppEnv> {
   let patterns: { method: string; regex: RegExp }[] | undefined;
   return (c) => {
+    // Exactly the paths the router matches (it is strict about trailing slashes), so a path that
+    // only differs by a slash is a 404 rather than a 405 that lists the very method used.
     patterns ??= routes()
       .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
-      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.replace(/\/:[^/]+/g, "/[^/]+").replace(/\/$/, "")}/?$`) }));
+      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.split("/").map(segmentPattern).join("/")}$`) }));
     const path = new URL(c.req.url).pathname;
     const allowed = [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))];
     if (allowed.length > 0) {
@@ -54,4 +57,8 @@ export function notFoundOrMethodNotAllowed(routes: () => { method: string; path:
     }
     return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${path}`));
   };
+}
+
+function segmentPattern(segment: string): string {
+  return segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -46,11 +46,11 @@ export const ErrorSchema = z
 
 /** Turns zod issues into details naming each field by its dotted path. */
 export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
     const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
     if (issue.code === "unrecognized_keys") {
-      return { field: [...path, ...issue.keys].join("."), reason: "is not a known field" };
+      return issue.keys.map((key) => ({ field: [...path, key].join("."), reason: "is not a known field" }));
     }
-    return { field: path.join(".") || "body", reason: issue.message };
+    return [{ field: path.join(".") || "body", reason: issue.message }];
   });
 }

@@ -17,14 +17,23 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     const declared = Number(c.req.header("content-length"));
     if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
     const contentType = c.req.header("content-type") ?? "";
-    if (contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("multipart/form-data")) {
-      return next(); // the page's forms; they have their own size check and CSRF token
-    }
+    const isForm = contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("multipart/form-data");
+    // The page's forms have their own size check and CSRF token; the API under /v1/ takes JSON only,
+    // and a form sent there must not reach the JSON validators as an empty object.
+    if (isForm && !new URL(c.req.url).pathname.startsWith("/v1/")) return next();
     const text = await readLimited(c.req.raw, limit);
     // Later readers (the route validators) get the text already read.
     (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(text);
-    if (text.trim() === "") return next();
-    if (!JSON_TYPE.test(contentType)) {
+    if (text.trim() === "") {
+      // A JSON request with no JSON in it; without this the validator answers without naming the body.
+      if (JSON_TYPE.test(contentType) && c.req.method !== "DELETE") {
+        throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
+          { field: "body", reason: "is empty; send a JSON object" },
+        ]);
+      }
+      return next();
+    }
+    if (isForm || !JSON_TYPE.test(contentType)) {
       throw new ApiError(415, "unsupported_media_type", "The request body must be JSON", [
         { field: "content-type", reason: `must be application/json, got ${contentType ? JSON.stringify(contentType) : "none"}` },
       ]);
@@ -33,7 +42,7 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
       JSON.parse(text);
     } catch (e) {
       throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
-        { field: "body", reason: (e as Error).message },
+        { field: "body", reason: `${whereJsonBreaks(text)}${(e as Error).message}` },
       ]);
     }
     return next();
@@ -69,4 +78,75 @@ export async function readLimited(request: Request, limit: number): Promise<stri
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * "line L, column C: " of the first character where `text` stops being JSON, because the runtime's
+ * JSON.parse messages only sometimes give a position. Iterative, so deep nesting cannot overflow.
+ */
+export function whereJsonBreaks(text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset < 0) return "";
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return `line ${line}, column ${column}: `;
+}
+
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const LITERAL = /true|false|null/y;
+const WHITESPACE = /[ \t\n\r]*/y;
+
+/** The offset of the first character that breaks the JSON grammar, or -1 if `text` is JSON. */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const open: string[] = []; // the closing brackets still owed, innermost last
+  const take = (pattern: RegExp) => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+    return true;
+  };
+  const skipSpace = () => take(WHITESPACE);
+  const memberName = () => {
+    skipSpace();
+    if (text[i] !== '"' || !take(STRING)) return false;
+    skipSpace();
+    if (text[i] !== ":") return false;
+    i += 1;
+    return true;
+  };
+  for (;;) {
+    skipSpace();
+    const ch = text[i];
+    if (ch === "{" || ch === "[") {
+      i += 1;
+      skipSpace();
+      const close = ch === "{" ? "}" : "]";
+      if (text[i] !== close) {
+        open.push(close);
+        if (close === "}" && !memberName()) return i;
+        continue;
+      }
+      i += 1;
+    } else if (!(ch === '"' ? take(STRING) : ch === "-" || (ch !== undefined && ch >= "0" && ch <= "9") ? take(NUMBER) : take(LITERAL))) {
+      return i;
+    }
+    // A value ended: close what it ends, or go on to the next element.
+    for (;;) {
+      skipSpace();
+      const close = open.at(-1);
+      if (close === undefined) return i < text.length ? i : -1;
+      if (text[i] === close) {
+        i += 1;
+        open.pop();
+        continue;
+      }
+      if (text[i] !== ",") return i;
+      i += 1;
+      if (close === "}" && !memberName()) return i;
+      break;
+    }
+  }
 }

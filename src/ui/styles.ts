@@ -79,6 +79,19 @@ dl.props{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem;margi
 dl.props dt{font-weight:600}
 dl.props dd{margin:0;word-break:break-all}
 .secret{background:#fff8e1;border:1px solid #b58900;border-radius:6px;padding:.5rem;display:block}
+.badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem;font-weight:600;border:1px solid}
+.badge.ok{background:var(--ok-bg);color:var(--ok)}
+.badge.bad{background:var(--bad-bg);color:var(--bad)}
+.badge.wait{background:#eef0f3;color:var(--muted)}
+.small-text{font-size:.85rem}
+button.small{padding:.2rem .6rem;font-size:.9rem}
+.spaced{margin-top:1rem}
+ul.deliveries{list-style:none;margin:0;padding:0}
+li.delivery{border-top:1px solid var(--line);padding:.6rem 0}
+.delivery-head{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
+.delivery-head form{margin:0 0 0 auto}
+li.delivery summary{cursor:pointer;color:var(--brand);font-weight:600;margin-top:.3rem}
+pre.snippet{margin:0;white-space:pre-wrap;word-break:break-all;font-size:.8rem;max-height:8rem;overflow:auto;background:#f1f3f5;padding:.25rem .4rem;border-radius:4px}
 .pager{display:flex;gap:1rem;align-items:center;margin-top:1rem}
 .empty{padding:1.5rem;text-align:center;color:var(--muted)}
 @media (max-width:48rem){

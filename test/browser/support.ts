@@ -1,57 +1,12 @@
-// Helpers for the browser tests: tenants seeded through the admin and tenant APIs (as an operator
-// and a tenant would), a fresh headless Chromium, sign-in, and screenshots.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// Helpers for the browser tests: Debian's headless Chromium, sign-in, screenshots, and finding a
+// webhook's row. The Worker itself comes from test/support/dev-server.ts.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { expect, inject } from "vitest";
 
-export const baseUrl = inject("baseUrl");
-const adminToken = inject("adminToken");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
-
-/** One JSON call to the Worker; throws unless it answers `expected`. */
-export async function api(method: string, path: string, auth: string, body?: unknown, expected = [200, 201, 204]) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${auth}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!expected.includes(response.status)) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-export interface Tenant {
-  org: string;
-  email: string;
-  key: string;
-  keyId: string;
-}
-
-/** An organization with an admin key; `catalog` adds Wink's Cool Account and booking events. */
-export async function createTenant(prefix: string, options: { catalog?: boolean; email?: string } = {}): Promise<Tenant> {
-  const org = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const email = options.email ?? `joe@${prefix}.example.com`;
-  await api("POST", "/v1/admin/organizations", adminToken, { id: org, name: `Org ${prefix}` });
-  const created = await api("POST", `/v1/admin/organizations/${org}/keys`, adminToken, { email, role: "admin" });
-  const tenant = { org, email, key: created.key as string, keyId: created.id as string };
-  if (options.catalog) {
-    await api("POST", `/v1/organizations/${org}/entities`, tenant.key, { source: "wink", name: "Cool Account" });
-    for (const name of ["booking.created", "booking.cancelled"]) {
-      await api("POST", `/v1/organizations/${org}/event-types`, tenant.key, { source: "wink", name });
-    }
-  }
-  return tenant;
-}
-
-export async function createProducerKey(org: string, email: string): Promise<string> {
-  return (await api("POST", `/v1/admin/organizations/${org}/keys`, adminToken, { email, role: "producer", source: "wink" })).key;
-}
-
-export async function revokeKey(tenant: Tenant) {
-  await api("DELETE", `/v1/admin/organizations/${tenant.org}/keys/${tenant.keyId}`, adminToken);
-}
 
 export interface Browser {
   context: BrowserContext;
@@ -61,21 +16,22 @@ export interface Browser {
 
 /** Debian's Chromium, headless, with a fresh profile and nothing that reaches for the network. */
 export async function openBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+  // A missing browser fails the suite with instructions; it is never a silent skip.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium was not found at ${CHROMIUM}. The browser tests need Debian's chromium package: ` +
+        "run `sudo apt-get install -y chromium` (or set CHROMIUM_PATH).",
+    );
+  }
   const profile = mkdtempSync(join(tmpdir(), "edge-webhooks-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: inject("chromium"),
+    executablePath: CHROMIUM,
     headless: true,
     viewport: options.viewport ?? { width: 1280, height: 900 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // A missing element fails in seconds, not after playwright's 30 s default.
+  context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -87,12 +43,12 @@ export async function openBrowser(options: { viewport?: { width: number; height:
   };
 }
 
-export async function signIn(page: Page, tenant: Pick<Tenant, "email" | "key">) {
+export async function signIn(page: Page, baseUrl: string, credentials: { email: string; key: string }) {
   await page.goto(`${baseUrl}/ui/sign-in`);
-  await page.getByLabel("E-mail").fill(tenant.email);
-  await page.getByLabel("API key").fill(tenant.key);
+  await page.getByLabel("E-mail").fill(credentials.email);
+  await page.getByLabel("API key").fill(credentials.key);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect.poll(() => new URL(page.url()).pathname).toBe("/ui/webhooks");
+  await page.waitForURL((at) => at.pathname === "/ui/webhooks");
 }
 
 /** Saves the page under test-output/screenshots/ (git-ignored), for people to look at. */

@@ -1,5 +1,6 @@
 // Test helpers: calls into the real Worker (its fetch handler, real local D1) as a client would.
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -18,16 +19,16 @@ function authorization(auth: Auth): Record<string, string> {
   return { authorization: auth.header };
 }
 
-/** One HTTP call to the Worker. `body` is sent as JSON unless it is already a string. */
+/** One HTTP call to the Worker. `body` is sent as JSON unless it is already a string or a stream. */
 export async function call(
   method: string,
   path: string,
   options: { auth?: Auth; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Call> {
   const headers: Record<string, string> = { ...authorization(options.auth ?? null), ...options.headers };
-  let body: string | undefined;
+  let body: string | ReadableStream | undefined;
   if (options.body !== undefined) {
-    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    body = typeof options.body === "string" || options.body instanceof ReadableStream ? options.body : JSON.stringify(options.body);
     headers["content-type"] ??= "application/json";
   }
   const response = await exports.default.fetch(new Request(`https://webhooks.test${path}`, { method, headers, body }));
@@ -42,6 +43,31 @@ export async function call(
 }
 
 export const admin: Auth = { bearer: ADMIN_TOKEN };
+
+/**
+ * Asserts the platform's error shape ({"error":{"code","message","details":[{"field","reason"}]}})
+ * with this status and code, and returns the fields the details name.
+ */
+export function expectError(response: Call, status: number, code: string): string[] {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(response.body).toEqual({
+    error: {
+      code,
+      message: expect.any(String),
+      details: expect.arrayContaining([]),
+    },
+  });
+  for (const detail of response.body.error.details) {
+    expect(detail).toEqual({ field: expect.any(String), reason: expect.any(String) });
+  }
+  return response.body.error.details.map((d: { field: string }) => d.field);
+}
+
+/** The reason the error gives for one field. */
+export function reasonFor(response: Call, field: string): string | undefined {
+  return response.body?.error?.details?.find((d: { field: string }) => d.field === field)?.reason;
+}
 
 let counter = 0;
 /** A fresh organization name, so tests in one file never share data. */
@@ -84,3 +110,12 @@ export async function seedWinkCatalog(tenant: Tenant, events = ["booking.created
 }
 
 export const webhooksPath = (org: string, id?: string) => `/v1/mint/organizations/${org}/webhooks${id ? `/${id}` : ""}`;
+export const entitiesPath = (org: string, id?: string) => `/v1/organizations/${org}/entities${id ? `/${id}` : ""}`;
+export const eventTypesPath = (org: string, id?: string) => `/v1/organizations/${org}/event-types${id ? `/${id}` : ""}`;
+
+/** Creates a webhook through the API and returns its JSON; fails the test if the API refuses it. */
+export async function createWebhook(tenant: Tenant, body: Record<string, unknown>): Promise<any> {
+  const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body });
+  if (response.status !== 201) throw new Error(`webhook: ${JSON.stringify(response.body)}`);
+  return response.body;
+}

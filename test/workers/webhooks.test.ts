@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createTenant, seedWinkCatalog, webhooksPath } from "./helpers";
+import { call, createKey, createTenant, createWebhook, expectError, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
 
 describe("the seed's webhook API examples, replayed", () => {
   it("creates, gets, updates postURL, enables with the string \"true\", lists and deletes", async () => {
@@ -66,5 +66,416 @@ describe("Wink fields", () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ source: "wink", entity: "Cool Account", events: ["booking.created", "booking.*"], enabled: true });
+  });
+});
+
+describe("listing webhooks", () => {
+  async function threeWebhooks() {
+    const tenant = await createTenant();
+    await seedWinkCatalog(tenant);
+    const alpha = await createWebhook(tenant, { name: "Alpha orders", postURL: "https://alpha.example/hooks", enabled: true, source: "wink" });
+    const beta = await createWebhook(tenant, { name: "Beta", postURL: "https://beta.example/orders" });
+    const gamma = await createWebhook(tenant, { name: "Gamma 100%_done", postURL: "https://gamma.example/x", enabled: true, source: "trippay" });
+    return { tenant, alpha, beta, gamma };
+  }
+  const names = (response: { body: any }) => response.body.webhooks.map((w: any) => w.name);
+
+  it("lists every webhook in creation order with totalRecords", async () => {
+    const { tenant, alpha, beta, gamma } = await threeWebhooks();
+    const response = await call("GET", webhooksPath(tenant.org), { auth: tenant.auth });
+    expect(response.status).toBe(200);
+    expect(response.body.totalRecords).toBe(3);
+    expect(response.body.webhooks.map((w: any) => w.id).sort()).toEqual([alpha.id, beta.id, gamma.id].sort());
+    expect(response.body.webhooks.find((w: any) => w.id === beta.id)).toEqual(beta);
+  });
+
+  it("searches name and URL with ?q=, ignoring case", async () => {
+    const { tenant } = await threeWebhooks();
+    const byName = await call("GET", `${webhooksPath(tenant.org)}?q=ALPHA`, { auth: tenant.auth });
+    expect(byName.body).toMatchObject({ totalRecords: 1 });
+    expect(names(byName)).toEqual(["Alpha orders"]);
+    const nameOrUrl = await call("GET", `${webhooksPath(tenant.org)}?q=orders`, { auth: tenant.auth });
+    expect(nameOrUrl.body.totalRecords).toBe(2);
+    expect(names(nameOrUrl).sort()).toEqual(["Alpha orders", "Beta"]);
+    const none = await call("GET", `${webhooksPath(tenant.org)}?q=nothing-like-this`, { auth: tenant.auth });
+    expect(none.body).toEqual({ totalRecords: 0, webhooks: [] });
+  });
+
+  it("treats % and _ in ?q= as plain characters", async () => {
+    const { tenant } = await threeWebhooks();
+    const percent = await call("GET", `${webhooksPath(tenant.org)}?q=${encodeURIComponent("%")}`, { auth: tenant.auth });
+    expect(names(percent)).toEqual(["Gamma 100%_done"]);
+    const underscore = await call("GET", `${webhooksPath(tenant.org)}?q=_`, { auth: tenant.auth });
+    expect(names(underscore)).toEqual(["Gamma 100%_done"]);
+  });
+
+  it("filters by enabled and by source", async () => {
+    const { tenant } = await threeWebhooks();
+    const enabled = await call("GET", `${webhooksPath(tenant.org)}?enabled=true`, { auth: tenant.auth });
+    expect(enabled.body.totalRecords).toBe(2);
+    expect(names(enabled).sort()).toEqual(["Alpha orders", "Gamma 100%_done"]);
+    const disabled = await call("GET", `${webhooksPath(tenant.org)}?enabled=false`, { auth: tenant.auth });
+    expect(names(disabled)).toEqual(["Beta"]);
+    const wink = await call("GET", `${webhooksPath(tenant.org)}?source=wink`, { auth: tenant.auth });
+    expect(names(wink)).toEqual(["Alpha orders"]);
+    const both = await call("GET", `${webhooksPath(tenant.org)}?enabled=true&source=trippay&q=gamma`, { auth: tenant.auth });
+    expect(names(both)).toEqual(["Gamma 100%_done"]);
+  });
+
+  it("pages with limit and offset while totalRecords counts every match", async () => {
+    const tenant = await createTenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createWebhook(tenant, { name: `hook ${i}`, postURL: `https://example.com/${i}` })).id);
+    const pages = [];
+    for (const offset of [0, 2, 4]) {
+      const page = await call("GET", `${webhooksPath(tenant.org)}?limit=2&offset=${offset}`, { auth: tenant.auth });
+      expect(page.body.totalRecords).toBe(5);
+      pages.push(page.body.webhooks.map((w: any) => w.id));
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat().sort()).toEqual([...ids].sort());
+    const past = await call("GET", `${webhooksPath(tenant.org)}?offset=10`, { auth: tenant.auth });
+    expect(past.body).toEqual({ totalRecords: 5, webhooks: [] });
+  });
+
+  it("refuses bad list parameters, naming each", async () => {
+    const tenant = await createTenant();
+    const cases: [string, string[]][] = [
+      ["limit=0", ["query.limit"]],
+      ["limit=1001", ["query.limit"]],
+      ["limit=ten", ["query.limit"]],
+      ["offset=-3", ["query.offset"]],
+      ["enabled=yes", ["query.enabled"]],
+      ["source=Not A Source", ["query.source"]],
+      [`q=${"x".repeat(201)}`, ["query.q"]],
+    ];
+    for (const [query, fields] of cases) {
+      const response = await call("GET", `${webhooksPath(tenant.org)}?${query}`, { auth: tenant.auth });
+      expect(expectError(response, 400, "invalid_request"), query).toEqual(fields);
+    }
+  });
+});
+
+describe("getting a webhook", () => {
+  it("answers 404 for an id that does not exist", async () => {
+    const tenant = await createTenant();
+    expectError(await call("GET", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found");
+  });
+
+  it("answers 400 naming the path for an id that is not a UUID", async () => {
+    const tenant = await createTenant();
+    const response = await call("GET", webhooksPath(tenant.org, "webhook3"), { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["path.id"]);
+  });
+
+  it("never shows the signing secret", async () => {
+    const tenant = await createTenant();
+    const created = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    const got = await call("GET", webhooksPath(tenant.org, created.id), { auth: tenant.auth });
+    expect(Object.keys(got.body).sort()).toEqual(
+      ["created", "createdBy", "description", "enabled", "entity", "events", "id", "name", "orgId", "postUrl", "source", "updated", "updatedBy"],
+    );
+    expect(JSON.stringify(got.body)).not.toContain("whsec_");
+  });
+});
+
+describe("creating a webhook", () => {
+  it("starts disabled, with no binding, when only name and postURL are given", async () => {
+    const tenant = await createTenant();
+    const created = await createWebhook(tenant, { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" });
+    expect(created).toMatchObject({ enabled: false, description: null, source: null, entity: null, events: [] });
+  });
+
+  it("accepts enabled as a boolean or as the string \"true\"", async () => {
+    const tenant = await createTenant();
+    expect((await createWebhook(tenant, { name: "a", postURL: "https://example.com/a", enabled: true })).enabled).toBe(true);
+    expect((await createWebhook(tenant, { name: "b", postURL: "https://example.com/b", enabled: "true" })).enabled).toBe(true);
+    expect((await createWebhook(tenant, { name: "c", postURL: "https://example.com/c", enabled: "false" })).enabled).toBe(false);
+  });
+
+  it("accepts postUrl, the responses' spelling, and postURL and postUrl together when they agree", async () => {
+    const tenant = await createTenant();
+    expect((await createWebhook(tenant, { name: "a", postUrl: "https://example.com/a" })).postUrl).toBe("https://example.com/a");
+    const both = await createWebhook(tenant, { name: "b", postURL: "https://example.com/b", postUrl: "https://example.com/b" });
+    expect(both.postUrl).toBe("https://example.com/b");
+  });
+
+  it("keeps a description", async () => {
+    const tenant = await createTenant();
+    const created = await createWebhook(tenant, { name: "a", postURL: "https://example.com/a", description: "Sends bookings to analytics" });
+    expect(created.description).toBe("Sends bookings to analytics");
+  });
+
+  it("accepts a wildcard that matches catalog events, and * for every event", async () => {
+    const tenant = await createTenant();
+    await seedWinkCatalog(tenant, ["booking.created"]);
+    const created = await createWebhook(tenant, { name: "a", postURL: "https://example.com/a", source: "wink", events: ["booking.*"] });
+    expect(created.events).toEqual(["booking.*"]);
+    const all = await createWebhook(tenant, { name: "b", postURL: "https://example.com/b", source: "wink", events: ["*"] });
+    expect(all.events).toEqual(["*"]);
+  });
+
+  /** Posts `body`, expects a 400 naming exactly `fields`, and checks nothing was written. */
+  async function refused(body: unknown, fields: string[], setup?: (tenant: Awaited<ReturnType<typeof createTenant>>) => Promise<unknown>) {
+    const tenant = await createTenant();
+    await setup?.(tenant);
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body });
+    expect(expectError(response, 400, "invalid_request"), JSON.stringify(body)).toEqual(fields);
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+    return response;
+  }
+  const url = "https://example.com/hook";
+
+  it("requires a name", async () => {
+    await refused({ postURL: url }, ["name"]);
+    await refused({ name: "  ", postURL: url }, ["name"]);
+  });
+
+  it("names both required fields when the body is empty", async () => {
+    await refused({}, ["name", "postURL"]);
+  });
+
+  it("requires postURL", async () => {
+    const response = await refused({ name: "w" }, ["postURL"]);
+    expect(reasonFor(response, "postURL")).toBe("is required");
+  });
+
+  it("refuses a postURL that is not an absolute http(s) URL", async () => {
+    for (const postURL of ["/callbackhandler3", "mycompany.com/hook", "ftp://mycompany.com/hook", "javascript:alert(1)", ""]) {
+      const response = await refused({ name: "w", postURL }, ["postURL"]);
+      expect(reasonFor(response, "postURL")).toMatch(/absolute http\(s\) URL/);
+    }
+  });
+
+  it("refuses a postURL with credentials in it", async () => {
+    await refused({ name: "w", postURL: "https://user:pass@example.com/hook" }, ["postURL"]);
+  });
+
+  it("refuses an over-long postURL", async () => {
+    await refused({ name: "w", postURL: `https://example.com/${"p".repeat(2048)}` }, ["postURL"]);
+  });
+
+  it("refuses postURL and postUrl that disagree", async () => {
+    await refused({ name: "w", postURL: url, postUrl: "https://example.com/other" }, ["postURL"]);
+  });
+
+  it("refuses over-long names and descriptions", async () => {
+    const response = await refused({ name: "n".repeat(201), postURL: url }, ["name"]);
+    expect(reasonFor(response, "name")).toBe("must be at most 200 characters");
+    await refused({ name: "w", postURL: url, description: "d".repeat(1001) }, ["description"]);
+  });
+
+  it("refuses wrong types, naming each field", async () => {
+    await refused({ name: 3, postURL: url }, ["name"]);
+    await refused({ name: "w", postURL: 3 }, ["postURL"]);
+    await refused({ name: "w", postURL: url, enabled: "yes" }, ["enabled"]);
+    await refused({ name: "w", postURL: url, enabled: 1 }, ["enabled"]);
+    await refused({ name: "w", postURL: url, source: "wink", events: "booking.created" }, ["events"]);
+    await refused({ name: "w", postURL: url, source: "wink", events: [7] }, ["events.0"]);
+    await refused("[]", ["body"]);
+  });
+
+  it("refuses unknown fields by name", async () => {
+    const response = await refused({ name: "w", postURL: url, secret: "whsec_mine", colour: "red" }, ["secret", "colour"]);
+    expect(reasonFor(response, "colour")).toBe("is not a known field");
+  });
+
+  it("refuses an entity that does not exist on the source", async () => {
+    const response = await refused({ name: "w", postURL: url, source: "wink", entity: "Cool Account" }, ["entity"]);
+    expect(reasonFor(response, "entity")).toMatch(/no entity named "Cool Account" exists on wink/);
+  });
+
+  it("refuses an entity that exists only on another source", async () => {
+    await refused({ name: "w", postURL: url, source: "trippay", entity: "Cool Account" }, ["entity"], (t) => seedWinkCatalog(t));
+  });
+
+  it("refuses an event that is not in the source's catalog, naming its position", async () => {
+    const response = await refused(
+      { name: "w", postURL: url, source: "wink", events: ["booking.created", "booking.deleted"] },
+      ["events.1"],
+      (t) => seedWinkCatalog(t),
+    );
+    expect(reasonFor(response, "events.1")).toBe("booking.deleted is not an event type of wink in the catalog");
+  });
+
+  it("refuses a wildcard that matches nothing in the catalog", async () => {
+    const response = await refused({ name: "w", postURL: url, source: "wink", events: ["payment.*"] }, ["events.0"], (t) => seedWinkCatalog(t));
+    expect(reasonFor(response, "events.0")).toMatch(/matches no event type/);
+  });
+
+  it("refuses malformed event patterns and duplicates", async () => {
+    await refused({ name: "w", postURL: url, source: "wink", events: ["booking*"] }, ["events.0"], (t) => seedWinkCatalog(t));
+    await refused({ name: "w", postURL: url, source: "wink", events: ["booking.created", "booking.created"] }, ["events"], (t) => seedWinkCatalog(t));
+  });
+
+  it("refuses an entity or events without a source", async () => {
+    await refused({ name: "w", postURL: url, entity: "Cool Account" }, ["entity"], (t) => seedWinkCatalog(t));
+    await refused({ name: "w", postURL: url, events: ["booking.created"] }, ["events"], (t) => seedWinkCatalog(t));
+  });
+
+  it("refuses a source that is not a source name", async () => {
+    await refused({ name: "w", postURL: url, source: "Wink Travel" }, ["source"]);
+  });
+});
+
+describe("updating a webhook", () => {
+  async function bound() {
+    const tenant = await createTenant();
+    await seedWinkCatalog(tenant, ["booking.created", "booking.cancelled"]);
+    const webhook = await createWebhook(tenant, {
+      name: "Wink Stalker",
+      postURL: "https://my.system.com/webhook/wink",
+      source: "wink",
+      entity: "Cool Account",
+      events: ["booking.created"],
+      description: "first",
+    });
+    return { tenant, webhook };
+  }
+
+  it("PUT changes only the fields given and records who changed it", async () => {
+    const { tenant, webhook } = await bound();
+    const ann = await createKey(tenant.org, { email: "ann@example.com", role: "admin" });
+    const response = await call("PUT", webhooksPath(tenant.org, webhook.id), {
+      auth: { basic: ["ann@example.com", ann] },
+      body: { events: ["booking.created", "booking.cancelled"] },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      ...webhook,
+      events: ["booking.created", "booking.cancelled"],
+      updated: expect.any(Number),
+      updatedBy: "ann@example.com",
+    });
+    expect(response.body.updated).toBeGreaterThanOrEqual(webhook.updated);
+    expect((await call("GET", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth })).body).toEqual(response.body);
+  });
+
+  it("PUT renames, re-points and clears the description", async () => {
+    const { tenant, webhook } = await bound();
+    const response = await call("PUT", webhooksPath(tenant.org, webhook.id), {
+      auth: tenant.auth,
+      body: { name: "Renamed", postUrl: "https://other.example/hook", description: null },
+    });
+    expect(response.body).toMatchObject({ name: "Renamed", postUrl: "https://other.example/hook", description: null, entity: "Cool Account" });
+  });
+
+  it("POST toggles with the strings \"true\" and \"false\" and with booleans", async () => {
+    const { tenant, webhook } = await bound();
+    const path = webhooksPath(tenant.org, webhook.id);
+    for (const [enabled, expected] of [["true", true], ["false", false], [true, true], [false, false]] as const) {
+      const response = await call("POST", path, { auth: tenant.basic, body: { enabled } });
+      expect(response.status, String(enabled)).toBe(200);
+      expect(response.body.enabled).toBe(expected);
+      expect((await call("GET", path, { auth: tenant.auth })).body.enabled).toBe(expected);
+    }
+  });
+
+  it("POST updates other fields like PUT", async () => {
+    const { tenant, webhook } = await bound();
+    const response = await call("POST", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth, body: { postURL: "https://new.example/hook" } });
+    expect(response.body).toMatchObject({ postUrl: "https://new.example/hook", name: "Wink Stalker", enabled: false });
+  });
+
+  it("PUT can unbind the entity and the source together", async () => {
+    const { tenant, webhook } = await bound();
+    const response = await call("PUT", webhooksPath(tenant.org, webhook.id), {
+      auth: tenant.auth,
+      body: { source: null, entity: null, events: [] },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ source: null, entity: null, events: [] });
+  });
+
+  /** Sends an update that must fail with `status`, and checks the webhook is exactly as before. */
+  async function unchangedAfter(method: "PUT" | "POST", body: unknown, status: number, code: string, fields?: string[]) {
+    const { tenant, webhook } = await bound();
+    const path = webhooksPath(tenant.org, webhook.id);
+    const response = await call(method, path, { auth: tenant.auth, body });
+    const named = expectError(response, status, code);
+    if (fields) expect(named, JSON.stringify(body)).toEqual(fields);
+    expect((await call("GET", path, { auth: tenant.auth })).body).toEqual(webhook);
+    return response;
+  }
+
+  it("refuses an empty update", async () => {
+    await unchangedAfter("PUT", {}, 400, "invalid_request", ["body"]);
+  });
+
+  it("refuses an event outside the catalog and changes nothing else it was given", async () => {
+    await unchangedAfter("PUT", { name: "Renamed", events: ["booking.created", "booking.deleted"] }, 400, "invalid_request", ["events.1"]);
+  });
+
+  it("refuses an entity that does not exist and changes nothing", async () => {
+    await unchangedAfter("POST", { enabled: "true", entity: "Warm Account" }, 400, "invalid_request", ["entity"]);
+  });
+
+  it("refuses removing the source while an entity and events are bound", async () => {
+    await unchangedAfter("PUT", { source: null }, 400, "invalid_request", ["entity", "events"]);
+  });
+
+  it("refuses moving to a source whose catalog lacks the bound events", async () => {
+    await unchangedAfter("PUT", { source: "trippay" }, 400, "invalid_request", ["entity", "events.0"]);
+  });
+
+  it("refuses bad fields on update, naming each", async () => {
+    await unchangedAfter("PUT", { postURL: "not a url" }, 400, "invalid_request", ["postURL"]);
+    await unchangedAfter("POST", { enabled: "TRUE" }, 400, "invalid_request", ["enabled"]);
+    await unchangedAfter("PUT", { name: "" }, 400, "invalid_request", ["name"]);
+    await unchangedAfter("PUT", { id: crypto.randomUUID() }, 400, "invalid_request", ["id"]);
+    await unchangedAfter("PUT", { createdBy: "mallory@example.com" }, 400, "invalid_request", ["createdBy"]);
+  });
+
+  it("refuses malformed JSON and a body that is not JSON, changing nothing", async () => {
+    await unchangedAfter("PUT", '{"enabled": tru}', 400, "malformed_json", ["body"]);
+    const { tenant, webhook } = await bound();
+    const path = webhooksPath(tenant.org, webhook.id);
+    const response = await call("POST", path, { auth: tenant.auth, body: "enabled=true", headers: { "content-type": "text/plain" } });
+    expectError(response, 415, "unsupported_media_type");
+    expect((await call("GET", path, { auth: tenant.auth })).body).toEqual(webhook);
+  });
+
+  it("answers 404 for a webhook that does not exist", async () => {
+    const tenant = await createTenant();
+    for (const method of ["PUT", "POST"]) {
+      expectError(await call(method, webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth, body: { enabled: true } }), 404, "not_found");
+    }
+  });
+});
+
+describe("deleting a webhook", () => {
+  it("deletes by default (forceDelete defaults to true)", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    expect((await call("DELETE", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth })).status).toBe(204);
+    expectError(await call("GET", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth }), 404, "not_found");
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("deletes with forceDelete=true and with forceDelete=false when nothing is in progress", async () => {
+    const tenant = await createTenant();
+    for (const force of ["true", "false"]) {
+      const webhook = await createWebhook(tenant, { name: `w ${force}`, postURL: "https://example.com/hook" });
+      const response = await call("DELETE", `${webhooksPath(tenant.org, webhook.id)}?forceDelete=${force}`, { auth: tenant.auth });
+      expect(response.status, force).toBe(204);
+      expect(response.body).toBeNull();
+    }
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("refuses a forceDelete that is not true or false, and keeps the webhook", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    const response = await call("DELETE", `${webhooksPath(tenant.org, webhook.id)}?forceDelete=yes`, { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["query.forceDelete"]);
+    expect((await call("GET", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth })).status).toBe(200);
+  });
+
+  it("answers 404 for a webhook that does not exist or was already deleted", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    await call("DELETE", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth });
+    expectError(await call("DELETE", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth }), 404, "not_found");
+    expectError(await call("DELETE", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found");
   });
 });

@@ -7,13 +7,22 @@ import type { WebhookRow } from "../../db/webhooks";
 import { StatusToggle } from "../components/status-toggle";
 import { ActionsMenu } from "../components/actions-menu";
 import { EventList } from "../components/event-list";
+import { DeliveryStatusBadge } from "../components/delivery-status";
+import { Time } from "../components/time";
+import type { DeliveryRecord } from "../../sequencer/records";
+
+export interface ListedWebhook {
+  webhook: WebhookRow;
+  /** Its most recent final delivery, if any. */
+  lastOutcome: DeliveryRecord | null;
+}
 
 export interface WebhookListProps {
   viewer: Viewer;
   flash?: Flash | undefined;
   q: string;
   qError?: string | undefined;
-  webhooks: WebhookRow[];
+  webhooks: ListedWebhook[];
   total: number;
   page: number;
   pageSize: number;
@@ -62,11 +71,12 @@ export const WebhookListPage: FC<WebhookListProps> = ({ viewer, flash, q, qError
               <th scope="col">Entity</th>
               <th scope="col">Events</th>
               <th scope="col">Status</th>
+              <th scope="col">Last delivery</th>
               <th scope="col"><span class="vh">Actions</span></th>
             </tr>
           </thead>
           <tbody>
-            {webhooks.map((w) => (
+            {webhooks.map(({ webhook: w, lastOutcome }) => (
               <tr>
                 <td data-label="Name">
                   <a href={`/ui/webhooks/${w.id}`}>{w.name}</a>
@@ -81,6 +91,19 @@ export const WebhookListPage: FC<WebhookListProps> = ({ viewer, flash, q, qError
                 </td>
                 <td data-label="Status">
                   <StatusToggle id={w.id} name={w.name} enabled={w.enabled} csrf={viewer.csrf} q={q} />
+                </td>
+                <td data-label="Last delivery">
+                  {lastOutcome ? (
+                    <>
+                      <DeliveryStatusBadge status={lastOutcome.status} statusCode={lastOutcome.lastStatusCode} />
+                      <br />
+                      <span class="muted small-text">
+                        <code>{lastOutcome.eventType}</code> · <Time ms={lastOutcome.updated} />
+                      </span>
+                    </>
+                  ) : (
+                    <span class="muted">None yet</span>
+                  )}
                 </td>
                 <td>
                   <ActionsMenu

@@ -1,0 +1,154 @@
+// A webhook's deliveries and attempts, redelivery, recovery, test events and its signing secret.
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../http/context";
+import { requireKey } from "../http/auth";
+import { getWebhook } from "../db/webhooks";
+import {
+  getDelivery,
+  listDeliveries,
+  recoverDeliveries,
+  redeliver,
+  rotateSecret,
+  sendTestEventTo,
+  signingSecretOf,
+} from "../delivery/webhook-control";
+import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors, tenantSecurity } from "./common";
+import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "./delivery-schemas";
+
+const route = { security: tenantSecurity, tags: ["Deliveries"] };
+const WebhookParams = OrgParam.extend(IdParam.shape);
+const DeliveryParams = WebhookParams.extend({
+  deliveryId: z.uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
+});
+
+const Secret = z
+  .object({
+    key: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    previousKey: z.string().nullable(),
+    previousKeyExpires: z.number().int().nullable().openapi({ description: "Until then both keys sign every delivery" }),
+  })
+  .openapi("SigningSecret");
+
+const Recover = z
+  .strictObject({
+    since: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
+  })
+  .openapi("Recover", { example: { since: 1460385534555 } });
+
+export const deliveriesRouter = createRouter();
+deliveriesRouter.use("*", requireKey("admin"));
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/{id}/deliveries",
+    summary: "A webhook's deliveries, newest first",
+    request: { params: WebhookParams, query: Paging.extend({ status: DeliveryStatus.optional() }) },
+    responses: { 200: json(z.object({ totalRecords: z.number().int(), deliveries: z.array(Delivery) }), "Its deliveries"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    const list = await listDeliveries(c.env, org, id, c.req.valid("query"));
+    return c.json({ totalRecords: list.total, deliveries: list.deliveries }, 200);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/{id}/deliveries/{deliveryId}",
+    summary: "One delivery with every attempt",
+    request: { params: DeliveryParams },
+    responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id, deliveryId } = c.req.valid("param");
+    return c.json(await getDelivery(c.env, org, id, deliveryId), 200);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/{id}/deliveries/{deliveryId}/retry",
+    summary: "Deliver this delivery's event again, after everything already queued for the webhook",
+    request: { params: DeliveryParams },
+    responses: { 202: json(Delivery, "The new delivery"), ...tenantErrors, 409: bodyErrors[409] },
+  }),
+  async (c) => {
+    const { org, id, deliveryId } = c.req.valid("param");
+    return c.json(await redeliver(c.env, org, id, deliveryId), 202);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/{id}/recover",
+    summary: "Send again every failed delivery of this webhook created since a time",
+    request: { params: WebhookParams, body: jsonBodyOf(Recover) },
+    responses: { 202: json(z.object({ redelivered: z.number().int() }), "How many were queued again"), ...tenantErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    const { since } = c.req.valid("json");
+    const from = typeof since === "number" ? since : Date.parse(since);
+    const redelivered = await recoverDeliveries(c.env, org, id, from);
+    return c.json({ redelivered }, 202);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/{id}/test",
+    summary: "Send a test event (type webhook.test) to this webhook",
+    request: { params: WebhookParams },
+    responses: {
+      202: json(z.object({ eventId: z.uuid() }), "Queued; follow it in the deliveries"),
+      ...tenantErrors,
+      409: bodyErrors[409],
+      503: errorResponse("The event could not be queued"),
+    },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    const eventId = await sendTestEventTo(c.env, org, id);
+    return c.json({ eventId }, 202);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/{id}/secret",
+    summary: "The webhook's signing secret (and the previous one during a rotation)",
+    request: { params: WebhookParams },
+    responses: { 200: json(Secret, "The secret"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    return c.json(signingSecretOf(await getWebhook(c.env.DB, org, id)), 200);
+  },
+);
+
+deliveriesRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/{id}/secret/rotate",
+    summary: "Rotate the signing secret; the old one keeps signing for 24 hours",
+    request: { params: WebhookParams },
+    responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await rotateSecret(c.env, c.var.principal, id), 200);
+  },
+);

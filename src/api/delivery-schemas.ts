@@ -1,0 +1,38 @@
+// The delivery log's shapes (what the sequencer records), for the API, its OpenAPI and the page.
+import { z } from "@hono/zod-openapi";
+import { DELIVERY_STATUSES } from "../sequencer/records";
+
+export const DeliveryStatus = z.enum(DELIVERY_STATUSES).openapi({
+  description: "pending: waiting its turn; in_flight: being sent; retrying: failed, next attempt at nextAttemptAt; succeeded, failed, cancelled: final",
+});
+
+export const Delivery = z
+  .object({
+    id: z.uuid(),
+    eventId: z.uuid(),
+    eventType: z.string(),
+    origin: z.enum(["event", "redelivery"]),
+    status: DeliveryStatus,
+    attempts: z.number().int(),
+    nextAttemptAt: z.number().int().nullable(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+  })
+  .openapi("Delivery");
+
+export const Attempt = z
+  .object({
+    attempt: z.number().int(),
+    started: z.number().int(),
+    durationMs: z.number().int(),
+    statusCode: z.number().int().nullable(),
+    errorKind: z.enum(["timeout", "connection", "redirect", "refused_url"]).nullable(),
+    error: z.string().nullable(),
+    responseBody: z.string().nullable().openapi({ description: "The first 4 KB of the answer" }),
+    outcome: z.enum(["succeeded", "retry", "failed"]),
+  })
+  .openapi("Attempt");
+
+export const DeliveryWithAttempts = Delivery.extend({ attemptLog: z.array(Attempt) }).openapi("DeliveryWithAttempts");

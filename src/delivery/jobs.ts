@@ -1,0 +1,25 @@
+// The messages on the jobs queue. Every job is idempotent: the queue delivers at least once.
+
+/** Fan the events with these ingest sequence numbers out to their webhooks' sequencers. */
+export interface FanoutJob {
+  kind: "fanout";
+  orgId: string;
+  seqs: number[];
+}
+
+/** One slice of an event's matched webhooks, for fan-outs too large for one invocation. */
+export interface FanoutChunkJob {
+  kind: "fanout-chunk";
+  orgId: string;
+  seq: number;
+  chunk: number;
+}
+
+/** Deliver the ready head(s) of one webhook's sequence; `lease` proves this job is the current holder. */
+export interface DrainJob {
+  kind: "drain";
+  webhookId: string;
+  lease: string;
+}
+
+export type Job = FanoutJob | FanoutChunkJob | DrainJob;

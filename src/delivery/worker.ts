@@ -1,0 +1,125 @@
+// The delivery worker: holds one webhook's lease and sends its ready deliveries back to back,
+// one at a time, in order, until it is idle, has to wait (a retry, an unfinished earlier fan-out)
+// or has had its turn.
+import { eq } from "drizzle-orm";
+import type { Env } from "../env";
+import { database } from "../db/client";
+import { events, webhooks } from "../db/schema";
+import type { EventRow } from "../db/events";
+import type { WebhookRow } from "../db/webhooks";
+import { readWatermark } from "../sequencer/ordering";
+import type { AttemptReport } from "../sequencer/records";
+import type { DrainJob, FanoutJob } from "./jobs";
+import { deliverySettings, outcomeOf } from "./retry-policy";
+import { signatureHeader } from "./signing";
+import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
+import { sequencer } from "./sequencer-client";
+import { refusedUrlReason } from "./url-policy";
+
+/** Deliveries one drain job may send before handing over to a fresh job. */
+const TURN_DELIVERIES = 100;
+const TURN_MS = 20_000;
+/** An event this long without fan-out had its job lost (e.g. a crash between insert and send). */
+const FANOUT_STALL_MS = 30_000;
+
+export async function drain(env: Env, job: DrainJob): Promise<void> {
+  const settings = deliverySettings(env);
+  const stub = sequencer(env, job.webhookId);
+  const turnEnds = Date.now() + TURN_MS;
+  let lease = job.lease;
+  let report: AttemptReport | undefined;
+  let watermark: number | undefined;
+  let sent = 0;
+  for (;;) {
+    const pause = sent >= TURN_DELIVERIES || Date.now() > turnEnds;
+    const step = await stub.next(lease, report, watermark, pause);
+    report = undefined;
+    watermark = undefined;
+    switch (step.action) {
+      case "stale":
+      case "idle":
+      case "paused":
+        return;
+      case "retry-scheduled":
+        await env.JOBS.send({ ...job, lease }, { delaySeconds: settings.retryDelaySeconds });
+        return;
+      case "wait":
+        await env.JOBS.send({ ...job, lease }, { delaySeconds: Math.max(1, Math.ceil((step.until - Date.now()) / 1000)) });
+        return;
+      case "blocked":
+        return; // the sequencer's alarm starts a fresh drain once the earlier fan-out had time
+      case "need-watermark": {
+        const current = await readWatermark(env.DB, step.orgId);
+        if (current.value < step.seq) await rekickStalledFanout(env, step.orgId, current.oldestPending);
+        watermark = current.value;
+        continue;
+      }
+      case "deliver": {
+        lease = step.lease;
+        const { webhook, event } = await readForDelivery(env.DB, job.webhookId, step.delivery.eventId);
+        const reason = !webhook ? "the webhook was deleted" : !webhook.enabled ? "the webhook is disabled" : !event ? "the event no longer exists" : null;
+        if (reason || !webhook || !event) {
+          report = { deliveryId: step.delivery.id, outcome: "cancelled", reason: reason ?? undefined };
+          continue;
+        }
+        const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
+        const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, settings);
+        const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
+        report = {
+          deliveryId: step.delivery.id,
+          outcome,
+          attempt,
+          retryAt: outcome === "retry" ? Date.now() + settings.retryDelaySeconds * 1000 : undefined,
+        };
+        sent += 1;
+        continue;
+      }
+    }
+  }
+}
+
+/** One signed POST of the event to the webhook. */
+async function send(webhook: WebhookRow, event: EventRow, timeouts: Timeouts): Promise<AttemptResult> {
+  const body = envelope(event);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    "webhook-id": event.id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": await signatureHeader(signingSecrets(webhook), event.id, timestamp, body),
+  };
+  return postWebhook(webhook.postUrl, body, headers, timeouts);
+}
+
+/** A URL the SSRF guard refuses is never contacted; the attempt fails for good. */
+function refusedAttempt(reason: string): AttemptResult {
+  return { started: Date.now(), durationMs: 0, statusCode: null, errorKind: "refused_url", error: `not sent: the URL ${reason}`, responseBody: null };
+}
+
+async function readForDelivery(d1: D1Database, webhookId: string, eventId: string) {
+  const db = database(d1);
+  const [webhookRows, eventRows] = await db.batch([
+    db.select().from(webhooks).where(eq(webhooks.id, webhookId)),
+    db.select().from(events).where(eq(events.id, eventId)),
+  ]);
+  const webhook: WebhookRow | undefined = webhookRows[0];
+  const event: EventRow | undefined = eventRows[0];
+  return { webhook, event: event && webhook && event.orgId === webhook.orgId ? event : undefined };
+}
+
+/** The delivered body: the standard envelope, or a notification's payload verbatim. */
+export function envelope(event: EventRow): string {
+  if (event.kind === "notification") return event.data;
+  return `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"source":${JSON.stringify(event.source)},"entity":${JSON.stringify(event.entity)},"created":${event.created},"data":${event.data}}`;
+}
+
+/** The current secret, plus the previous one while its rotation overlap lasts. */
+export function signingSecrets(webhook: WebhookRow, now = Date.now()): string[] {
+  const previous = webhook.previousSecret && webhook.previousSecretExpires && webhook.previousSecretExpires > now ? [webhook.previousSecret] : [];
+  return [webhook.secret, ...previous];
+}
+
+async function rekickStalledFanout(env: Env, orgId: string, oldest: { seq: number; created: number } | null) {
+  if (!oldest || Date.now() - oldest.created < FANOUT_STALL_MS) return;
+  const job: FanoutJob = { kind: "fanout", orgId, seqs: [oldest.seq] };
+  await env.JOBS.send(job);
+}

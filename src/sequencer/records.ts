@@ -1,0 +1,115 @@
+// What the sequencer stores and hands out, as rows and as the API shows them.
+import type { AttemptResult, ErrorKind } from "../delivery/webhook-http-client";
+
+export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
+export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface AppendItem {
+  eventId: string;
+  eventType: string;
+  seq: number;
+}
+
+export interface AttemptReport {
+  deliveryId: string;
+  outcome: "succeeded" | "failed" | "retry" | "cancelled";
+  /** When to try again (outcome "retry"). */
+  retryAt?: number;
+  /** What happened on the wire; absent when the delivery was cancelled before sending. */
+  attempt?: AttemptResult;
+  /** Why it was cancelled. */
+  reason?: string;
+}
+
+export type NextStep =
+  | { action: "deliver"; lease: string; delivery: { id: string; eventId: string; attempt: number; seq: number } }
+  | { action: "need-watermark"; seq: number; orgId: string }
+  | { action: "blocked"; seq: number }
+  | { action: "retry-scheduled"; retryAt: number }
+  | { action: "wait"; until: number }
+  | { action: "paused" }
+  | { action: "idle" }
+  | { action: "stale" };
+
+export interface DeliveryRow extends Record<string, SqlStorageValue> {
+  position: number;
+  id: string;
+  seq: number;
+  event_id: string;
+  event_type: string;
+  origin: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  created: number;
+  updated: number;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+export interface AttemptRow extends Record<string, SqlStorageValue> {
+  delivery_id: string;
+  attempt: number;
+  started: number;
+  duration_ms: number;
+  status_code: number | null;
+  error_kind: string | null;
+  error: string | null;
+  response_body: string | null;
+  outcome: string;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  eventType: string;
+  origin: "event" | "redelivery";
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  created: number;
+  updated: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  started: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorKind: ErrorKind | null;
+  error: string | null;
+  responseBody: string | null;
+  outcome: "succeeded" | "retry" | "failed";
+}
+
+export function toDelivery(row: DeliveryRow): DeliveryRecord {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    origin: row.origin as DeliveryRecord["origin"],
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.status === "retrying" ? row.next_attempt_at : null,
+    created: row.created,
+    updated: row.updated,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+  };
+}
+
+export function toAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    attempt: row.attempt,
+    started: row.started,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    errorKind: row.error_kind as ErrorKind | null,
+    error: row.error,
+    responseBody: row.response_body,
+    outcome: row.outcome as AttemptRecord["outcome"],
+  };
+}

@@ -1,0 +1,381 @@
+// One WebhookSequencer per webhook: its FIFO of deliveries (in ingest order), the log of every
+// attempt, and the lease that lets exactly one consumer work on its head at a time.
+//
+// The lease: whoever holds the current token may take the next delivery. The token changes every
+// time a delivery is handed out, so a duplicate or stale drain job can never send the same
+// delivery again while it is in flight. If the holder dies (consumer crash, eviction), the alarm
+// at `leaseUntil` issues a new token and a new drain job; the delivery it was sending is counted
+// as an interrupted attempt and sent again.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { deliverySettings } from "../delivery/retry-policy";
+import type { AttemptResult } from "../delivery/webhook-http-client";
+import type { DrainJob } from "../delivery/jobs";
+import {
+  type AppendItem,
+  type AttemptReport,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type NextStep,
+  toDelivery,
+  toAttempt,
+  type AttemptRecord,
+  type DeliveryRow,
+  type AttemptRow,
+} from "./records";
+import { describeError } from "../log";
+
+/** How long a holder may take between two calls before the lease is presumed dead. */
+const LEASE_MS = 60_000;
+/** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
+const BLOCKED_RECHECK_MS = 200;
+const BLOCKED_RECHECK_MAX_MS = 5_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  seq INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  last_status_code INTEGER,
+  last_error TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id) WHERE origin = 'event';
+CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE status IN ('pending', 'in_flight', 'retrying');
+CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries(status, position);
+CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_id);
+CREATE TABLE IF NOT EXISTS attempts (
+  delivery_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  started INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error_kind TEXT,
+  error TEXT,
+  response_body TEXT,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY (delivery_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value);
+`;
+
+interface Lease {
+  token: string;
+  until: number;
+}
+
+export class WebhookSequencer extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  // ── appending ──────────────────────────────────────────────────────────────────────────
+
+  /** Adds events to the FIFO (an event already appended is ignored) and wakes a drain if idle. */
+  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.setState("webhook_id", webhookId);
+      this.setState("org_id", orgId);
+      if (watermark !== undefined) this.raiseWatermark(watermark);
+      for (const item of items) {
+        this.sql.exec(
+          `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated)
+           VALUES (?, ?, ?, ?, 'event', 'pending', ?, ?) ON CONFLICT DO NOTHING`,
+          crypto.randomUUID(), item.seq, item.eventId, item.eventType, now, now,
+        );
+      }
+    });
+    await this.wake();
+  }
+
+  /** Delivers an event again, after everything already queued. */
+  async redeliver(deliveryId: string, seq: number): Promise<DeliveryRecord | null> {
+    const original = this.deliveryRow(deliveryId);
+    if (!original) return null;
+    const created = this.insertRedelivery(original, seq);
+    await this.wake();
+    return created;
+  }
+
+  /** Re-sends every failed delivery created at or after `since`; returns how many. */
+  async recover(since: number, seq: number): Promise<number> {
+    const failed = this.sql
+      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status = 'failed' AND created >= ? ORDER BY seq, position`, since)
+      .toArray();
+    this.ctx.storage.transactionSync(() => {
+      for (const row of failed) this.insertRedelivery(row, seq);
+    });
+    if (failed.length > 0) await this.wake();
+    return failed.length;
+  }
+
+  private insertRedelivery(original: DeliveryRow, seq: number): DeliveryRecord {
+    const now = Date.now();
+    const id = crypto.randomUUID();
+    this.sql.exec(
+      `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated)
+       VALUES (?, ?, ?, ?, 'redelivery', 'pending', ?, ?)`,
+      id, Math.max(seq, original.seq), original.event_id, original.event_type, now, now,
+    );
+    return toDelivery(this.deliveryRow(id)!);
+  }
+
+  // ── draining ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The consumer's one call per step: records the outcome of the delivery it just attempted (if
+   * any), then hands out the next one, or says why not. `pause` ends this holder's turn (a fresh
+   * drain job continues) so one busy webhook never keeps an invocation forever.
+   */
+  async next(lease: string, report?: AttemptReport, watermark?: number, pause = false): Promise<NextStep> {
+    const current = this.lease();
+    if (!current || current.token !== lease) return { action: "stale" };
+    const now = Date.now();
+    if (watermark !== undefined) this.raiseWatermark(watermark);
+    if (report) {
+      const retryAt = this.record(report, now);
+      if (retryAt !== null) {
+        await this.holdLease(current.token, retryAt + LEASE_MS);
+        return { action: "retry-scheduled", retryAt };
+      }
+    }
+    if (pause) {
+      await this.handOver(0);
+      return { action: "paused" };
+    }
+    for (;;) {
+      const head = this.head();
+      if (!head) {
+        await this.releaseLease();
+        return { action: "idle" };
+      }
+      if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + 1000) {
+        await this.holdLease(current.token, head.next_attempt_at + LEASE_MS);
+        return { action: "wait", until: head.next_attempt_at };
+      }
+      if (head.status === "in_flight") {
+        // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
+        this.interrupted(head, now);
+        continue;
+      }
+      const known = this.watermark();
+      if (head.seq > known) {
+        if (watermark !== undefined) {
+          const blocked = Number(this.getState("blocked_count") ?? 0);
+          this.setState("blocked_count", blocked + 1);
+          await this.holdLease(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** blocked, BLOCKED_RECHECK_MAX_MS));
+          return { action: "blocked", seq: head.seq };
+        }
+        return { action: "need-watermark", seq: head.seq, orgId: String(this.getState("org_id")) };
+      }
+      this.setState("blocked_count", 0);
+      const token = crypto.randomUUID();
+      this.sql.exec(`UPDATE deliveries SET status = 'in_flight', updated = ? WHERE id = ?`, now, head.id);
+      await this.holdLease(token, now + LEASE_MS);
+      return {
+        action: "deliver",
+        lease: token,
+        delivery: { id: head.id, eventId: head.event_id, attempt: head.attempts + 1, seq: head.seq },
+      };
+    }
+  }
+
+  /** The lease holder died or is waiting on a timer: hand the head to a fresh drain job. */
+  override async alarm(): Promise<void> {
+    const current = this.lease();
+    if (!current) return;
+    if (current.until > Date.now()) {
+      await this.ctx.storage.setAlarm(current.until);
+      return;
+    }
+    const head = this.head();
+    if (!head) {
+      await this.releaseLease();
+      return;
+    }
+    const waitMs = head.status === "retrying" && head.next_attempt_at ? head.next_attempt_at - Date.now() : 0;
+    await this.handOver(Math.max(0, Math.ceil(waitMs / 1000)));
+  }
+
+  // ── reading ────────────────────────────────────────────────────────────────────────────
+
+  list(filter: { status?: DeliveryStatus; eventId?: string; limit: number; offset: number }): { total: number; deliveries: DeliveryRecord[] } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.status) {
+      where.push("status = ?");
+      args.push(filter.status);
+    }
+    if (filter.eventId) {
+      where.push("event_id = ?");
+      args.push(filter.eventId);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
+    const rows = this.sql
+      .exec<DeliveryRow>(`SELECT * FROM deliveries ${clause} ORDER BY position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
+      .toArray();
+    return { total, deliveries: rows.map(toDelivery) };
+  }
+
+  get(deliveryId: string): (DeliveryRecord & { attemptLog: AttemptRecord[] }) | null {
+    const row = this.deliveryRow(deliveryId);
+    if (!row) return null;
+    const attempts = this.sql.exec<AttemptRow>(`SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryId).toArray();
+    return { ...toDelivery(row), attemptLog: attempts.map(toAttempt) };
+  }
+
+  /** The most recent final outcome, for the webhooks list. */
+  lastOutcome(): DeliveryRecord | null {
+    const row = this.sql
+      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status IN ('succeeded', 'failed') ORDER BY updated DESC LIMIT 1`)
+      .toArray()[0];
+    return row ? toDelivery(row) : null;
+  }
+
+  openCount(): number {
+    return this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying')`)
+      .one().n;
+  }
+
+  /** The webhook is gone: drop everything, so no drain job finds work again. */
+  async erase(): Promise<number> {
+    const open = this.openCount();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
+    this.sql.exec(SCHEMA);
+    return open;
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────
+
+  /** Applies a report; returns the retry time when the delivery is to be tried again. */
+  private record(report: AttemptReport, now: number): number | null {
+    const row = this.deliveryRow(report.deliveryId);
+    if (!row || row.status !== "in_flight") return null;
+    let retryAt: number | null = null;
+    this.ctx.storage.transactionSync(() => {
+      if (report.attempt) this.insertAttempt(row, report.attempt, report.outcome);
+      const attempts = row.attempts + (report.attempt ? 1 : 0);
+      const result = report.attempt;
+      if (report.outcome === "retry") {
+        retryAt = report.retryAt ?? now;
+        this.sql.exec(
+          `UPDATE deliveries SET status = 'retrying', attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ? WHERE id = ?`,
+          attempts, retryAt, now, result?.statusCode ?? null, result?.error ?? null, row.id,
+        );
+      } else {
+        this.sql.exec(
+          `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = NULL, updated = ?, last_status_code = ?, last_error = ? WHERE id = ?`,
+          report.outcome, attempts, now, result?.statusCode ?? null, result?.error ?? report.reason ?? null, row.id,
+        );
+      }
+    });
+    return retryAt;
+  }
+
+  private interrupted(row: DeliveryRow, now: number) {
+    const attempt = row.attempts + 1;
+    const last = attempt >= deliverySettings(this.env).maxAttempts;
+    const result: AttemptResult = {
+      started: row.updated,
+      durationMs: Math.max(0, now - row.updated),
+      statusCode: null,
+      errorKind: "connection",
+      error: "interrupted: the delivery worker stopped during this attempt",
+      responseBody: null,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.insertAttempt(row, result, last ? "failed" : "retry");
+      this.sql.exec(
+        `UPDATE deliveries SET status = ?, attempts = ?, updated = ?, last_status_code = NULL, last_error = ? WHERE id = ?`,
+        last ? "failed" : "pending", attempt, now, result.error, row.id,
+      );
+    });
+  }
+
+  private insertAttempt(row: DeliveryRow, result: AttemptResult, outcome: string) {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started, duration_ms, status_code, error_kind, error, response_body, outcome)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.id, row.attempts + 1, result.started, result.durationMs, result.statusCode, result.errorKind, result.error, result.responseBody, outcome,
+    );
+  }
+
+  private head(): DeliveryRow | undefined {
+    return this.sql
+      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1`)
+      .toArray()[0];
+  }
+
+  private deliveryRow(id: string): DeliveryRow | undefined {
+    return this.sql.exec<DeliveryRow>(`SELECT * FROM deliveries WHERE id = ?`, id).toArray()[0];
+  }
+
+  /** Starts a drain if nobody holds the lease and there is work. */
+  private async wake() {
+    if (this.lease() || !this.head()) return;
+    await this.handOver(0);
+  }
+
+  /** A new token and a drain job carrying it (after `delaySeconds`). */
+  private async handOver(delaySeconds: number) {
+    const webhookId = this.getState("webhook_id") as string | null;
+    if (!webhookId) return;
+    const token = crypto.randomUUID();
+    await this.holdLease(token, Date.now() + delaySeconds * 1000 + LEASE_MS);
+    const job: DrainJob = { kind: "drain", webhookId, lease: token };
+    try {
+      await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
+    } catch (e) {
+      // The alarm tries again when the lease runs out; nothing is lost.
+      console.error("sequencer: drain job not sent", webhookId, describeError(e));
+    }
+  }
+
+  private lease(): Lease | null {
+    const token = this.getState("lease_token") as string | null;
+    return token ? { token, until: Number(this.getState("lease_until")) } : null;
+  }
+
+  private async holdLease(token: string, until: number) {
+    this.setState("lease_token", token);
+    this.setState("lease_until", until);
+    await this.ctx.storage.setAlarm(until);
+  }
+
+  private async releaseLease() {
+    this.sql.exec(`DELETE FROM state WHERE key IN ('lease_token', 'lease_until')`);
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  private watermark(): number {
+    return Number(this.getState("watermark") ?? 0);
+  }
+
+  private raiseWatermark(value: number) {
+    if (value > this.watermark()) this.setState("watermark", value);
+  }
+
+  private getState(key: string): unknown {
+    return this.sql.exec<{ value: SqlStorageValue }>(`SELECT value FROM state WHERE key = ?`, key).toArray()[0]?.value ?? null;
+  }
+
+  private setState(key: string, value: string | number) {
+    this.sql.exec(`INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+}

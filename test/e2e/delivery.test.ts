@@ -1,0 +1,65 @@
+// The whole platform as a user runs it: wrangler dev with RETRY_DELAY_SECONDS=1, events posted
+// over HTTP, a real receiver, and the API's account of every attempt.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { startDevServer, seedTenant, type DevServer } from "../support/dev-server";
+import { startReceiver, type Receiver } from "../support/receiver";
+
+let server: DevServer;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  [server, receiver] = await Promise.all([startDevServer({ vars: { RETRY_DELAY_SECONDS: "1" } }), startReceiver()]);
+});
+
+afterAll(async () => {
+  await Promise.all([server?.stop(), receiver?.close()]);
+});
+
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out\n${server.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("wrangler dev, end to end", () => {
+  it("delivers posted events in order, retries a 503, and shows every attempt", async () => {
+    const { org, adminKey, producerKey } = await seedTenant(server, "e2e");
+    const created = await server.api("POST", `/v1/mint/organizations/${org}/webhooks`, {
+      auth: adminKey,
+      body: { name: "Wink Stalker", postURL: receiver.url("e2e", "503,200"), source: "wink", entity: "Cool Account", events: ["booking.created"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.enabled).toBe(false);
+    const id = created.body.id;
+    expect((await server.api("POST", `/v1/mint/organizations/${org}/webhooks/${id}`, { auth: adminKey, body: { enabled: "true" } })).body.enabled).toBe(true);
+
+    for (const n of [1, 2, 3]) {
+      const posted = await server.api("POST", `/v1/organizations/${org}/events`, {
+        auth: producerKey,
+        body: { type: "booking.created", entity: "Cool Account", data: { n }, id: `booking-${n}` },
+      });
+      expect(posted.status).toBe(202);
+    }
+    const requests = await until(() => receiver.received("e2e").length >= 4 && receiver.received("e2e"));
+    expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 1, 2, 3]);
+    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(1000);
+    const { key } = (await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${id}/secret`, { auth: adminKey })).body;
+    for (const request of requests) expect(() => new Webhook(key).verify(request.body, request.headers)).not.toThrow();
+
+    const deliveries = await until(async () => {
+      const list = await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${id}/deliveries`, { auth: adminKey });
+      return list.body.deliveries.length === 3 && list.body.deliveries.every((d: any) => d.status === "succeeded") && list.body.deliveries;
+    });
+    const first = deliveries.find((d: any) => d.attempts === 2);
+    const detail = await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${id}/deliveries/${first.id}`, { auth: adminKey });
+    expect(detail.body.attemptLog.map((a: any) => [a.statusCode, a.outcome])).toEqual([
+      [503, "retry"],
+      [200, "succeeded"],
+    ]);
+  });
+});

@@ -1,0 +1,110 @@
+// Visibility and control: the delivery log, redelivery, recovery, test events, secret rotation.
+import { describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { call, webhooksPath } from "./helpers";
+import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl } from "./delivery-helpers";
+
+const bucket = () => crypto.randomUUID();
+
+describe.concurrent("the delivery log and its controls", () => {
+  it("filters a webhook's deliveries by status and pages them", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200,200"));
+    for (const n of [1, 2, 3]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    await finalDeliveries(tenant, hook.id, 3);
+    expect((await deliveriesOf(tenant, hook.id, "?status=failed")).deliveries).toHaveLength(1);
+    const page = await deliveriesOf(tenant, hook.id, "?status=succeeded&limit=1&offset=1");
+    expect(page.totalRecords).toBe(2);
+    expect(page.deliveries).toHaveLength(1);
+    const bad = await call("GET", `${webhooksPath(tenant.org, hook.id)}/deliveries?status=lost`, { auth: tenant.auth });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].field).toBe("query.status");
+  });
+
+  it("redelivers a failed delivery as a new delivery of the same event", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
+    const posted = await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    const [failed] = await finalDeliveries(tenant, hook.id, 1);
+    expect(failed.status).toBe("failed");
+    const retried = await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${failed.id}/retry`, { auth: tenant.auth });
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ origin: "redelivery", eventId: posted.body.id, status: "pending" });
+    const requests = await receivedCount(b, 2);
+    expect(requests[1]!.headers["webhook-id"]).toBe(posted.body.id);
+    const all = await finalDeliveries(tenant, hook.id, 2);
+    expect(all.find((d: any) => d.id === retried.body.id).status).toBe("succeeded");
+  });
+
+  it("recovers every failed delivery since a time", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,404,200"));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
+    await finalDeliveries(tenant, hook.id, 2);
+    const recovered = await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since: new Date(since).toISOString() } });
+    expect(recovered.status).toBe(202);
+    expect(recovered.body.redelivered).toBe(2);
+    const requests = await receivedCount(b, 4);
+    expect(requests.slice(2).map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2]);
+  });
+
+  it("sends a signed test event to one webhook", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const other = bucket();
+    await enabledWebhook(tenant, receiverUrl(other));
+    const test = await call("POST", `${webhooksPath(tenant.org, hook.id)}/test`, { auth: tenant.auth });
+    expect(test.status).toBe(202);
+    const [request] = await receivedCount(b, 1);
+    expect(JSON.parse(request!.body)).toMatchObject({ id: test.body.eventId, type: "webhook.test", source: "wink" });
+    const secret = await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth });
+    expect(() => new Webhook(secret.body.key).verify(request!.body, request!.headers)).not.toThrow();
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery.eventType).toBe("webhook.test");
+  });
+
+  it("refuses a test event to a disabled webhook", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()), { enabled: false });
+    const test = await call("POST", `${webhooksPath(tenant.org, hook.id)}/test`, { auth: tenant.auth });
+    expect(test.status).toBe(409);
+  });
+
+  it("signs with both secrets for a day after a rotation", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const before = await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth });
+    expect(before.body.key).toMatch(/^whsec_/);
+    const rotated = await call("POST", `${webhooksPath(tenant.org, hook.id)}/secret/rotate`, { auth: tenant.auth });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.previousKey).toBe(before.body.key);
+    expect(rotated.body.key).not.toBe(before.body.key);
+    expect(rotated.body.previousKeyExpires - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+    await postEvent(tenant, { type: "booking.created", data: {} });
+    const [request] = await receivedCount(b, 1);
+    expect(request!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    for (const key of [before.body.key, rotated.body.key]) {
+      expect(() => new Webhook(key).verify(request!.body, request!.headers)).not.toThrow();
+    }
+  });
+
+  it("lists an event's deliveries with each webhook", async () => {
+    const tenant = await producerTenant();
+    const one = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const two = await enabledWebhook(tenant, receiverUrl(bucket(), "404"));
+    const posted = await postEvent(tenant, { type: "booking.created", data: {} });
+    await finalDeliveries(tenant, one.id, 1);
+    await finalDeliveries(tenant, two.id, 1);
+    const list = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}/deliveries`, { auth: tenant.auth });
+    expect(list.status).toBe(200);
+    const byWebhook = Object.fromEntries(list.body.deliveries.map((d: any) => [d.webhookId, d.status]));
+    expect(byWebhook).toEqual({ [one.id]: "succeeded", [two.id]: "failed" });
+  });
+});

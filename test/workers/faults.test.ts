@@ -1,0 +1,162 @@
+// At-least-once without double work: duplicate jobs, a consumer that throws mid-batch, a holder
+// that dies mid-delivery, an evicted sequencer; and the production retry delay.
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { createMessageBatch, createExecutionContext, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import worker from "../../src/index";
+import type { Job } from "../../src/delivery/jobs";
+import { drain } from "../../src/delivery/worker";
+import { sequencer } from "../../src/delivery/sequencer-client";
+import { call } from "./helpers";
+import { deliveryDetail, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
+
+const bucket = () => crypto.randomUUID();
+const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+async function seqOf(eventId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT seq FROM events WHERE id = ?").bind(eventId).first<{ seq: number }>();
+  return row!.seq;
+}
+
+/** Puts a delivery in a webhook's sequencer as if the fan-out had, holding the lease `lease` with no drain job sent. */
+async function heldDelivery(webhookId: string, orgId: string, eventId: string, seq: number, lease: string, status = "pending") {
+  await runInDurableObject(sequencer(env, webhookId), async (_instance, state) => {
+    const now = Date.now();
+    state.storage.sql.exec(
+      `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated) VALUES (?, ?, ?, 'booking.created', 'event', ?, ?, ?)`,
+      crypto.randomUUID(), seq, eventId, status, now, now,
+    );
+    for (const [key, value] of Object.entries({ webhook_id: webhookId, org_id: orgId, lease_token: lease, lease_until: now + 60_000, watermark: seq })) {
+      state.storage.sql.exec(`INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)`, key, value);
+    }
+    await state.storage.setAlarm(now + 60_000);
+  });
+}
+
+/** Stores an event without queueing its fan-out (the test drives the pipeline by hand). */
+async function storedEvent(orgId: string) {
+  const id = crypto.randomUUID();
+  await env.DB.prepare(
+    `INSERT INTO events (id, org_id, kind, source, type, data, created, fanned_out) VALUES (?, ?, 'event', 'wink', 'booking.created', '{"n":1}', ?, ?)`,
+  ).bind(id, orgId, Date.now(), Date.now()).run();
+  return { id, seq: await seqOf(id) };
+}
+
+describe.concurrent("faults", () => {
+  it("delivers once when the same fan-out job arrives three times", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const posted = await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    const job: Job = { kind: "fanout", orgId: tenant.org, seqs: [await seqOf(posted.body.id)] };
+    await Promise.all([env.JOBS.send(job), env.JOBS.send(job), env.JOBS.send(job)]);
+    await receivedCount(b, 1);
+    await settle();
+    expect(await received(b)).toHaveLength(1);
+    expect((await finalDeliveries(tenant, hook.id, 1)).length).toBe(1);
+  });
+
+  it("sends a delivery once when two copies of its drain job arrive together", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "slow:300"));
+    const event = await storedEvent(tenant.org);
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-1");
+    const job: Job = { kind: "drain", webhookId: hook.id, lease: "lease-1" };
+    await Promise.all([env.JOBS.send(job), env.JOBS.send(job)]);
+    await receivedCount(b, 1);
+    await settle();
+    expect(await received(b)).toHaveLength(1);
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("acks the good jobs of a batch and retries only the one that threw", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-2");
+    const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
+      { id: "good", timestamp: new Date(), attempts: 1, body: { kind: "drain", webhookId: hook.id, lease: "lease-2" } },
+      // A fan-out job for an organization's events that D1 cannot read: the handler throws.
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: "not a list" as unknown as number[] } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["good"]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
+    expect(await received(b)).toHaveLength(1);
+  });
+
+  it("sends again, counting the lost attempt, a delivery whose worker died mid-attempt", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    // In flight under a lease that ran out: its holder is gone.
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "dead-holder", "in_flight");
+    await runInDurableObject(sequencer(env, hook.id), async (_i, state) => {
+      state.storage.sql.exec(`UPDATE state SET value = ? WHERE key = 'lease_until'`, Date.now() - 1);
+      await state.storage.setAlarm(Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await receivedCount(b, 1);
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 2 });
+    const detail = await deliveryDetail(tenant, hook.id, delivery.id);
+    expect(detail.attemptLog.map((a: any) => a.outcome)).toEqual(["retry", "succeeded"]);
+    expect(detail.attemptLog[0].error).toMatch(/interrupted/);
+  });
+
+  it("finishes a delivery once when its sequencer is evicted while the attempt is on the wire", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "slow:800"));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
+    await receivedCount(b, 1);
+    await evictDurableObject(sequencer(env, hook.id));
+    const deliveries = await finalDeliveries(tenant, hook.id, 2);
+    expect(deliveries.map((d: any) => [d.status, d.attempts])).toEqual([
+      ["succeeded", 1],
+      ["succeeded", 1],
+    ]);
+    expect((await received(b)).map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2]);
+  });
+
+  it("re-enqueues a retry with the production delay of 300 seconds", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "500"));
+    const event = await storedEvent(tenant.org);
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-3");
+    const sent: { body: Job; delaySeconds?: number }[] = [];
+    const production = {
+      ...env,
+      RETRY_DELAY_SECONDS: "300",
+      JOBS: { send: async (body: Job, options?: { delaySeconds?: number }) => void sent.push({ body, ...options }) } as unknown as Queue<Job>,
+    };
+    await drain(production, { kind: "drain", webhookId: hook.id, lease: "lease-3" });
+    expect(sent).toEqual([{ body: { kind: "drain", webhookId: hook.id, lease: expect.any(String) }, delaySeconds: 300 }]);
+    const list = await call("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${hook.id}/deliveries`, { auth: tenant.auth });
+    const [delivery] = list.body.deliveries;
+    expect(delivery.status).toBe("retrying");
+    expect(delivery.nextAttemptAt - Date.now()).toBeGreaterThan(295_000);
+  });
+
+  it("records a job that keeps failing as a dead letter and lets later events through", async () => {
+    const tenant = await producerTenant();
+    const event = await storedEvent(tenant.org);
+    await env.DB.prepare("UPDATE events SET fanned_out = NULL WHERE id = ?").bind(event.id).run();
+    const batch = createMessageBatch<Job>("edge-webhooks-dead", [
+      { id: `dead-${event.seq}`, timestamp: new Date(), attempts: 6, body: { kind: "fanout", orgId: tenant.org, seqs: [event.seq] } },
+    ]);
+    await worker.queue(batch, env);
+    const dead = await call("GET", "/v1/admin/dead-letters?limit=1000", { auth: { bearer: "test-admin-token" } });
+    expect(dead.body.deadLetters).toContainEqual(expect.objectContaining({ id: `dead-${event.seq}`, attempts: 6 }));
+    const row = await env.DB.prepare("SELECT fanned_out FROM events WHERE id = ?").bind(event.id).first<{ fanned_out: number | null }>();
+    expect(row!.fanned_out).not.toBeNull();
+  });
+});

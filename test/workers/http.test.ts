@@ -1,0 +1,130 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, createTenant, expectError, reasonFor, webhooksPath } from "./helpers";
+
+describe("the HTTP surface", () => {
+  it("answers /healthz", async () => {
+    const response = await call("GET", "/healthz");
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true });
+  });
+
+  it("answers an unknown path with 404 in the error shape", async () => {
+    const response = await call("GET", "/v1/nothing-here");
+    expect(expectError(response, 404, "not_found")).toEqual([]);
+  });
+});
+
+describe("a wrong method on a known path", () => {
+  it("is 405 with Allow listing the webhook item's methods", async () => {
+    const tenant = await createTenant();
+    const response = await call("PATCH", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth, body: { name: "x" } });
+    expectError(response, 405, "method_not_allowed");
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "POST", "PUT"]);
+  });
+
+  it("is 405 with Allow on the webhooks collection", async () => {
+    const tenant = await createTenant();
+    const response = await call("DELETE", webhooksPath(tenant.org), { auth: tenant.auth });
+    expectError(response, 405, "method_not_allowed");
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "POST"]);
+  });
+
+  it("is 405 with Allow on /healthz", async () => {
+    const response = await call("POST", "/healthz", { body: {} });
+    expectError(response, 405, "method_not_allowed");
+    expect(response.headers.get("allow")).toBe("GET");
+  });
+});
+
+describe("request bodies", () => {
+  it("refuses malformed JSON with 400 saying where it broke, and writes nothing", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: '{"name": "w", "postURL": }' });
+    expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
+    expect(reasonFor(response, "body")).toMatch(/^line 1, column 26: /);
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("refuses a body over MAX_BODY_BYTES with 413, and writes nothing", async () => {
+    const tenant = await createTenant();
+    const limit = Number(env.MAX_BODY_BYTES);
+    expect(limit).toBeGreaterThan(0);
+    const body = JSON.stringify({ name: "big", postURL: "https://example.com/hook", description: "x".repeat(limit) });
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body });
+    expect(expectError(response, 413, "payload_too_large")).toEqual(["body"]);
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("refuses an oversized chunked body that declares no length with 413", async () => {
+    const tenant = await createTenant();
+    const chunk = new TextEncoder().encode("x".repeat(Math.ceil(Number(env.MAX_BODY_BYTES) / 4)));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"name":"big","description":"'));
+        if (sent >= 5) return controller.close();
+        sent += 1;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: stream });
+    expect(expectError(response, 413, "payload_too_large")).toEqual(["body"]);
+  });
+
+  it("refuses a body that is not JSON with 415", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: JSON.stringify({ name: "w", postURL: "https://example.com/hook" }),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(expectError(response, 415, "unsupported_media_type")).toEqual(["content-type"]);
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("refuses a form post to the JSON API with 415", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: "name=w&postURL=https%3A%2F%2Fexample.com%2Fhook",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(expectError(response, 415, "unsupported_media_type")).toEqual(["content-type"]);
+  });
+
+  it("refuses an empty body sent as JSON with 400 naming the body", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: "", headers: { "content-type": "application/json" } });
+    expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
+  });
+
+  it("names the required fields when a create sends no body at all", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["name", "postURL"]);
+  });
+
+  it("accepts JSON with a charset parameter", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: JSON.stringify({ name: "w", postURL: "https://example.com/hook" }),
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    expect(response.status).toBe(201);
+  });
+});
+
+describe("paths that differ from a route", () => {
+  it("answers 404, not 405, for a known path with a trailing slash", async () => {
+    const tenant = await createTenant();
+    const response = await call("GET", `${webhooksPath(tenant.org)}/`, { auth: tenant.auth });
+    expectError(response, 404, "not_found");
+    expect(response.headers.get("allow")).toBeNull();
+  });
+
+  it("answers 404 for a path that only resembles a route", async () => {
+    expectError(await call("GET", "/openapiXjson"), 404, "not_found");
+  });
+});

@@ -1,0 +1,147 @@
+// Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { call } from "./helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
+
+const bucket = () => crypto.randomUUID();
+const settle = () => new Promise((r) => setTimeout(r, 1500));
+
+describe.concurrent("ingest", () => {
+  it("stores and delivers an event posted twice with the same id once, and says it was a duplicate", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    await enabledWebhook(tenant, receiverUrl(b));
+    const first = await postEvent(tenant, { type: "booking.created", data: { n: 1 }, id: "booking-1" });
+    const second = await postEvent(tenant, { type: "booking.created", data: { n: 1 }, id: "booking-1" });
+    expect(first.body.duplicate).toBe(false);
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
+    await receivedCount(b, 1);
+    await settle();
+    expect(await received(b)).toHaveLength(1);
+  });
+
+  it("treats the Idempotency-Key header like the event's id", async () => {
+    const tenant = await producerTenant();
+    const first = await postEvent(tenant, { type: "booking.created", data: {} }, { "idempotency-key": "k-1" });
+    const second = await postEvent(tenant, { type: "booking.created", data: {}, id: "k-1" });
+    expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
+  });
+
+  it("refuses an Idempotency-Key that contradicts the event's id", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { type: "booking.created", data: {}, id: "a" }, { "idempotency-key": "b" });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details[0].field).toBe("id");
+  });
+
+  it("answers a batch with one id per event, duplicates marked", async () => {
+    const tenant = await producerTenant();
+    await postEvent(tenant, { type: "booking.created", data: {}, id: "seen" });
+    const batch = await postEvent(tenant, {
+      events: [
+        { type: "booking.created", data: {}, id: "seen" },
+        { type: "booking.cancelled", data: {}, id: "new" },
+      ],
+    });
+    expect(batch.status).toBe(202);
+    expect(batch.body.events.map((e: any) => e.duplicate)).toEqual([true, false]);
+  });
+
+  it("rejects an event type outside the catalog, naming it, and stores nothing", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { events: [{ type: "booking.created", data: {} }, { type: "room.exploded", data: {} }] });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([{ field: "events.1.type", reason: expect.stringContaining("room.exploded") }]);
+    const events = await call("GET", `/v1/organizations/${tenant.org}/events`, { auth: tenant.auth });
+    expect(events.body.totalRecords).toBe(0);
+  });
+
+  it("rejects an unknown entity", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { type: "booking.created", entity: "Nobody", data: {} });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details[0].field).toBe("entity");
+  });
+
+  it("rejects a body over 100 KB with 413", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { type: "booking.created", data: { blob: "x".repeat(110_000) } });
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toBe("payload_too_large");
+  });
+
+  it("rejects a batch of more than 100 events", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { events: Array.from({ length: 101 }, () => ({ type: "booking.created", data: {} })) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details[0].field).toBe("events");
+  });
+
+  it("rejects a body that is neither one event nor a batch", async () => {
+    const tenant = await producerTenant();
+    const answer = await postEvent(tenant, { data: {} });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toContainEqual({ field: "type", reason: "is required" });
+  });
+
+  it("lets only producer keys post events", async () => {
+    const tenant = await producerTenant();
+    const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, { auth: tenant.auth, body: { type: "booking.created", data: {} } });
+    expect(answer.status).toBe(403);
+  });
+
+  it("writes the events once and queues one fan-out job per request", async () => {
+    const tenant = await producerTenant();
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE org_id = ?").bind(tenant.org).first<{ n: number }>();
+    const answer = await postEvent(tenant, { events: Array.from({ length: 30 }, (_, n) => ({ type: "booking.created", data: { n } })) });
+    expect(answer.status).toBe(202);
+    const after = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT created) AS times FROM events WHERE org_id = ?").bind(tenant.org).first<{ n: number; times: number }>();
+    expect(after!.n - before!.n).toBe(30);
+    expect(after!.times).toBe(1);
+  });
+});
+
+describe.concurrent("matching", () => {
+  it("sends an event to webhooks of its source bound to its entity or to none, subscribed by name, wildcard or not at all", async () => {
+    const tenant = await producerTenant();
+    const [exact, wildcard, all, unbound, otherEntity, otherType] = Array.from({ length: 6 }, bucket) as [string, string, string, string, string, string];
+    await call("POST", `/v1/organizations/${tenant.org}/entities`, { auth: tenant.auth, body: { source: "wink", name: "Other Account" } });
+    await enabledWebhook(tenant, receiverUrl(exact), { entity: "Cool Account", events: ["booking.created"] });
+    await enabledWebhook(tenant, receiverUrl(wildcard), { entity: "Cool Account", events: ["booking.*"] });
+    await enabledWebhook(tenant, receiverUrl(all), { entity: "Cool Account" });
+    await enabledWebhook(tenant, receiverUrl(unbound), { events: ["*"] });
+    await enabledWebhook(tenant, receiverUrl(otherEntity), { entity: "Other Account" });
+    await enabledWebhook(tenant, receiverUrl(otherType), { events: ["payment.settled"] });
+    await postEvent(tenant, { type: "booking.created", entity: "Cool Account", data: {} });
+    for (const b of [exact, wildcard, all, unbound]) await receivedCount(b, 1);
+    await settle();
+    expect(await received(otherEntity)).toHaveLength(0);
+    expect(await received(otherType)).toHaveLength(0);
+  });
+
+  it("does not send an event of one source to webhooks of another", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    await call("POST", `/v1/organizations/${tenant.org}/event-types`, { auth: tenant.auth, body: { source: "trippay", name: "booking.created" } });
+    await enabledWebhook(tenant, receiverUrl(b), { source: "trippay", events: ["booking.created"] });
+    await postEvent(tenant, { type: "booking.created", data: {} });
+    await settle();
+    expect(await received(b)).toHaveLength(0);
+  });
+
+  it("fans one event out to more webhooks than fit in one chunk", async () => {
+    const tenant = await producerTenant();
+    const buckets = Array.from({ length: 90 }, bucket);
+    const hooks = [];
+    for (const b of buckets) hooks.push(await enabledWebhook(tenant, receiverUrl(b)));
+    const posted = await postEvent(tenant, { type: "booking.created", data: {} });
+    for (const b of buckets) await receivedCount(b, 1, 30_000);
+    const perEvent = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}/deliveries?limit=1000`, { auth: tenant.auth });
+    expect(perEvent.body.totalRecords).toBe(90);
+    const event = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}`, { auth: tenant.auth });
+    expect(event.body.fannedOut).not.toBeNull();
+    await finalDeliveries(tenant, hooks[0]!.id, 1);
+  });
+});

@@ -1,0 +1,41 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { jsonErrorOffset, whereJsonBreaks } from "../../src/http/json-body";
+
+describe("finding where a body stops being JSON", () => {
+  it("points at the first character that breaks the grammar", () => {
+    expect(jsonErrorOffset('{"name": "w", "postURL": }')).toBe(25);
+    expect(jsonErrorOffset('{"a": 1,}')).toBe(8);
+    expect(jsonErrorOffset("[1, 2")).toBe(5);
+    expect(jsonErrorOffset('{"a" 1}')).toBe(5);
+    expect(jsonErrorOffset("{'a': 1}")).toBe(1);
+    expect(jsonErrorOffset('{"a": tru}')).toBe(6);
+    expect(jsonErrorOffset("[1] x")).toBe(4);
+    expect(jsonErrorOffset('"\\x"')).toBe(0);
+  });
+
+  it("counts lines and columns from 1", () => {
+    expect(whereJsonBreaks('{\n  "a": 1,\n  "b": ]\n}')).toBe("line 3, column 8: ");
+  });
+
+  it("finds nothing wrong with valid JSON, however deeply nested", () => {
+    expect(jsonErrorOffset(" {\"a\": [1, -2.5e3, true, false, null, \"\\u00e9\\n\", {}], \"b\": {\"c\": []}} ")).toBe(-1);
+    expect(jsonErrorOffset("[".repeat(100_000) + "]".repeat(100_000))).toBe(-1);
+  });
+
+  it("agrees with JSON.parse on whether random text is JSON", () => {
+    const jsonish = fc.string({ unit: fc.constantFrom(..."{}[]:,\"\\ 0123456789.-+eEtruefalsn\n".split("")), maxLength: 30 });
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), jsonish), (text) => {
+        let parses = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          parses = false;
+        }
+        expect(jsonErrorOffset(text) === -1).toBe(parses);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
