@@ -25,6 +25,7 @@ main:focus{outline:none}
 h1{font-size:1.6rem;margin:.5rem 0 1rem}
 h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
+.card>h2:first-child{margin-top:0}
 .narrow{max-width:32rem}
 .flash{border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem;border:1px solid}
 .flash.success{background:var(--ok-bg);color:var(--ok);border-color:var(--ok)}

@@ -20,7 +20,7 @@ export async function openBrowser(options: { viewport?: { width: number; height:
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium was not found at ${CHROMIUM}. The browser tests need Debian's chromium package: ` +
-        "run `sudo apt-get install -y chromium` (or set CHROMIUM_PATH).",
+        "run `apt-get install -y chromium` as root (or set CHROMIUM_PATH); .ci/run does this itself.",
     );
   }
   const profile = mkdtempSync(join(tmpdir(), "edge-webhooks-chromium-"));

@@ -336,3 +336,27 @@ describe("on a phone, and signing out", () => {
     expect(new URL(page.url()).pathname).toBe("/ui/sign-in");
   });
 });
+
+describe("an organization with no accounts yet", () => {
+  it("is told to create the account first, with a link to where, and then finds it in the form", async () => {
+    const { page } = browser;
+    const org = "fresh";
+    await server.api("POST", "/v1/admin/organizations", { auth: server.adminToken, body: { id: org, name: "Fresh" } });
+    const { key } = (await server.api("POST", `/v1/admin/organizations/${org}/keys`, { auth: server.adminToken, body: { email: "ann@fresh.example", role: "admin" } })).body;
+    await signIn(page, server.url, { email: "ann@fresh.example", key });
+
+    await page.getByRole("link", { name: "Create new webhook" }).click();
+    expect(await page.locator("#entity-none").textContent()).toContain("an account must be created first");
+    await screenshot(page, "create-form-no-accounts");
+    await page.getByRole("link", { name: "create an account on the Entities & events page" }).click();
+    await page.getByLabel("Source").first().fill("wink");
+    await page.getByLabel("Account name").fill("Cool Account");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Account “Cool Account” was created on wink.");
+    await screenshot(page, "entities");
+
+    await page.goto(url("/ui/webhooks/new"));
+    expect(await page.locator("#entity-none").count()).toBe(0);
+    expect(await page.locator("#entity option").allTextContents()).toContain("Cool Account");
+  });
+});
