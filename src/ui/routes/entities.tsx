@@ -90,15 +90,7 @@ entityRoutes.get("/:id/remove", async (c) => {
 entityRoutes.post("/:id/remove", async (c) => {
   const org = c.var.session.principal.orgId;
   const entity = await getEntity(c.env.DB, org, idOf(c, "entity"));
-  try {
-    await deleteEntity(c.env.DB, org, entity.id);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) {
-      return redirectWithFlash(c, "/ui/entities", { kind: "error", text: `Account “${entity.name}” was not removed: ${describe(error)}` });
-    }
-    throw error;
-  }
-  return redirectWithFlash(c, "/ui/entities", { kind: "success", text: `Account “${entity.name}” was removed.` });
+  return removeThenSay(c, () => deleteEntity(c.env.DB, org, entity.id), "/ui/entities", `Account “${entity.name}”`, "was removed.");
 });
 
 eventTypeRoutes.post("/", async (c) => {
@@ -132,16 +124,21 @@ eventTypeRoutes.get("/:id/remove", async (c) => {
 eventTypeRoutes.post("/:id/remove", async (c) => {
   const org = c.var.session.principal.orgId;
   const type = await getEventType(c.env.DB, org, idOf(c, "event type"));
+  return removeThenSay(c, () => deleteEventType(c.env.DB, org, type.id), "/ui/entities#event-types", `Event type ${type.name}`, `was removed from ${type.source}.`);
+});
+
+/** Removes, then lands on `back` saying so, or saying why not when something still uses it (409). */
+async function removeThenSay(c: Context<UiEnv>, remove: () => Promise<void>, back: string, subject: string, done: string) {
   try {
-    await deleteEventType(c.env.DB, org, type.id);
+    await remove();
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
-      return redirectWithFlash(c, "/ui/entities#event-types", { kind: "error", text: `Event type ${type.name} was not removed: ${describe(error)}` });
+      return redirectWithFlash(c, back, { kind: "error", text: `${subject} was not removed: ${describe(error)}` });
     }
     throw error;
   }
-  return redirectWithFlash(c, "/ui/entities#event-types", { kind: "success", text: `Event type ${type.name} was removed from ${type.source}.` });
-});
+  return redirectWithFlash(c, back, { kind: "success", text: `${subject} ${done}` });
+}
 
 /** A conflict in words: its message and what each detail says (which webhooks are in the way). */
 function describe(error: ApiError): string {
