@@ -1,5 +1,5 @@
 // The page's session: a signed cookie naming the admin key used to sign in. Every request
-// re-reads that key, so revoking it (or its organization) ends the session at once.
+// re-reads that key, so revoking it ends the session at once.
 import type { Context } from "hono";
 import { findActiveKey } from "../db/api-keys";
 import { principalOf } from "../http/auth";

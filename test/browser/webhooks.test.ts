@@ -338,12 +338,15 @@ describe("on a phone, and signing out", () => {
 });
 
 describe("an organization with no accounts yet", () => {
+  let freshKey: { org: string; id: string };
+
   it("is told to create the account first, with a link to where, and then finds it in the form", async () => {
     const { page } = browser;
     const org = "fresh";
     await server.api("POST", "/v1/admin/organizations", { auth: server.adminToken, body: { id: org, name: "Fresh" } });
-    const { key } = (await server.api("POST", `/v1/admin/organizations/${org}/keys`, { auth: server.adminToken, body: { email: "ann@fresh.example", role: "admin" } })).body;
-    await signIn(page, server.url, { email: "ann@fresh.example", key });
+    const issued = (await server.api("POST", `/v1/admin/organizations/${org}/keys`, { auth: server.adminToken, body: { email: "ann@fresh.example", role: "admin" } })).body;
+    freshKey = { org, id: issued.id };
+    await signIn(page, server.url, { email: "ann@fresh.example", key: issued.key });
 
     await page.getByRole("link", { name: "Create new webhook" }).click();
     expect(await page.locator("#entity-none").textContent()).toContain("an account must be created first");
@@ -358,5 +361,13 @@ describe("an organization with no accounts yet", () => {
     await page.goto(url("/ui/webhooks/new"));
     expect(await page.locator("#entity-none").count()).toBe(0);
     expect(await page.locator("#entity option").allTextContents()).toContain("Cool Account");
+  });
+
+  it("ends the session at once when the key it signed in with is revoked", async () => {
+    const { page } = browser;
+    const revoked = await server.api("DELETE", `/v1/admin/organizations/${freshKey.org}/keys/${freshKey.id}`, { auth: server.adminToken });
+    expect(revoked.status).toBe(204);
+    await page.goto(url("/ui/webhooks"));
+    expect(new URL(page.url()).pathname).toBe("/ui/sign-in");
   });
 });
