@@ -10,8 +10,11 @@ import { eventTypesRouter } from "./api/event-types";
 import { webhooksRouter } from "./api/webhooks";
 import { deliveriesRouter } from "./api/deliveries";
 import { eventsRouter } from "./api/events";
+import { notificationConditionsRouter } from "./api/notification-conditions";
+import { usageRouter } from "./api/usage";
 import { docsPage } from "./api/docs";
 import { json, tenantErrors } from "./api/common";
+import { uiRouter } from "./ui/router";
 
 export const app = createRouter();
 
@@ -30,9 +33,15 @@ app.openapi(
 app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
+app.route("/v1/organizations/:org/usage", usageRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
 app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
 app.route("/v1/organizations/:org/events", eventsRouter);
+app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
+
+// The web page (server-rendered, no JavaScript needed); the site's root opens it.
+app.route("/ui", uiRouter);
+app.get("/", (c) => c.redirect("/ui/webhooks", 303));
 
 app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
   type: "http",

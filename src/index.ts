@@ -1,8 +1,11 @@
-// The Worker's entry points: HTTP (API and page), the queue consumers, and the sequencer class.
+// The Worker's entry points: HTTP (API and page), the queue consumers, the cron trigger (the usage
+// notification outbox sweep), and the sequencer class.
 import { app } from "./app";
 import type { Env } from "./env";
 import type { Job } from "./delivery/jobs";
 import { consumeDeadLetters, consumeJobs, DEAD_LETTER_QUEUE } from "./delivery/consumer";
+import { postDirectedEvents } from "./delivery/directed";
+import { postPendingFirings } from "./notifications/outbox";
 import { meterBatch, meterRequest } from "./ops-meter";
 
 export { WebhookSequencer } from "./sequencer/webhook-sequencer";
@@ -13,5 +16,8 @@ export default {
     const [batch, meteredEnv] = meterBatch(received, env);
     if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, meteredEnv);
     else await consumeJobs(batch, meteredEnv);
+  },
+  async scheduled(_controller, env) {
+    await postPendingFirings(meterRequest(env), postDirectedEvents);
   },
 } satisfies ExportedHandler<Env, Job>;

@@ -16,7 +16,7 @@ function count(counts: OpCounts) {
   console.log(OPS_LOG_PREFIX + JSON.stringify(counts));
 }
 
-/** An HTTP request: one invocation, and the bindings it uses counted. */
+/** An HTTP request or a cron run: one invocation, and the bindings it uses counted. */
 export function meterRequest(env: Env): Env {
   if (!isMetered(env)) return env;
   count({ workerInvocations: 1 });

@@ -1,21 +1,19 @@
 // A webhook's deliveries and attempts, redelivery, recovery, test events and its signing secret.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { ApiError, notFound } from "../http/errors";
-import { database } from "../db/client";
-import { webhooks } from "../db/schema";
 import { getWebhook } from "../db/webhooks";
-import { latestSeq } from "../db/events";
-import { sequencer } from "../delivery/sequencer-client";
-import { sendTestEvent } from "../delivery/directed";
-import { newSigningSecret } from "../delivery/signing";
+import {
+  getDelivery,
+  listDeliveries,
+  recoverDeliveries,
+  redeliver,
+  rotateSecret,
+  sendTestEventTo,
+  signingSecretOf,
+} from "../delivery/webhook-control";
 import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors, tenantSecurity } from "./common";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "./delivery-schemas";
-
-/** The previous secret keeps signing this long after a rotation. */
-export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
 const WebhookParams = OrgParam.extend(IdParam.shape);
@@ -51,8 +49,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    await getWebhook(c.env.DB, org, id);
-    const list = await sequencer(c.env, id).list(c.req.valid("query"));
+    const list = await listDeliveries(c.env, org, id, c.req.valid("query"));
     return c.json({ totalRecords: list.total, deliveries: list.deliveries }, 200);
   },
 );
@@ -68,10 +65,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id, deliveryId } = c.req.valid("param");
-    await getWebhook(c.env.DB, org, id);
-    const delivery = await sequencer(c.env, id).get(deliveryId);
-    if (!delivery) throw notFound("delivery");
-    return c.json(delivery, 200);
+    return c.json(await getDelivery(c.env, org, id, deliveryId), 200);
   },
 );
 
@@ -86,10 +80,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id, deliveryId } = c.req.valid("param");
-    await assertEnabled(c.env.DB, org, id);
-    const created = await sequencer(c.env, id).redeliver(deliveryId, await latestSeq(c.env.DB));
-    if (!created) throw notFound("delivery");
-    return c.json(created, 202);
+    return c.json(await redeliver(c.env, org, id, deliveryId), 202);
   },
 );
 
@@ -105,9 +96,8 @@ deliveriesRouter.openapi(
   async (c) => {
     const { org, id } = c.req.valid("param");
     const { since } = c.req.valid("json");
-    await assertEnabled(c.env.DB, org, id);
     const from = typeof since === "number" ? since : Date.parse(since);
-    const redelivered = await sequencer(c.env, id).recover(from, await latestSeq(c.env.DB));
+    const redelivered = await recoverDeliveries(c.env, org, id, from);
     return c.json({ redelivered }, 202);
   },
 );
@@ -128,8 +118,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const webhook = await assertEnabled(c.env.DB, org, id);
-    const eventId = await sendTestEvent(c.env, webhook);
+    const eventId = await sendTestEventTo(c.env, org, id);
     return c.json({ eventId }, 202);
   },
 );
@@ -145,7 +134,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    return c.json(secretOf(await getWebhook(c.env.DB, org, id)), 200);
+    return c.json(signingSecretOf(await getWebhook(c.env.DB, org, id)), 200);
   },
 );
 
@@ -159,40 +148,7 @@ deliveriesRouter.openapi(
     responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors },
   }),
   async (c) => {
-    const { org, id } = c.req.valid("param");
-    const current = await getWebhook(c.env.DB, org, id);
-    const now = Date.now();
-    const [rotated] = await database(c.env.DB)
-      .update(webhooks)
-      .set({
-        secret: newSigningSecret(),
-        previousSecret: current.secret,
-        previousSecretExpires: now + ROTATION_OVERLAP_MS,
-        updated: now,
-        updatedBy: c.var.principal.email,
-      })
-      .where(eq(webhooks.id, id))
-      .returning();
-    if (!rotated) throw notFound("webhook");
-    return c.json(secretOf(rotated), 200);
+    const { id } = c.req.valid("param");
+    return c.json(await rotateSecret(c.env, c.var.principal, id), 200);
   },
 );
-
-function secretOf(webhook: { secret: string; previousSecret: string | null; previousSecretExpires: number | null }) {
-  const live = webhook.previousSecretExpires !== null && webhook.previousSecretExpires > Date.now();
-  return {
-    key: webhook.secret,
-    previousKey: live ? webhook.previousSecret : null,
-    previousKeyExpires: live ? webhook.previousSecretExpires : null,
-  };
-}
-
-async function assertEnabled(d1: D1Database, orgId: string, id: string) {
-  const webhook = await getWebhook(d1, orgId, id);
-  if (!webhook.enabled) {
-    throw new ApiError(409, "webhook_disabled", "The webhook is disabled: enable it first, or nothing will be sent", [
-      { field: "enabled", reason: "is false" },
-    ]);
-  }
-  return webhook;
-}

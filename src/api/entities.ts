@@ -1,11 +1,8 @@
 // Entities: the accounts of a source that webhooks are bound to (e.g. an affiliate account on wink).
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, count, eq, notExists } from "drizzle-orm";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { conflict, notFound } from "../http/errors";
-import { database } from "../db/client";
-import { entities, webhooks } from "../db/schema";
+import { createEntity, deleteEntity, getEntity, listEntities } from "../db/entities";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
 export const EntityName = z
@@ -26,7 +23,7 @@ const Entity = z
   })
   .openapi("Entity");
 
-const CreateEntity = z.strictObject({ source: SourceName, name: EntityName }).openapi("CreateEntity");
+export const CreateEntity = z.strictObject({ source: SourceName, name: EntityName }).openapi("CreateEntity");
 
 const route = { security: tenantSecurity, tags: ["Entities"] };
 const Params = OrgParam.extend(IdParam.shape);
@@ -44,14 +41,7 @@ entitiesRouter.openapi(
     responses: { 201: json(Entity, "Created"), ...tenantErrors, ...bodyErrors },
   }),
   async (c) => {
-    const { org } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const row = { id: crypto.randomUUID(), orgId: org, ...body, created: Date.now(), createdBy: c.var.principal.email };
-    const inserted = await database(c.env.DB).insert(entities).values(row).onConflictDoNothing().returning();
-    if (inserted.length === 0) {
-      throw conflict(`entity ${body.name} already exists on ${body.source}`, [{ field: "name", reason: "is taken for this source" }]);
-    }
-    return c.json(row, 201);
+    return c.json(await createEntity(c.env.DB, c.var.principal, c.req.valid("json")), 201);
   },
 );
 
@@ -66,14 +56,7 @@ entitiesRouter.openapi(
   }),
   async (c) => {
     const { org } = c.req.valid("param");
-    const { limit, offset, source } = c.req.valid("query");
-    const db = database(c.env.DB);
-    const where = and(eq(entities.orgId, org), source ? eq(entities.source, source) : undefined);
-    const [rows, [total]] = await Promise.all([
-      db.select().from(entities).where(where).orderBy(asc(entities.source), asc(entities.name)).limit(limit).offset(offset).all(),
-      db.select({ n: count() }).from(entities).where(where).all(),
-    ]);
-    return c.json({ totalRecords: total?.n ?? 0, entities: rows }, 200);
+    return c.json(await listEntities(c.env.DB, org, c.req.valid("query")), 200);
   },
 );
 
@@ -88,9 +71,7 @@ entitiesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const row = await database(c.env.DB).select().from(entities).where(and(eq(entities.orgId, org), eq(entities.id, id))).get();
-    if (!row) throw notFound("entity");
-    return c.json(row, 200);
+    return c.json(await getEntity(c.env.DB, org, id), 200);
   },
 );
 
@@ -105,27 +86,7 @@ entitiesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const db = database(c.env.DB);
-    const boundWebhooks = db
-      .select({ id: webhooks.id })
-      .from(webhooks)
-      .where(and(eq(webhooks.orgId, entities.orgId), eq(webhooks.source, entities.source), eq(webhooks.entity, entities.name)));
-    // One statement, so a webhook bound concurrently can never be left pointing at nothing.
-    const deleted = await db
-      .delete(entities)
-      .where(and(eq(entities.orgId, org), eq(entities.id, id), notExists(boundWebhooks)))
-      .returning({ id: entities.id });
-    if (deleted.length > 0) return c.body(null, 204);
-    const row = await db.select().from(entities).where(and(eq(entities.orgId, org), eq(entities.id, id))).get();
-    if (!row) throw notFound("entity");
-    const bound = await db
-      .select({ id: webhooks.id, name: webhooks.name })
-      .from(webhooks)
-      .where(and(eq(webhooks.orgId, org), eq(webhooks.source, row.source), eq(webhooks.entity, row.name)))
-      .all();
-    throw conflict(
-      `entity ${row.name} is bound to ${bound.length} webhook(s); delete or rebind them first`,
-      bound.map((w) => ({ field: `webhooks.${w.id}`, reason: `webhook ${w.name} is bound to this entity` })),
-    );
+    await deleteEntity(c.env.DB, org, id);
+    return c.body(null, 204);
   },
 );

@@ -10,7 +10,8 @@ import { removeWebhook } from "../delivery/webhook-removal";
 const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);
 
-const ListQuery = Paging.extend({
+/** The list's query: also the page's search rules. */
+export const ListQuery = Paging.extend({
   q: z.string().max(200).optional().openapi({ description: "Search in name and URL" }),
   enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
   source: SourceName.optional(),

@@ -2,6 +2,7 @@
 // drizzle-kit (`npm run db:generate`); times are epoch milliseconds throughout.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { UsageReportInput } from "../api/usage-schemas";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -143,3 +144,109 @@ export const deadLetters = sqliteTable("dead_letters", {
   attempts: integer("attempts").notNull(),
   received: integer("received").notNull(),
 });
+// ─── Usage notifications for adjustable rate plans (src/notifications/) ─────────────────────────
+
+/** A notification condition: RATEPLAN, optional PUBLISHED=TRUE and a UsageTarget expression. */
+export const notificationConditions = sqliteTable(
+  "notification_conditions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    ratePlanId: text("rate_plan_id").notNull(),
+    // PUBLISHED=TRUE: only usage on a published plan matches.
+    publishedOnly: integer("published_only", { mode: "boolean" }).notNull(),
+    // The expression as written; thresholds are parsed from it (src/notifications/usage-target.ts).
+    usageTarget: text("usage_target").notNull(),
+    created: integer("created").notNull(),
+    createdBy: text("created_by").notNull(),
+    updated: integer("updated").notNull(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [index("notification_conditions_org_plan").on(t.orgId, t.ratePlanId), index("notification_conditions_org_created").on(t.orgId, t.created)],
+);
+
+/**
+ * The WEBHOOK actions of a condition. Deleting the webhook removes its actions (forceDelete=true);
+ * forceDelete=false refuses while any exist.
+ */
+export const notificationActions = sqliteTable(
+  "notification_actions",
+  {
+    conditionId: text("condition_id")
+      .notNull()
+      .references(() => notificationConditions.id, { onDelete: "cascade" }),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    // Order as given in the request, so the condition reads back as it was written.
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conditionId, t.webhookId] }), index("notification_actions_webhook").on(t.webhookId)],
+);
+
+/** One developer's usage of one rate plan in one billing cycle (identified by the start of the next one). */
+const usageKeyColumns = () => ({
+  orgId: text("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  // Lower-cased e-mail: Apigee identifies developers by e-mail.
+  developer: text("developer").notNull(),
+  ratePlanId: text("rate_plan_id").notNull(),
+  cycle: integer("cycle").notNull(),
+});
+
+/**
+ * Transactions of one developer on one rate plan in one billing cycle. `previous` and
+ * `previousQuotaTarget` are the count and target before the last report, so a report's crossings
+ * are the percentages above previous/previousQuotaTarget and at most transactions/quotaTarget (a
+ * lowered target crosses too). `report` is the latest report as received: the names and dates a
+ * notification posted later (by the outbox sweep) fills its payload with.
+ */
+export const usageCounters = sqliteTable(
+  "usage_counters",
+  {
+    ...usageKeyColumns(),
+    transactions: integer("transactions").notNull(),
+    previous: integer("previous").notNull(),
+    quotaTarget: integer("quota_target").notNull(),
+    previousQuotaTarget: integer("previous_quota_target").notNull(),
+    report: text("report", { mode: "json" }).$type<UsageReportInput>().notNull(),
+    updated: integer("updated").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle] })],
+);
+
+/**
+ * One row per threshold of a condition crossed by a developer in a billing cycle: the primary key
+ * is the claim that makes each crossing fire once. It is also the outbox: `pending` until its
+ * event is stored for delivery (`queued`), `dropped` when no webhook is left to notify.
+ */
+export const notificationFirings = sqliteTable(
+  "notification_firings",
+  {
+    ...usageKeyColumns(),
+    conditionId: text("condition_id")
+      .notNull()
+      .references(() => notificationConditions.id, { onDelete: "cascade" }),
+    // Hundredths of a percent of the quota target.
+    threshold: integer("threshold").notNull(),
+    // Usage when the crossing was claimed: what the payload reports.
+    transactions: integer("transactions").notNull(),
+    quotaTarget: integer("quota_target").notNull(),
+    triggerTime: integer("trigger_time").notNull(),
+    state: text("state", { enum: ["pending", "queued", "dropped"] }).notNull(),
+    eventId: text("event_id"),
+    // A pending firing belongs to the report (or sweep) posting it until then; after, the next
+    // report or the sweep (src/notifications/outbox.ts) posts it.
+    leaseUntil: integer("lease_until").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle, t.conditionId, t.threshold] }),
+    // Deleting a condition cascades here.
+    index("notification_firings_condition").on(t.conditionId),
+    // The sweep's scan: only the few firings not yet posted.
+    index("notification_firings_pending").on(t.leaseUntil).where(sql`state = 'pending'`),
+  ],
+);

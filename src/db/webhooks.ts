@@ -3,10 +3,11 @@
 import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { database, type Database } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
-import { ApiError, badRequest, type ErrorDetail } from "../http/errors";
+import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
 import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
 import { newSigningSecret } from "../delivery/signing";
+import { notificationReferences, notNamedByNotificationActions } from "../notifications/references";
 import { refusedUrlReason } from "../delivery/url-policy";
 import type { Env } from "../env";
 
@@ -210,10 +211,22 @@ export async function updateWebhook(
   throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");
 }
 
-export async function deleteWebhook(d1: D1Database, orgId: string, id: string): Promise<void> {
+/**
+ * Deletes a webhook. The notification actions naming it go with it (foreign key cascade); with
+ * `force` false it is refused (409 naming the conditions) while any action names it, checked in
+ * the delete statement itself so an action added meanwhile cannot be lost.
+ */
+export async function deleteWebhook(d1: D1Database, orgId: string, id: string, force: boolean): Promise<void> {
   const deleted = await database(d1)
     .delete(webhooks)
-    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id)))
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), force ? undefined : notNamedByNotificationActions(webhooks.id)))
     .returning({ id: webhooks.id });
-  if (deleted.length === 0) throw new ApiError(404, "not_found", "webhook was not found");
+  if (deleted.length > 0) return;
+  await getWebhook(d1, orgId, id);
+  const references = await notificationReferences(d1, orgId, id);
+  if (references.length === 0) throw conflict("The webhook's notification actions changed while it was being deleted; try again");
+  throw conflict(
+    `The webhook is named by ${references.length} notification condition(s); remove it from their actions, or delete with forceDelete=true to remove those actions`,
+    references,
+  );
 }

@@ -11,35 +11,51 @@ import { describeError } from "../log";
 export const NOTIFICATION_SOURCE = "mint";
 export const TEST_EVENT_TYPE = "webhook.test";
 
-async function postAddressed(env: Env, orgId: string, rows: Omit<NewEvent, "id" | "orgId" | "created" | "idempotencyKey" | "entity">[]) {
+async function postAddressed(env: Env, orgId: string, rows: Omit<NewEvent, "id" | "orgId" | "created" | "entity">[]) {
   const now = Date.now();
   const stored = await storeEvents(
     env.DB,
     orgId,
-    rows.map((row) => ({ ...row, id: crypto.randomUUID(), orgId, created: now, idempotencyKey: null, entity: null })),
+    rows.map((row) => ({ ...row, id: crypto.randomUUID(), orgId, created: now, entity: null })),
   );
-  const seqs = stored.map((s) => s.seq);
-  const job: FanoutJob = { kind: "fanout", orgId, seqs };
+  // A duplicate's fan-out is queued again too (fan-out skips what is done): its first post may
+  // have been stored without its job being sent.
+  const job: FanoutJob = { kind: "fanout", orgId, seqs: stored.map((s) => s.seq) };
   try {
     await env.JOBS.send(job);
   } catch (e) {
     console.error("addressed event not queued", describeError(e));
-    await unstoreEvents(env.DB, seqs);
+    await unstoreEvents(env.DB, stored.filter((s) => !s.duplicate).map((s) => s.seq));
     throw new ApiError(503, "unavailable", "The event could not be queued; nothing was stored, try again");
   }
   return stored.map((s) => s.id);
+}
+
+export interface DirectedEvent {
+  type: string;
+  body: unknown;
+  webhookIds: string[];
+  /** Posting the same key again stores nothing new and answers the first event's id. */
+  key: string;
 }
 
 /**
  * Stores one event per item addressed to the given webhooks and queues its fan-out; each webhook
  * gets one delivery whose body is `body` verbatim (JSON). Returns the event ids.
  */
-export async function postDirectedEvents(env: Env, orgId: string, items: { type: string; body: unknown; webhookIds: string[] }[]): Promise<string[]> {
+export async function postDirectedEvents(env: Env, orgId: string, items: DirectedEvent[]): Promise<string[]> {
   if (items.length === 0) return [];
   return postAddressed(
     env,
     orgId,
-    items.map((item) => ({ kind: "notification", source: NOTIFICATION_SOURCE, type: item.type, data: JSON.stringify(item.body), targets: item.webhookIds })),
+    items.map((item) => ({
+      kind: "notification",
+      source: NOTIFICATION_SOURCE,
+      type: item.type,
+      data: JSON.stringify(item.body),
+      targets: item.webhookIds,
+      idempotencyKey: item.key,
+    })),
   );
 }
 
@@ -49,6 +65,7 @@ export async function sendTestEvent(env: Env, webhook: WebhookRow): Promise<stri
     {
       kind: "test",
       source: webhook.source ?? "platform",
+      idempotencyKey: null,
       type: TEST_EVENT_TYPE,
       data: JSON.stringify({ message: "A test event: your endpoint is reachable and verifies signatures.", webhookId: webhook.id }),
       targets: [webhook.id],

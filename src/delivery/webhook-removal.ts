@@ -17,6 +17,6 @@ export async function removeWebhook(env: Env, orgId: string, id: string, force: 
     }
   }
   // The row goes first: fan-out stops matching it and a delivery in flight sees it gone.
-  await deleteWebhook(env.DB, orgId, id);
+  await deleteWebhook(env.DB, orgId, id, force);
   await queue.erase();
 }

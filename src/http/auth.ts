@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
 import type { AppEnv, Principal } from "./context";
 import { findActiveKey, verifyKeySecret, parseApiKey } from "../db/api-keys";
+import type { apiKeys } from "../db/schema";
 
 const unauthorized = (reason: string) =>
   new ApiError(401, "unauthorized", "Authentication is required", [{ field: "authorization", reason }], {
@@ -52,6 +53,14 @@ export async function authenticateKey(db: D1Database, header: string | undefined
   } else {
     key = bearer(header);
   }
+  return authenticateCredentials(db, key ?? "", email);
+}
+
+/**
+ * Checks an API key (and, when given, the e-mail it must belong to) against the stored keys: the
+ * one rule behind both the Authorization header and the page's sign-in form.
+ */
+export async function authenticateCredentials(db: D1Database, key: string, email?: string): Promise<Principal> {
   const parsed = key ? parseApiKey(key) : null;
   if (!parsed) throw unauthorized("the API key is not valid");
   const row = await findActiveKey(db, parsed.keyId);
@@ -61,6 +70,11 @@ export async function authenticateKey(db: D1Database, header: string | undefined
   if (email !== undefined && email.toLowerCase() !== row.email.toLowerCase()) {
     throw unauthorized("the e-mail does not belong to this API key");
   }
+  return principalOf(row);
+}
+
+/** The caller an active key row stands for. */
+export function principalOf(row: typeof apiKeys.$inferSelect): Principal {
   return { keyId: row.id, orgId: row.orgId, email: row.email, role: row.role, source: row.source };
 }
 

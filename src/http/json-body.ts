@@ -49,14 +49,14 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
   };
 }
 
-function tooLarge(limit: number) {
+export function tooLarge(limit: number) {
   return new ApiError(413, "payload_too_large", `The request body is larger than ${limit} bytes`, [
     { field: "body", reason: `must be at most ${limit} bytes` },
   ]);
 }
 
 /** Reads the body as text, stopping with 413 as soon as it passes the limit (chunked bodies too). */
-async function readLimited(request: Request, limit: number): Promise<string> {
+export async function readLimited(request: Request, limit: number): Promise<string> {
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,5 +1,5 @@
-// The whole platform as a user runs it: wrangler dev with RETRY_DELAY_SECONDS=1, events posted
-// over HTTP, a real receiver, and the API's account of every attempt.
+// The whole platform as a user runs it: wrangler dev with RETRY_DELAY_SECONDS=1, events and usage
+// reports posted over HTTP, a real receiver, and the API's account of every attempt.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { startDevServer, seedTenant, type DevServer } from "../support/dev-server";
@@ -61,5 +61,86 @@ describe("wrangler dev, end to end", () => {
       [503, "retry"],
       [200, "succeeded"],
     ]);
+  });
+
+  it("fans one event out to 1,000 matching webhooks, every one of which receives it", async () => {
+    const { org, adminKey, producerKey } = await seedTenant(server, "fanout");
+    const webhookIds: string[] = [];
+    const create = async (i: number) => {
+      const created = await server.api("POST", `/v1/mint/organizations/${org}/webhooks`, {
+        auth: adminKey,
+        body: { name: `hook ${i}`, postURL: receiver.url(`fanout-${i}`), enabled: true, source: "wink", entity: "Cool Account", events: ["booking.*"] },
+      });
+      expect(created.status).toBe(201);
+      webhookIds.push(created.body.id);
+    };
+    for (let i = 0; i < 1000; i += 25) await Promise.all(Array.from({ length: 25 }, (_, j) => create(i + j)));
+
+    const posted = await server.api("POST", `/v1/organizations/${org}/events`, { auth: producerKey, body: { type: "booking.created", entity: "Cool Account", data: {} } });
+    expect(posted.status).toBe(202);
+    const deliveries = await until(async () => {
+      const list = await server.api("GET", `/v1/organizations/${org}/events/${posted.body.id}/deliveries?limit=1000`, { auth: adminKey });
+      return list.body.deliveries.length === 1000 && list.body.deliveries.every((d: any) => d.status === "succeeded") && list.body.deliveries;
+    }, 110_000);
+    // Every webhook got the event. A local workerd runs all 1,000 sequencers on one thread, so an
+    // attempt can time out before its request leaves; the receiver then sees it again on the retry,
+    // and never more often than the attempts on record.
+    for (const [i, id] of webhookIds.entries()) {
+      const delivery = deliveries.find((d: any) => d.webhookId === id);
+      const seen = receiver.received(`fanout-${i}`).length;
+      expect(seen, `webhook ${i}`).toBeGreaterThanOrEqual(1);
+      expect(seen, `webhook ${i}`).toBeLessThanOrEqual(delivery.attempts);
+    }
+  });
+});
+
+const usage = (transactions: number) => ({
+  developer: { email: "dev@example.com", firstName: "Ada", lastName: "Lovelace" },
+  application: { name: "weather-app" },
+  package: { id: "weather-package", name: "Weather API" },
+  products: ["weather-forecast"],
+  ratePlan: {
+    id: "123456",
+    name: "Adjustable notification plan",
+    type: "STANDARD",
+    published: true,
+    startDate: Date.UTC(2025, 11, 1),
+    nextBillingCycleStartDate: Date.UTC(2026, 0, 1),
+  },
+  quotaTarget: 1000,
+  transactions,
+});
+
+describe("wrangler dev: usage notifications", () => {
+  it("notifies the seed's condition's webhook at 80, 90, 100, 110, 120 % when usage jumps from 70 % to 130 %", async () => {
+    const { org, adminKey, producerKey } = await seedTenant(server, "mint-e2e");
+    const hook = await server.api("POST", `/v1/mint/organizations/${org}/webhooks`, {
+      auth: adminKey,
+      body: { name: "usage alerts", postURL: receiver.url("usage", "503,200") },
+    });
+    await server.api("POST", `/v1/mint/organizations/${org}/webhooks/${hook.body.id}`, { auth: adminKey, body: { enabled: "true" } });
+    // The seed's example, with its stray "}" and trailing comma removed.
+    const condition = await fetch(`${server.url}/v1/mint/organizations/${org}/notification-conditions`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`joe@example.com:${adminKey}`)}`, "content-type": "application/json" },
+      body: `{ "notificationCondition": [ { "attribute": "RATEPLAN", "value": "123456" }, { "attribute": "PUBLISHED", "value": "TRUE" }, { "attribute": "UsageTarget", "value": "%= 80 to 120 by 10" } ], "actions": [{ "actionAttribute": "WEBHOOK", "value": "${hook.body.id}" }] }`,
+    });
+    expect(condition.status).toBe(201);
+    expect(((await condition.json()) as { thresholds: number[] }).thresholds).toEqual([80, 90, 100, 110, 120]);
+
+    expect((await server.api("POST", `/v1/organizations/${org}/usage`, { auth: producerKey, body: usage(700) })).body.fired).toEqual([]);
+    const jump = await server.api("POST", `/v1/organizations/${org}/usage`, { auth: producerKey, body: usage(1300) });
+    expect(jump.status).toBe(200);
+    expect(jump.body.fired.map((f: any) => [f.threshold, f.status])).toEqual([80, 90, 100, 110, 120].map((t) => [t, "queued"]));
+
+    // The first answer is a 503: it is retried before the next notification is sent.
+    const requests = await until(() => receiver.received("usage").length >= 6 && receiver.received("usage"));
+    const thresholds = requests.map((r) => Number(/crossed (\d+)%/.exec(JSON.parse(r.body).triggerReason)![1]));
+    expect(thresholds).toEqual([80, 80, 90, 100, 110, 120]);
+    const { key } = (await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${hook.body.id}/secret`, { auth: adminKey })).body;
+    for (const request of requests) {
+      const payload = new Webhook(key).verify(request.body, request.headers) as Record<string, unknown>;
+      expect(payload).toMatchObject({ orgName: org, developerEmail: "dev@example.com", ratePlanId: "123456", quotaPercentUsed: 130, companyName: null });
+    }
   });
 });

@@ -1,0 +1,143 @@
+// The notification condition resource's zod schemas (Apigee's body: a `notificationCondition`
+// list of attribute tests and an `actions` list): validation, types and OpenAPI.
+import { z } from "@hono/zod-openapi";
+import { MAX_THRESHOLDS, parseUsageTarget } from "../notifications/usage-target";
+
+const ATTRIBUTES = ["RATEPLAN", "PUBLISHED", "UsageTarget"] as const;
+type AttributeName = (typeof ATTRIBUTES)[number];
+const MAX_ACTIONS = 20;
+
+const AttributeTest = z
+  .strictObject({
+    attribute: z.string().openapi({ example: "RATEPLAN", description: `One of ${ATTRIBUTES.join(", ")}` }),
+    value: z.string().max(200, "must be at most 200 characters").openapi({ example: "123456" }),
+  })
+  .openapi("NotificationConditionAttribute");
+
+export interface ConditionTests {
+  ratePlanId: string;
+  publishedOnly: boolean;
+  usageTarget: string;
+}
+
+/**
+ * The attribute tests: exactly one RATEPLAN and one UsageTarget, PUBLISHED (TRUE) at most once.
+ * A UsageTarget that does not parse is refused with the expression quoted and the reason.
+ */
+const AttributeTests = z
+  .array(AttributeTest)
+  .min(1, "must list the RATEPLAN and UsageTarget attributes")
+  .max(ATTRIBUTES.length, `must list each of ${ATTRIBUTES.join(", ")} at most once`)
+  .transform((tests, ctx): ConditionTests => {
+    const seen = new Map<AttributeName, string>();
+    let valid = true;
+    const refuse = (path: (string | number)[], message: string) => {
+      valid = false;
+      ctx.addIssue({ code: "custom", path, message });
+    };
+    tests.forEach(({ attribute, value }, i) => {
+      const known = ATTRIBUTES.find((name) => name === attribute);
+      if (!known) {
+        const hint = ATTRIBUTES.find((name) => name.toLowerCase() === attribute.toLowerCase());
+        refuse([i, "attribute"], hint ? `must be spelled ${hint}` : `${JSON.stringify(attribute)} is not an attribute; use ${ATTRIBUTES.join(", ")}`);
+        return;
+      }
+      if (seen.has(known)) {
+        refuse([i, "attribute"], `${known} is given twice`);
+        return;
+      }
+      seen.set(known, value);
+      if (known === "RATEPLAN" && value.trim() === "") {
+        refuse([i, "value"], "must be the id of the rate plan");
+      }
+      if (known === "PUBLISHED" && value.toUpperCase() !== "TRUE") {
+        refuse([i, "value"], `must be TRUE (the plan must be published); leave PUBLISHED out to match unpublished plans too, got ${JSON.stringify(value)}`);
+      }
+      if (known === "UsageTarget") {
+        const parsed = parseUsageTarget(value);
+        if (!parsed.ok) {
+          refuse([i, "value"], `UsageTarget ${JSON.stringify(value)} is not valid: ${parsed.reason}`);
+        }
+      }
+    });
+    for (const required of ["RATEPLAN", "UsageTarget"] as const) {
+      if (!seen.has(required) && !tests.some((t) => t.attribute.toLowerCase() === required.toLowerCase())) {
+        refuse([], `must include the ${required} attribute`);
+      }
+    }
+    if (!valid) return z.NEVER;
+    return {
+      ratePlanId: seen.get("RATEPLAN")!.trim(),
+      publishedOnly: seen.has("PUBLISHED"),
+      usageTarget: seen.get("UsageTarget")!.trim(),
+    };
+  })
+  .openapi({
+    description: `RATEPLAN (the rate plan id) and UsageTarget are required; PUBLISHED with value TRUE makes only a published plan match. UsageTarget: "%= 80" (one percentage), "%= 80 to 120 by 10" (80, 90, 100, 110, 120), "%= 80 to 120" (steps of 10); up to 2 decimals, at most ${MAX_THRESHOLDS} thresholds.`,
+  });
+
+const Action = z
+  .strictObject({
+    actionAttribute: z.literal("WEBHOOK", { error: 'must be "WEBHOOK"' }),
+    value: z.uuid("must be the id of a webhook of this organization").openapi({ example: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }),
+  })
+  .openapi("NotificationAction");
+
+/** The webhooks to notify, in order; each must exist in the organization (checked against D1). */
+const Actions = z
+  .array(Action)
+  .min(1, "must name at least one webhook")
+  .max(MAX_ACTIONS, `must name at most ${MAX_ACTIONS} webhooks`)
+  .transform((actions, ctx) => {
+    const ids = actions.map((a) => a.value.toLowerCase());
+    const twice = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+    if (twice < 0) return ids;
+    ctx.addIssue({ code: "custom", path: [twice, "value"], message: "names the same webhook twice" });
+    return z.NEVER;
+  });
+
+export const CreateNotificationCondition = z
+  .strictObject({ notificationCondition: AttributeTests, actions: Actions })
+  .openapi("CreateNotificationCondition", {
+    example: {
+      notificationCondition: [
+        { attribute: "RATEPLAN", value: "123456" },
+        { attribute: "PUBLISHED", value: "TRUE" },
+        { attribute: "UsageTarget", value: "%= 80 to 120 by 10" },
+      ],
+      actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }],
+    },
+  });
+
+export const UpdateNotificationCondition = z
+  .strictObject({ notificationCondition: AttributeTests.optional(), actions: Actions.optional() })
+  .refine((value) => value.notificationCondition !== undefined || value.actions !== undefined, "must give notificationCondition, actions or both")
+  .openapi("UpdateNotificationCondition", {
+    description: "Each list given replaces the condition's list; a list left out stays as it is.",
+    example: { actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }] },
+  });
+
+export type NewNotificationCondition = z.output<typeof CreateNotificationCondition>;
+export type NotificationConditionChanges = z.output<typeof UpdateNotificationCondition>;
+
+export const NotificationCondition = z
+  .object({
+    id: z.uuid(),
+    orgId: z.string().openapi({ example: "myorg" }),
+    notificationCondition: z.array(z.object({ attribute: z.enum(ATTRIBUTES), value: z.string() })),
+    actions: z.array(z.object({ actionAttribute: z.literal("WEBHOOK"), value: z.string() })).openapi({
+      description: "Empty when the webhooks it named were deleted with forceDelete=true",
+    }),
+    thresholds: z.array(z.number()).openapi({ example: [80, 90, 100, 110, 120], description: "The percentages UsageTarget notifies at, ascending" }),
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    createdBy: z.string().openapi({ example: "joe@example.com" }),
+    updated: z.number().int().openapi({ example: 1460385534555 }),
+    updatedBy: z.string().openapi({ example: "joe@example.com" }),
+  })
+  .openapi("NotificationCondition");
+
+export type NotificationConditionJson = z.infer<typeof NotificationCondition>;
+
+export const NotificationConditionList = z
+  .object({ totalRecords: z.number().int(), notificationConditions: z.array(NotificationCondition) })
+  .openapi("NotificationConditionList");

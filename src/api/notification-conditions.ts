@@ -1,0 +1,111 @@
+// Notification conditions for adjustable rate plans at Apigee Edge's paths
+// (/v1/mint/organizations/{org}/notification-conditions), with its body.
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../http/context";
+import { requireKey } from "../http/auth";
+import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
+import {
+  CreateNotificationCondition,
+  NotificationCondition,
+  NotificationConditionList,
+  UpdateNotificationCondition,
+} from "./notification-condition-schemas";
+import {
+  createCondition,
+  deleteCondition,
+  getCondition,
+  listConditions,
+  toConditionJson,
+  updateCondition,
+} from "../db/notification-conditions";
+
+const route = { security: tenantSecurity, tags: ["Notification conditions"] };
+const Params = OrgParam.extend(IdParam.shape);
+
+const ListQuery = Paging.extend({
+  ratePlanId: z.string().min(1).max(200).optional().openapi({ description: "Only the conditions on this rate plan" }),
+});
+
+export const notificationConditionsRouter = createRouter();
+notificationConditionsRouter.use("*", requireKey("admin"));
+
+notificationConditionsRouter.openapi(
+  createRoute({
+    ...route,
+    method: "post",
+    path: "/",
+    summary: "Create a notification condition",
+    description:
+      "Notifies the webhooks of its actions when a developer's usage on the rate plan crosses a UsageTarget percentage of their transaction target; each crossing fires once per developer, rate plan and billing cycle.",
+    request: { params: OrgParam, body: jsonBodyOf(CreateNotificationCondition) },
+    responses: { 201: json(NotificationCondition, "Created, with its parsed thresholds"), ...tenantErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const row = await createCondition(c.env.DB, c.var.principal, c.req.valid("json"));
+    return c.json(toConditionJson(row), 201);
+  },
+);
+
+notificationConditionsRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/",
+    summary: "List notification conditions",
+    request: { params: OrgParam, query: ListQuery },
+    responses: { 200: json(NotificationConditionList, "The conditions, oldest first"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    const list = await listConditions(c.env.DB, org, c.req.valid("query"));
+    return c.json({ totalRecords: list.totalRecords, notificationConditions: list.conditions.map(toConditionJson) }, 200);
+  },
+);
+
+notificationConditionsRouter.openapi(
+  createRoute({
+    ...route,
+    method: "get",
+    path: "/{id}",
+    summary: "Get a notification condition",
+    request: { params: Params },
+    responses: { 200: json(NotificationCondition, "The condition"), ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    return c.json(toConditionJson(await getCondition(c.env.DB, org, id)), 200);
+  },
+);
+
+notificationConditionsRouter.openapi(
+  createRoute({
+    ...route,
+    method: "put",
+    path: "/{id}",
+    summary: "Update a notification condition",
+    description: "notificationCondition and actions each replace the condition's list when given. Thresholds already fired in the current billing cycle stay fired.",
+    request: { params: Params, body: jsonBodyOf(UpdateNotificationCondition) },
+    responses: { 200: json(NotificationCondition, "The updated condition"), ...tenantErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await updateCondition(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    return c.json(toConditionJson(row), 200);
+  },
+);
+
+notificationConditionsRouter.openapi(
+  createRoute({
+    ...route,
+    method: "delete",
+    path: "/{id}",
+    summary: "Delete a notification condition and its actions",
+    request: { params: Params },
+    responses: { 204: { description: "Deleted" }, ...tenantErrors },
+  }),
+  async (c) => {
+    const { org, id } = c.req.valid("param");
+    await deleteCondition(c.env.DB, org, id);
+    return c.body(null, 204);
+  },
+);

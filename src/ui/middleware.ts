@@ -1,0 +1,61 @@
+// What every page request goes through: security headers, the session, and the CSRF check.
+import type { MiddlewareHandler } from "hono";
+import type { UiEnv } from "./env";
+import { currentSession, endSession } from "./session";
+import { assertSameOrigin, CSRF_FIELD, csrfRefused, csrfToken, csrfTokenValid } from "./csrf";
+import { readCookie, SESSION_COOKIE } from "./cookies";
+import { setFlash } from "./flash";
+import { readForm } from "./form";
+
+/**
+ * No script runs on the page at all (script-src defaults to 'none'); styles only from our own
+ * stylesheet; forms post only to us; no framing. Pages are per-user, so nothing is cached.
+ */
+export const securityHeaders: MiddlewareHandler<UiEnv> = async (c, next) => {
+  await next();
+  c.header(
+    "content-security-policy",
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  c.header("x-content-type-options", "nosniff");
+  c.header("x-frame-options", "DENY");
+  c.header("referrer-policy", "same-origin");
+  if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
+};
+
+/** Where to return after signing in: only a page of ours, never another site (no open redirect). */
+export function safeNext(value: string | null | undefined): string {
+  return value && /^\/ui\/[A-Za-z0-9\-._~%/?=&+]*$/.test(value) && !value.includes("//") ? value : "/ui/webhooks";
+}
+
+/** Signed-in pages: no valid session (or its key was revoked) sends you to sign in. */
+export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
+  const session = await currentSession(c);
+  if (!session) {
+    const hadCookie = readCookie(c, SESSION_COOKIE) !== undefined;
+    if (hadCookie) endSession(c);
+    const url = new URL(c.req.url);
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      const next = safeNext(url.pathname + url.search);
+      return c.redirect(next === "/ui/webhooks" ? "/ui/sign-in" : `/ui/sign-in?next=${encodeURIComponent(next)}`, 303);
+    }
+    // A form posted after the session ended: nothing is done; say why on the sign-in page.
+    await setFlash(c, { kind: "error", text: "Your session has ended, so nothing was changed. Sign in again." });
+    return c.redirect("/ui/sign-in", 303);
+  }
+  c.set("session", session);
+  c.set("csrf", await csrfToken(c.env.ADMIN_TOKEN, `session.${session.id}`));
+  await next();
+};
+
+/** Every POST: same origin, and the session's token in the form. The form is read here, once. */
+export const requireCsrf: MiddlewareHandler<UiEnv> = async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  assertSameOrigin(c);
+  const form = await readForm(c);
+  if (!(await csrfTokenValid(c.env.ADMIN_TOKEN, `session.${c.var.session.id}`, form.get(CSRF_FIELD)))) {
+    throw csrfRefused("the form's security token is missing or out of date; reload the page and try again");
+  }
+  c.set("form", form);
+  await next();
+};

@@ -1,0 +1,204 @@
+/** @jsxImportSource hono/jsx */
+// One webhook: its settings, its deliveries with every attempt (and Redeliver), a test event, and
+// its signing secret (shown only on request) with rotation.
+import type { FC } from "hono/jsx";
+import { Layout, type Viewer } from "../layout";
+import type { Flash } from "../flash";
+import type { WebhookRow } from "../../db/webhooks";
+import type { SigningSecret } from "../../delivery/webhook-control";
+import type { AttemptRecord, DeliveryRecord } from "../../sequencer/records";
+import { PostForm } from "../components/post-form";
+import { EventList } from "../components/event-list";
+import { Time } from "../components/time";
+import { DeliveryStatusBadge } from "../components/delivery-status";
+
+export type DeliveryWithAttempts = DeliveryRecord & { attemptLog: AttemptRecord[] };
+
+export interface WebhookDetailProps {
+  viewer: Viewer;
+  flash?: Flash | undefined;
+  webhook: WebhookRow;
+  deliveries: DeliveryWithAttempts[];
+  totalDeliveries: number;
+  page: number;
+  pageSize: number;
+  /** Set only in the answer to "Reveal secret", so the secret is never in a page nobody asked to see. */
+  secret?: SigningSecret | undefined;
+}
+
+/** How much of a receiver's answer the page shows; the API gives the stored 4 KB. */
+const SNIPPET_CHARS = 300;
+
+const snippet = (body: string | null) => (body === null || body === "" ? null : body.length > SNIPPET_CHARS ? `${body.slice(0, SNIPPET_CHARS)}…` : body);
+
+const SigningSecretCard: FC<{ viewer: Viewer; webhook: WebhookRow; secret?: SigningSecret | undefined }> = ({ viewer, webhook, secret }) => (
+  <section class="card" aria-labelledby="secret-title">
+    <h2 id="secret-title">Signing secret</h2>
+    <p>
+      Every delivery is signed the Standard Webhooks way (<code>webhook-signature</code>); verify it with this secret
+      using the <code>standardwebhooks</code> or <code>svix</code> libraries.
+    </p>
+    {secret ? (
+      <>
+        <p>
+          <code class="secret" id="secret">{secret.key}</code>
+        </p>
+        {secret.previousKey && secret.previousKeyExpires ? (
+          <p>
+            The previous secret <code id="previous-secret">{secret.previousKey}</code> also signs deliveries until{" "}
+            <Time ms={secret.previousKeyExpires} />.
+          </p>
+        ) : null}
+        <p>
+          <a href={`/ui/webhooks/${webhook.id}`}>Hide the secret</a>
+        </p>
+      </>
+    ) : (
+      <PostForm action={`/ui/webhooks/${webhook.id}/secret`} csrf={viewer.csrf}>
+        <button type="submit" class="secondary">Reveal secret</button>
+      </PostForm>
+    )}
+    <PostForm action={`/ui/webhooks/${webhook.id}/secret/rotate`} csrf={viewer.csrf} class="spaced">
+      <button type="submit" class="secondary" aria-describedby="rotate-hint">Rotate secret</button>
+      <p class="hint" id="rotate-hint">A new secret signs from now on; the current one keeps signing too for 24 hours, while you switch over.</p>
+    </PostForm>
+  </section>
+);
+
+const AttemptTable: FC<{ attempts: AttemptRecord[]; caption: string }> = ({ attempts, caption }) =>
+  attempts.length === 0 ? (
+    <p class="muted">Not attempted yet.</p>
+  ) : (
+    <table class="stack attempts">
+      <caption class="vh">{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Attempt</th>
+          <th scope="col">Started</th>
+          <th scope="col">Status code</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Error</th>
+          <th scope="col">Response</th>
+        </tr>
+      </thead>
+      <tbody>
+        {attempts.map((a) => (
+          <tr>
+            <td data-label="Attempt">{`${a.attempt} · ${a.outcome === "retry" ? "will retry" : a.outcome}`}</td>
+            <td data-label="Started"><Time ms={a.started} /></td>
+            <td data-label="Status code">{a.statusCode ?? <span class="muted">none</span>}</td>
+            <td data-label="Duration">{`${a.durationMs} ms`}</td>
+            <td data-label="Error">{a.error ? `${a.errorKind ? `${a.errorKind}: ` : ""}${a.error}` : <span class="muted">—</span>}</td>
+            <td data-label="Response">{snippet(a.responseBody) === null ? <span class="muted">—</span> : <pre class="snippet">{snippet(a.responseBody)}</pre>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+
+const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: DeliveryWithAttempts }> = ({ viewer, webhook, delivery: d }) => (
+  <li class="delivery">
+    <div class="delivery-head">
+      <span>
+        <code>{d.eventType}</code>
+        {d.origin === "redelivery" ? <span class="muted"> (redelivery)</span> : null}
+      </span>
+      <DeliveryStatusBadge status={d.status} statusCode={d.lastStatusCode} />
+      <span class="muted">
+        <Time ms={d.created} /> · {d.attempts} attempt{d.attempts === 1 ? "" : "s"}
+        {d.nextAttemptAt ? <> · next at <Time ms={d.nextAttemptAt} /></> : null}
+      </span>
+      <PostForm action={`/ui/webhooks/${webhook.id}/deliveries/${d.id}/redeliver`} csrf={viewer.csrf}>
+        <button type="submit" class="secondary small">
+          Redeliver<span class="vh"> {d.eventType} of <Time ms={d.created} /></span>
+        </button>
+      </PostForm>
+    </div>
+    <details open={d.status === "failed" || d.status === "retrying"}>
+      <summary>Attempts<span class="vh"> of {d.eventType}</span></summary>
+      <AttemptTable attempts={d.attemptLog} caption={`Attempts of ${d.eventType}`} />
+      <p class="hint">
+        Event <code>{d.eventId}</code> · delivery <code>{d.id}</code>
+      </p>
+    </details>
+  </li>
+);
+
+const pageHref = (id: string, page: number) => `/ui/webhooks/${id}?page=${page}#deliveries-title`;
+
+const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, totalDeliveries, page, pageSize }) => {
+  const last = (page - 1) * pageSize + deliveries.length;
+  return (
+    <section class="card" aria-labelledby="deliveries-title">
+      <h2 id="deliveries-title">Deliveries</h2>
+      <div class="actions-row">
+        <PostForm action={`/ui/webhooks/${webhook.id}/test`} csrf={viewer.csrf}>
+          <button type="submit" aria-describedby="test-hint">Send test event</button>
+        </PostForm>
+        <a class="button secondary" href={`/ui/webhooks/${webhook.id}#deliveries-title`}>Refresh</a>
+      </div>
+      <p class="hint" id="test-hint">
+        Sends a <code>webhook.test</code> event to this webhook only, signed like every delivery.
+      </p>
+      {totalDeliveries === 0 ? (
+        <p class="empty" id="deliveries-count">No deliveries yet.</p>
+      ) : (
+        <>
+          <p class="muted" id="deliveries-count">
+            {`Newest first: ${(page - 1) * pageSize + 1}–${last} of ${totalDeliveries}.`}
+          </p>
+          <ul class="deliveries">
+            {deliveries.map((d) => (
+              <DeliveryItem viewer={viewer} webhook={webhook} delivery={d} />
+            ))}
+          </ul>
+        </>
+      )}
+      {totalDeliveries > pageSize ? (
+        <nav class="pager" aria-label="Delivery pages">
+          {page > 1 ? <a href={pageHref(webhook.id, page - 1)}>Newer</a> : null}
+          <span>Page {page} of {Math.ceil(totalDeliveries / pageSize)}</span>
+          {last < totalDeliveries ? <a href={pageHref(webhook.id, page + 1)}>Older</a> : null}
+        </nav>
+      ) : null}
+    </section>
+  );
+};
+
+export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
+  const { viewer, flash, webhook: w, secret } = props;
+  return (
+    <Layout title={w.name} viewer={viewer} section="webhooks" flash={flash}>
+      <p>
+        <a href="/ui/webhooks">← All webhooks</a>
+      </p>
+      <section class="card" aria-labelledby="settings-title">
+        <h2 id="settings-title">Settings</h2>
+        <dl class="props">
+          <dt>Status</dt>
+          <dd>{w.enabled ? "Enabled" : "Disabled"}</dd>
+          <dt>Webhook URL</dt>
+          <dd><code>{w.postUrl}</code></dd>
+          <dt>Source</dt>
+          <dd>{w.source ?? "—"}</dd>
+          <dt>Entity</dt>
+          <dd>{w.entity ?? (w.source ? `every ${w.source} account` : "—")}</dd>
+          <dt>Events</dt>
+          <dd><EventList events={w.events} source={w.source} /></dd>
+          <dt>Id</dt>
+          <dd><code>{w.id}</code></dd>
+          <dt>Created</dt>
+          <dd><Time ms={w.created} /> by {w.createdBy}</dd>
+          <dt>Updated</dt>
+          <dd><Time ms={w.updated} /> by {w.updatedBy}</dd>
+        </dl>
+        <div class="actions-row">
+          <a class="button" href={`/ui/webhooks/${w.id}/edit`}>Update</a>
+          <a class="button secondary" href={`/ui/webhooks/${w.id}/remove`}>Remove</a>
+        </div>
+      </section>
+      <Deliveries {...props} />
+      <SigningSecretCard viewer={viewer} webhook={w} secret={secret} />
+    </Layout>
+  );
+};

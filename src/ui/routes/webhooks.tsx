@@ -1,0 +1,263 @@
+/** @jsxImportSource hono/jsx */
+// The webhooks pages. Every change goes through the same functions as the API (src/db/webhooks.ts)
+// and lands back on a page with a message saying what happened.
+import { Hono, type Context } from "hono";
+import type { UiEnv } from "../env";
+import { IdParam } from "../../api/common";
+import { ListQuery } from "../../api/webhooks";
+import { UpdateWebhook } from "../../api/webhook-schemas";
+import { z } from "@hono/zod-openapi";
+import { ApiError, detailsFromZod, notFound } from "../../http/errors";
+import { createWebhook, getWebhook, listWebhooks, updateWebhook, type WebhookRow } from "../../db/webhooks";
+import { removeWebhook } from "../../delivery/webhook-removal";
+import { sequencer } from "../../delivery/sequencer-client";
+import {
+  lastOutcome,
+  listDeliveries,
+  redeliver,
+  rotateSecret,
+  sendTestEventTo,
+  signingSecretOf,
+  type SigningSecret,
+} from "../../delivery/webhook-control";
+import { listEntities } from "../../db/entities";
+import { listEventTypes } from "../../db/event-types";
+import { redirectWithFlash, takeFlash, type Flash } from "../flash";
+import { text } from "../form";
+import { page, viewerOf } from "../render";
+import { WebhookListPage } from "../pages/webhook-list";
+import { WebhookFormPage } from "../pages/webhook-form";
+import { WebhookDetailPage } from "../pages/webhook-detail";
+import { ConfirmPage } from "../pages/confirm";
+import {
+  blankWebhook,
+  errorsFromApi,
+  parseWebhookForm,
+  valuesFromForm,
+  valuesFromWebhook,
+  type FieldErrors,
+  type WebhookFormValues,
+} from "../webhook-input";
+
+export const PAGE_SIZE = 50;
+const DELIVERIES_PAGE_SIZE = 20;
+/** The form offers at most this many accounts and event types (the API's largest page). */
+const CHOICES_LIMIT = 1000;
+
+export const webhookRoutes = new Hono<UiEnv>();
+
+const listHref = (q: string) => (q ? `/ui/webhooks?q=${encodeURIComponent(q)}` : "/ui/webhooks");
+const detailHref = (id: string) => `/ui/webhooks/${id}`;
+const DeliveryId = z.uuid();
+
+/** `?page=` as a page number from 1; anything else is the first page. */
+const pageNumberOf = (value: string | undefined) => Math.max(1, Math.min(1_000_000, Number.parseInt(value ?? "1", 10) || 1));
+
+/** A refusal the user can act on (the webhook is disabled, the queue is unavailable) as a message. */
+function refusal(error: unknown, what: string): Flash {
+  if (error instanceof ApiError && (error.status === 409 || error.status === 503)) return { kind: "error", text: `${what}: ${error.message}.` };
+  throw error;
+}
+
+/** The webhook named in the path, of the signed-in organization only (others are "not found"). */
+async function webhookOf(c: Context<UiEnv>) {
+  const parsed = IdParam.safeParse({ id: c.req.param("id") });
+  if (!parsed.success) throw new ApiError(404, "not_found", "webhook was not found");
+  return getWebhook(c.env.DB, c.var.session.principal.orgId, parsed.data.id);
+}
+
+async function choices(c: Context<UiEnv>) {
+  const org = c.var.session.principal.orgId;
+  const [entities, eventTypes] = await Promise.all([
+    listEntities(c.env.DB, org, { limit: CHOICES_LIMIT, offset: 0 }),
+    listEventTypes(c.env.DB, org, { limit: CHOICES_LIMIT, offset: 0 }),
+  ]);
+  return { entities: entities.entities, eventTypes: eventTypes.eventTypes };
+}
+
+async function showForm(
+  c: Context<UiEnv>,
+  mode: "create" | "update",
+  action: string,
+  values: WebhookFormValues | ((entities: Awaited<ReturnType<typeof choices>>["entities"]) => WebhookFormValues),
+  errors: FieldErrors = {},
+) {
+  const { entities, eventTypes } = await choices(c);
+  const shown = typeof values === "function" ? values(entities) : values;
+  const status = Object.keys(errors).length > 0 ? 400 : 200;
+  return page(
+    c,
+    <WebhookFormPage viewer={viewerOf(c)} mode={mode} action={action} values={shown} errors={errors} entities={entities} eventTypes={eventTypes} />,
+    status,
+  );
+}
+
+webhookRoutes.get("/", async (c) => {
+  const q = (c.req.query("q") ?? "").trim();
+  const pageNumber = pageNumberOf(c.req.query("page"));
+  const parsed = ListQuery.safeParse({ q: q || undefined, limit: String(PAGE_SIZE), offset: String((pageNumber - 1) * PAGE_SIZE) });
+  const qError = parsed.success ? undefined : detailsFromZod(parsed.error).find((d) => d.field === "q")?.reason;
+  const query = parsed.success ? parsed.data : { limit: PAGE_SIZE, offset: 0 };
+  const list = await listWebhooks(c.env.DB, c.var.session.principal.orgId, query);
+  const outcomes = await Promise.all(list.webhooks.map((w) => lastOutcome(c.env, w.id)));
+  return page(
+    c,
+    <WebhookListPage
+      viewer={viewerOf(c)}
+      flash={await takeFlash(c)}
+      q={q}
+      qError={qError ? `The search ${qError}` : undefined}
+      webhooks={list.webhooks.map((webhook, i) => ({ webhook, lastOutcome: outcomes[i] ?? null }))}
+      total={list.totalRecords}
+      page={parsed.success ? pageNumber : 1}
+      pageSize={PAGE_SIZE}
+    />,
+  );
+});
+
+webhookRoutes.get("/new", (c) => showForm(c, "create", "/ui/webhooks/new", blankWebhook()));
+
+webhookRoutes.post("/new", async (c) => {
+  const values = valuesFromForm(c.var.form);
+  const { entities } = await choices(c);
+  const parsed = parseWebhookForm(values, entities, "create");
+  if ("errors" in parsed) return showForm(c, "create", "/ui/webhooks/new", values, parsed.errors);
+  let created;
+  try {
+    // Webhooks made on the page start enabled unless unticked (the API's start disabled).
+    created = await createWebhook(c.env, c.var.session.principal, parsed.changes, true);
+  } catch (error) {
+    return showForm(c, "create", "/ui/webhooks/new", values, errorsFromApi(error));
+  }
+  return redirectWithFlash(c, "/ui/webhooks", { kind: "success", text: `Webhook “${created.name}” was created.` });
+});
+
+/** The detail page; `secret` only when the user asked to see it. */
+async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash?: Flash | undefined; secret?: SigningSecret } = {}) {
+  const pageNumber = pageNumberOf(c.req.query("page"));
+  const list = await listDeliveries(c.env, webhook.orgId, webhook.id, { limit: DELIVERIES_PAGE_SIZE, offset: (pageNumber - 1) * DELIVERIES_PAGE_SIZE });
+  const queue = sequencer(c.env, webhook.id);
+  // A delivery missing here was erased between the two reads (the webhook was removed meanwhile).
+  const withAttempts = (await Promise.all(list.deliveries.map((d) => queue.get(d.id)))).filter((d) => d !== null);
+  return page(
+    c,
+    <WebhookDetailPage
+      viewer={viewerOf(c)}
+      flash={extra.flash}
+      webhook={webhook}
+      deliveries={withAttempts}
+      totalDeliveries={list.total}
+      page={pageNumber}
+      pageSize={DELIVERIES_PAGE_SIZE}
+      secret={extra.secret}
+    />,
+  );
+}
+
+webhookRoutes.get("/:id", async (c) => showDetail(c, await webhookOf(c), { flash: await takeFlash(c) }));
+
+// A POST, so the secret is never in a page that was merely opened, linked or prefetched.
+webhookRoutes.post("/:id/secret", async (c) => {
+  const webhook = await webhookOf(c);
+  return showDetail(c, webhook, { secret: signingSecretOf(webhook) });
+});
+
+webhookRoutes.post("/:id/secret/rotate", async (c) => {
+  const webhook = await webhookOf(c);
+  const rotated = await rotateSecret(c.env, c.var.session.principal, webhook.id);
+  const until = new Date(rotated.previousKeyExpires ?? Date.now()).toISOString().replace("T", " ").slice(0, 16);
+  return redirectWithFlash(c, detailHref(webhook.id), {
+    kind: "success",
+    text: `The signing secret of “${webhook.name}” was rotated. The previous secret keeps signing too until ${until} UTC.`,
+  });
+});
+
+webhookRoutes.post("/:id/test", async (c) => {
+  const webhook = await webhookOf(c);
+  try {
+    await sendTestEventTo(c.env, webhook.orgId, webhook.id);
+  } catch (error) {
+    return redirectWithFlash(c, detailHref(webhook.id), refusal(error, "No test event was sent"));
+  }
+  return redirectWithFlash(c, detailHref(webhook.id), {
+    kind: "success",
+    text: `A webhook.test event is on its way to “${webhook.name}”; it appears in the deliveries below.`,
+  });
+});
+
+webhookRoutes.post("/:id/deliveries/:deliveryId/redeliver", async (c) => {
+  const webhook = await webhookOf(c);
+  const deliveryId = DeliveryId.safeParse(c.req.param("deliveryId"));
+  if (!deliveryId.success) throw notFound("delivery");
+  let created;
+  try {
+    created = await redeliver(c.env, webhook.orgId, webhook.id, deliveryId.data);
+  } catch (error) {
+    return redirectWithFlash(c, detailHref(webhook.id), refusal(error, "Nothing was redelivered"));
+  }
+  return redirectWithFlash(c, detailHref(webhook.id), {
+    kind: "success",
+    text: `The ${created.eventType} event is queued for delivery again, after anything already waiting.`,
+  });
+});
+
+webhookRoutes.get("/:id/edit", async (c) => {
+  const webhook = await webhookOf(c);
+  return showForm(c, "update", `/ui/webhooks/${webhook.id}/edit`, (entities) => valuesFromWebhook(webhook, entities));
+});
+
+webhookRoutes.post("/:id/edit", async (c) => {
+  const webhook = await webhookOf(c);
+  const action = `/ui/webhooks/${webhook.id}/edit`;
+  const values = valuesFromForm(c.var.form);
+  const { entities } = await choices(c);
+  const parsed = parseWebhookForm(values, entities, "update");
+  if ("errors" in parsed) return showForm(c, "update", action, values, parsed.errors);
+  let updated;
+  try {
+    updated = await updateWebhook(c.env, c.var.session.principal, webhook.id, parsed.changes);
+  } catch (error) {
+    return showForm(c, "update", action, values, errorsFromApi(error));
+  }
+  return redirectWithFlash(c, "/ui/webhooks", { kind: "success", text: `Webhook “${updated.name}” was updated.` });
+});
+
+webhookRoutes.post("/:id/enabled", async (c) => {
+  const webhook = await webhookOf(c);
+  const q = text(c.var.form, "q");
+  const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
+  if (!parsed.success) throw new ApiError(400, "invalid_request", "The status switch sent neither true nor false");
+  const updated = await updateWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
+  return redirectWithFlash(c, listHref(q), {
+    kind: "success",
+    text: `Webhook “${updated.name}” is now ${updated.enabled ? "enabled" : "disabled"}.`,
+  });
+});
+
+webhookRoutes.get("/:id/remove", async (c) => {
+  const webhook = await webhookOf(c);
+  const q = (c.req.query("q") ?? "").trim();
+  return page(
+    c,
+    <ConfirmPage
+      viewer={viewerOf(c)}
+      section="webhooks"
+      title={`Remove ${webhook.name}?`}
+      action={`/ui/webhooks/${webhook.id}/remove`}
+      cancelHref={listHref(q)}
+      hidden={q ? { q } : {}}
+    >
+      <p>
+        The webhook “{webhook.name}” (<code>{webhook.postUrl}</code>) will be removed and will receive no more events. This
+        cannot be undone. Click OK to confirm.
+      </p>
+    </ConfirmPage>,
+  );
+});
+
+webhookRoutes.post("/:id/remove", async (c) => {
+  const webhook = await webhookOf(c);
+  // The page asked for OK first, so pending deliveries are cancelled (Apigee's forceDelete=true).
+  await removeWebhook(c.env, c.var.session.principal.orgId, webhook.id, true);
+  return redirectWithFlash(c, listHref(text(c.var.form, "q")), { kind: "success", text: `Webhook “${webhook.name}” was removed.` });
+});

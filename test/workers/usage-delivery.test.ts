@@ -1,0 +1,164 @@
+// Usage notifications end to end in workerd: a usage report crosses thresholds, the real pipeline
+// (D1 events, the queue, the sequencer, the delivery worker) delivers the seed's callback payload
+// to a real HTTP receiver, signed, in order, retried, and logged like any delivery.
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import worker from "../../src/index";
+import { UsageReport } from "../../src/api/usage-schemas";
+import { reportUsage, USAGE_NOTIFICATION_TYPE } from "../../src/notifications/usage";
+import { call, createTenant, webhooksPath, type Tenant } from "./helpers";
+import { deliveriesOf, deliveryDetail, enabledWebhook, finalDeliveries, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
+import { conditionBody, createCondition, expectedPayload, report, usageReport } from "./notification-helpers";
+
+const bucket = () => crypto.randomUUID();
+
+/** A tenant whose enabled webhook posts to a fresh receiver bucket, and a condition naming it. */
+async function setUp(usageTarget: string, script?: string) {
+  const tenant = await createTenant();
+  const b = bucket();
+  const hook = await enabledWebhook(tenant, receiverUrl(b, script));
+  const condition = await createCondition(tenant, conditionBody("plan-1", usageTarget, [hook.id]));
+  return { tenant, bucket: b, hook, conditionId: condition.id };
+}
+
+const thresholdOf = (body: string) => Number(/crossed ([\d.]+)%/.exec(JSON.parse(body).triggerReason)![1]);
+
+async function secretOf(tenant: Tenant, webhookId: string): Promise<string> {
+  return (await call("GET", `${webhooksPath(tenant.org, webhookId)}/secret`, { auth: tenant.auth })).body.key;
+}
+
+describe.concurrent("usage notifications through the delivery pipeline", () => {
+  it("delivers the seed's callback payload, every field with the report's values, signed the Standard Webhooks way", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 80 to 120 by 10");
+    const before = Date.now();
+    const answer = await report(tenant, usageReport("plan-1", { transactions: 853 }));
+    const [request] = await receivedCount(b, 1);
+
+    expect(request!.headers["content-type"]).toMatch(/^application\/json/);
+    const payload = JSON.parse(request!.body);
+    const expected = expectedPayload(tenant.org, "plan-1", {
+      quotaPercentUsed: 85.3,
+      triggerTime: answer.body.fired[0].payload.triggerTime,
+      triggerReason: 'Usage crossed 80% of the transaction target (853 of 1000 transactions, 85.3%); UsageTarget "%= 80 to 120 by 10"',
+    });
+    // Exactly the seed's fields, in its order, with the report's values.
+    expect(Object.keys(payload)).toEqual(Object.keys(expected));
+    expect(payload).toEqual(expected);
+    // Numbers, not strings; the trigger time is epoch ms of this report.
+    expect(typeof payload.quotaPercentUsed).toBe("number");
+    expect(typeof payload.developerRatePlanQuotaTarget).toBe("number");
+    expect(Number.isInteger(payload.triggerTime)).toBe(true);
+    expect(payload.triggerTime).toBeGreaterThanOrEqual(before);
+    expect(payload.triggerTime).toBeLessThanOrEqual(Date.now());
+
+    expect(request!.headers["webhook-id"]).toBe(answer.body.fired[0].eventId);
+    const verified = new Webhook(await secretOf(tenant, hook.id)).verify(request!.body, request!.headers);
+    expect(verified).toEqual(payload);
+  });
+
+  it("delivers one jump from 70 % to 130 % as 80, 90, 100, 110, 120, once each, in that order, and logs each delivery", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 80 to 120 by 10");
+    expect((await report(tenant, usageReport("plan-1", { transactions: 700 }))).fired).toEqual([]);
+    const jump = await report(tenant, usageReport("plan-1", { transactions: 1300 }));
+    expect((await report(tenant, usageReport("plan-1", { transactions: 1300 }))).fired).toEqual([]);
+
+    const requests = await receivedCount(b, 5);
+    expect(requests.map((r) => thresholdOf(r.body))).toEqual([80, 90, 100, 110, 120]);
+    expect(requests.map((r) => JSON.parse(r.body).quotaPercentUsed)).toEqual([130, 130, 130, 130, 130]);
+    expect(new Set(requests.map((r) => r.headers["webhook-id"])).size).toBe(5);
+
+    const deliveries = await finalDeliveries(tenant, hook.id, 5);
+    expect(deliveries).toHaveLength(5);
+    for (const delivery of deliveries) {
+      expect(delivery).toMatchObject({ status: "succeeded", attempts: 1, eventType: USAGE_NOTIFICATION_TYPE, lastStatusCode: 200 });
+    }
+    expect(new Set(deliveries.map((d: any) => d.eventId))).toEqual(new Set(jump.body.fired.map((f: any) => f.eventId)));
+  });
+
+  it("delivers each threshold once when reports arrive concurrently", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 10 to 100 by 10");
+    await Promise.all(Array.from({ length: 10 }, () => report(tenant, usageReport("plan-1", { increment: 100 }))));
+    const requests = await receivedCount(b, 10);
+    await waitFor(async () => {
+      const unfinished = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE org_id = ? AND fanned_out IS NULL").bind(tenant.org).first<{ n: number }>();
+      return unfinished!.n === 0;
+    });
+    const deliveries = await finalDeliveries(tenant, hook.id, 10);
+    expect(deliveries).toHaveLength(10);
+    expect(requests.map((r) => thresholdOf(r.body)).sort((x, y) => x - y)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+  });
+
+  it("retries a notification the receiver answers 503, with the same id and body, as any delivery", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 50", "503,200");
+    await report(tenant, usageReport("plan-1", { transactions: 600 }));
+    const [first, second] = await receivedCount(b, 2);
+    expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+    expect(second!.body).toBe(first!.body);
+    expect([first!.answer, second!.answer]).toEqual(["503", "200"]);
+
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 2, eventType: USAGE_NOTIFICATION_TYPE });
+    const detail = await deliveryDetail(tenant, hook.id, delivery.id);
+    expect(detail.attemptLog.map((a: any) => [a.statusCode, a.outcome])).toEqual([
+      [503, "retry"],
+      [200, "succeeded"],
+    ]);
+  });
+
+  it("does not notify a disabled webhook", async () => {
+    const { tenant, bucket: b, hook } = await setUp("%= 50 to 60 by 10");
+    expect((await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: "false" } })).status).toBe(200);
+    const whileDisabled = await report(tenant, usageReport("plan-1", { transactions: 550 }));
+    expect(whileDisabled.fired.map(([, p]) => p)).toEqual([50]);
+    // Fanned out (to no webhook) before the webhook is enabled again.
+    await waitFor(() =>
+      env.DB.prepare("SELECT fanned_out FROM events WHERE id = ? AND fanned_out IS NOT NULL").bind(whileDisabled.body.fired[0].eventId).first(),
+    );
+    expect((await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: "true" } })).status).toBe(200);
+    await report(tenant, usageReport("plan-1", { transactions: 650 }));
+    const requests = await receivedCount(b, 1);
+    expect(requests.map((r) => thresholdOf(r.body))).toEqual([60]);
+    expect((await deliveriesOf(tenant, hook.id)).totalRecords).toBe(1);
+  });
+});
+
+/** Runs the Worker's cron trigger, as Cloudflare does every minute. */
+async function runCron() {
+  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env);
+}
+
+describe("the outbox sweep (cron trigger) with the real pipeline", () => {
+  it("delivers a crossing whose post failed, with no further report", async () => {
+    const { tenant, bucket: b } = await setUp("%= 80");
+    const refused = await reportUsage(env, tenant.org, UsageReport.parse(usageReport("plan-1", { transactions: 900 })), async () => {
+      throw new Error("queue unavailable");
+    });
+    expect(refused.fired.map((f) => f.status)).toEqual(["pending"]);
+
+    await runCron();
+
+    const [request] = await receivedCount(b, 1);
+    expect(JSON.parse(request!.body)).toEqual(refused.fired[0]!.payload);
+    const state = await env.DB.prepare("SELECT state, event_id FROM notification_firings WHERE org_id = ?").bind(tenant.org).first();
+    expect(state).toEqual({ state: "queued", event_id: request!.headers["webhook-id"] });
+  });
+
+  it("stores no second event for a crossing posted again because its outcome was not recorded", async () => {
+    const { tenant, hook } = await setUp("%= 80");
+    const first = await report(tenant, usageReport("plan-1", { transactions: 900 }));
+    const eventId = first.body.fired[0].eventId;
+    await finalDeliveries(tenant, hook.id, 1);
+    // As if the report had died after the pipeline took the event, before recording it.
+    await env.DB.prepare("UPDATE notification_firings SET state = 'pending', event_id = NULL, lease_until = 0 WHERE org_id = ?").bind(tenant.org).run();
+
+    await runCron();
+
+    const state = await env.DB.prepare("SELECT state, event_id FROM notification_firings WHERE org_id = ?").bind(tenant.org).first();
+    expect(state).toEqual({ state: "queued", event_id: eventId });
+    const events = await env.DB.prepare("SELECT id FROM events WHERE org_id = ?").bind(tenant.org).all();
+    expect(events.results).toEqual([{ id: eventId }]);
+    expect((await deliveriesOf(tenant, hook.id)).totalRecords).toBe(1);
+  });
+});
