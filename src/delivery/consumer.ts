@@ -1,5 +1,5 @@
-// The queue consumer: fan-out jobs run one after another in ingest order; drain jobs for
-// different webhooks run side by side. A job that throws is retried by the queue (and after
+// The queue consumer: fan-out jobs run one after another in ingest order; drain jobs, and the
+// drains the fan-outs claimed for idle webhooks, run side by side. A job that throws is retried by the queue (and after
 // max_retries lands in the dead-letter queue); the others in the batch are acked on their own.
 import type { Env } from "../env";
 import { database, slices } from "../db/client";
