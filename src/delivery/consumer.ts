@@ -2,9 +2,9 @@
 // different webhooks run side by side. A job that throws is retried by the queue (and after
 // max_retries lands in the dead-letter queue); the others in the batch are acked on their own.
 import type { Env } from "../env";
-import { database } from "../db/client";
+import { database, inList } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
-import { and, inArray, isNull } from "drizzle-orm";
+import { and, isNull } from "drizzle-orm";
 import type { Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
@@ -66,8 +66,8 @@ export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Pr
       db.insert(deadLetters).values({ id: message.id, job, attempts: message.attempts, received: now }).onConflictDoNothing(),
       ...(seqs.length > 0
         ? [
-            db.delete(fanoutChunks).where(inArray(fanoutChunks.seq, seqs)),
-            db.update(events).set({ fannedOut: now }).where(and(inArray(events.seq, seqs), isNull(events.fannedOut))),
+            db.delete(fanoutChunks).where(inList(fanoutChunks.seq, seqs)),
+            db.update(events).set({ fannedOut: now }).where(and(inList(events.seq, seqs), isNull(events.fannedOut))),
           ]
         : []),
     ];

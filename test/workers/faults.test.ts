@@ -79,8 +79,8 @@ describe.concurrent("faults", () => {
     await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-2");
     const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
       { id: "good", timestamp: new Date(), attempts: 1, body: { kind: "drain", webhookId: hook.id, lease: "lease-2" } },
-      // A fan-out job for an organization's events that D1 cannot read: the handler throws.
-      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: "not a list" as unknown as number[] } },
+      // A fan-out job whose seqs cannot be put into a query: the handler throws.
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [1n] as unknown as number[] } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env);
