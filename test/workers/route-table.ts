@@ -15,6 +15,8 @@ export interface Operation {
   method: string;
   template: string;
   takesBody: boolean;
+  /** Its query parameters and their JSON schemas. */
+  query: { name: string; schema: Record<string, any> }[];
   /** Who may call it: the operator's admin token, or a tenant key of this role. */
   caller: "operator" | "admin" | "producer" | "any";
 }
@@ -58,6 +60,7 @@ export async function documentedOperations(): Promise<Operation[]> {
           method: m.toUpperCase(),
           template,
           takesBody: item[m].requestBody !== undefined,
+          query: ((item[m].parameters ?? []) as any[]).filter((p) => p.in === "query").map((p) => ({ name: p.name, schema: p.schema ?? {} })),
           caller: template.startsWith("/v1/admin") ? "operator" : (CALLERS[name] ?? "admin"),
         };
       }),
