@@ -9,6 +9,7 @@ import type { Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { describeError } from "../log";
+import { injectFault } from "./fault-injection";
 
 export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
 
@@ -38,6 +39,7 @@ async function runPool(messages: Message<Job>[], env: Env, concurrency: number) 
 async function handle(message: Message<Job>, env: Env) {
   try {
     const job = message.body;
+    if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
     if (job.kind === "fanout") await fanOut(env, job);
     else if (job.kind === "fanout-chunk") await fanOutChunk(env, job);
     else await drain(env, job);

@@ -15,6 +15,7 @@ import { signatureHeader } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
+import { injectFault } from "./fault-injection";
 
 /** Deliveries one drain job may send before handing over to a fresh job. */
 const TURN_DELIVERIES = 100;
@@ -64,6 +65,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, settings);
+        if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         report = {
           deliveryId: step.delivery.id,
