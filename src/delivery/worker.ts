@@ -8,7 +8,7 @@ import { events, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
 import { readWatermark } from "../sequencer/ordering";
-import type { AttemptReport } from "../sequencer/records";
+import type { AttemptReport, NextStep } from "../sequencer/records";
 import type { DrainJob, FanoutJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { signatureHeader } from "./signing";
@@ -25,7 +25,7 @@ const FANOUT_STALL_MS = 30_000;
 
 export async function drain(env: Env, job: DrainJob): Promise<void> {
   const settings = deliverySettings(env);
-  const stub = sequencer(env, job.webhookId);
+  let stub = sequencer(env, job.webhookId);
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
@@ -33,7 +33,16 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
   let sent = 0;
   for (;;) {
     const pause = sent >= TURN_DELIVERIES || Date.now() > turnEnds;
-    const step = await stub.next(lease, report, watermark, pause);
+    let step: NextStep;
+    try {
+      step = await stub.next(lease, report, watermark, pause);
+    } catch {
+      // A sequencer reset while we were sending (eviction, deploy) breaks this stub, not its storage:
+      // a fresh stub carries on under the same lease. A call that did land first is harmless again
+      // (a report is applied once; a spent lease answers "stale").
+      stub = sequencer(env, job.webhookId);
+      step = await stub.next(lease, report, watermark, pause);
+    }
     report = undefined;
     watermark = undefined;
     switch (step.action) {
