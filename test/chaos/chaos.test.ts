@@ -142,7 +142,10 @@ async function exercise(scenario: Scenario, server: DevServer, receiver: Receive
   for (;;) {
     const finals = await Promise.all(webhooks.map((w) => finalCount(w.id)));
     if (finals.every((n, i) => n >= expected[i]!)) break;
-    if (Date.now() > deadline) throw new Error(`not drained after ${scenario.drainTimeoutMs} ms\n${server.output().slice(-3000)}`);
+    if (Date.now() > deadline) {
+      const behind = webhooks.flatMap((w, i) => (finals[i]! < expected[i]! ? [`${w.bucket}: ${finals[i]}/${expected[i]} final, ${receiver.received(w.bucket).length} requests`] : []));
+      throw new Error(`not drained after ${scenario.drainTimeoutMs} ms; behind: ${behind.join("; ")}\n${server.output().split("\n").filter((l) => !l.includes("GET /v1")).slice(-40).join("\n")}`);
+    }
     if (Date.now() - reported > 10_000) {
       reported = Date.now();
       const requests = webhooks.reduce((sum, w) => sum + receiver.received(w.bucket).length, 0);
