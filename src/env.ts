@@ -15,6 +15,8 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   READ_TIMEOUT_MS: string;
   FANOUT_CHUNK_SIZE: string;
+  /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
+  CHAOS_FAULTS?: string;
 }
 
 /** A numeric setting, falling back to its documented default when unset or not a number. */

@@ -2,13 +2,14 @@
 // different webhooks run side by side. A job that throws is retried by the queue (and after
 // max_retries lands in the dead-letter queue); the others in the batch are acked on their own.
 import type { Env } from "../env";
-import { database } from "../db/client";
+import { database, inList } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
-import { and, inArray, isNull } from "drizzle-orm";
+import { and, isNull } from "drizzle-orm";
 import type { Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { describeError } from "../log";
+import { injectFault } from "./fault-injection";
 
 export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
 
@@ -38,6 +39,7 @@ async function runPool(messages: Message<Job>[], env: Env, concurrency: number) 
 async function handle(message: Message<Job>, env: Env) {
   try {
     const job = message.body;
+    if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
     if (job.kind === "fanout") await fanOut(env, job);
     else if (job.kind === "fanout-chunk") await fanOutChunk(env, job);
     else await drain(env, job);
@@ -66,8 +68,8 @@ export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Pr
       db.insert(deadLetters).values({ id: message.id, job, attempts: message.attempts, received: now }).onConflictDoNothing(),
       ...(seqs.length > 0
         ? [
-            db.delete(fanoutChunks).where(inArray(fanoutChunks.seq, seqs)),
-            db.update(events).set({ fannedOut: now }).where(and(inArray(events.seq, seqs), isNull(events.fannedOut))),
+            db.delete(fanoutChunks).where(inList(fanoutChunks.seq, seqs)),
+            db.update(events).set({ fannedOut: now }).where(and(inList(events.seq, seqs), isNull(events.fannedOut))),
           ]
         : []),
     ];

@@ -1,9 +1,9 @@
 // Fan-out: each event goes to the sequencer of every webhook it matches (or is addressed to), in
 // ingest order within a job. Large fan-outs are split into chunk jobs so no invocation comes near
 // the subrequest limit.
-import { and, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
+import { and, eq, isNull, notExists, sql } from "drizzle-orm";
 import { numberSetting, type Env } from "../env";
-import { database } from "../db/client";
+import { database, inList } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import { readWatermark } from "../sequencer/ordering";
@@ -19,7 +19,7 @@ export async function fanOut(env: Env, job: FanoutJob): Promise<void> {
     db
       .select()
       .from(events)
-      .where(and(eq(events.orgId, job.orgId), inArray(events.seq, job.seqs), isNull(events.fannedOut)))
+      .where(and(eq(events.orgId, job.orgId), inList(events.seq, job.seqs), isNull(events.fannedOut)))
       .orderBy(events.seq)
       .all(),
     readWatermark(env.DB, job.orgId),
@@ -81,7 +81,7 @@ export async function matchingWebhooks(d1: D1Database, event: Pick<EventRow, "or
     const rows = await db
       .select({ id: webhooks.id })
       .from(webhooks)
-      .where(and(eq(webhooks.orgId, event.orgId), eq(webhooks.enabled, true), inArray(webhooks.id, targets)))
+      .where(and(eq(webhooks.orgId, event.orgId), eq(webhooks.enabled, true), inList(webhooks.id, targets)))
       .all();
     const found = new Set(rows.map((r) => r.id));
     return targets.filter((id) => found.has(id));
