@@ -31,7 +31,7 @@ export const PRICE_PER_MILLION: Record<keyof OpCounts, number> = {
 /** Why each operation is there, per delivered event at fan-out 1. */
 export const WHY: Record<keyof OpCounts, string> = {
   workerInvocations: "the ingest request, plus the consumer invocations its jobs share",
-  queueWrites: "the fan-out job (ingest) and the drain job (the sequencer waking its webhook)",
+  queueWrites: "the fan-out job; an idle webhook gets no drain job (the fan-out delivers), a retry or handover does",
   queueReads: "each job is read once by the consumer",
   queueDeletes: "each job is acked once it is done",
   doRequests: "append (fan-out) and the drain's next() calls: one to take the delivery, one to report it (which also hands out the next)",

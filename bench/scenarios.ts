@@ -233,7 +233,10 @@ export async function retryStorm(bench: Bench): Promise<Figure[]> {
   const tenant = await seedOrg(ours, "bench-storm", ["storm.calm", "storm.hot"]);
   const hooks = (phase: string, who: string) => [
     ...Array.from({ length: STORM_HEALTHY }, (_, i) => receiver.url(`storm-${who}-${phase}-healthy-${i}`)),
-    ...Array.from({ length: STORM_FLAKY }, (_, i) => receiver.url(`storm-${who}-${phase}-flaky-${i}`, phase === "hot" ? "fail:0.3" : undefined)),
+    ...Array.from({ length: STORM_FLAKY }, (_, i) => {
+      const url = receiver.url(`storm-${who}-${phase}-flaky-${i}`);
+      return phase === "hot" ? `${url}?mix=200:70,503:30` : url;
+    }),
   ];
   await createWebhooks(ours, tenant, [
     ...hooks("calm", "ours").map((url) => ({ url, events: ["storm.calm"] })),

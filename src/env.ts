@@ -17,6 +17,8 @@ export interface Env {
   FANOUT_CHUNK_SIZE: string;
   /** "log": print every billable operation for the benchmark (src/ops-meter.ts). Unset elsewhere. */
   OPS_METER?: string;
+  /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
+  CHAOS_FAULTS?: string;
 }
 
 /** A numeric setting, falling back to its documented default when unset or not a number. */

@@ -1,11 +1,11 @@
 // Ingest (producers post events) and the event log (admins read events and their deliveries).
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, count } from "drizzle-orm";
+import { and, desc, eq, count } from "drizzle-orm";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { ingestRateLimit } from "../http/rate-limit";
 import { ApiError, badRequest, notFound, type ErrorDetail } from "../http/errors";
-import { database } from "../db/client";
+import { database, inList } from "../db/client";
 import { entities, events, eventTypes } from "../db/schema";
 import { findEvent, storeEvents, unstoreEvents, type NewEvent } from "../db/events";
 import type { FanoutJob } from "../delivery/jobs";
@@ -143,8 +143,8 @@ async function assertKnown(d1: D1Database, orgId: string, source: string, inputs
   const types = [...new Set(inputs.map((i) => i.type))];
   const names = [...new Set(inputs.flatMap((i) => (i.entity ? [i.entity] : [])))];
   const [knownTypes, knownEntities] = await db.batch([
-    db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, source), inArray(eventTypes.name, types))),
-    db.select({ name: entities.name }).from(entities).where(and(eq(entities.orgId, orgId), eq(entities.source, source), inArray(entities.name, names.length ? names : [""]))),
+    db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, source), inList(eventTypes.name, types))),
+    db.select({ name: entities.name }).from(entities).where(and(eq(entities.orgId, orgId), eq(entities.source, source), inList(entities.name, names))),
   ]);
   const typeSet = new Set(knownTypes.map((t) => t.name));
   const entitySet = new Set(knownEntities.map((e) => e.name));

@@ -1,4 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
+import { sql, type Column, type SQL } from "drizzle-orm";
 import * as schema from "./schema";
 
 export type Database = ReturnType<typeof database>;
@@ -7,7 +8,10 @@ export function database(d1: D1Database) {
   return drizzle(d1, { schema });
 }
 
-/** D1 binds at most 100 values per statement: long lists go in slices, one statement each. */
-export function slices<T>(items: T[], size: number): T[][] {
-  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+/**
+ * `column IN (values)` with the whole list bound as one JSON parameter: D1 refuses a statement
+ * with more than 100 bound parameters, and a batch of 100 events brings that many seqs, ids or names.
+ */
+export function inList(column: Column, values: readonly (string | number)[]): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 }

@@ -1,6 +1,6 @@
 // Storing events: one D1 round trip for a whole ingest request, idempotent on the producer's key.
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { database } from "./client";
+import { and, eq, sql } from "drizzle-orm";
+import { database, inList } from "./client";
 import { events } from "./schema";
 
 export type EventRow = typeof events.$inferSelect;
@@ -40,7 +40,7 @@ export async function storeEvents(d1: D1Database, orgId: string, rows: NewEvent[
         and(
           eq(events.orgId, orgId),
           eq(events.source, source),
-          inArray(events.idempotencyKey, keyed.filter((r) => r.source === source).map((r) => r.idempotencyKey!)),
+          inList(events.idempotencyKey, keyed.filter((r) => r.source === source).map((r) => r.idempotencyKey!)),
         ),
       ),
   );
@@ -71,7 +71,7 @@ export async function storeEvents(d1: D1Database, orgId: string, rows: NewEvent[
 /** Takes back events whose fan-out job could not be queued, so the request can be retried whole. */
 export async function unstoreEvents(d1: D1Database, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
-  await database(d1).delete(events).where(inArray(events.seq, seqs));
+  await database(d1).delete(events).where(inList(events.seq, seqs));
 }
 
 export async function findEvent(d1: D1Database, orgId: string, id: string): Promise<EventRow | undefined> {

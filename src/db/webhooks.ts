@@ -1,7 +1,7 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
-import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
-import { database, type Database } from "./client";
+import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
+import { database, inList, type Database } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
@@ -126,7 +126,7 @@ function bindingHolds(orgId: string, binding: Binding): SQL {
   const exact = exactEvents(binding.events);
   if (binding.source && exact.length > 0) {
     checks.push(
-      sql`(SELECT count(*) FROM ${eventTypes} WHERE ${eventTypes.orgId} = ${orgId} AND ${eventTypes.source} = ${binding.source} AND ${inArray(eventTypes.name, exact)}) = ${exact.length}`,
+      sql`(SELECT count(*) FROM ${eventTypes} WHERE ${eventTypes.orgId} = ${orgId} AND ${eventTypes.source} = ${binding.source} AND ${inList(eventTypes.name, exact)}) = ${exact.length}`,
     );
   }
   return sql.join(checks, sql` AND `);

@@ -1,14 +1,16 @@
 // The queue consumer: fan-out jobs run one after another in ingest order; drain jobs, and the
-// drains the fan-outs claimed for idle webhooks, run side by side. A job that throws is retried by the queue (and after
-// max_retries lands in the dead-letter queue); the others in the batch are acked on their own.
+// drains the fan-outs claimed for idle webhooks, run side by side. A job that throws is retried by
+// the queue (and after max_retries lands in the dead-letter queue); the others in the batch are
+// acked on their own.
 import type { Env } from "../env";
-import { database, slices } from "../db/client";
+import { database, inList } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
-import { and, inArray, isNull } from "drizzle-orm";
+import { and, isNull } from "drizzle-orm";
 import type { DrainJob, Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { describeError } from "../log";
+import { injectFault } from "./fault-injection";
 
 export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
 
@@ -66,6 +68,7 @@ async function drainClaimed(env: Env, job: DrainJob) {
 async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
   try {
     const job = message.body;
+    if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
     let claimed: DrainJob[] = [];
     if (job.kind === "fanout") claimed = await fanOut(env, job);
     else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);
@@ -97,9 +100,8 @@ export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Pr
       db.insert(deadLetters).values({ id: message.id, job, attempts: message.attempts, received: now }).onConflictDoNothing(),
       ...(seqs.length > 0
         ? [
-            db.delete(fanoutChunks).where(inArray(fanoutChunks.seq, seqs)),
-            // In slices: with `now`, 100 seqs would pass D1's 100 bound values.
-            ...slices(seqs, 99).map((slice) => db.update(events).set({ fannedOut: now }).where(and(inArray(events.seq, slice), isNull(events.fannedOut)))),
+            db.delete(fanoutChunks).where(inList(fanoutChunks.seq, seqs)),
+            db.update(events).set({ fannedOut: now }).where(and(inList(events.seq, seqs), isNull(events.fannedOut))),
           ]
         : []),
     ];

@@ -1,9 +1,9 @@
 // Fan-out: each event goes to the sequencer of every webhook it matches (or is addressed to), in
 // ingest order within a job. Large fan-outs are split into chunk jobs so no invocation comes near
 // the subrequest limit.
-import { and, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
+import { and, eq, isNull, notExists, sql } from "drizzle-orm";
 import { numberSetting, type Env } from "../env";
-import { database, slices } from "../db/client";
+import { database, inList } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import { readWatermark } from "../sequencer/ordering";
@@ -21,12 +21,15 @@ const APPEND_CONCURRENCY = 5;
  */
 export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
   const db = database(env.DB);
-  // A job holds up to 100 seqs; with the organization that would pass D1's 100 bound values.
-  const reads = slices(job.seqs, 99).map((seqs) =>
-    db.select().from(events).where(and(eq(events.orgId, job.orgId), inArray(events.seq, seqs), isNull(events.fannedOut))).orderBy(events.seq),
-  );
-  const [found, watermark] = await Promise.all([db.batch([reads[0]!, ...reads.slice(1)]), readWatermark(env.DB, job.orgId)]);
-  const pending = found.flat().sort((a, b) => a.seq - b.seq);
+  const [pending, watermark] = await Promise.all([
+    db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, job.orgId), inList(events.seq, job.seqs), isNull(events.fannedOut)))
+      .orderBy(events.seq)
+      .all(),
+    readWatermark(env.DB, job.orgId),
+  ]);
   if (pending.length === 0) return [];
   const chunkSize = Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
   const targets = await webhooksOf(env.DB, pending);
@@ -118,7 +121,7 @@ export async function matchingWebhooks(d1: D1Database, event: Pick<EventRow, "or
     const rows = await db
       .select({ id: webhooks.id })
       .from(webhooks)
-      .where(and(eq(webhooks.orgId, event.orgId), eq(webhooks.enabled, true), inArray(webhooks.id, targets)))
+      .where(and(eq(webhooks.orgId, event.orgId), eq(webhooks.enabled, true), inList(webhooks.id, targets)))
       .all();
     const found = new Set(rows.map((r) => r.id));
     return targets.filter((id) => found.has(id));

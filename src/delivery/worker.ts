@@ -8,13 +8,14 @@ import { events, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
 import { readWatermark } from "../sequencer/ordering";
-import type { AttemptReport } from "../sequencer/records";
+import type { AttemptReport, NextStep } from "../sequencer/records";
 import type { DrainJob, FanoutJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { signatureHeader } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
+import { injectFault } from "./fault-injection";
 
 /** Deliveries one drain job may send before handing over to a fresh job. */
 const TURN_DELIVERIES = 500;
@@ -24,7 +25,7 @@ const FANOUT_STALL_MS = 30_000;
 
 export async function drain(env: Env, job: DrainJob): Promise<void> {
   const settings = deliverySettings(env);
-  const stub = sequencer(env, job.webhookId);
+  let stub = sequencer(env, job.webhookId);
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
@@ -32,7 +33,16 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
   let sent = 0;
   for (;;) {
     const pause = sent >= TURN_DELIVERIES || Date.now() > turnEnds;
-    const step = await stub.next(lease, report, watermark, pause);
+    let step: NextStep;
+    try {
+      step = await stub.next(lease, report, watermark, pause);
+    } catch {
+      // A sequencer reset while we were sending (eviction, deploy) breaks this stub, not its storage:
+      // a fresh stub carries on under the same lease. A call that did land first is harmless again
+      // (a report is applied once; a spent lease answers "stale").
+      stub = sequencer(env, job.webhookId);
+      step = await stub.next(lease, report, watermark, pause);
+    }
     report = undefined;
     watermark = undefined;
     switch (step.action) {
@@ -64,6 +74,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, settings);
+        if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         report = {
           deliveryId: step.delivery.id,

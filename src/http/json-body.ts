@@ -7,7 +7,8 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 
 /**
  * Reads every request body once, before any route sees it: refuses bodies over MAX_BODY_BYTES
- * (413), bodies that are not JSON (415) and JSON that does not parse (400, saying where it broke).
+ * (413), bodies that are not JSON (415), JSON that does not parse (400, saying where it broke) and
+ * objects naming a member twice (400, naming it).
  * Routes then validate the parsed value with their zod schema.
  */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
@@ -43,6 +44,12 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     } catch (e) {
       throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
         { field: "body", reason: `${whereJsonBreaks(text)}${(e as Error).message}` },
+      ]);
+    }
+    const duplicate = firstDuplicateKey(text);
+    if (duplicate) {
+      throw new ApiError(400, "invalid_request", "The request body names a field twice", [
+        { field: duplicate.key, reason: `${position(text, duplicate.offset)}given more than once in the same object; send it once` },
       ]);
     }
     return next();
@@ -86,7 +93,11 @@ export async function readLimited(request: Request, limit: number): Promise<stri
  */
 export function whereJsonBreaks(text: string): string {
   const offset = jsonErrorOffset(text);
-  if (offset < 0) return "";
+  return offset < 0 ? "" : position(text, offset);
+}
+
+/** "line L, column C: " of `offset` in `text`. */
+function position(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = offset - before.lastIndexOf("\n");
@@ -100,8 +111,23 @@ const WHITESPACE = /[ \t\n\r]*/y;
 
 /** The offset of the first character that breaks the JSON grammar, or -1 if `text` is JSON. */
 export function jsonErrorOffset(text: string): number {
+  return scanJson(text, false).offset;
+}
+
+/**
+ * The first member name given twice in one object of `text` (which must be JSON), with the offset
+ * of its second appearance. JSON.parse silently keeps the last one; a body that says two things
+ * about one field is refused instead.
+ */
+export function firstDuplicateKey(text: string): { key: string; offset: number } | null {
+  return scanJson(text, true).duplicate ?? null;
+}
+
+function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate?: { key: string; offset: number } } {
   let i = 0;
   const open: string[] = []; // the closing brackets still owed, innermost last
+  const names: (Set<string> | null)[] = []; // the member names seen in each open object
+  let duplicate: { key: string; offset: number } | undefined;
   const take = (pattern: RegExp) => {
     pattern.lastIndex = i;
     if (!pattern.test(text)) return false;
@@ -111,12 +137,23 @@ export function jsonErrorOffset(text: string): number {
   const skipSpace = () => take(WHITESPACE);
   const memberName = () => {
     skipSpace();
+    const start = i;
     if (text[i] !== '"' || !take(STRING)) return false;
+    if (trackKeys) {
+      const key = JSON.parse(text.slice(start, i)) as string;
+      const seen = names.at(-1)!;
+      if (seen.has(key)) {
+        duplicate = { key, offset: start };
+        return false;
+      }
+      seen.add(key);
+    }
     skipSpace();
     if (text[i] !== ":") return false;
     i += 1;
     return true;
   };
+  const stop = (offset: number) => ({ offset, duplicate });
   for (;;) {
     skipSpace();
     const ch = text[i];
@@ -126,26 +163,28 @@ export function jsonErrorOffset(text: string): number {
       const close = ch === "{" ? "}" : "]";
       if (text[i] !== close) {
         open.push(close);
-        if (close === "}" && !memberName()) return i;
+        names.push(trackKeys && close === "}" ? new Set() : null);
+        if (close === "}" && !memberName()) return stop(i);
         continue;
       }
       i += 1;
     } else if (!(ch === '"' ? take(STRING) : ch === "-" || (ch !== undefined && ch >= "0" && ch <= "9") ? take(NUMBER) : take(LITERAL))) {
-      return i;
+      return stop(i);
     }
     // A value ended: close what it ends, or go on to the next element.
     for (;;) {
       skipSpace();
       const close = open.at(-1);
-      if (close === undefined) return i < text.length ? i : -1;
+      if (close === undefined) return stop(i < text.length ? i : -1);
       if (text[i] === close) {
         i += 1;
         open.pop();
+        names.pop();
         continue;
       }
-      if (text[i] !== ",") return i;
+      if (text[i] !== ",") return stop(i);
       i += 1;
-      if (close === "}" && !memberName()) return i;
+      if (close === "}" && !memberName()) return stop(i);
       break;
     }
   }

@@ -25,6 +25,7 @@ import {
 } from "./records";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../ops-meter";
+import { injectFault } from "../delivery/fault-injection";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -193,6 +194,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       const token = crypto.randomUUID();
       this.sql.exec(`UPDATE deliveries SET status = 'in_flight', updated = ? WHERE id = ?`, now, head.id);
       await this.holdLease(token, now + LEASE_MS);
+      if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
       return {
         action: "deliver",
         lease: token,

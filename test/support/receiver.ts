@@ -7,8 +7,8 @@
 //   reset           destroy the connection without answering
 //   redirect        302 to /elsewhere
 //   slow:<ms>       answer 200 after <ms>
-//   fail:<share>    answer 503 to that share of the bucket's requests, spread evenly (0.3: three
-//                   in ten), 200 to the others; recorded as the status given
+// or, with `?mix=200:60,503:20,hang:10,reset:5,400:5`, each request gets one of those answers at
+// random with the given weights (the chaos suite).
 // GET /log/<bucket> returns what the bucket received.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -47,8 +47,9 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const entries = log.get(bucket) ?? [];
+    const mix = url.searchParams.get("mix");
     const script = (url.searchParams.get("script") ?? "200").split(",");
-    const answer = resolveShare(script[Math.min(entries.length, script.length - 1)]!, entries.length);
+    const answer = mix ? pickWeighted(mix) : script[Math.min(entries.length, script.length - 1)]!;
     entries.push({
       headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
       body: Buffer.concat(chunks).toString("utf8"),
@@ -57,13 +58,6 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     });
     log.set(bucket, entries);
     respond(res, answer);
-  }
-
-  /** `fail:<share>` for the bucket's request number `index` (from 0): "503" or "200". */
-  function resolveShare(entry: string, index: number): string {
-    if (!entry.startsWith("fail:")) return entry;
-    const share = Number(entry.slice(5));
-    return Math.floor((index + 1) * share) > Math.floor(index * share) ? "503" : "200";
   }
 
   function respond(res: ServerResponse, answer: string) {
@@ -93,6 +87,19 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     }
     const status = Number(answer);
     res.writeHead(status, { "content-type": "text/plain" }).end(`answer ${status}`);
+  }
+
+  function pickWeighted(mix: string): string {
+    const choices = mix.split(",").map((part) => {
+      const at = part.lastIndexOf(":");
+      return { answer: part.slice(0, at), weight: Number(part.slice(at + 1)) };
+    });
+    let roll = Math.random() * choices.reduce((sum, c) => sum + c.weight, 0);
+    for (const choice of choices) {
+      roll -= choice.weight;
+      if (roll < 0) return choice.answer;
+    }
+    return choices.at(-1)!.answer;
   }
 
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

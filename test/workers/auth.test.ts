@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  admin,
-  call,
-  createKey,
-  createTenant,
-  createWebhook,
-  entitiesPath,
-  eventTypesPath,
-  expectError,
-  reasonFor,
-  seedWinkCatalog,
-  webhooksPath,
-  type Auth,
-  type Tenant,
-} from "./helpers";
+import { admin, call, createKey, createTenant, expectError, reasonFor, webhooksPath, type Auth, type Call } from "./helpers";
+import { bodyFor, documentedOperations, pathFor, populatedTenant, snapshot, type Operation } from "./route-table";
 
 const basicHeader = (text: string): Auth => ({ header: `Basic ${btoa(text)}` });
 
@@ -118,101 +105,83 @@ describe("the admin token", () => {
   });
 });
 
-/** Every tenant route of `org`, with a body where it takes one, against data that exists. */
-function tenantRoutes(org: string, ids: { webhook: string; entity: string; eventType: string }) {
-  const webhookBody = { name: "taken over", postURL: "https://evil.example/hook" };
-  return [
-    ["GET", webhooksPath(org)],
-    ["POST", webhooksPath(org), webhookBody],
-    ["GET", webhooksPath(org, ids.webhook)],
-    ["PUT", webhooksPath(org, ids.webhook), { postURL: "https://evil.example/hook" }],
-    ["POST", webhooksPath(org, ids.webhook), { enabled: "true" }],
-    ["DELETE", webhooksPath(org, ids.webhook)],
-    ["GET", entitiesPath(org)],
-    ["POST", entitiesPath(org), { source: "wink", name: "Evil Account" }],
-    ["GET", entitiesPath(org, ids.entity)],
-    ["DELETE", entitiesPath(org, ids.entity)],
-    ["GET", eventTypesPath(org)],
-    ["POST", eventTypesPath(org), { source: "wink", name: "evil.happened" }],
-    ["GET", eventTypesPath(org, ids.eventType)],
-    ["DELETE", eventTypesPath(org, ids.eventType)],
-  ] as const;
+type Credential = "no key" | "wrong key" | "revoked key" | "other org's admin key" | "other org's producer key" | "producer key" | "admin key";
+
+/** What `credential` gets on `operation`: a status, or "allowed" when it is the right caller. */
+function expectedAnswer(operation: Operation, credential: Credential): { status: number; code: string } | "allowed" {
+  const unauthorized = { status: 401, code: "unauthorized" };
+  if (credential === "no key" || credential === "wrong key" || credential === "revoked key") return unauthorized;
+  // Tenant keys are never the operator's token.
+  if (operation.caller === "operator") return unauthorized;
+  // Another organization's key learns nothing, not even that the organization exists.
+  if (credential.startsWith("other org's")) return { status: 404, code: "not_found" };
+  const role = credential === "producer key" ? "producer" : "admin";
+  return operation.caller === "any" || operation.caller === role ? "allowed" : { status: 403, code: "forbidden" };
 }
 
-/** An organization with one entity, one event type and one webhook using neither (so all can be deleted). */
-async function populatedTenant(): Promise<{ tenant: Tenant; ids: { webhook: string; entity: string; eventType: string } }> {
-  const tenant = await createTenant();
-  const entity = await seedWinkCatalog(tenant);
-  const eventTypes = await call("GET", eventTypesPath(tenant.org), { auth: tenant.auth });
-  const webhook = await createWebhook(tenant, { name: "mine", postURL: "https://mine.example/hook" });
-  return { tenant, ids: { webhook: webhook.id, entity: entity.id, eventType: eventTypes.body.eventTypes[0].id } };
-}
+/** Every header value and the body, as one text to search for leaks. */
+const answerText = (response: Call) => `${JSON.stringify(response.body)}\n${[...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}`;
 
-async function snapshot(tenant: Tenant) {
-  const [hooks, entities, eventTypes] = await Promise.all([
-    call("GET", webhooksPath(tenant.org), { auth: tenant.auth }),
-    call("GET", entitiesPath(tenant.org), { auth: tenant.auth }),
-    call("GET", eventTypesPath(tenant.org), { auth: tenant.auth }),
-  ]);
-  return { webhooks: hooks.body, entities: entities.body, eventTypes: eventTypes.body };
-}
-
-describe("tenant isolation", () => {
-  it("answers 404 to another organization's admin key on every route, and changes nothing", async () => {
-    const { tenant, ids } = await populatedTenant();
-    const other = await createTenant("other");
-    const before = await snapshot(tenant);
-    for (const [method, path, body] of tenantRoutes(tenant.org, ids)) {
-      for (const auth of [other.auth, other.basic]) {
-        const response = await call(method, path, { auth, body });
-        expect(expectError(response, 404, "not_found"), `${method} ${path}`).toEqual([]);
+describe("the isolation matrix: every documented route × every wrong caller", () => {
+  it("answers 401, 403 or 404 as the caller deserves, leaks nothing of the organization, and changes nothing", async () => {
+    const target = await populatedTenant("target");
+    const other = await populatedTenant("other");
+    const revoked = await createKey(target.tenant.org, { email: "gone@example.com", role: "admin" });
+    expect((await call("DELETE", `/v1/admin/organizations/${target.tenant.org}/keys/${revoked.split("_")[1]}`, { auth: admin })).status).toBe(204);
+    const credentials: Record<Credential, Auth> = {
+      "no key": null,
+      "wrong key": { bearer: `ewk_${"0".repeat(24)}_${"A".repeat(43)}` },
+      "revoked key": { bearer: revoked },
+      "other org's admin key": other.tenant.auth,
+      "other org's producer key": { bearer: other.producerKey },
+      "producer key": { bearer: target.producerKey },
+      "admin key": target.tenant.auth,
+    };
+    const operations = await documentedOperations();
+    const before = await snapshot(target);
+    let checked = 0;
+    for (const operation of operations) {
+      for (const [credential, auth] of Object.entries(credentials) as [Credential, Auth][]) {
+        const expected = expectedAnswer(operation, credential);
+        if (expected === "allowed") continue;
+        const response = await call(operation.method, pathFor(operation, target), { auth, body: bodyFor(operation, target) });
+        const label = `${operation.name} with ${credential}`;
+        expect({ label, status: response.status, code: response.body?.error?.code }).toEqual({ label, ...expected });
+        expectError(response, expected.status, expected.code);
+        const text = answerText(response);
+        for (const secret of target.private) expect(text.includes(secret), `${label} leaks ${secret}`).toBe(false);
+        checked += 1;
       }
     }
-    expect(await snapshot(tenant)).toEqual(before);
+    expect(checked).toBeGreaterThan(operations.length * 5);
+    expect(await snapshot(target)).toEqual(before);
   });
 
-  it("answers 404 to another organization's producer key on every route, not 403", async () => {
-    const { tenant, ids } = await populatedTenant();
-    const other = await createTenant("other");
-    const producer = await createKey(other.org, { email: "bot@example.com", role: "producer", source: "wink" });
-    for (const [method, path, body] of tenantRoutes(tenant.org, ids)) {
-      const response = await call(method, path, { auth: { bearer: producer }, body });
+  it("answers 404 to an organization naming another organization's ids on its own paths", async () => {
+    const target = await populatedTenant("target");
+    const other = await populatedTenant("other");
+    const before = await snapshot(target);
+    const withIds = (await documentedOperations()).filter((o) => o.caller !== "operator" && /\{(id|deliveryId)\}/.test(o.template));
+    expect(withIds.length).toBeGreaterThan(0);
+    for (const operation of withIds) {
+      const path = pathFor(operation, { ...target, tenant: other.tenant });
+      const auth = operation.caller === "producer" ? { bearer: other.producerKey } : other.tenant.auth;
+      const response = await call(operation.method, path, { auth, body: bodyFor(operation, other) });
       expectError(response, 404, "not_found");
+      const text = answerText(response);
+      for (const secret of target.private.filter((s) => !path.includes(s))) expect(text.includes(secret), `${operation.name} leaks ${secret}`).toBe(false);
     }
-  });
-
-  it("answers 404 to an organization asking for another organization's resources by id on its own paths", async () => {
-    const { ids } = await populatedTenant();
-    const other = await createTenant("other");
-    await seedWinkCatalog(other);
-    for (const [method, path, body] of tenantRoutes(other.org, ids).filter(([, path]) => /[0-9a-f-]{36}$/.test(path))) {
-      const response = await call(method, path, { auth: other.auth, body });
-      expectError(response, 404, "not_found");
-    }
+    expect(await snapshot(target)).toEqual(before);
   });
 
   it("never lists another organization's data", async () => {
-    const { tenant } = await populatedTenant();
+    const target = await populatedTenant("target");
     const other = await createTenant("other");
-    const seen = await snapshot(other);
-    expect(seen.webhooks).toEqual({ totalRecords: 0, webhooks: [] });
-    expect(seen.entities).toEqual({ totalRecords: 0, entities: [] });
-    expect(seen.eventTypes).toEqual({ totalRecords: 0, eventTypes: [] });
-    expect((await snapshot(tenant)).webhooks.totalRecords).toBe(1);
-  });
-});
-
-describe("a producer key", () => {
-  it("gets 403 on every management route of its own organization, and changes nothing", async () => {
-    const { tenant, ids } = await populatedTenant();
-    const producer = await createKey(tenant.org, { email: "bot@example.com", role: "producer", source: "wink" });
-    const before = await snapshot(tenant);
-    for (const [method, path, body] of tenantRoutes(tenant.org, ids)) {
-      for (const auth of [{ bearer: producer }, { basic: ["bot@example.com", producer] as [string, string] }]) {
-        const response = await call(method, path, { auth, body });
-        expect(expectError(response, 403, "forbidden"), `${method} ${path}`).toEqual(["authorization"]);
-      }
+    for (const operation of (await documentedOperations()).filter((o) => o.method === "GET" && o.caller === "admin" && !o.template.includes("{id}"))) {
+      const response = await call("GET", operation.template.replace("{org}", other.org), { auth: other.auth });
+      expect(response.status, operation.name).toBe(200);
+      expect(response.body.totalRecords, operation.name).toBe(0);
+      for (const secret of target.private) expect(JSON.stringify(response.body).includes(secret)).toBe(false);
     }
-    expect(await snapshot(tenant)).toEqual(before);
   });
 });

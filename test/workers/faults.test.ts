@@ -7,6 +7,7 @@ import worker from "../../src/index";
 import type { Job } from "../../src/delivery/jobs";
 import { drain } from "../../src/delivery/worker";
 import { sequencer } from "../../src/delivery/sequencer-client";
+import { injectFault } from "../../src/delivery/fault-injection";
 import { call } from "./helpers";
 import { deliveryDetail, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
 
@@ -79,8 +80,8 @@ describe.concurrent("faults", () => {
     await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-2");
     const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
       { id: "good", timestamp: new Date(), attempts: 1, body: { kind: "drain", webhookId: hook.id, lease: "lease-2" } },
-      // A fan-out job for an organization's events that D1 cannot read: the handler throws.
-      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: "not a list" as unknown as number[] } },
+      // A fan-out job whose seqs cannot be put into a query: the handler throws.
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [1n] as unknown as number[] } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env);
@@ -158,5 +159,13 @@ describe.concurrent("faults", () => {
     expect(dead.body.deadLetters).toContainEqual(expect.objectContaining({ id: `dead-${event.seq}`, attempts: 6 }));
     const row = await env.DB.prepare("SELECT fanned_out FROM events WHERE id = ?").bind(event.id).first<{ fanned_out: number | null }>();
     expect(row!.fanned_out).not.toBeNull();
+  });
+});
+
+describe("fault injection (the chaos suite's hook)", () => {
+  it("injects nothing unless CHAOS_FAULTS names the fault, and wrangler.toml never sets it", () => {
+    expect(env.CHAOS_FAULTS).toBeUndefined();
+    for (const spec of [undefined, "", "evict-sequencer:1", "duplicate-job:0"]) expect(injectFault(spec, "duplicate-job")).toBe(false);
+    expect(injectFault("evict-sequencer:0.5,duplicate-job:1", "duplicate-job")).toBe(true);
   });
 });

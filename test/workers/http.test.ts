@@ -46,6 +46,17 @@ describe("request bodies", () => {
     expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
   });
 
+  it("refuses an object naming a field twice with 400 naming the field, and writes nothing", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: '{"name": "one", "postURL": "https://a.example/hook", "name": "two"}',
+    });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["name"]);
+    expect(reasonFor(response, "name")).toMatch(/^line 1, column 54: given more than once/);
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
   it("refuses a body over MAX_BODY_BYTES with 413, and writes nothing", async () => {
     const tenant = await createTenant();
     const limit = Number(env.MAX_BODY_BYTES);

@@ -49,6 +49,22 @@ describe.concurrent("ingest", () => {
     expect(batch.body.events.map((e: any) => e.duplicate)).toEqual([true, false]);
   });
 
+  it("delivers every event of a full batch of 100, each with its own id and type, in order", async () => {
+    const types = Array.from({ length: 100 }, (_, i) => `batch.t${i}`);
+    const tenant = await producerTenant(types);
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const events = types.map((type, n) => ({ type, entity: "Cool Account", data: { n }, id: `full-batch-${n}` }));
+    const posted = await postEvent(tenant, { events });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    expect(posted.body.events.every((e: { duplicate: boolean }) => !e.duplicate)).toBe(true);
+    await finalDeliveries(tenant, hook.id, 100, 60_000);
+    expect((await received(b)).map((r) => JSON.parse(r.body).data.n)).toEqual(events.map((e) => e.data.n));
+    const again = await postEvent(tenant, { events });
+    expect(again.body.events.map((e: { id: string }) => e.id)).toEqual(posted.body.events.map((e: { id: string }) => e.id));
+    expect(again.body.events.every((e: { duplicate: boolean }) => e.duplicate)).toBe(true);
+  });
+
   it("rejects an event type outside the catalog, naming it, and stores nothing", async () => {
     const tenant = await producerTenant();
     const answer = await postEvent(tenant, { events: [{ type: "booking.created", data: {} }, { type: "room.exploded", data: {} }] });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonErrorOffset, whereJsonBreaks } from "../../src/http/json-body";
+import { firstDuplicateKey, jsonErrorOffset, whereJsonBreaks } from "../../src/http/json-body";
 
 describe("finding where a body stops being JSON", () => {
   it("points at the first character that breaks the grammar", () => {
@@ -36,6 +36,28 @@ describe("finding where a body stops being JSON", () => {
         expect(jsonErrorOffset(text) === -1).toBe(parses);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("finding a member named twice", () => {
+  it("finds the second appearance, in nested objects too, comparing names as decoded", () => {
+    expect(firstDuplicateKey('{"a": 1, "b": 2, "a": 3}')).toEqual({ key: "a", offset: 17 });
+    expect(firstDuplicateKey('{"x": [{"k": 1, "k": 2}]}')).toEqual({ key: "k", offset: 16 });
+    expect(firstDuplicateKey(String.raw`{"\u0061": 1, "a": 2}`)).toEqual({ key: "a", offset: 14 });
+  });
+
+  it("lets the same name appear in different objects", () => {
+    expect(firstDuplicateKey('{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}')).toBeNull();
+    expect(firstDuplicateKey("[".repeat(100_000) + "]".repeat(100_000))).toBeNull();
+  });
+
+  it("finds none in what JSON.stringify writes", () => {
+    fc.assert(
+      fc.property(fc.json(), (text) => {
+        expect(firstDuplicateKey(text)).toBeNull();
+      }),
+      { numRuns: 500 },
     );
   });
 });

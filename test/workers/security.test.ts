@@ -1,10 +1,12 @@
-// SSRF refusals and the ingest rate limit.
-import { describe, expect, it } from "vitest";
+// SSRF refusals, the ingest rate limit, and where keys and secrets may (not) appear.
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/db/webhooks";
-import { call, webhooksPath } from "./helpers";
-import { postEvent, producerTenant } from "./delivery-helpers";
+import { parseApiKey, verifyKeySecret } from "../../src/db/api-keys";
+import { timingSafeEqualText } from "../../src/http/auth";
+import { call, createKey, webhooksPath } from "./helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl } from "./delivery-helpers";
 
 describe("the SSRF guard", () => {
   const refused = [
@@ -69,5 +71,103 @@ describe("the ingest rate limit", () => {
     expect(answers.slice(0, 60).every((a) => a.status === 202)).toBe(true);
     expect(limited[0]!.headers.get("retry-after")).toBe("10");
     expect(limited[0]!.body.error.code).toBe("rate_limited");
+  });
+});
+
+describe("secrets and keys", () => {
+  const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  const sha256 = async (text: string) => hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  /** What no log line, list or error may hold: our keys, secrets and hashes, or anything shaped like one. */
+  const SECRET_SHAPES = [/ewk_[0-9a-f]{24}_/, /whsec_/, /\b[0-9a-f]{64}\b/];
+
+  /** Runs `work` with every console method recorded (the Worker, its queue consumer and sequencers log here). */
+  async function captureLogs(work: () => Promise<void>): Promise<string> {
+    const lines: string[] = [];
+    const methods = ["log", "info", "warn", "error", "debug"] as const;
+    const spies = methods.map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${String(a.cause)}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "))));
+    try {
+      await work();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    return lines.join("\n");
+  }
+
+  /** Makes D1 refuse `statement` on this organization's rows, so the query fails with its bound values in hand. */
+  async function failing<T>(table: string, statement: "INSERT" | "UPDATE", org: string, work: () => Promise<T>): Promise<T> {
+    const trigger = `fail_${crypto.randomUUID().replaceAll("-", "")}`;
+    await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE ${statement} ON ${table} WHEN NEW.org_id = '${org}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    try {
+      return await work();
+    } finally {
+      await env.DB.exec(`DROP TRIGGER ${trigger}`);
+    }
+  }
+
+  it("never writes a key, a signing secret or a key hash to the log, even when queries holding them fail", async () => {
+    const tenant = await producerTenant();
+    const known: string[] = [tenant.key, tenant.producerKey];
+    const answers: unknown[] = [];
+    const log = await captureLogs(async () => {
+      const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+      const secret = (await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body.key;
+      known.push(secret);
+      await call("POST", `${webhooksPath(tenant.org, hook.id)}/secret/rotate`, { auth: tenant.auth });
+      known.push((await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body.key);
+      known.push(await createKey(tenant.org, { email: "ann@example.com", role: "admin" }));
+      // Each of these fails inside D1 with a secret or a key hash among the statement's values.
+      answers.push(await failing("webhooks", "UPDATE", tenant.org, () => call("POST", `${webhooksPath(tenant.org, hook.id)}/secret/rotate`, { auth: tenant.auth })));
+      answers.push(await failing("api_keys", "INSERT", tenant.org, () => call("POST", `/v1/admin/organizations/${tenant.org}/keys`, { auth: { bearer: "test-admin-token" }, body: { email: "bob@example.com", role: "admin" } })));
+      answers.push(await failing("webhooks", "INSERT", tenant.org, () => call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: { name: "x", postURL: "https://x.example/hook" } })));
+      await call("GET", webhooksPath(tenant.org), { auth: { bearer: `${tenant.key.slice(0, -1)}X` } });
+      await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+      await finalDeliveries(tenant, hook.id, 1);
+    });
+    expect(answers.map((a: any) => a.status)).toEqual([500, 500, 500]);
+    expect(log).toMatch(/query failed/);
+    const hashes = await Promise.all(known.flatMap((k) => parseApiKey(k) ?? []).map(({ secret }) => sha256(secret)));
+    for (const secret of [...known, ...hashes, "test-admin-token"]) expect(log.includes(secret), `log holds ${secret}`).toBe(false);
+    for (const shape of SECRET_SHAPES) expect(log).not.toMatch(shape);
+    for (const answer of answers) for (const shape of SECRET_SHAPES) expect(JSON.stringify((answer as any).body)).not.toMatch(shape);
+  });
+
+  it("keeps keys and secrets out of lists, and never echoes a presented key in an error", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, "https://lists.example/hook");
+    const secret = (await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body.key;
+    const lists = [
+      await call("GET", `/v1/admin/organizations/${tenant.org}/keys`, { auth: { bearer: "test-admin-token" } }),
+      await call("GET", webhooksPath(tenant.org), { auth: tenant.auth }),
+      await call("GET", webhooksPath(tenant.org, hook.id), { auth: tenant.auth }),
+    ];
+    const forged = `${tenant.key.slice(0, -4)}AAAA`;
+    const refused = await call("GET", webhooksPath(tenant.org), { auth: { bearer: forged } });
+    expect(refused.status).toBe(401);
+    for (const answer of [...lists, refused]) {
+      const text = `${JSON.stringify(answer.body)} ${[...answer.headers].join(" ")}`;
+      for (const value of [tenant.key, tenant.producerKey, secret, forged, await sha256(parseApiKey(tenant.key)!.secret)]) expect(text.includes(value)).toBe(false);
+      for (const shape of SECRET_SHAPES) expect(text).not.toMatch(shape);
+    }
+  });
+
+  it("stores only the SHA-256 of a key's secret part", async () => {
+    const tenant = await producerTenant();
+    const { keyId, secret } = parseApiKey(tenant.key)!;
+    const row = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(keyId).first<Record<string, unknown>>();
+    expect(row!.secret_hash).toBe(await sha256(secret!));
+    for (const value of Object.values(row!)) {
+      expect(String(value)).not.toContain(secret);
+      expect(String(value)).not.toContain(tenant.key);
+    }
+  });
+
+  it("compares keys and the admin token by digest, whatever their lengths", async () => {
+    const { secret } = parseApiKey((await producerTenant()).key)!;
+    expect(await verifyKeySecret(secret!, await sha256(secret!))).toBe(true);
+    expect(await verifyKeySecret(`${secret}x`, await sha256(secret!))).toBe(false);
+    expect(await verifyKeySecret(secret!, "short")).toBe(false);
+    expect(await timingSafeEqualText("test-admin-token", "test-admin-token")).toBe(true);
+    expect(await timingSafeEqualText("test-admin-token", "test-admin-token-longer")).toBe(false);
+    expect(await timingSafeEqualText("", "x")).toBe(false);
   });
 });

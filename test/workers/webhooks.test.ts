@@ -67,6 +67,18 @@ describe("Wink fields", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ source: "wink", entity: "Cool Account", events: ["booking.created", "booking.*"], enabled: true });
   });
+
+  it("subscribes to as many catalog event types as a webhook may list (100)", async () => {
+    const tenant = await createTenant();
+    const events = Array.from({ length: 100 }, (_, i) => `batch.t${i}`);
+    await seedWinkCatalog(tenant, events);
+    const created = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: { name: "everything", postURL: "https://my.system.com/webhook/wink", source: "wink", events },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.events).toEqual(events);
+  });
 });
 
 describe("listing webhooks", () => {
