@@ -2,6 +2,7 @@
 // platform runs with OPS_METER=log (src/ops-meter.ts prints one line per billable operation); events
 // are posted one at a time to an organization with one webhook, and every line printed from the first
 // post until the last delivery is settled is summed and divided by the events delivered.
+import type { DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
 import { OPS_LOG_PREFIX, type OpCounts } from "../src/ops-counts.ts";
 import { createWebhooks, ourIngest, post, seedOrg, startOurs } from "./platforms.ts";
@@ -68,9 +69,12 @@ export function sumOps(log: string): OpCounts {
   return totals;
 }
 
-export async function countOperations(receiver: Receiver, events: number, progress: (text: string) => void): Promise<OpsResult> {
-  progress("operations per event: starting a metered platform");
-  const server = await startOurs({ OPS_METER: "log" });
+/** The platform printing its billable operations; started beside the others, used last. */
+export function startMetered(): Promise<DevServer> {
+  return startOurs({ OPS_METER: "log" });
+}
+
+export async function countOperations(server: DevServer, receiver: Receiver, events: number, progress: (text: string) => void): Promise<OpsResult> {
   try {
     const tenant = await seedOrg(server, "bench-ops", ["load.ops"]);
     await createWebhooks(server, tenant, [{ url: receiver.url("ops"), events: ["load.ops"] }]);

@@ -6,12 +6,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { startReceiver } from "../test/support/receiver.ts";
-import { countOperations, PRICE_PER_MILLION, PRICES_CHECKED, type OpsResult } from "./ops.ts";
+import { countOperations, PRICE_PER_MILLION, PRICES_CHECKED, startMetered, type OpsResult } from "./ops.ts";
 import { peakWorkerdMemoryMb, startFloor, startOurs } from "./platforms.ts";
 import { chart, judge, table } from "./report.ts";
 import { FULL, QUICK, SCENARIOS, type Bench, type Figure } from "./scenarios.ts";
 
-const OPS_EVENTS = 40;
 const args = process.argv.slice(2);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes("--quick");
@@ -34,8 +33,9 @@ function progress(text: string) {
 async function main() {
   progress("starting the platform, the floor and the receiver");
   const receiver = await startReceiver();
-  const [ours, floor] = await Promise.all([startOurs(), startFloor()]);
-  const bench: Bench = { ours, floor, receiver, sizes: quick ? QUICK : FULL, progress };
+  const sizes = quick ? QUICK : FULL;
+  const [ours, floor, metered] = await Promise.all([startOurs(), startFloor(), wanted("ops") ? startMetered() : undefined]);
+  const bench: Bench = { ours, floor, receiver, sizes, progress };
   const figures: Figure[] = [];
   const failures: string[] = [];
   let ops: OpsResult | undefined;
@@ -55,7 +55,7 @@ async function main() {
     await Promise.all([ours.stop(), floor.stop()]);
   }
   try {
-    if (wanted("ops")) ops = await countOperations(receiver, OPS_EVENTS, progress);
+    if (metered) ops = await countOperations(metered, receiver, sizes.opsEvents, progress);
   } catch (e) {
     failures.push(`ops: ${(e as Error).message}`);
   } finally {

@@ -24,12 +24,14 @@ export interface Sizes {
   fanouts: number[];
   stormEvents: number;
   stormRate: number;
+  /** Events posted one at a time to the metered platform to count operations. */
+  opsEvents: number;
   /** Longest wait for deliveries to arrive after the load of a step. */
   settleMs: number;
 }
 
-export const QUICK: Sizes = { ingestSeconds: 2, e2eEvents: 60, e2eRate: 20, orderedEvents: 600, fanouts: [1, 10, 100, 1000], stormEvents: 40, stormRate: 10, settleMs: 30_000 };
-export const FULL: Sizes = { ingestSeconds: 8, e2eEvents: 300, e2eRate: 20, orderedEvents: 2000, fanouts: [1, 10, 100, 1000], stormEvents: 150, stormRate: 10, settleMs: 90_000 };
+export const QUICK: Sizes = { ingestSeconds: 1, e2eEvents: 40, e2eRate: 20, orderedEvents: 400, fanouts: [1, 10, 100, 1000], stormEvents: 30, stormRate: 10, opsEvents: 20, settleMs: 30_000 };
+export const FULL: Sizes = { ingestSeconds: 8, e2eEvents: 300, e2eRate: 20, orderedEvents: 2000, fanouts: [1, 10, 100, 1000], stormEvents: 150, stormRate: 10, opsEvents: 40, settleMs: 90_000 };
 
 export interface Bench {
   ours: DevServer;
