@@ -1,10 +1,10 @@
 // Billable operations per delivered event, and what they cost. A separate `wrangler dev` of the
-// platform runs with OPS_METER=log (src/ops-meter.ts prints one line per billable operation); events
+// platform runs with OPS_METER=log (src/metering/ops-meter.ts prints one line per billable operation); events
 // are posted one at a time to an organization with one webhook, and every line printed from the first
 // post until the last delivery is settled is summed and divided by the events delivered.
 import type { DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
-import { OPS_LOG_PREFIX, type OpCounts } from "../src/ops-counts.ts";
+import { OPS_LOG_PREFIX, type OpCounts } from "../src/metering/ops-counts.ts";
 import { createWebhooks, ourIngest, post, seedOrg, startOurs } from "./platforms.ts";
 import { steadyRate, until } from "./load.ts";
 

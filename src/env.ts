@@ -15,7 +15,7 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   READ_TIMEOUT_MS: string;
   FANOUT_CHUNK_SIZE: string;
-  /** "log": print every billable operation for the benchmark (src/ops-meter.ts). Unset elsewhere. */
+  /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
   OPS_METER?: string;
   /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
   CHAOS_FAULTS?: string;

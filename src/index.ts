@@ -6,7 +6,7 @@ import type { Job } from "./delivery/jobs";
 import { consumeDeadLetters, consumeJobs, DEAD_LETTER_QUEUE } from "./delivery/consumer";
 import { postDirectedEvents } from "./delivery/directed";
 import { postPendingFirings } from "./notifications/outbox";
-import { meterBatch, meterRequest } from "./ops-meter";
+import { meterBatch, meterRequest } from "./metering/ops-meter";
 
 export { WebhookSequencer } from "./sequencer/webhook-sequencer";
 

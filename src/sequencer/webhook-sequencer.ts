@@ -24,7 +24,7 @@ import {
   type AttemptRow,
 } from "./records";
 import { describeError } from "../log";
-import { meterAlarm, meterBindings, meterStorage } from "../ops-meter";
+import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault } from "../delivery/fault-injection";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */

@@ -4,8 +4,8 @@
 // calls and alarms), and the rows D1 and the sequencers' SQLite report as read and written (D1's
 // `meta.rows_read/rows_written`, the SQL cursors' `rowsRead/rowsWritten`: what Cloudflare bills).
 // Unset — production and the tests — nothing is wrapped and nothing is printed.
-import type { Env } from "./env";
-import type { Job } from "./delivery/jobs";
+import type { Env } from "../env";
+import type { Job } from "../delivery/jobs";
 import { OPS_LOG_PREFIX, type OpCounts } from "./ops-counts";
 
 export function isMetered(env: Pick<Env, "OPS_METER">): boolean {
