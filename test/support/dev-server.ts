@@ -44,6 +44,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 export async function startDevServer(options: { vars?: Record<string, string>; configPath?: string } = {}): Promise<DevServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-dev-"));
   const port = await freePort();
+  // wrangler's own pick (9229 or the next free port) races when two dev servers start side by side.
+  const inspectorPort = await freePort();
   const adminToken = `admin-${crypto.randomUUID()}`;
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   const config = options.configPath ? ["--config", options.configPath] : [];
@@ -51,7 +53,7 @@ export async function startDevServer(options: { vars?: Record<string, string>; c
   const vars = { ADMIN_TOKEN: adminToken, ALLOW_PRIVATE_URLS: "true", ...options.vars };
   const child: ChildProcess = spawn(
     wranglerBin,
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    ["dev", "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
