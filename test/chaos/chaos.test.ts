@@ -68,6 +68,23 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
   return results;
 }
 
+/** Counts the batches wrangler's local queue has dispatched (its "QUEUE <name> n/m" lines) and when it last did. */
+function queueWatch(server: DevServer) {
+  const marker = "QUEUE edge-webhooks-jobs ";
+  const watch = { batches: 0, lastAt: Date.now(), scanned: 0, update };
+  function update() {
+    const output = server.output();
+    const fresh = output.slice(watch.scanned).split(marker).length - 1;
+    // A marker cut off at the end is read again next time; a whole one never is.
+    watch.scanned = Math.max(0, output.length - (marker.length - 1));
+    if (fresh > 0) {
+      watch.batches += fresh;
+      watch.lastAt = Date.now();
+    }
+  }
+  return watch;
+}
+
 /** What the platform should have logged for what the receiver did with one request. */
 function expectedAttempt(answer: string): { statusCode: number | null; errorKind: string | null } {
   if (answer === "hang" || answer.startsWith("slow:")) return { statusCode: null, errorKind: "timeout" };
@@ -139,17 +156,29 @@ async function exercise(scenario: Scenario, server: DevServer, receiver: Receive
   const deadline = started + scenario.drainTimeoutMs;
   const total = expected.reduce((a, b) => a + b, 0);
   let reported = started;
+  // When progress stops, whether the local queue still hands out batches tells a platform stall
+  // (leases, alarms, watermark) from the local queue having stopped dispatching.
+  const queue = queueWatch(server);
+  let progress = { final: -1, at: started };
   for (;;) {
     const finals = await Promise.all(webhooks.map((w) => finalCount(w.id)));
     if (finals.every((n, i) => n >= expected[i]!)) break;
+    const final = finals.reduce((a, b) => a + b, 0);
+    if (final !== progress.final) progress = { final, at: Date.now() };
+    queue.update();
     if (Date.now() > deadline) {
       const behind = webhooks.flatMap((w, i) => (finals[i]! < expected[i]! ? [`${w.bucket}: ${finals[i]}/${expected[i]} final, ${receiver.received(w.bucket).length} requests`] : []));
-      throw new Error(`not drained after ${scenario.drainTimeoutMs} ms; behind: ${behind.join("; ")}\n${server.output().split("\n").filter((l) => !l.includes("GET /v1")).slice(-40).join("\n")}`);
+      const since = (at: number) => Math.round((Date.now() - at) / 1000);
+      throw new Error(
+        `not drained after ${scenario.drainTimeoutMs} ms; no delivery became final for ${since(progress.at)} s; ` +
+          `the queue dispatched ${queue.batches} batches, the last ${since(queue.lastAt)} s ago; behind: ${behind.join("; ")}\n` +
+          server.output().split("\n").filter((l) => !l.includes("GET /v1")).slice(-40).join("\n"),
+      );
     }
     if (Date.now() - reported > 10_000) {
       reported = Date.now();
       const requests = webhooks.reduce((sum, w) => sum + receiver.received(w.bucket).length, 0);
-      console.log(`chaos: ${Math.round((reported - started) / 1000)} s, ${finals.reduce((a, b) => a + b, 0)}/${total} deliveries final, ${requests} requests received`);
+      console.log(`chaos: ${Math.round((reported - started) / 1000)} s, ${final}/${total} deliveries final, ${requests} requests received, ${queue.batches} queue batches`);
     }
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -48,6 +48,8 @@ export async function startDevServer(
 ): Promise<DevServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-dev-"));
   const port = await freePort();
+  // wrangler's own pick (9229 or the next free port) races when two dev servers start side by side.
+  const inspectorPort = await freePort();
   const adminToken = `admin-${crypto.randomUUID()}`;
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   const config = options.configPath ? ["--config", options.configPath] : [];
@@ -55,7 +57,7 @@ export async function startDevServer(
   const vars = { ADMIN_TOKEN: adminToken, ALLOW_PRIVATE_URLS: "true", ...options.vars };
   const child: ChildProcess = spawn(
     wranglerBin,
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    ["dev", "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
