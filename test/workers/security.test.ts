@@ -64,11 +64,16 @@ describe("the SSRF guard", () => {
 describe("the ingest rate limit", () => {
   it("answers 429 with Retry-After once a producer key is over its rate", async () => {
     const tenant = await producerTenant();
+    // The test limit is 60 per 10 s window. 121 posts made within 10 s span at most two windows, so
+    // one of them is over its 60 however the posts fall, and every post is either accepted or limited.
     const answers = [];
-    for (let i = 0; i < 70; i++) answers.push(await postEvent(tenant, { type: "booking.created", data: { i } }));
+    for (let i = 0; i < 121; i += 11) {
+      answers.push(...(await Promise.all(Array.from({ length: 11 }, (_, j) => postEvent(tenant, { type: "booking.created", data: { i: i + j } })))));
+    }
     const limited = answers.filter((a) => a.status === 429);
     expect(limited.length).toBeGreaterThan(0);
-    expect(answers.slice(0, 60).every((a) => a.status === 202)).toBe(true);
+    expect(answers.filter((a) => a.status === 202).length).toBeGreaterThanOrEqual(60);
+    expect(answers.every((a) => a.status === 202 || a.status === 429)).toBe(true);
     expect(limited[0]!.headers.get("retry-after")).toBe("10");
     expect(limited[0]!.body.error.code).toBe("rate_limited");
   });
