@@ -25,7 +25,7 @@ const FANOUT_STALL_MS = 30_000;
 
 export async function drain(env: Env, job: DrainJob): Promise<void> {
   const settings = deliverySettings(env);
-  let stub = sequencer(env, job.webhookId);
+  let webhookSequencer = sequencer(env, job.webhookId);
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
@@ -35,13 +35,13 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
     const pause = sent >= TURN_DELIVERIES || Date.now() > turnEnds;
     let step: NextStep;
     try {
-      step = await stub.next(lease, report, watermark, pause);
+      step = await webhookSequencer.next(lease, report, watermark, pause);
     } catch {
-      // A sequencer reset while we were sending (eviction, deploy) breaks this stub, not its storage:
-      // a fresh stub carries on under the same lease. A call that did land first is harmless again
-      // (a report is applied once; a spent lease answers "stale").
-      stub = sequencer(env, job.webhookId);
-      step = await stub.next(lease, report, watermark, pause);
+      // A sequencer reset while we were sending (eviction, deploy) breaks our connection to it, not
+      // its storage: a fresh one carries on under the same lease. A call that did land first is
+      // harmless again (a report is applied once; a spent lease answers "stale").
+      webhookSequencer = sequencer(env, job.webhookId);
+      step = await webhookSequencer.next(lease, report, watermark, pause);
     }
     report = undefined;
     watermark = undefined;

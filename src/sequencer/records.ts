@@ -74,14 +74,9 @@ export interface DeliveryRecord {
   lastError: string | null;
 }
 
-export interface AttemptRecord {
+/** An attempt as the log keeps it: what the HTTP client saw, its number and what it led to. */
+export interface AttemptRecord extends AttemptResult {
   attempt: number;
-  started: number;
-  durationMs: number;
-  statusCode: number | null;
-  errorKind: ErrorKind | null;
-  error: string | null;
-  responseBody: string | null;
   outcome: "succeeded" | "retry" | "failed";
 }
 
