@@ -4,7 +4,8 @@ import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
-import { createWebhook, getWebhook, listWebhooks, toWebhookJson, updateWebhook } from "../db/webhooks";
+import { createWebhook, getWebhook, listWebhooks, toWebhookJson } from "../db/webhooks";
+import { changeWebhook } from "../delivery/webhook-control";
 import { removeWebhook } from "../delivery/webhook-removal";
 
 const route = { security: tenantSecurity, tags: ["Webhooks"] };
@@ -94,7 +95,7 @@ for (const [method, summary] of [
 ] as const) {
   webhooksRouter.openapi(update(method, summary), async (c) => {
     const { id } = c.req.valid("param");
-    const row = await updateWebhook(c.env, c.var.principal, id, c.req.valid("json"));
+    const row = await changeWebhook(c.env, c.var.principal, id, c.req.valid("json"));
     return c.json(toWebhookJson(row), 200);
   });
 }

@@ -7,7 +7,9 @@ import type { Principal } from "../http/context";
 import { ApiError, notFound } from "../http/errors";
 import { database } from "../db/client";
 import { webhooks } from "../db/schema";
-import { getWebhook, type WebhookRow } from "../db/webhooks";
+import { getWebhook, updateWebhook, type WebhookRow } from "../db/webhooks";
+import type { WebhookChanges } from "../api/webhook-schemas";
+import { describeError } from "../log";
 import { latestSeq } from "../db/events";
 import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "./sequencer-client";
@@ -69,6 +71,22 @@ export function signingSecretOf(webhook: Pick<WebhookRow, "secret" | "previousSe
   };
 }
 
+/** Saves changes to a webhook, then tells its sequencer, so the next attempt already uses them. */
+export async function changeWebhook(env: Env, principal: Principal, id: string, changes: WebhookChanges): Promise<WebhookRow> {
+  const updated = await updateWebhook(env, principal, id, changes);
+  await announceChange(env, id);
+  return updated;
+}
+
+async function announceChange(env: Env, id: string) {
+  try {
+    await sequencer(env, id).webhookChanged();
+  } catch (e) {
+    // The change is saved; drains re-read the webhook within WEBHOOK_RECHECK_MS anyway.
+    console.error("webhook change not announced to its sequencer", id, describeError(e));
+  }
+}
+
 /** A new signing secret; the old one keeps signing for ROTATION_OVERLAP_MS. */
 export async function rotateSecret(env: Env, principal: Principal, id: string): Promise<SigningSecret> {
   const current = await getWebhook(env.DB, principal.orgId, id);
@@ -85,6 +103,7 @@ export async function rotateSecret(env: Env, principal: Principal, id: string): 
     .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id)))
     .returning();
   if (!rotated) throw notFound("webhook");
+  await announceChange(env, id);
   return signingSecretOf(rotated);
 }
 

@@ -3,7 +3,7 @@
 // or has had its turn.
 import { eq } from "drizzle-orm";
 import type { Env } from "../env";
-import { database } from "../db/client";
+import { database, inList } from "../db/client";
 import { events, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
@@ -20,12 +20,15 @@ import { injectFault } from "./fault-injection";
 /** Deliveries one drain job may send before handing over to a fresh job. */
 const TURN_DELIVERIES = 500;
 const TURN_MS = 20_000;
+/** Longest a drain trusts its copy of the webhook's settings without a change notice. */
+export const WEBHOOK_RECHECK_MS = 5_000;
 /** An event this long without fan-out had its job lost (e.g. a crash between insert and send). */
 const FANOUT_STALL_MS = 30_000;
 
 export async function drain(env: Env, job: DrainJob): Promise<void> {
   const settings = deliverySettings(env);
   let webhookSequencer = sequencer(env, job.webhookId);
+  const inputs = new DeliveryInputs(env.DB, job.webhookId);
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
@@ -66,7 +69,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
       }
       case "deliver": {
         lease = step.lease;
-        const { webhook, event } = await readForDelivery(env.DB, job.webhookId, step.delivery.eventId);
+        const { webhook, event } = await inputs.read(step);
         const reason = !webhook ? "the webhook was deleted" : !webhook.enabled ? "the webhook is disabled" : !event ? "the event no longer exists" : null;
         if (reason || !webhook || !event) {
           report = { deliveryId: step.delivery.id, outcome: "cancelled", reason: reason ?? undefined };
@@ -106,15 +109,45 @@ function refusedAttempt(reason: string): AttemptResult {
   return { started: Date.now(), durationMs: 0, statusCode: null, errorKind: "refused_url", error: `not sent: the URL ${reason}`, responseBody: null };
 }
 
-async function readForDelivery(d1: D1Database, webhookId: string, eventId: string) {
-  const db = database(d1);
-  const [webhookRows, eventRows] = await db.batch([
-    db.select().from(webhooks).where(eq(webhooks.id, webhookId)),
-    db.select().from(events).where(eq(events.id, eventId)),
-  ]);
-  const webhook: WebhookRow | undefined = webhookRows[0];
-  const event: EventRow | undefined = eventRows[0];
-  return { webhook, event: event && webhook && event.orgId === webhook.orgId ? event : undefined };
+/**
+ * The webhook and event a delivery needs, read from D1 only when they may have changed: the
+ * webhook when its sequencer says its settings changed (or after WEBHOOK_RECHECK_MS, in case that
+ * notice was lost), events (which never change) a window at a time. A healthy webhook's ready
+ * deliveries then cost no D1 read each.
+ */
+class DeliveryInputs {
+  private webhook: { row: WebhookRow | undefined; version: number; readAt: number } | undefined;
+  private readonly events = new Map<string, EventRow>();
+
+  constructor(
+    private readonly d1: D1Database,
+    private readonly webhookId: string,
+  ) {}
+
+  async read(step: Extract<NextStep, { action: "deliver" }>): Promise<{ webhook: WebhookRow | undefined; event: EventRow | undefined }> {
+    const { eventId } = step.delivery;
+    const staleWebhook = !this.webhook || this.webhook.version !== step.webhookVersion || Date.now() - this.webhook.readAt > WEBHOOK_RECHECK_MS;
+    const missingEvents = this.events.has(eventId) ? [] : [eventId, ...step.upcomingEventIds.filter((id) => !this.events.has(id))];
+    if (staleWebhook || missingEvents.length > 0) {
+      const db = database(this.d1);
+      const readWebhook = db.select().from(webhooks).where(eq(webhooks.id, this.webhookId));
+      const readEvents = db.select().from(events).where(inList(events.id, missingEvents));
+      const readAt = Date.now();
+      if (staleWebhook && missingEvents.length > 0) {
+        const [webhookRows, eventRows] = await db.batch([readWebhook, readEvents]);
+        this.webhook = { row: webhookRows[0], version: step.webhookVersion, readAt };
+        for (const event of eventRows) this.events.set(event.id, event);
+      } else if (staleWebhook) {
+        this.webhook = { row: (await readWebhook)[0], version: step.webhookVersion, readAt };
+      } else {
+        for (const event of await readEvents) this.events.set(event.id, event);
+      }
+    }
+    const webhook = this.webhook!.row;
+    const event = this.events.get(eventId);
+    this.events.delete(eventId);
+    return { webhook, event: event && webhook && event.orgId === webhook.orgId ? event : undefined };
+  }
 }
 
 /** The delivered body: the standard envelope, or a notification's payload verbatim. */

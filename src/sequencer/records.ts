@@ -23,7 +23,15 @@ export interface AttemptReport {
 }
 
 export type NextStep =
-  | { action: "deliver"; lease: string; delivery: { id: string; eventId: string; attempt: number; seq: number } }
+  | {
+      action: "deliver";
+      lease: string;
+      delivery: { id: string; eventId: string; attempt: number; seq: number };
+      /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
+      webhookVersion: number;
+      /** The events of the next open deliveries, for a drain to read with this one's. */
+      upcomingEventIds: string[];
+    }
   | { action: "need-watermark"; seq: number; orgId: string }
   | { action: "blocked"; seq: number }
   | { action: "retry-scheduled"; retryAt: number }

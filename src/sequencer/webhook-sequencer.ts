@@ -32,6 +32,8 @@ const LEASE_MS = 60_000;
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
 const BLOCKED_RECHECK_MS = 200;
 const BLOCKED_RECHECK_MAX_MS = 5_000;
+/** Events a drain reads ahead in one D1 query, with the one it is about to send. */
+const UPCOMING_EVENTS = 24;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -199,8 +201,21 @@ export class WebhookSequencer extends DurableObject<Env> {
         action: "deliver",
         lease: token,
         delivery: { id: head.id, eventId: head.event_id, attempt: head.attempts + 1, seq: head.seq },
+        webhookVersion: Number(this.getState("webhook_version") ?? 0),
+        upcomingEventIds: this.sql
+          .exec<{ event_id: string }>(
+            `SELECT event_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') AND position != ? ORDER BY seq, position LIMIT ?`,
+            head.position, UPCOMING_EVENTS,
+          )
+          .toArray()
+          .map((row) => row.event_id),
       };
     }
+  }
+
+  /** The webhook's settings changed (saved in D1 first): drains re-read them before their next attempt. */
+  webhookChanged(): void {
+    this.setState("webhook_version", Number(this.getState("webhook_version") ?? 0) + 1);
   }
 
   /** The lease holder died or is waiting on a timer: hand the head to a fresh drain job. */

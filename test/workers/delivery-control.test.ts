@@ -95,6 +95,19 @@ describe.concurrent("the delivery log and its controls", () => {
     }
   });
 
+  it("signs the next event with the new secret when the secret is rotated while the one before was on the wire", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "slow:1000"));
+    await postEvent(tenant, { events: [1, 2].map((n) => ({ type: "booking.created", data: { n } })) });
+    const [first] = await receivedCount(b, 1);
+    const rotated = await call("POST", `${webhooksPath(tenant.org, hook.id)}/secret/rotate`, { auth: tenant.auth });
+    const second = (await receivedCount(b, 2))[1]!;
+    expect(first!.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+    expect(second.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    expect(() => new Webhook(rotated.body.key).verify(second.body, second.headers)).not.toThrow();
+  });
+
   it("lists an event's deliveries with each webhook", async () => {
     const tenant = await producerTenant();
     const one = await enabledWebhook(tenant, receiverUrl(bucket()));

@@ -66,6 +66,32 @@ describe.concurrent("ordering", () => {
     expect(await received(b)).toHaveLength(1);
   });
 
+  it("sends the next event to a URL changed while the one before was on the wire", async () => {
+    const tenant = await producerTenant();
+    const before = bucket();
+    const after = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(before, "slow:1000"));
+    await postEvent(tenant, { events: [1, 2].map((n) => ({ type: "booking.created", data: { n } })) });
+    await receivedCount(before, 1);
+    const changed = await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { postURL: receiverUrl(after) } });
+    expect(changed.status).toBe(200);
+    expect(ids(await receivedCount(after, 1))).toEqual([2]);
+    await finalDeliveries(tenant, hook.id, 2);
+    expect(ids(await received(before))).toEqual([1]);
+  });
+
+  it("cancels the next event of a webhook disabled while the one before was on the wire", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "slow:1000"));
+    await postEvent(tenant, { events: [1, 2].map((n) => ({ type: "booking.created", data: { n } })) });
+    await receivedCount(b, 1);
+    expect((await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: "false" } })).status).toBe(200);
+    const deliveries = await finalDeliveries(tenant, hook.id, 2);
+    expect(deliveries.map((d: any) => d.status).sort()).toEqual(["cancelled", "succeeded"]);
+    expect(ids(await received(b))).toEqual([1]);
+  });
+
   it("does not deliver to a disabled webhook", async () => {
     const tenant = await producerTenant();
     const on = bucket();

@@ -8,13 +8,14 @@ import { ListQuery } from "../../api/webhooks";
 import { UpdateWebhook } from "../../api/webhook-schemas";
 import { z } from "@hono/zod-openapi";
 import { ApiError, detailsFromZod, notFound } from "../../http/errors";
-import { createWebhook, getWebhook, listWebhooks, updateWebhook, type WebhookRow } from "../../db/webhooks";
+import { createWebhook, getWebhook, listWebhooks, type WebhookRow } from "../../db/webhooks";
 import { removeWebhook } from "../../delivery/webhook-removal";
 import { sequencer } from "../../delivery/sequencer-client";
 import {
   lastOutcome,
   listDeliveries,
   redeliver,
+  changeWebhook,
   rotateSecret,
   sendTestEventTo,
   signingSecretOf,
@@ -215,7 +216,7 @@ webhookRoutes.post("/:id/edit", async (c) => {
   if ("errors" in parsed) return showForm(c, "update", action, values, parsed.errors);
   let updated;
   try {
-    updated = await updateWebhook(c.env, c.var.session.principal, webhook.id, parsed.changes);
+    updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, parsed.changes);
   } catch (error) {
     return showForm(c, "update", action, values, errorsFromApi(error));
   }
@@ -227,7 +228,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
   const q = text(c.var.form, "q");
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
   if (!parsed.success) throw new ApiError(400, "invalid_request", "The status switch sent neither true nor false");
-  const updated = await updateWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
+  const updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
   return redirectWithFlash(c, listHref(q), {
     kind: "success",
     text: `Webhook “${updated.name}” is now ${updated.enabled ? "enabled" : "disabled"}.`,
