@@ -17,8 +17,12 @@ import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";
 
-/** Deliveries one drain job may send before handing over to a fresh job. */
-const TURN_DELIVERIES = 500;
+/**
+ * Deliveries one drain job may send before handing over to a fresh job: each costs two
+ * subrequests (the sequencer call and the POST), well under the 10,000 a paid invocation may make.
+ * The time bound keeps one busy webhook from holding an invocation for long.
+ */
+const TURN_DELIVERIES = 2_000;
 const TURN_MS = 20_000;
 /** Longest a drain trusts its copy of the webhook's settings without a change notice. */
 export const WEBHOOK_RECHECK_MS = 5_000;

@@ -29,6 +29,7 @@ import { injectFault } from "../delivery/fault-injection";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
+const LEASE_RENEW_SLACK_MS = 30_000;
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
 const BLOCKED_RECHECK_MS = 200;
 const BLOCKED_RECHECK_MAX_MS = 5_000;
@@ -78,12 +79,17 @@ interface Lease {
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
+  private readonly state = new Map<string, SqlStorageValue>();
+  /** The alarm's time as set by this object (null: none); undefined until first read. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, meterBindings(env));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
+    this.loadState();
   }
 
   // ── appending ──────────────────────────────────────────────────────────────────────────
@@ -95,18 +101,23 @@ export class WebhookSequencer extends DurableObject<Env> {
    */
   async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false): Promise<string | null> {
     const now = Date.now();
-    this.storage.transactionSync(() => {
-      this.setState("webhook_id", webhookId);
-      this.setState("org_id", orgId);
-      if (watermark !== undefined) this.raiseWatermark(watermark);
-      for (const item of items) {
-        this.sql.exec(
-          `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated)
-           VALUES (?, ?, ?, ?, 'event', 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-          crypto.randomUUID(), item.seq, item.eventId, item.eventType, now, now,
-        );
-      }
-    });
+    try {
+      this.storage.transactionSync(() => {
+        this.setState("webhook_id", webhookId);
+        this.setState("org_id", orgId);
+        if (watermark !== undefined) this.raiseWatermark(watermark);
+        for (const item of items) {
+          this.sql.exec(
+            `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated)
+             VALUES (?, ?, ?, ?, 'event', 'pending', ?, ?) ON CONFLICT DO NOTHING`,
+            crypto.randomUUID(), item.seq, item.eventId, item.eventType, now, now,
+          );
+        }
+      });
+    } catch (e) {
+      this.loadState(); // the transaction rolled back the state it had set
+      throw e;
+    }
     if (claim) return this.claimLease();
     await this.wake();
     return null;
@@ -221,10 +232,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The lease holder died or is waiting on a timer: hand the head to a fresh drain job. */
   override async alarm(): Promise<void> {
     meterAlarm(this.env);
+    this.alarmAt = null;
     const current = this.lease();
     if (!current) return;
     if (current.until > Date.now()) {
-      await this.storage.setAlarm(current.until);
+      await this.setAlarm(current.until);
       return;
     }
     const head = this.head();
@@ -282,9 +294,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   async erase(): Promise<number> {
     const open = this.openCount();
     await this.storage.deleteAlarm();
+    this.alarmAt = null;
     await this.storage.deleteAll();
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(SCHEMA);
+    this.loadState();
     return open;
   }
 
@@ -389,16 +403,27 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private async holdLease(token: string, until: number) {
     this.setState("lease_token", token);
-    this.setState("lease_until", until);
+    // A hand-out every few milliseconds need not push the deadline each time: any deadline up to
+    // LEASE_RENEW_SLACK_MS short of `until` still leaves an attempt ample time.
+    const current = Number(this.state.get("lease_until") ?? 0);
+    if (current > until || current < until - LEASE_RENEW_SLACK_MS) this.setState("lease_until", until);
     // An earlier alarm is as good: it finds the lease still running and moves itself to `until`.
     // Most holds (one per delivery) so write no alarm.
-    const alarm = await this.storage.getAlarm();
-    if (alarm === null || alarm > until) await this.storage.setAlarm(until);
+    if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > until) await this.setAlarm(until);
+  }
+
+  private async setAlarm(at: number) {
+    await this.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   private async releaseLease() {
     this.sql.exec(`DELETE FROM state WHERE key IN ('lease_token', 'lease_until')`);
+    this.state.delete("lease_token");
+    this.state.delete("lease_until");
     await this.storage.deleteAlarm();
+    this.alarmAt = null;
   }
 
   private watermark(): number {
@@ -409,13 +434,19 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (value > this.watermark()) this.setState("watermark", value);
   }
 
-  private getState(key: string): unknown {
-    return this.sql.exec<{ value: SqlStorageValue }>(`SELECT value FROM state WHERE key = ?`, key).toArray()[0]?.value ?? null;
+  private loadState() {
+    this.state.clear();
+    for (const row of this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`)) this.state.set(row.key, row.value);
+  }
+
+  private getState(key: string): SqlStorageValue {
+    return this.state.get(key) ?? null;
   }
 
   /** Writes only a changed value: rows written are what storage bills. */
   private setState(key: string, value: string | number) {
     if (this.getState(key) === value) return;
     this.sql.exec(`INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+    this.state.set(key, value);
   }
 }

@@ -32,6 +32,8 @@ async function heldDelivery(webhookId: string, orgId: string, eventId: string, s
     }
     await state.storage.setAlarm(now + 60_000);
   });
+  // The object mirrors its state table in memory: a fresh instance reads what was written behind its back.
+  await evictDurableObject(sequencer(env, webhookId));
 }
 
 /** Stores an event without queueing its fan-out (the test drives the pipeline by hand). */
@@ -102,6 +104,7 @@ describe.concurrent("faults", () => {
       state.storage.sql.exec(`UPDATE state SET value = ? WHERE key = 'lease_until'`, Date.now() - 1);
       await state.storage.setAlarm(Date.now() - 1);
     });
+    await evictDurableObject(sequencer(env, hook.id));
     expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
     await receivedCount(b, 1);
     const [delivery] = await finalDeliveries(tenant, hook.id, 1);
