@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { database, inList } from "../db/client";
 import { deadLetters, events, fanoutChunks } from "../db/schema";
 import { and, isNull } from "drizzle-orm";
-import type { DrainJob, Job } from "./jobs";
+import type { DrainJob, FanoutJob, Job } from "./jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { describeError } from "../log";
@@ -18,13 +18,23 @@ export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
 const DRAIN_CONCURRENCY = 4;
 
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
-  const fanouts = batch.messages
-    .filter((m) => m.body.kind !== "drain")
-    .sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
   const pool = new DrainPool(DRAIN_CONCURRENCY);
   for (const message of batch.messages) if (message.body.kind === "drain") pool.add(() => handle(message, env));
+  // An organization's fan-out jobs run as one (one read of their events, one append per webhook);
+  // chunk jobs each on their own; earliest events first.
+  const fanoutsByOrg = new Map<string, Message<Job>[]>();
+  const units: { seq: number; run: () => Promise<DrainJob[]> }[] = [];
+  for (const message of batch.messages) {
+    const job = message.body;
+    if (job.kind === "fanout-chunk") units.push({ seq: job.seq, run: () => handle(message, env) });
+    if (job.kind === "fanout") fanoutsByOrg.set(job.orgId, [...(fanoutsByOrg.get(job.orgId) ?? []), message]);
+  }
+  for (const [orgId, messages] of fanoutsByOrg) {
+    const seqs = messages.flatMap((m) => (m.body as FanoutJob).seqs);
+    units.push({ seq: Math.min(...seqs.map(Number)), run: () => handleFanouts(env, orgId, seqs, messages) });
+  }
   const claimed: DrainJob[] = [];
-  for (const message of fanouts) claimed.push(...(await handle(message, env)));
+  for (const unit of units.sort((a, b) => a.seq - b.seq)) claimed.push(...(await unit.run()));
   // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
   // marked its events, or a drain would find a later event of the batch not yet fanned out and wait.
   for (const job of claimed) pool.add(() => drainClaimed(env, job));
@@ -64,11 +74,34 @@ async function drainClaimed(env: Env, job: DrainJob) {
   }
 }
 
+/**
+ * Runs one organization's fan-out jobs as one and acks them all. If that throws, each runs on its
+ * own, so one job that cannot succeed never drags the others to the dead-letter queue.
+ */
+async function handleFanouts(env: Env, orgId: string, seqs: number[], messages: Message<Job>[]): Promise<DrainJob[]> {
+  if (messages.length === 1) return handle(messages[0]!, env);
+  try {
+    for (const message of messages) await injectDuplicate(env, message.body);
+    const claimed = await fanOut(env, { kind: "fanout", orgId, seqs });
+    for (const message of messages) message.ack();
+    return claimed;
+  } catch (e) {
+    console.error("fan-out of several jobs failed; running them one by one", orgId, describeError(e));
+    const claimed: DrainJob[] = [];
+    for (const message of messages) claimed.push(...(await handle(message, env)));
+    return claimed;
+  }
+}
+
+async function injectDuplicate(env: Env, job: Job) {
+  if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
+}
+
 /** Runs a job and acks it, or has the queue retry it. Returns the drains a fan-out claimed. */
 async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
   try {
     const job = message.body;
-    if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
+    await injectDuplicate(env, job);
     let claimed: DrainJob[] = [];
     if (job.kind === "fanout") claimed = await fanOut(env, job);
     else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);
@@ -80,10 +113,6 @@ async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
     message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
     return [];
   }
-}
-
-function firstSeq(job: Job): number {
-  return job.kind === "fanout" ? Math.min(...job.seqs) : job.kind === "fanout-chunk" ? job.seq : 0;
 }
 
 /**

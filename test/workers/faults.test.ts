@@ -93,6 +93,27 @@ describe.concurrent("faults", () => {
     expect(await received(b)).toHaveLength(1);
   });
 
+  it("retries only the fan-out job that cannot succeed when an organization's jobs of one batch run together", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    await enabledWebhook(tenant, receiverUrl(b));
+    const posted = await Promise.all([1, 2].map((n) => postEvent(tenant, { type: "booking.created", data: { n } })));
+    const seqs = await Promise.all(posted.map((p) => seqOf(p.body.id)));
+    await env.DB.prepare(`UPDATE events SET fanned_out = NULL WHERE seq IN (?, ?)`).bind(...seqs).run();
+    const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
+      { id: "first", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [seqs[0]!] } },
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [1n] as unknown as number[] } },
+      { id: "second", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [seqs[1]!] } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["first", "second"]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
+    const fannedOut = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE seq IN (?, ?) AND fanned_out IS NOT NULL`).bind(...seqs).first<{ n: number }>();
+    expect(fannedOut!.n).toBe(2);
+  });
+
   it("sends again, counting the lost attempt, a delivery whose worker died mid-attempt", async () => {
     const tenant = await producerTenant();
     const b = bucket();
