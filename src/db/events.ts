@@ -81,7 +81,10 @@ export function resolveStored(
   });
 }
 
-/** Takes back events whose fan-out job could not be queued, so the request can be retried whole. */
+/**
+ * Takes back events a request stored but must not keep: an addressed event whose fan-out job could
+ * not be queued (so the request can be retried whole), or an ingest the rate limiter refused.
+ */
 export async function unstoreEvents(d1: D1Database, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
   await database(d1).delete(events).where(inList(events.seq, seqs));
