@@ -92,7 +92,7 @@ eventsRouter.openapi(
     responses: {
       202: json(
         z.union([AcceptedOne, AcceptedBatch]),
-        "Accepted: stored, and delivered to the matching webhooks unless a duplicate. Delivery follows even if the queue is briefly unavailable: events whose fan-out could not be queued are picked up by a sweep within about a minute.",
+        "Accepted: stored, and delivered to the matching webhooks unless a duplicate. Delivery follows even if the queue is briefly unavailable: a sweep that runs every minute sends the fan-out of events not fanned out 30 s after ingest.",
       ),
       ...tenantErrors,
       ...bodyErrors,
@@ -178,8 +178,8 @@ async function storePosted(env: Env, credentials: Credentials, org: string, post
     throw refusal;
   }
   if (!underRate) {
-    // Asked alongside the insert, the limiter answers after it: take back what this request stored
-    // (no fan-out job was sent yet).
+    // The limiter was asked alongside the insert, so its refusal comes after the events were stored:
+    // take back what this request stored (no fan-out job was sent yet).
     await unstoreEvents(env.DB, insertedSeqs);
     throw overIngestRate(key);
   }

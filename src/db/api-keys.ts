@@ -23,10 +23,6 @@ export async function hashSecret(secret: string): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret))));
 }
 
-export async function verifyKeySecret(secret: string, storedHash: string): Promise<boolean> {
-  return hashesMatch(await hashSecret(secret), storedHash);
-}
-
 /** Constant-time equality of a presented secret's hash and a stored one. */
 export function hashesMatch(presentedHash: string, storedHash: string): boolean {
   const encoder = new TextEncoder();
