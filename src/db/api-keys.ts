@@ -1,8 +1,10 @@
 // API keys: `ewk_<key id>_<secret>`. Only the SHA-256 of the secret is stored; the key id finds
 // the row, then the secret's hash is compared in constant time.
 import { and, eq, isNull } from "drizzle-orm";
-import { database } from "./client";
+import { database, type Database } from "./client";
 import { apiKeys } from "./schema";
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 const KEY_PATTERN = /^ewk_([0-9a-f]{24})_([A-Za-z0-9_-]{43})$/;
 
@@ -21,19 +23,26 @@ export async function hashSecret(secret: string): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret))));
 }
 
-export async function verifyKeySecret(secret: string, storedHash: string): Promise<boolean> {
+/** Constant-time equality of a presented secret's hash and a stored one. */
+export function hashesMatch(presentedHash: string, storedHash: string): boolean {
   const encoder = new TextEncoder();
-  const actual = encoder.encode(await hashSecret(secret));
+  const actual = encoder.encode(presentedHash);
   const expected = encoder.encode(storedHash);
   return actual.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(actual, expected);
 }
 
-export async function findActiveKey(d1: D1Database, keyId: string) {
-  return database(d1)
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked)))
-    .get();
+/** The row of key `keyId` if it is not revoked. */
+export function isActiveKey(keyId: string) {
+  return and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked))!;
+}
+
+/** The key's row unless it was revoked: a query, so ingest can send it in its one D1 batch. */
+export function activeKeyQuery(db: Database, keyId: string) {
+  return db.select().from(apiKeys).where(isActiveKey(keyId));
+}
+
+export async function findActiveKey(d1: D1Database, keyId: string): Promise<ApiKeyRow | undefined> {
+  return activeKeyQuery(database(d1), keyId).get();
 }
 
 function hex(bytes: Uint8Array): string {

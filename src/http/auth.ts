@@ -3,8 +3,9 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
 import type { AppEnv, Principal } from "./context";
-import { findActiveKey, verifyKeySecret, parseApiKey } from "../db/api-keys";
-import type { apiKeys } from "../db/schema";
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { findActiveKey, hashesMatch, hashSecret, isActiveKey, parseApiKey, type ApiKeyRow } from "../db/api-keys";
+import { apiKeys } from "../db/schema";
 
 const unauthorized = (reason: string) =>
   new ApiError(401, "unauthorized", "Authentication is required", [{ field: "authorization", reason }], {
@@ -33,27 +34,38 @@ export function requireAdminToken(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Reads the API key of the request into c.var.principal, or refuses with 401. */
-export async function authenticateKey(db: D1Database, header: string | undefined): Promise<Principal> {
+/** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */
+export interface Credentials {
+  keyId: string;
+  secret: string;
+  email?: string;
+}
+
+/** Reads the Authorization header without touching storage: 401 unless it holds a well-formed key. */
+export function readCredentials(header: string | undefined): Credentials {
   if (!header) throw unauthorized("send HTTP Basic email:key or Authorization: Bearer <key>");
-  let key: string | undefined;
-  let email: string | undefined;
   const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (basic) {
-    let decoded: string;
-    try {
-      decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]!.trim()), (ch) => ch.charCodeAt(0)));
-    } catch {
-      throw unauthorized("the Basic credentials are not valid base64");
-    }
-    const colon = decoded.indexOf(":");
-    if (colon < 0) throw unauthorized("Basic credentials must be email:key");
-    email = decoded.slice(0, colon);
-    key = decoded.slice(colon + 1);
-  } else {
-    key = bearer(header);
+  if (!basic) return credentialsOf(bearer(header) ?? "");
+  let decoded: string;
+  try {
+    decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]!.trim()), (ch) => ch.charCodeAt(0)));
+  } catch {
+    throw unauthorized("the Basic credentials are not valid base64");
   }
-  return authenticateCredentials(db, key ?? "", email);
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw unauthorized("Basic credentials must be email:key");
+  return credentialsOf(decoded.slice(colon + 1), decoded.slice(0, colon));
+}
+
+function credentialsOf(key: string, email?: string): Credentials {
+  const parsed = key ? parseApiKey(key) : null;
+  if (!parsed) throw unauthorized("the API key is not valid");
+  return { ...parsed, email };
+}
+
+/** Reads the API key of the request, or refuses with 401. */
+export async function authenticateKey(db: D1Database, header: string | undefined): Promise<Principal> {
+  return principalOf(await authenticatedKey(db, readCredentials(header)));
 }
 
 /**
@@ -61,38 +73,75 @@ export async function authenticateKey(db: D1Database, header: string | undefined
  * one rule behind both the Authorization header and the page's sign-in form.
  */
 export async function authenticateCredentials(db: D1Database, key: string, email?: string): Promise<Principal> {
-  const parsed = key ? parseApiKey(key) : null;
-  if (!parsed) throw unauthorized("the API key is not valid");
-  const row = await findActiveKey(db, parsed.keyId);
-  // Hash and compare even when the key id is unknown, so both cases take the same time.
-  const valid = await verifyKeySecret(parsed.secret, row?.secretHash ?? "0".repeat(64));
-  if (!row || !valid) throw unauthorized("the API key is not valid");
-  if (email !== undefined && email.toLowerCase() !== row.email.toLowerCase()) {
-    throw unauthorized("the e-mail does not belong to this API key");
-  }
-  return principalOf(row);
+  return principalOf(await authenticatedKey(db, credentialsOf(key, email)));
 }
 
-/** The caller an active key row stands for. */
-export function principalOf(row: typeof apiKeys.$inferSelect): Principal {
-  return { keyId: row.id, orgId: row.orgId, email: row.email, role: row.role, source: row.source };
+/** The active key row the credentials prove, or 401. */
+export async function authenticatedKey(db: D1Database, credentials: Credentials): Promise<ApiKeyRow> {
+  const [row, presentedHash] = await Promise.all([findActiveKey(db, credentials.keyId), hashSecret(credentials.secret)]);
+  return verifiedKey(row, credentials, presentedHash);
+}
+
+// ── Who may call: the rule in JavaScript, and its mirror in SQL for ingest ───────────────────
+// Ingest checks the key in the same D1 batch that stores the events, so the insert carries
+// producerKeyGuard: it must store nothing unless verifiedKey and authorize(…, "producer") would
+// accept the key. Change one, change the other: test/workers/ingest.test.ts ("stores nothing for a
+// key the check refuses") posts with every kind of refused key and fails if anything is stored.
+
+/**
+ * The key's row if `row` (the active row of the presented key id, if any) proves the credentials:
+ * the secret's hash matches (compared in constant time, and compared even when the key id is
+ * unknown, so both cases take the same time) and the Basic e-mail, if given, is the key's.
+ */
+export function verifiedKey(row: ApiKeyRow | undefined, credentials: Credentials, presentedHash: string): ApiKeyRow {
+  const valid = hashesMatch(presentedHash, row?.secretHash ?? "0".repeat(64));
+  if (!row || !valid) throw unauthorized("the API key is not valid");
+  if (credentials.email !== undefined && credentials.email.toLowerCase() !== row.email.toLowerCase()) {
+    throw unauthorized("the e-mail does not belong to this API key");
+  }
+  return row;
 }
 
 /**
  * Tenant routes under /…/organizations/{org}/: the key must belong to that organization (a key of
  * another organization gets 404, so the organization's existence is not revealed) and have `role`.
  */
+export function authorize(principal: Principal, org: string | undefined, role: "admin" | "producer" | "any"): void {
+  if (org !== undefined && org !== principal.orgId) throw new ApiError(404, "not_found", "organization was not found");
+  if (role !== "any" && principal.role !== role) {
+    throw new ApiError(403, "forbidden", `This route needs an ${role} key`, [
+      { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
+    ]);
+  }
+}
+
+/**
+ * verifiedKey and authorize(…, org, "producer") as a condition on api_keys. The secret's hash is
+ * compared by SQLite, not in constant time: the digest of what a caller sends is not something it
+ * can steer byte by byte, so the comparison's timing tells nothing about the stored secret, and the
+ * answer the caller gets comes from the constant-time check. E-mails are ASCII (keys are created
+ * with a validated e-mail), so SQLite's lower() agrees with toLowerCase().
+ */
+export function producerKeyGuard(credentials: Credentials, presentedHash: string, org: string): SQL {
+  return and(
+    isActiveKey(credentials.keyId),
+    eq(apiKeys.secretHash, presentedHash),
+    credentials.email === undefined ? undefined : sql`lower(${apiKeys.email}) = ${credentials.email.toLowerCase()}`,
+    eq(apiKeys.orgId, org),
+    eq(apiKeys.role, "producer"),
+  )!;
+}
+
+/** The caller an active key row stands for. */
+export function principalOf(row: ApiKeyRow): Principal {
+  return { keyId: row.id, orgId: row.orgId, email: row.email, role: row.role, source: row.source };
+}
+
 export function requireKey(role: "admin" | "producer" | "any"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get("principal") ?? (await authenticateKey(c.env.DB, c.req.header("authorization")));
     c.set("principal", principal);
-    const org = c.req.param("org");
-    if (org !== undefined && org !== principal.orgId) throw new ApiError(404, "not_found", "organization was not found");
-    if (role !== "any" && principal.role !== role) {
-      throw new ApiError(403, "forbidden", `This route needs an ${role} key`, [
-        { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
-      ]);
-    }
+    authorize(principal, c.req.param("org"), role);
     await next();
   };
 }

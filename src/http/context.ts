@@ -1,6 +1,7 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { ApiError, detailsFromZod } from "./errors";
+import type { Credentials } from "./auth";
 
 /** Who is calling: the API key that authenticated the request. */
 export interface Principal {
@@ -13,19 +14,23 @@ export interface Principal {
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { principal: Principal };
+  // credentials: what ingest read from Authorization, checked later in its D1 batch.
+  Variables: { principal: Principal; credentials: Credentials };
 }
 
 /** A router whose validation failures all become the platform's 400 error shape. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const where = result.target === "json" ? "" : result.target === "param" ? "path" : result.target;
-        throw new ApiError(400, "invalid_request", describe(result.target), detailsFromZod(result.error, where));
-      }
+      if (!result.success) throw validationError(result);
     },
   });
+}
+
+/** The 400 for a request part that fails its zod schema. */
+export function validationError(result: { target: string; error: z.ZodError }): ApiError {
+  const where = result.target === "json" ? "" : result.target === "param" ? "path" : result.target;
+  return new ApiError(400, "invalid_request", describe(result.target), detailsFromZod(result.error, where));
 }
 
 function describe(target: string): string {

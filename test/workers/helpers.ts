@@ -19,11 +19,14 @@ function authorization(auth: Auth): Record<string, string> {
   return { authorization: auth.header };
 }
 
-/** One HTTP call to the Worker. `body` is sent as JSON unless it is already a string or a stream. */
+/**
+ * One HTTP call to the Worker. `body` is sent as JSON unless it is already a string or a stream.
+ * `fetch` replaces the Worker's own entry point, e.g. to call it with other bindings.
+ */
 export async function call(
   method: string,
   path: string,
-  options: { auth?: Auth; body?: unknown; headers?: Record<string, string> } = {},
+  options: { auth?: Auth; body?: unknown; headers?: Record<string, string>; fetch?: (request: Request) => Promise<Response> } = {},
 ): Promise<Call> {
   const headers: Record<string, string> = { ...authorization(options.auth ?? null), ...options.headers };
   let body: string | ReadableStream | undefined;
@@ -31,7 +34,8 @@ export async function call(
     body = typeof options.body === "string" || options.body instanceof ReadableStream ? options.body : JSON.stringify(options.body);
     headers["content-type"] ??= "application/json";
   }
-  const response = await exports.default.fetch(new Request(`https://webhooks.test${path}`, { method, headers, body }));
+  const request = new Request(`https://webhooks.test${path}`, { method, headers, body });
+  const response = await (options.fetch ? options.fetch(request) : exports.default.fetch(request));
   const text = await response.text();
   let parsed: unknown = text;
   try {

@@ -1,7 +1,7 @@
 // Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { call } from "./helpers";
+import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
@@ -100,6 +100,35 @@ describe.concurrent("ingest", () => {
     const answer = await postEvent(tenant, { data: {} });
     expect(answer.status).toBe(400);
     expect(answer.body.error.details).toContainEqual({ field: "type", reason: "is required" });
+  });
+
+  it("stores nothing for a key the check refuses: revoked, admin, another organization's, wrong e-mail or secret", async () => {
+    // Ingest checks the key twice, in SQL (the insert's guard) and in JavaScript (the answer): if
+    // the guard let any of these keys in, the events would be stored or the answer would be a 500.
+    const tenant = await producerTenant();
+    const other = await producerTenant();
+    const revoked = await createKey(tenant.org, { email: "gone@example.com", role: "producer", source: "wink" });
+    expect((await call("DELETE", `/v1/admin/organizations/${tenant.org}/keys/${revoked.split("_")[1]}`, { auth: admin })).status).toBe(204);
+    const wrongSecret = tenant.producerKey.replace(/_[^_]+$/, `_${"A".repeat(43)}`);
+    // Admin keys have no source, so the catalog alone would keep them out; with one, only the role check does.
+    await env.DB.prepare("UPDATE api_keys SET source = 'wink' WHERE id = ?").bind(tenant.key.split("_")[1]).run();
+    const refusals: [string, Auth, number][] = [
+      ["revoked key", { bearer: revoked }, 401],
+      ["admin key", tenant.auth, 403],
+      ["other organization's key", { bearer: other.producerKey }, 404],
+      ["wrong e-mail", { basic: ["someone@example.com", tenant.producerKey] }, 401],
+      ["wrong secret", { bearer: wrongSecret }, 401],
+    ];
+    const body = { type: "booking.created", entity: "Cool Account", data: {} };
+    for (const [name, auth, status] of refusals) {
+      const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, { auth, body });
+      expect(answer.status, name).toBe(status);
+    }
+    const stored = () => env.DB.prepare("SELECT count(*) AS n FROM events WHERE org_id IN (?, ?)").bind(tenant.org, other.org).first<{ n: number }>();
+    expect((await stored())!.n).toBe(0);
+    expect((await postEvent(tenant, body)).status).toBe(202);
+    expect((await call("POST", `/v1/organizations/${tenant.org}/events`, { auth: { basic: ["Producer@Example.com", tenant.producerKey] }, body })).status).toBe(202);
+    expect((await stored())!.n).toBe(2);
   });
 
   it("lets only producer keys post events", async () => {

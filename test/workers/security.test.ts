@@ -3,10 +3,10 @@ import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/db/webhooks";
-import { parseApiKey, verifyKeySecret } from "../../src/db/api-keys";
+import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
-import { call, createKey, webhooksPath } from "./helpers";
-import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl } from "./delivery-helpers";
+import { call, createKey, webhooksPath, type Call } from "./helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, type Producer } from "./delivery-helpers";
 
 describe("the SSRF guard", () => {
   const refused = [
@@ -61,6 +61,15 @@ describe("the SSRF guard", () => {
   });
 });
 
+/** Posts events with one key, 11 at a time, until one is refused with 429 (the test limit is 60 per 10 s). */
+async function postUntilLimited(tenant: Producer) {
+  const answers: Call[] = [];
+  while (!answers.some((a) => a.status === 429) && answers.length < 200) {
+    answers.push(...(await Promise.all(Array.from({ length: 11 }, (_, n) => postEvent(tenant, { type: "booking.created", data: { n } })))));
+  }
+  return answers;
+}
+
 describe("the ingest rate limit", () => {
   it("answers 429 with Retry-After once a producer key is over its rate", async () => {
     const tenant = await producerTenant();
@@ -76,6 +85,30 @@ describe("the ingest rate limit", () => {
     expect(answers.every((a) => a.status === 202 || a.status === 429)).toBe(true);
     expect(limited[0]!.headers.get("retry-after")).toBe("10");
     expect(limited[0]!.body.error.code).toBe("rate_limited");
+  });
+
+  it("stores nothing for a request it refuses", async () => {
+    const tenant = await producerTenant();
+    const answers = await postUntilLimited(tenant);
+    const accepted = answers.filter((a) => a.status === 202).map((a) => a.body.id).sort();
+    expect(answers.some((a) => a.status === 429)).toBe(true);
+    const { results } = await env.DB.prepare("SELECT id FROM events WHERE org_id = ? ORDER BY id").bind(tenant.org).all<{ id: string }>();
+    expect(results.map((r) => r.id)).toEqual(accepted);
+  });
+
+  it("refuses a key it refused within the period at once, without touching D1", async () => {
+    const tenant = await producerTenant();
+    await postUntilLimited(tenant);
+    // Were the request to reach D1, this trigger would make its insert fail: a 500, not a 429.
+    const trigger = `fail_${crypto.randomUUID().replaceAll("-", "")}`;
+    await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.org_id = '${tenant.org}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    try {
+      const again = await postEvent(tenant, { type: "booking.created", data: {} });
+      expect(again.status).toBe(429);
+      expect(again.headers.get("retry-after")).toBe("10");
+    } finally {
+      await env.DB.exec(`DROP TRIGGER ${trigger}`);
+    }
   });
 });
 
@@ -168,9 +201,9 @@ describe("secrets and keys", () => {
 
   it("compares keys and the admin token by digest, whatever their lengths", async () => {
     const { secret } = parseApiKey((await producerTenant()).key)!;
-    expect(await verifyKeySecret(secret!, await sha256(secret!))).toBe(true);
-    expect(await verifyKeySecret(`${secret}x`, await sha256(secret!))).toBe(false);
-    expect(await verifyKeySecret(secret!, "short")).toBe(false);
+    expect(hashesMatch(await hashSecret(secret!), await sha256(secret!))).toBe(true);
+    expect(hashesMatch(await hashSecret(`${secret}x`), await sha256(secret!))).toBe(false);
+    expect(hashesMatch(await hashSecret(secret!), "short")).toBe(false);
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token")).toBe(true);
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token-longer")).toBe(false);
     expect(await timingSafeEqualText("", "x")).toBe(false);
