@@ -161,7 +161,7 @@ async function storePosted(env: Env, credentials: Credentials, org: string, post
   const presentedHash = await hashSecret(credentials.secret);
   refuseRecentlyLimited(credentials, presentedHash, org);
   const [underRate, [keyRows, inserted]] = await Promise.all([
-    underIngestRate(env, credentials.keyId),
+    underIngestRate(env, credentials.keyId, presentedHash),
     db.batch([activeKeyQuery(db, credentials.keyId), insertPostedEvents(db, posted, created, producerKeyGuard(credentials, presentedHash, org))]),
   ]);
   const insertedSeqs = inserted.map((row) => row.seq);

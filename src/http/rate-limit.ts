@@ -19,9 +19,13 @@ function rateLimited(): ApiError {
   ], { "retry-after": String(PERIOD_SECONDS) });
 }
 
-/** Whether the limiter lets one more ingest request of this key through. */
-export async function underIngestRate(env: Env, keyId: string): Promise<boolean> {
-  const { success } = await env.INGEST_LIMITER.limit({ key: keyId });
+/**
+ * Whether the limiter lets one more ingest request of this key through. Ingest asks before the
+ * key is verified, so the count is kept per key id *and* secret hash: requests with a wrong secret
+ * count apart and cannot spend a real key's budget (a key has one secret).
+ */
+export async function underIngestRate(env: Env, keyId: string, secretHash: string): Promise<boolean> {
+  const { success } = await env.INGEST_LIMITER.limit({ key: `${keyId}:${secretHash}` });
   return success;
 }
 
@@ -55,5 +59,5 @@ export function refuseRecentlyLimited(credentials: Credentials, presentedHash: s
 /** The limit for a key already authenticated: 429 if it was refused recently or the limiter refuses it now. */
 export async function limitIngest(env: Env, key: ApiKeyRow, now = Date.now()): Promise<void> {
   if ((refused.get(key.id)?.until ?? 0) > now) throw rateLimited();
-  if (!(await underIngestRate(env, key.id))) throw overIngestRate(key, now);
+  if (!(await underIngestRate(env, key.id, key.secretHash))) throw overIngestRate(key, now);
 }

@@ -87,6 +87,16 @@ describe("the ingest rate limit", () => {
     expect(limited[0]!.body.error.code).toBe("rate_limited");
   });
 
+  it("does not let requests with a wrong secret spend a key's budget", async () => {
+    const tenant = await producerTenant();
+    const forged = { ...tenant, producerKey: tenant.producerKey.replace(/.$/, (last) => (last === "0" ? "1" : "0")) };
+    for (let i = 0; i < 121; i += 11) {
+      const answers = await Promise.all(Array.from({ length: 11 }, () => postEvent(forged, { type: "booking.created", data: {} })));
+      expect(answers.every((a) => a.status === 401)).toBe(true);
+    }
+    expect((await postEvent(tenant, { type: "booking.created", data: {} })).status).toBe(202);
+  });
+
   it("stores nothing for a request it refuses", async () => {
     const tenant = await producerTenant();
     const answers = await postUntilLimited(tenant);
