@@ -36,10 +36,10 @@ export const WHY: Record<keyof OpCounts, string> = {
   queueReads: "each job is read once by the consumer",
   queueDeletes: "each job is acked once it is done",
   doRequests: "append (fan-out) and the drain's next() calls: one to take the delivery, one to report it (which also hands out the next)",
-  doRowsRead: "the sequencer's head, lease and watermark reads",
-  doRowsWritten: "the delivery row, its attempt, its status updates and the lease",
+  doRowsRead: "the sequencer's head, the record read before an update, the events read ahead",
+  doRowsWritten: "the delivery row and its 3 index entries, its attempt, its two status changes, the lease token",
   doAlarmWrites: "the lease's alarm, set when a delivery is handed out, deleted when the webhook is idle",
-  d1RowsRead: "authentication, the catalog check, the fan-out match, the watermark, the webhook and event read before sending",
+  d1RowsRead: "authentication and the catalog check (in the insert), the fan-out's read and match, the watermark, the webhook and events read once per drain",
   d1RowsWritten: "the event row (and its index entries), then marked fanned out",
 };
 

@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=ingest,e2e,ordered,fanout,storm,memory,ops] [-- --out=dir]`:
 // the platform and the floor Worker side by side under `wrangler dev`, real receivers on 127.0.0.1,
 // every scenario in turn; prints a table and writes <out>/latest.json and <out>/latest.svg
-// (default bench/results). See docs/benchmark.md.
+// (default bench/results). See the Benchmark section of README.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
