@@ -8,7 +8,7 @@ import { events, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
 import { readWatermark } from "../sequencer/ordering";
-import type { AttemptReport, NextStep } from "../sequencer/records";
+import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob, FanoutJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { signatureHeader } from "./signing";
@@ -39,16 +39,16 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
   let watermark: number | undefined;
   let sent = 0;
   for (;;) {
-    const pause = sent >= TURN_DELIVERIES || Date.now() > turnEnds;
+    const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || Date.now() > turnEnds, lookahead: inputs.exhausted() };
     let step: NextStep;
     try {
-      step = await webhookSequencer.next(lease, report, watermark, pause);
+      step = await webhookSequencer.next(lease, request);
     } catch {
       // A sequencer reset while we were sending (eviction, deploy) breaks our connection to it, not
       // its storage: a fresh one carries on under the same lease. A call that did land first is
       // harmless again (a report is applied once; a spent lease answers "stale").
       webhookSequencer = sequencer(env, job.webhookId);
-      step = await webhookSequencer.next(lease, report, watermark, pause);
+      step = await webhookSequencer.next(lease, request);
     }
     report = undefined;
     watermark = undefined;
@@ -116,7 +116,7 @@ function refusedAttempt(reason: string): AttemptResult {
 /**
  * The webhook and event a delivery needs, read from D1 only when they may have changed: the
  * webhook when its sequencer says its settings changed (or after WEBHOOK_RECHECK_MS, in case that
- * notice was lost), events (which never change) a window at a time. A healthy webhook's ready
+ * notice was lost), events (which never change) 50 at a time. A healthy webhook's ready
  * deliveries then cost no D1 read each.
  */
 class DeliveryInputs {
@@ -127,6 +127,11 @@ class DeliveryInputs {
     private readonly d1: D1Database,
     private readonly webhookId: string,
   ) {}
+
+  /** Whether every event read ahead has been sent: time to ask the sequencer for the next ones. */
+  exhausted(): boolean {
+    return this.events.size === 0;
+  }
 
   async read(step: Extract<NextStep, { action: "deliver" }>): Promise<{ webhook: WebhookRow | undefined; event: EventRow | undefined }> {
     const { eventId } = step.delivery;

@@ -22,6 +22,18 @@ export interface AttemptReport {
   reason?: string;
 }
 
+/** What a drain tells its sequencer on each step. */
+export interface NextRequest {
+  /** The outcome of the delivery it just attempted. */
+  report?: AttemptReport;
+  /** A fresh fan-out watermark, after a "need-watermark" answer. */
+  watermark?: number;
+  /** End this holder's turn: a fresh drain job continues. */
+  pause?: boolean;
+  /** Name the events of the next open deliveries too, so the drain can read them in one go. */
+  lookahead?: boolean;
+}
+
 export type NextStep =
   | {
       action: "deliver";
@@ -29,7 +41,7 @@ export type NextStep =
       delivery: { id: string; eventId: string; attempt: number; seq: number };
       /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
       webhookVersion: number;
-      /** The events of the next open deliveries, for a drain to read with this one's. */
+      /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
       upcomingEventIds: string[];
     }
   | { action: "need-watermark"; seq: number; orgId: string }

@@ -16,6 +16,7 @@ import {
   type AttemptReport,
   type DeliveryRecord,
   type DeliveryStatus,
+  type NextRequest,
   type NextStep,
   toDelivery,
   toAttempt,
@@ -34,7 +35,7 @@ const LEASE_RENEW_SLACK_MS = 30_000;
 const BLOCKED_RECHECK_MS = 200;
 const BLOCKED_RECHECK_MAX_MS = 5_000;
 /** Events a drain reads ahead in one D1 query, with the one it is about to send. */
-const UPCOMING_EVENTS = 24;
+const UPCOMING_EVENTS = 50;
 
 // Storage bills every row written, index entries included, and rows read a thousand times less:
 // so only the indexes the delivery path reads (the open FIFO, lookups by id and event), no
@@ -165,7 +166,7 @@ export class WebhookSequencer extends DurableObject<Env> {
    * any), then hands out the next one, or says why not. `pause` ends this holder's turn (a fresh
    * drain job continues) so one busy webhook never keeps an invocation forever.
    */
-  async next(lease: string, report?: AttemptReport, watermark?: number, pause = false): Promise<NextStep> {
+  async next(lease: string, { report, watermark, pause = false, lookahead = false }: NextRequest = {}): Promise<NextStep> {
     const current = this.lease();
     if (!current || current.token !== lease) return { action: "stale" };
     const now = Date.now();
@@ -216,7 +217,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         lease: token,
         delivery: { id: head.id, eventId: head.event_id, attempt: head.attempts + 1, seq: head.seq },
         webhookVersion: Number(this.getState("webhook_version") ?? 0),
-        upcomingEventIds: this.sql
+        upcomingEventIds: !lookahead ? [] : this.sql
           .exec<{ event_id: string }>(
             `SELECT event_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') AND position != ? ORDER BY seq, position LIMIT ?`,
             head.position, UPCOMING_EVENTS,
