@@ -113,13 +113,13 @@ function meterSequencers(namespace: Env["SEQUENCER"]): Env["SEQUENCER"] {
       if (typeof value !== "function") return value;
       if (prop !== "get") return value.bind(target);
       return (...args: Parameters<typeof target.get>) => {
-        const stub = target.get(...args);
-        return new Proxy(stub, {
-          get(s, method) {
-            const member = Reflect.get(s, method);
+        const sequencerHandle = target.get(...args);
+        return new Proxy(sequencerHandle, {
+          get(handle, method) {
+            const member = Reflect.get(handle, method);
             if (typeof member !== "function") return member;
             // Reflect.apply: an RPC method's own `apply` would be taken for a remote method.
-            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, s, callArgs));
+            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, handle, callArgs));
           },
         });
       };
