@@ -34,6 +34,8 @@ const LEASE_RENEW_SLACK_MS = 30_000;
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
 const BLOCKED_RECHECK_MS = 200;
 const BLOCKED_RECHECK_MAX_MS = 5_000;
+/** A retry due this soon is sent now rather than waited for. */
+const RETRY_EARLY_MS = 1_000;
 /** Events a drain reads ahead in one D1 query, with the one it is about to send. */
 const UPCOMING_EVENTS = 50;
 
@@ -84,6 +86,8 @@ export class WebhookSequencer extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
   private readonly state = new Map<string, SqlStorageValue>();
+  /** The delivery last handed out, as it stands in storage, until its report arrives. */
+  private handedOut: DeliveryRow | null = null;
   /** The alarm's time as set by this object (null: none); undefined until first read. */
   private alarmAt: number | null | undefined;
 
@@ -183,48 +187,43 @@ export class WebhookSequencer extends DurableObject<Env> {
       return { action: "paused" };
     }
     for (;;) {
+      const ready = this.takeReadyHead(now);
+      if (ready) {
+        this.setState("blocked_count", 0);
+        const token = crypto.randomUUID();
+        await this.holdLease(token, now + LEASE_MS);
+        if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
+        return {
+          action: "deliver",
+          lease: token,
+          delivery: { id: ready.id, eventId: ready.event_id, attempt: ready.attempts + 1, seq: ready.seq },
+          webhookVersion: Number(this.getState("webhook_version") ?? 0),
+          upcomingEventIds: lookahead ? this.upcomingEventIds(ready.position) : [],
+        };
+      }
+      // Not ready: find out why.
       const head = this.head();
       if (!head) {
         await this.releaseLease();
         return { action: "idle" };
-      }
-      if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + 1000) {
-        await this.holdLease(current.token, head.next_attempt_at + LEASE_MS);
-        return { action: "wait", until: head.next_attempt_at };
       }
       if (head.status === "in_flight") {
         // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
         this.interrupted(head, now);
         continue;
       }
-      const known = this.watermark();
-      if (head.seq > known) {
-        if (watermark !== undefined) {
-          const blocked = Number(this.getState("blocked_count") ?? 0);
-          this.setState("blocked_count", blocked + 1);
-          await this.holdLease(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** blocked, BLOCKED_RECHECK_MAX_MS));
-          return { action: "blocked", seq: head.seq };
-        }
-        return { action: "need-watermark", seq: head.seq, orgId: String(this.getState("org_id")) };
+      if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
+        await this.holdLease(current.token, head.next_attempt_at + LEASE_MS);
+        return { action: "wait", until: head.next_attempt_at };
       }
-      this.setState("blocked_count", 0);
-      const token = crypto.randomUUID();
-      this.sql.exec(`UPDATE deliveries SET status = 'in_flight', updated = ? WHERE id = ?`, now, head.id);
-      await this.holdLease(token, now + LEASE_MS);
-      if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
-      return {
-        action: "deliver",
-        lease: token,
-        delivery: { id: head.id, eventId: head.event_id, attempt: head.attempts + 1, seq: head.seq },
-        webhookVersion: Number(this.getState("webhook_version") ?? 0),
-        upcomingEventIds: !lookahead ? [] : this.sql
-          .exec<{ event_id: string }>(
-            `SELECT event_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') AND position != ? ORDER BY seq, position LIMIT ?`,
-            head.position, UPCOMING_EVENTS,
-          )
-          .toArray()
-          .map((row) => row.event_id),
-      };
+      if (head.seq <= this.watermark()) throw new Error(`sequencer: head ${head.id} (${head.status}) is neither ready nor waiting`);
+      if (watermark !== undefined) {
+        const blocked = Number(this.getState("blocked_count") ?? 0);
+        this.setState("blocked_count", blocked + 1);
+        await this.holdLease(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** blocked, BLOCKED_RECHECK_MAX_MS));
+        return { action: "blocked", seq: head.seq };
+      }
+      return { action: "need-watermark", seq: head.seq, orgId: String(this.getState("org_id")) };
     }
   }
 
@@ -300,6 +299,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     await this.storage.deleteAlarm();
     this.alarmAt = null;
     await this.storage.deleteAll();
+    this.handedOut = null;
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(SCHEMA);
     this.loadState();
@@ -310,7 +310,8 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /** Applies a report; returns the retry time when the delivery is to be tried again. */
   private record(report: AttemptReport, now: number): number | null {
-    const row = this.deliveryRow(report.deliveryId);
+    const row = this.handedOut?.id === report.deliveryId ? this.handedOut : this.deliveryRow(report.deliveryId);
+    this.handedOut = null;
     if (!row || row.status !== "in_flight") return null;
     let retryAt: number | null = null;
     this.storage.transactionSync(() => {
@@ -334,6 +335,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   private interrupted(row: DeliveryRow, now: number) {
+    this.handedOut = null;
     const attempt = row.attempts + 1;
     const last = attempt >= deliverySettings(this.env).maxAttempts;
     const result: AttemptResult = {
@@ -359,6 +361,35 @@ export class WebhookSequencer extends DurableObject<Env> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id, row.attempts + 1, result.started, result.durationMs, result.statusCode, result.errorKind, result.error, result.responseBody, outcome,
     );
+  }
+
+  /**
+   * The head, marked in flight, if it can be sent now (pending, or a retry due within
+   * RETRY_EARLY_MS, and its event's fan-out watermark reached): one statement in the usual case,
+   * which `next` falls back from to find out why not.
+   */
+  private takeReadyHead(now: number): DeliveryRow | undefined {
+    this.handedOut =
+      this.sql
+        .exec<DeliveryRow>(
+          `UPDATE deliveries SET status = 'in_flight', updated = ?
+           WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
+             AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
+           RETURNING *`,
+          now, this.watermark(), now + RETRY_EARLY_MS,
+        )
+        .toArray()[0] ?? null;
+    return this.handedOut ?? undefined;
+  }
+
+  private upcomingEventIds(afterPosition: number): string[] {
+    return this.sql
+      .exec<{ event_id: string }>(
+        `SELECT event_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') AND position != ? ORDER BY seq, position LIMIT ?`,
+        afterPosition, UPCOMING_EVENTS,
+      )
+      .toArray()
+      .map((row) => row.event_id);
   }
 
   private head(): DeliveryRow | undefined {
