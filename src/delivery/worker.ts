@@ -11,7 +11,7 @@ import { readWatermark } from "../sequencer/ordering";
 import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob, FanoutJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
-import { signatureHeader } from "./signing";
+import { Signer } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
@@ -33,6 +33,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
   const settings = deliverySettings(env);
   let webhookSequencer = sequencer(env, job.webhookId);
   const inputs = new DeliveryInputs(env.DB, job.webhookId);
+  const signer = new Signer();
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
@@ -80,7 +81,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
           continue;
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
-        const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, settings);
+        const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
         if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         report = {
@@ -97,13 +98,13 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
 }
 
 /** One signed POST of the event to the webhook. */
-async function send(webhook: WebhookRow, event: EventRow, timeouts: Timeouts): Promise<AttemptResult> {
+async function send(webhook: WebhookRow, event: EventRow, signer: Signer, timeouts: Timeouts): Promise<AttemptResult> {
   const body = envelope(event);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     "webhook-id": event.id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signatureHeader(signingSecrets(webhook), event.id, timestamp, body),
+    "webhook-signature": await signer.header(signingSecrets(webhook), event.id, timestamp, body),
   };
   return postWebhook(webhook.postUrl, body, headers, timeouts);
 }
