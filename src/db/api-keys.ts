@@ -1,6 +1,6 @@
 // API keys: `ewk_<key id>_<secret>`. Only the SHA-256 of the secret is stored; the key id finds
 // the row, then the secret's hash is compared in constant time.
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, type Placeholder } from "drizzle-orm";
 import { database, type Database } from "./client";
 import { apiKeys } from "./schema";
 
@@ -32,12 +32,12 @@ export function hashesMatch(presentedHash: string, storedHash: string): boolean 
 }
 
 /** The row of key `keyId` if it is not revoked. */
-export function isActiveKey(keyId: string) {
+export function isActiveKey(keyId: string | Placeholder) {
   return and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked))!;
 }
 
-/** The key's row unless it was revoked: a query, so ingest can send it in its one D1 batch. */
-export function activeKeyQuery(db: Database, keyId: string) {
+/** The key's row unless it was revoked: a query, so ingest can send it (prebuilt) in its one D1 batch. */
+export function activeKeyQuery(db: Database, keyId: string | Placeholder) {
   return db.select().from(apiKeys).where(isActiveKey(keyId));
 }
 

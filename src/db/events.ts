@@ -109,12 +109,13 @@ export type PostedEvent = Pick<NewEvent, "id" | "type" | "entity" | "idempotency
  * source and every entity exists there. Seqs follow the posted order; a repeated idempotency key
  * stores nothing (ON CONFLICT DO NOTHING), so fewer rows come back than were posted.
  *
- * The events go as one JSON parameter read with json_each, since D1 takes at most 100 bound
- * parameters per statement; the catalog condition is raw SQL over that list.
+ * Built once (see `prebuilt`), with placeholders: `posted`, the JSON of the PostedEvent list (one
+ * parameter read with json_each, since D1 takes at most 100 bound parameters per statement; the
+ * catalog condition is raw SQL over that list), `created`, and those of `keyGuard`.
  */
-export function insertPostedEvents(db: Database, posted: PostedEvent[], created: number, keyGuard: SQL) {
+export function insertPostedEvents(db: Database, keyGuard: SQL) {
   const list = db.$with("posted").as((qb) =>
-    qb.select({ position: sql<number>`key`.as("position"), value: sql<string>`value`.as("value") }).from(sql`json_each(${JSON.stringify(posted)})`),
+    qb.select({ position: sql<number>`key`.as("position"), value: sql<string>`value`.as("value") }).from(sql`json_each(${sql.placeholder("posted")})`),
   );
   const field = (name: keyof PostedEvent) => sql<string>`${list.value} ->> ${name}`.as(name);
   const allKnown = sql`NOT EXISTS (
@@ -141,7 +142,7 @@ export function insertPostedEvents(db: Database, posted: PostedEvent[], created:
           idempotencyKey: field("idempotencyKey"),
           data: field("data"),
           targets: sql<null>`NULL`.as("targets"),
-          created: sql<number>`${created}`.as("created"),
+          created: sql<number>`${sql.placeholder("created")}`.as("created"),
           webhookIds: sql<null>`NULL`.as("webhookIds"),
           fannedOut: sql<null>`NULL`.as("fannedOut"),
         })

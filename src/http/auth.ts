@@ -116,20 +116,28 @@ export function authorize(principal: Principal, org: string | undefined, role: "
 }
 
 /**
- * verifiedKey and authorize(…, org, "producer") as a condition on api_keys. The secret's hash is
- * compared by SQLite, not in constant time: the digest of what a caller sends is not something it
- * can steer byte by byte, so the comparison's timing tells nothing about the stored secret, and the
- * answer the caller gets comes from the constant-time check. E-mails are ASCII (keys are created
- * with a validated e-mail), so SQLite's lower() agrees with toLowerCase().
+ * verifiedKey and authorize(…, org, "producer") as a condition on api_keys, with placeholders so
+ * the statement carrying it is built once (bind them with producerKeyGuardValues). The secret's
+ * hash is compared by SQLite, not in constant time: the digest of what a caller sends is not
+ * something it can steer byte by byte, so the comparison's timing tells nothing about the stored
+ * secret, and the answer the caller gets comes from the constant-time check. E-mails are ASCII
+ * (keys are created with a validated e-mail), so SQLite's lower() agrees with toLowerCase().
  */
-export function producerKeyGuard(credentials: Credentials, presentedHash: string, org: string): SQL {
+export function producerKeyGuard(): SQL {
+  const email = sql.placeholder("guardEmail");
   return and(
-    isActiveKey(credentials.keyId),
-    eq(apiKeys.secretHash, presentedHash),
-    credentials.email === undefined ? undefined : sql`lower(${apiKeys.email}) = ${credentials.email.toLowerCase()}`,
-    eq(apiKeys.orgId, org),
+    isActiveKey(sql.placeholder("guardKeyId")),
+    eq(apiKeys.secretHash, sql.placeholder("guardSecretHash")),
+    sql`(${email} IS NULL OR lower(${apiKeys.email}) = ${email})`,
+    eq(apiKeys.orgId, sql.placeholder("guardOrg")),
     eq(apiKeys.role, "producer"),
   )!;
+}
+
+export type ProducerKeyGuardValues = Record<"guardKeyId" | "guardSecretHash" | "guardEmail" | "guardOrg", string | null>;
+
+export function producerKeyGuardValues(credentials: Credentials, presentedHash: string, org: string): ProducerKeyGuardValues {
+  return { guardKeyId: credentials.keyId, guardSecretHash: presentedHash, guardEmail: credentials.email?.toLowerCase() ?? null, guardOrg: org };
 }
 
 /** The caller an active key row stands for. */
