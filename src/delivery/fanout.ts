@@ -41,8 +41,16 @@ export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
     watermark.value,
   );
   if (direct.length > 0) {
+    // One statement per distinct list of webhooks (usually one for the whole job).
     const now = Date.now();
-    const marks = direct.map((event) => db.update(events).set({ webhookIds: targets.get(event.seq)!, fannedOut: now }).where(eq(events.seq, event.seq)));
+    const groups = new Map<string, { webhookIds: string[]; seqs: number[] }>();
+    for (const event of direct) {
+      const webhookIds = targets.get(event.seq)!;
+      const key = JSON.stringify(webhookIds);
+      if (!groups.has(key)) groups.set(key, { webhookIds, seqs: [] });
+      groups.get(key)!.seqs.push(event.seq);
+    }
+    const marks = [...groups.values()].map(({ webhookIds, seqs }) => db.update(events).set({ webhookIds, fannedOut: now }).where(inList(events.seq, seqs)));
     await db.batch([marks[0]!, ...marks.slice(1)]);
   }
   for (const event of pending) {
