@@ -1,5 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
-import { fillPlaceholders, getTableColumns, sql, type Column, type SQL, type Table } from "drizzle-orm";
+import { fillPlaceholders, getTableColumns, is, Placeholder, sql, type Column, type SQL, type Table } from "drizzle-orm";
 import * as schema from "./schema";
 
 const connect = (d1: D1Database) => drizzle(d1, { schema });
@@ -45,7 +45,8 @@ export function fromRow<T extends Table>(table: T, row: Record<string, unknown>)
 /**
  * `column IN (values)` with the whole list bound as one JSON parameter: D1 refuses a statement
  * with more than 100 bound parameters, and a batch of 100 events brings that many seqs, ids or names.
+ * In a prebuilt statement, `values` is a placeholder bound to the list's JSON.
  */
-export function inList(column: Column, values: readonly (string | number)[]): SQL {
-  return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+export function inList(column: Column, values: readonly (string | number)[] | Placeholder): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${is(values, Placeholder) ? values : JSON.stringify(values)}))`;
 }

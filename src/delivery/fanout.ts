@@ -3,7 +3,7 @@
 // the subrequest limit.
 import { and, eq, isNull, notExists, sql } from "drizzle-orm";
 import { numberSetting, type Env } from "../env";
-import { database, inList } from "../db/client";
+import { database, fromRow, inList, prebuilt } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import { readWatermark } from "../sequencer/ordering";
@@ -21,15 +21,11 @@ const APPEND_CONCURRENCY = 5;
  */
 export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
   const db = database(env.DB);
-  const [pending, watermark] = await Promise.all([
-    db
-      .select()
-      .from(events)
-      .where(and(eq(events.orgId, job.orgId), inList(events.seq, job.seqs), isNull(events.fannedOut)))
-      .orderBy(events.seq)
-      .all(),
+  const [unfanned, watermark] = await Promise.all([
+    unfannedEvents(env.DB, { orgId: job.orgId, seqs: JSON.stringify(job.seqs) }).all(),
     readWatermark(env.DB, job.orgId),
   ]);
+  const pending = unfanned.results.map((row) => fromRow(events, row));
   if (pending.length === 0) return [];
   const chunkSize = Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
   const targets = await webhooksOf(env.DB, pending);
@@ -134,23 +130,42 @@ export async function matchingWebhooks(d1: D1Database, event: Pick<EventRow, "or
     const found = new Set(rows.map((r) => r.id));
     return targets.filter((id) => found.has(id));
   }
-  const patterns = subscriptionPatterns(event.type);
-  const rows = await db
+  const matched = await subscribedWebhooks(d1, {
+    orgId: event.orgId,
+    source: event.source,
+    entity: event.entity,
+    patterns: JSON.stringify(subscriptionPatterns(event.type)),
+  }).all<{ id: string }>();
+  return matched.results.map((r) => r.id);
+}
+
+// The fan-out's two reads of every job, built once (see prebuilt).
+const unfannedEvents = prebuilt<"orgId" | "seqs">((db) =>
+  db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, sql.placeholder("orgId")), inList(events.seq, sql.placeholder("seqs")), isNull(events.fannedOut)))
+    .orderBy(events.seq),
+);
+
+/** An entity-less event (entity bound to null) matches only webhooks bound to no entity. */
+const subscribedWebhooks = prebuilt<"orgId" | "source" | "entity" | "patterns">((db) =>
+  db
     .select({ id: webhooks.id })
     .from(webhooks)
     .where(
       and(
-        eq(webhooks.orgId, event.orgId),
-        eq(webhooks.source, event.source),
+        eq(webhooks.orgId, sql.placeholder("orgId")),
+        eq(webhooks.source, sql.placeholder("source")),
         eq(webhooks.enabled, true),
-        event.entity === null ? isNull(webhooks.entity) : sql`(${webhooks.entity} IS NULL OR ${webhooks.entity} = ${event.entity})`,
-        sql`(json_array_length(${webhooks.events}) = 0 OR EXISTS (SELECT 1 FROM json_each(${webhooks.events}) WHERE json_each.value IN ${patterns}))`,
+        sql`(${webhooks.entity} IS NULL OR ${webhooks.entity} = ${sql.placeholder("entity")})`,
+        sql`(json_array_length(${webhooks.events}) = 0 OR EXISTS (
+          SELECT 1 FROM json_each(${webhooks.events}) AS subscribed
+          WHERE subscribed.value IN (SELECT value FROM json_each(${sql.placeholder("patterns")}))))`,
       ),
     )
-    .orderBy(webhooks.created, webhooks.id)
-    .all();
-  return rows.map((r) => r.id);
-}
+    .orderBy(webhooks.created, webhooks.id),
+);
 
 /** The subscriptions that select `type`: itself, `*`, and each `prefix.*` of it. */
 export function subscriptionPatterns(type: string): string[] {

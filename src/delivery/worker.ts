@@ -1,9 +1,9 @@
 // The delivery worker: holds one webhook's lease and sends its ready deliveries back to back,
 // one at a time, in order, until it is idle, has to wait (a retry, an unfinished earlier fan-out)
 // or has had its turn.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Env } from "../env";
-import { database, inList } from "../db/client";
+import { fromRow, inList, prebuilt } from "../db/client";
 import { events, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
@@ -139,18 +139,18 @@ class DeliveryInputs {
     const staleWebhook = !this.webhook || this.webhook.version !== step.webhookVersion || Date.now() - this.webhook.readAt > WEBHOOK_RECHECK_MS;
     const missingEvents = this.events.has(eventId) ? [] : [eventId, ...step.upcomingEventIds.filter((id) => !this.events.has(id))];
     if (staleWebhook || missingEvents.length > 0) {
-      const db = database(this.d1);
-      const readWebhook = db.select().from(webhooks).where(eq(webhooks.id, this.webhookId));
-      const readEvents = db.select().from(events).where(inList(events.id, missingEvents));
       const readAt = Date.now();
-      if (staleWebhook && missingEvents.length > 0) {
-        const [webhookRows, eventRows] = await db.batch([readWebhook, readEvents]);
-        this.webhook = { row: webhookRows[0], version: step.webhookVersion, readAt };
-        for (const event of eventRows) this.events.set(event.id, event);
-      } else if (staleWebhook) {
-        this.webhook = { row: (await readWebhook)[0], version: step.webhookVersion, readAt };
-      } else {
-        for (const event of await readEvents) this.events.set(event.id, event);
+      const reads: D1PreparedStatement[] = [];
+      if (staleWebhook) reads.push(webhookById(this.d1, { id: this.webhookId }));
+      if (missingEvents.length > 0) reads.push(eventsByIds(this.d1, { ids: JSON.stringify(missingEvents) }));
+      const results = await this.d1.batch<Record<string, unknown>>(reads);
+      if (staleWebhook) {
+        const row = results.shift()!.results[0];
+        this.webhook = { row: row && fromRow(webhooks, row), version: step.webhookVersion, readAt };
+      }
+      for (const row of results.shift()?.results ?? []) {
+        const event = fromRow(events, row);
+        this.events.set(event.id, event);
       }
     }
     const webhook = this.webhook!.row;
@@ -159,6 +159,10 @@ class DeliveryInputs {
     return { webhook, event: event && webhook && event.orgId === webhook.orgId ? event : undefined };
   }
 }
+
+// The drain's reads, built once (see prebuilt).
+const webhookById = prebuilt<"id">((db) => db.select().from(webhooks).where(eq(webhooks.id, sql.placeholder("id"))));
+const eventsByIds = prebuilt<"ids">((db) => db.select().from(events).where(inList(events.id, sql.placeholder("ids"))));
 
 /** The delivered body: the standard envelope, or a notification's payload verbatim. */
 export function envelope(event: EventRow): string {

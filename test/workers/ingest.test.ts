@@ -166,6 +166,17 @@ describe.concurrent("matching", () => {
     expect(await received(otherType)).toHaveLength(0);
   });
 
+  it("sends an event without an entity only to webhooks bound to no entity", async () => {
+    const tenant = await producerTenant();
+    const [bound, unbound] = [bucket(), bucket()];
+    await enabledWebhook(tenant, receiverUrl(bound), { entity: "Cool Account" });
+    await enabledWebhook(tenant, receiverUrl(unbound));
+    await postEvent(tenant, { type: "booking.created", data: {} });
+    await receivedCount(unbound, 1);
+    await settle();
+    expect(await received(bound)).toHaveLength(0);
+  });
+
   it("does not send an event of one source to webhooks of another", async () => {
     const tenant = await producerTenant();
     const b = bucket();
