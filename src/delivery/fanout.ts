@@ -6,7 +6,7 @@ import { numberSetting, type Env } from "../env";
 import { database, fromRow, inList, prebuilt } from "../db/client";
 import { events, fanoutChunks, webhooks } from "../db/schema";
 import type { EventRow } from "../db/events";
-import { readWatermark } from "../sequencer/ordering";
+import { readWatermark, watermarkOf, watermarkQuery, type WatermarkRow } from "../sequencer/ordering";
 import type { AppendItem } from "../sequencer/records";
 import type { DrainJob, FanoutChunkJob, FanoutJob } from "./jobs";
 import { sequencer } from "./sequencer-client";
@@ -20,7 +20,6 @@ const APPEND_CONCURRENCY = 5;
  * deliver to right away instead of through another trip on the queue.
  */
 export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
-  const db = database(env.DB);
   const [unfanned, watermark] = await Promise.all([
     unfannedEvents(env.DB, { orgId: job.orgId, seqs: JSON.stringify(job.seqs) }).all(),
     readWatermark(env.DB, job.orgId),
@@ -37,7 +36,9 @@ export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
     watermark.value,
   );
   if (direct.length > 0) {
-    // One statement per distinct list of webhooks (usually one for the whole job).
+    // One statement per distinct list of webhooks (usually one for the whole job), and the
+    // watermark as it stands once they are marked: the drains this fan-out claimed start with it
+    // instead of asking D1 when they reach the job's second event.
     const now = Date.now();
     const groups = new Map<string, { webhookIds: string[]; seqs: number[] }>();
     for (const event of direct) {
@@ -46,8 +47,12 @@ export async function fanOut(env: Env, job: FanoutJob): Promise<DrainJob[]> {
       if (!groups.has(key)) groups.set(key, { webhookIds, seqs: [] });
       groups.get(key)!.seqs.push(event.seq);
     }
-    const marks = [...groups.values()].map(({ webhookIds, seqs }) => db.update(events).set({ webhookIds, fannedOut: now }).where(inList(events.seq, seqs)));
-    await db.batch([marks[0]!, ...marks.slice(1)]);
+    const marks = [...groups.values()].map(({ webhookIds, seqs }) =>
+      markFannedOut(env.DB, { webhookIds: JSON.stringify(webhookIds), fannedOut: now, seqs: JSON.stringify(seqs) }),
+    );
+    const results = await env.DB.batch([...marks, watermarkQuery(env.DB, job.orgId)]);
+    const after = watermarkOf(results.at(-1)!.results[0] as WatermarkRow | undefined);
+    for (const drain of claimed) drain.watermark = after.value;
   }
   for (const event of pending) {
     if (!direct.includes(event)) await splitIntoChunks(env, event, targets.get(event.seq)!, chunkSize);
@@ -139,13 +144,20 @@ export async function matchingWebhooks(d1: D1Database, event: Pick<EventRow, "or
   return matched.results.map((r) => r.id);
 }
 
-// The fan-out's two reads of every job, built once (see prebuilt).
+// The fan-out's statements for every job, built once (see prebuilt).
 const unfannedEvents = prebuilt<"orgId" | "seqs">((db) =>
   db
     .select()
     .from(events)
     .where(and(eq(events.orgId, sql.placeholder("orgId")), inList(events.seq, sql.placeholder("seqs")), isNull(events.fannedOut)))
     .orderBy(events.seq),
+);
+
+const markFannedOut = prebuilt<"webhookIds" | "fannedOut" | "seqs">((db) =>
+  db
+    .update(events)
+    .set({ webhookIds: sql`${sql.placeholder("webhookIds")}`, fannedOut: sql`${sql.placeholder("fannedOut")}` })
+    .where(inList(events.seq, sql.placeholder("seqs"))),
 );
 
 /** An entity-less event (entity bound to null) matches only webhooks bound to no entity. */

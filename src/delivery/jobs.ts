@@ -20,6 +20,8 @@ export interface DrainJob {
   kind: "drain";
   webhookId: string;
   lease: string;
+  /** A fan-out watermark read when the job was made (watermarks only grow, so it is never wrong). */
+  watermark?: number;
 }
 
 export type Job = FanoutJob | FanoutChunkJob | DrainJob;

@@ -37,7 +37,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
   const turnEnds = Date.now() + TURN_MS;
   let lease = job.lease;
   let report: AttemptReport | undefined;
-  let watermark: number | undefined;
+  let watermark = job.watermark;
   let sent = 0;
   for (;;) {
     const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || Date.now() > turnEnds, lookahead: inputs.exhausted() };

@@ -15,13 +15,26 @@ export interface Watermark {
 }
 
 export async function readWatermark(db: D1Database, orgId: string): Promise<Watermark> {
-  const row = await db
+  return watermarkOf((await watermarkQuery(db, orgId).first<WatermarkRow>()) ?? undefined);
+}
+
+/** The watermark's query, to send in a batch with other statements; read its row with watermarkOf. */
+export function watermarkQuery(db: D1Database, orgId: string): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT p.seq AS seq, p.created AS created, (SELECT coalesce(max(seq), 0) + 1 FROM events) AS next
        FROM (SELECT 1) LEFT JOIN (SELECT seq, created FROM events WHERE org_id = ?1 AND fanned_out IS NULL ORDER BY seq LIMIT 1) p`,
     )
-    .bind(orgId)
-    .first<{ seq: number | null; created: number | null; next: number }>();
+    .bind(orgId);
+}
+
+export interface WatermarkRow {
+  seq: number | null;
+  created: number | null;
+  next: number;
+}
+
+export function watermarkOf(row: WatermarkRow | undefined): Watermark {
   if (!row || row.seq === null) return { value: row?.next ?? 1, oldestPending: null };
   return { value: row.seq, oldestPending: { seq: row.seq, created: row.created! } };
 }
