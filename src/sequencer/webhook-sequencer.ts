@@ -204,7 +204,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       // Not ready: find out why.
       const head = this.head();
       if (!head) {
-        await this.releaseLease();
+        this.releaseLease();
         return { action: "idle" };
       }
       if (head.status === "in_flight") {
@@ -244,7 +244,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     }
     const head = this.head();
     if (!head) {
-      await this.releaseLease();
+      this.releaseLease();
       return;
     }
     const waitMs = head.status === "retrying" && head.next_attempt_at ? head.next_attempt_at - Date.now() : 0;
@@ -453,12 +453,15 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
-  private async releaseLease() {
+  /**
+   * The alarm stays set: when it rings it finds no lease and does nothing, while a webhook that gets
+   * work again before then needs no new alarm. Deleting it would cost a write every time a webhook
+   * goes idle, and setting it again another when it wakes.
+   */
+  private releaseLease() {
     this.sql.exec(`DELETE FROM state WHERE key IN ('lease_token', 'lease_until')`);
     this.state.delete("lease_token");
     this.state.delete("lease_until");
-    await this.storage.deleteAlarm();
-    this.alarmAt = null;
   }
 
   private watermark(): number {
