@@ -35,11 +35,11 @@ export const WHY: Record<keyof OpCounts, string> = {
   queueWrites: "the fan-out job; an idle webhook gets no drain job (the fan-out delivers), a retry or handover does",
   queueReads: "each job is read once by the consumer",
   queueDeletes: "each job is acked once it is done",
-  doRequests: "append (fan-out) and the drain's next() calls: one to take the delivery, one to report it (which also hands out the next)",
-  doRowsRead: "the sequencer's head, the record read before an update, the events read ahead",
+  doRequests: "append (fan-out), then one next() per delivery (it records the last attempt and hands out the next one) and one to end the turn",
+  doRowsRead: "the head taken (and the index entries its update passes), the events named ahead",
   doRowsWritten: "the delivery row and its 3 index entries, its attempt, its two status changes, the lease token",
-  doAlarmWrites: "the lease's alarm, set when a delivery is handed out, deleted when the webhook is idle",
-  d1RowsRead: "authentication and the catalog check (in the insert), the fan-out's read and match, the watermark, the webhook and events read once per drain",
+  doAlarmWrites: "the lease's alarm, set only when none is pending; left set when the webhook goes idle (it rings once and does nothing)",
+  d1RowsRead: "authentication and the catalog check (in the insert), the fan-out's read and match, the watermark before and after the marks, the webhook and events read once per drain",
   d1RowsWritten: "the event row (and its index entries), then marked fanned out",
 };
 
