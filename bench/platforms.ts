@@ -77,6 +77,13 @@ export function floorIngest(floor: DevServer, targets: string[], type: string, n
   };
 }
 
+/** Runs the floor's strict-order loop (bench/floor/worker.js): `count` POSTs to `target`, each outcome recorded before the next. */
+export async function strictFloor(floor: DevServer, target: string, type: string, count: number): Promise<void> {
+  const response = await fetch(`${floor.url}/strict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ target, type, count }) });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`strict-order floor answered ${response.status}: ${body}`);
+}
+
 export async function post(request: HttpRequest): Promise<void> {
   const response = await fetch(request.url, { method: "POST", headers: request.headers, body: request.body });
   await response.arrayBuffer();

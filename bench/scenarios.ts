@@ -3,7 +3,7 @@
 import type { DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
 import { closedLoop, percentile, steadyRate, until } from "./load.ts";
-import { createWebhooks, floorIngest, ourBatchIngest, ourIngest, post, seedOrg } from "./platforms.ts";
+import { createWebhooks, floorIngest, ourBatchIngest, ourIngest, post, seedOrg, strictFloor } from "./platforms.ts";
 
 export interface Figure {
   scenario: string;
@@ -166,15 +166,28 @@ export async function ordered(bench: Bench): Promise<Figure[]> {
   const arrived = arrivals(receiver, "ordered-ours");
   const breaks = orderBreaks(arrived.map((a) => a.n));
   const delivered = distinctSuccesses(receiver, "ordered-ours");
+  bench.progress(`ordered, ${count} events to one webhook: the strict-order floor`);
+  await strictFloor(floor, receiver.url("ordered-strict"), "load.ordered", count);
+  const strictRate = rate(receiver.received("ordered-strict").map((r) => r.receivedAt));
+  const oursRate = rate([...firstSuccess(receiver, "ordered-ours").values()]);
   return [
     {
       scenario: "ordered",
       metric: "deliveries/s to one webhook",
       unit: "/s",
       floor: floorRate,
-      ours: rate([...firstSuccess(receiver, "ordered-ours").values()]),
+      ours: oursRate,
       better: "higher",
       note: `floor unordered; ours ${delivered}/${count} delivered, ${breaks} order breaks`,
+    },
+    {
+      scenario: "ordered",
+      metric: "against the strict-order floor, /s",
+      unit: "/s",
+      floor: strictRate,
+      ours: oursRate,
+      better: "higher",
+      note: "strict-order floor: one POST, then one Durable Object call writing one row, per delivery",
     },
     { scenario: "ordered", metric: "order breaks", unit: "", floor: NaN, ours: breaks, better: "lower" },
   ];

@@ -2,9 +2,38 @@
 // per target (one send, or sendBatch for many), 202. The consumer POSTs each message's event to its
 // target, all messages of a batch at once, and retries a 5xx or a failed connection after
 // RETRY_DELAY_SECONDS, as the platform does.
+//
+// POST /strict {"target": url, "type": …, "count": n} is the strict-order floor: the least any design
+// can do that sends a webhook's deliveries one at a time and durably records each outcome before the
+// next is sent. A loop of n iterations of one POST of {type, data: {n}} and one Durable Object call
+// writing one row; it answers when the loop is done.
+import { DurableObject } from "cloudflare:workers";
+
+export class OutcomeLog extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS outcomes (n INTEGER PRIMARY KEY, status INTEGER NOT NULL)");
+  }
+
+  record(n, status) {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO outcomes (n, status) VALUES (?, ?)", n, status);
+  }
+}
+
+async function strictLoop({ target, type, count }, env) {
+  const log = env.OUTCOMES.get(env.OUTCOMES.idFromName(target));
+  for (let n = 0; n < count; n++) {
+    const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type, data: { n } }) });
+    await response.arrayBuffer();
+    await log.record(n, response.status);
+  }
+  return new Response(JSON.stringify({ sent: count }), { headers: { "content-type": "application/json" } });
+}
+
 export default {
   async fetch(request, env) {
     if (request.method !== "POST") return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
+    if (new URL(request.url).pathname === "/strict") return strictLoop(await request.json(), env);
     const { targets, event } = await request.json();
     const body = JSON.stringify(event);
     const messages = targets.map((target) => ({ body: { target, body } }));
