@@ -47,7 +47,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
     } catch {
       // A sequencer reset while we were sending (eviction, deploy) breaks our connection to it, not
       // its storage: a fresh one carries on under the same lease. A call that did land first is
-      // harmless again (a report is applied once; a spent lease answers "stale").
+      // harmless again (a report is applied once; a delivery it handed out answers "stale").
       webhookSequencer = sequencer(env, job.webhookId);
       step = await webhookSequencer.next(lease, request);
     }

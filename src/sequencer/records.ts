@@ -66,6 +66,8 @@ export interface DeliveryRow extends Record<string, SqlStorageValue> {
   updated: number;
   last_status_code: number | null;
   last_error: string | null;
+  /** The lease token it was last handed out under. */
+  lease: string | null;
 }
 
 export interface AttemptRow extends Record<string, SqlStorageValue> {

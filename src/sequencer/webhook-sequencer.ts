@@ -1,11 +1,12 @@
 // One WebhookSequencer per webhook: its FIFO of deliveries (in ingest order), the log of every
 // attempt, and the lease that lets exactly one consumer work on its head at a time.
 //
-// The lease: whoever holds the current token may take the next delivery. The token changes every
-// time a delivery is handed out, so a duplicate or stale drain job can never send the same
-// delivery again while it is in flight. If the holder dies (consumer crash, eviction), the alarm
-// at `leaseUntil` issues a new token and a new drain job; the delivery it was sending is counted
-// as an interrupted attempt and sent again.
+// The lease: whoever holds the current token may take the next delivery. Each delivery handed out
+// is marked with the token it went out under, and a call with that token that does not report it
+// is answered "stale": so a duplicate drain job (or a retried call whose first answer was lost) can
+// never send a delivery again while it is in flight. If the holder dies (consumer crash,
+// eviction), the alarm at `leaseUntil` issues a new token and a new drain job; the delivery it was
+// sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
   created INTEGER NOT NULL,
   updated INTEGER NOT NULL,
   last_status_code INTEGER,
-  last_error TEXT
+  last_error TEXT,
+  lease TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE status IN ('pending', 'in_flight', 'retrying');
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_id);
@@ -75,6 +77,12 @@ CREATE TABLE IF NOT EXISTS attempts (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 `;
+
+/** Sequencers created before deliveries recorded their lease get the column (null: no lease). */
+function addLeaseColumn(sql: SqlStorage) {
+  const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('deliveries')`).toArray();
+  if (!columns.some((column) => column.name === "lease")) sql.exec(`ALTER TABLE deliveries ADD COLUMN lease TEXT`);
+}
 
 interface Lease {
   token: string;
@@ -96,6 +104,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
+    addLeaseColumn(this.sql);
     this.loadState();
   }
 
@@ -187,15 +196,14 @@ export class WebhookSequencer extends DurableObject<Env> {
       return { action: "paused" };
     }
     for (;;) {
-      const ready = this.takeReadyHead(now);
+      const ready = this.takeReadyHead(now, current.token);
       if (ready) {
         this.setState("blocked_count", 0);
-        const token = crypto.randomUUID();
-        await this.holdLease(token, now + LEASE_MS);
+        await this.holdLease(current.token, now + LEASE_MS);
         if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
         return {
           action: "deliver",
-          lease: token,
+          lease: current.token,
           delivery: { id: ready.id, eventId: ready.event_id, attempt: ready.attempts + 1, seq: ready.seq },
           webhookVersion: Number(this.getState("webhook_version") ?? 0),
           upcomingEventIds: lookahead ? this.upcomingEventIds(ready.position) : [],
@@ -208,6 +216,10 @@ export class WebhookSequencer extends DurableObject<Env> {
         return { action: "idle" };
       }
       if (head.status === "in_flight") {
+        // Handed out under this very lease and not reported by this call: another holder of the
+        // same token (a duplicate job) is sending it, or this is a retried call whose first answer
+        // handed it out and was lost. Either way, not to be sent again now.
+        if (head.lease === current.token) return { action: "stale" };
         // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
         this.interrupted(head, now);
         continue;
@@ -364,19 +376,19 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   /**
-   * The head, marked in flight, if it can be sent now (pending, or a retry due within
+   * The head, marked in flight under `lease`, if it can be sent now (pending, or a retry due within
    * RETRY_EARLY_MS, and its event's fan-out watermark reached): one statement in the usual case,
    * which `next` falls back from to find out why not.
    */
-  private takeReadyHead(now: number): DeliveryRow | undefined {
+  private takeReadyHead(now: number, lease: string): DeliveryRow | undefined {
     this.handedOut =
       this.sql
         .exec<DeliveryRow>(
-          `UPDATE deliveries SET status = 'in_flight', updated = ?
+          `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
            WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
              AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
            RETURNING *`,
-          now, this.watermark(), now + RETRY_EARLY_MS,
+          now, lease, this.watermark(), now + RETRY_EARLY_MS,
         )
         .toArray()[0] ?? null;
     return this.handedOut ?? undefined;

@@ -74,6 +74,25 @@ describe.concurrent("faults", () => {
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 
+  it("delivers from a sequencer whose deliveries table predates the lease column", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
+      state.storage.sql.exec(`DROP TABLE deliveries`);
+      state.storage.sql.exec(`CREATE TABLE deliveries (
+        position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL, last_status_code INTEGER, last_error TEXT)`);
+    });
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-1");
+    await env.JOBS.send({ kind: "drain", webhookId: hook.id, lease: "lease-1" } satisfies Job);
+    await receivedCount(b, 1);
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
   it("acks the good jobs of a batch and retries only the one that threw", async () => {
     const tenant = await producerTenant();
     const b = bucket();
