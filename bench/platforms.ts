@@ -68,10 +68,10 @@ export function ourBatchIngest(server: DevServer, tenant: Tenant, type: string, 
   };
 }
 
-/** The same event posted to the floor, which sends it to each target. */
-export function floorIngest(floor: DevServer, targets: string[], type: string, n: number): HttpRequest {
+/** The same event posted to the floor, which sends it to each target (`/durable`: after writing it to D1). */
+export function floorIngest(floor: DevServer, targets: string[], type: string, n: number, path: "/" | "/durable" = "/"): HttpRequest {
   return {
-    url: `${floor.url}/`,
+    url: `${floor.url}${path}`,
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ targets, event: { type, data: { n } } }),
   };

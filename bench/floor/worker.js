@@ -3,6 +3,9 @@
 // target, all messages of a batch at once, and retries a 5xx or a failed connection after
 // RETRY_DELAY_SECONDS, as the platform does.
 //
+// POST /durable takes the same body as POST / but first writes the event to D1 (one INSERT): the
+// durable-ingest floor, the least any ingest does that has stored the event before it answers 202.
+//
 // POST /strict {"target": url, "type": …, "count": n} is the strict-order floor: the least any design
 // can do that sends a webhook's deliveries one at a time and durably records each outcome before the
 // next is sent. A loop of n iterations of one POST of {type, data: {n}} and one Durable Object call
@@ -30,12 +33,20 @@ async function strictLoop({ target, type, count }, env) {
   return new Response(JSON.stringify({ sent: count }), { headers: { "content-type": "application/json" } });
 }
 
+let eventsTable;
+
 export default {
   async fetch(request, env) {
     if (request.method !== "POST") return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
-    if (new URL(request.url).pathname === "/strict") return strictLoop(await request.json(), env);
+    const path = new URL(request.url).pathname;
+    if (path === "/strict") return strictLoop(await request.json(), env);
     const { targets, event } = await request.json();
     const body = JSON.stringify(event);
+    if (path === "/durable") {
+      eventsTable ??= env.DB.prepare("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL)").run();
+      await eventsTable;
+      await env.DB.prepare("INSERT INTO events (body, created) VALUES (?, ?)").bind(body, Date.now()).run();
+    }
     const messages = targets.map((target) => ({ body: { target, body } }));
     if (messages.length === 1) await env.QUEUE.send(messages[0].body);
     else for (let i = 0; i < messages.length; i += 100) await env.QUEUE.sendBatch(messages.slice(i, i + 100));
