@@ -3,14 +3,14 @@
 // events; the fan-out job is sent after the answer (a sweep sends it if the queue refused).
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { and, desc, eq, count, sql } from "drizzle-orm";
+import { and, desc, eq, count } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter, validationError, type AppEnv } from "../http/context";
 import { authenticatedKey, authorize, principalOf, producerKeyGuard, producerKeyGuardValues, readCredentials, requireKey, verifiedKey, type Credentials, type ProducerKeyGuardValues } from "../http/auth";
 import { limitIngest, overIngestRate, refuseRecentlyLimited, underIngestRate } from "../http/rate-limit";
 import { ApiError, badRequest, notFound, type ErrorDetail } from "../http/errors";
 import { database, fromRow, inList, prebuilt, type Database } from "../db/client";
-import { activeKeyQuery, hashSecret, type ApiKeyRow } from "../db/api-keys";
+import { activeKeyStatement, hashSecret, type ApiKeyRow } from "../db/api-keys";
 import { apiKeys, entities, events, eventTypes } from "../db/schema";
 import { findEvent, insertPostedEvents, originalsQuery, resolveStored, unstoreEvents, type PostedEvent, type StoredEvent } from "../db/events";
 import type { FanoutJob } from "../delivery/jobs";
@@ -151,8 +151,7 @@ async function refuseInvalid(c: Context<AppEnv>, error: ApiError): Promise<never
   throw error;
 }
 
-// Ingest's one round trip, built once: building the SQL per request cost more CPU than the rest.
-const activeKey = prebuilt<"keyId">((db) => activeKeyQuery(db, sql.placeholder("keyId")));
+// Ingest's insert, built once: building the SQL per request cost more CPU than the rest.
 const insertPosted = prebuilt<"posted" | "created" | keyof ProducerKeyGuardValues>((db) => insertPostedEvents(db, producerKeyGuard()));
 
 /**
@@ -166,7 +165,7 @@ async function storePosted(env: Env, credentials: Credentials, org: string, post
   const [underRate, [keyResult, insertResult]] = await Promise.all([
     underIngestRate(env, credentials.keyId, presentedHash),
     env.DB.batch([
-      activeKey(env.DB, { keyId: credentials.keyId }),
+      activeKeyStatement(env.DB, { keyId: credentials.keyId }),
       insertPosted(env.DB, { posted: JSON.stringify(posted), created, ...producerKeyGuardValues(credentials, presentedHash, org) }),
     ]),
   ]);

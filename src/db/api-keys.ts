@@ -1,7 +1,7 @@
 // API keys: `ewk_<key id>_<secret>`. Only the SHA-256 of the secret is stored; the key id finds
 // the row, then the secret's hash is compared in constant time.
-import { and, eq, isNull, type Placeholder } from "drizzle-orm";
-import { database, type Database } from "./client";
+import { and, eq, isNull, sql, type Placeholder } from "drizzle-orm";
+import { fromRow, prebuilt } from "./client";
 import { apiKeys } from "./schema";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -36,13 +36,15 @@ export function isActiveKey(keyId: string | Placeholder) {
   return and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked))!;
 }
 
-/** The key's row unless it was revoked: a query, so ingest can send it (prebuilt) in its one D1 batch. */
-export function activeKeyQuery(db: Database, keyId: string | Placeholder) {
-  return db.select().from(apiKeys).where(isActiveKey(keyId));
-}
+/**
+ * The key's row unless it was revoked (read it with `fromRow(apiKeys, …)`): a statement, so ingest
+ * can send it in its one D1 batch; built once, as every authenticated request reads it.
+ */
+export const activeKeyStatement = prebuilt<"keyId">((db) => db.select().from(apiKeys).where(isActiveKey(sql.placeholder("keyId"))));
 
 export async function findActiveKey(d1: D1Database, keyId: string): Promise<ApiKeyRow | undefined> {
-  return activeKeyQuery(database(d1), keyId).get();
+  const row = await activeKeyStatement(d1, { keyId }).first<Record<string, unknown>>();
+  return row ? fromRow(apiKeys, row) : undefined;
 }
 
 function hex(bytes: Uint8Array): string {
