@@ -25,9 +25,10 @@ export function judge(figures: Figure[]): Target[] {
     const p50s = ingest.filter((f) => f.metric.startsWith("p50"));
     // The durable-ingest floor's own ratios show how much of the target an ingest that stores the
     // event before answering can reach here.
-    const durable = (kind: string, of: Figure[]) => {
-      const against = of.map((f) => find(ingest, "ingest", `against the durable-ingest floor, ${kind} ${f.metric.split(" ").at(-1)}`));
-      return against.every(Boolean) ? ` (the durable-ingest floor: ${against.map((d, i) => `${fmt(d!.floor / of[i]!.floor, 2)}×`).join(", ")})` : "";
+    // Its figures come in the same order of concurrency as ours.
+    const durable = (kind: "req/s" | "p50", of: Figure[]) => {
+      const against = ingest.filter((f) => f.metric.startsWith(`against the durable-ingest floor, ${kind}`));
+      return against.length === of.length ? ` (the durable-ingest floor: ${against.map((d, i) => `${fmt(d.floor / of[i]!.floor, 2)}×`).join(", ")})` : "";
     };
     targets.push({ name: "ingest throughput", wanted: "≥ 0.7× floor at c=1, 16, 64", reached: throughputs.map((f) => `${fmt(ratio(f), 2)}×`).join(", ") + durable("req/s", throughputs), met: worst >= 0.7 });
     targets.push({ name: "ingest p50", wanted: "≤ 1.5× floor", reached: p50s.map((f) => `${fmt(ratio(f), 2)}×`).join(", ") + durable("p50", p50s), met: Math.max(...p50s.map(ratio)) <= 1.5 });

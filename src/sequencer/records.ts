@@ -26,7 +26,7 @@ export interface AttemptReport {
 export interface NextRequest {
   /** The outcome of the delivery it just attempted. */
   report?: AttemptReport;
-  /** A fresh fan-out watermark, after a "need-watermark" answer. */
+  /** A fan-out watermark the drain read: after a "need-watermark" answer, or from the fan-out that started it. */
   watermark?: number;
   /** End this holder's turn: a fresh drain job continues. */
   pause?: boolean;

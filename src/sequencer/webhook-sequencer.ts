@@ -95,7 +95,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
   private readonly state = new Map<string, SqlStorageValue>();
   /** The delivery last handed out, as it stands in storage, until its report arrives. */
-  private handedOut: DeliveryRow | null = null;
+  private handedOut: DeliveryRow | undefined;
   /** The alarm's time as set by this object (null: none); undefined until first read. */
   private alarmAt: number | null | undefined;
 
@@ -311,7 +311,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     await this.storage.deleteAlarm();
     this.alarmAt = null;
     await this.storage.deleteAll();
-    this.handedOut = null;
+    this.handedOut = undefined;
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(SCHEMA);
     this.loadState();
@@ -323,7 +323,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** Applies a report; returns the retry time when the delivery is to be tried again. */
   private record(report: AttemptReport, now: number): number | null {
     const row = this.handedOut?.id === report.deliveryId ? this.handedOut : this.deliveryRow(report.deliveryId);
-    this.handedOut = null;
+    this.handedOut = undefined;
     if (!row || row.status !== "in_flight") return null;
     let retryAt: number | null = null;
     this.storage.transactionSync(() => {
@@ -347,7 +347,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   private interrupted(row: DeliveryRow, now: number) {
-    this.handedOut = null;
+    this.handedOut = undefined;
     const attempt = row.attempts + 1;
     const last = attempt >= deliverySettings(this.env).maxAttempts;
     const result: AttemptResult = {
@@ -381,17 +381,16 @@ export class WebhookSequencer extends DurableObject<Env> {
    * which `next` falls back from to find out why not.
    */
   private takeReadyHead(now: number, lease: string): DeliveryRow | undefined {
-    this.handedOut =
-      this.sql
-        .exec<DeliveryRow>(
-          `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
-           WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
-             AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
-           RETURNING *`,
-          now, lease, this.watermark(), now + RETRY_EARLY_MS,
-        )
-        .toArray()[0] ?? null;
-    return this.handedOut ?? undefined;
+    this.handedOut = this.sql
+      .exec<DeliveryRow>(
+        `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
+         WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
+           AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
+         RETURNING *`,
+        now, lease, this.watermark(), now + RETRY_EARLY_MS,
+      )
+      .toArray()[0];
+    return this.handedOut;
   }
 
   private upcomingEventIds(afterPosition: number): string[] {
