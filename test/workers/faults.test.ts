@@ -93,6 +93,24 @@ describe.concurrent("faults", () => {
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 
+  it("leaves the lease's alarm set when a webhook goes idle, and the alarm then does nothing", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, hook.id, 1);
+    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
+      expect(await state.storage.getAlarm()).not.toBeNull();
+      expect(state.storage.sql.exec(`SELECT key FROM state WHERE key = 'lease_token'`).toArray()).toEqual([]);
+    });
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await settle();
+    expect(await received(b)).toHaveLength(1);
+    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
+      expect(state.storage.sql.exec(`SELECT key FROM state WHERE key = 'lease_token'`).toArray()).toEqual([]);
+    });
+  });
+
   it("acks the good jobs of a batch and retries only the one that threw", async () => {
     const tenant = await producerTenant();
     const b = bucket();
