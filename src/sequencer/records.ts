@@ -1,5 +1,5 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
-import type { AttemptResult, ErrorKind } from "../delivery/webhook-http-client";
+import type { AttemptResult } from "../delivery/webhook-http-client";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
@@ -70,18 +70,6 @@ export interface DeliveryRow extends Record<string, SqlStorageValue> {
   lease: string | null;
 }
 
-export interface AttemptRow extends Record<string, SqlStorageValue> {
-  delivery_id: string;
-  attempt: number;
-  started: number;
-  duration_ms: number;
-  status_code: number | null;
-  error_kind: string | null;
-  error: string | null;
-  response_body: string | null;
-  outcome: string;
-}
-
 export interface DeliveryRecord {
   id: string;
   eventId: string;
@@ -115,18 +103,5 @@ export function toDelivery(row: DeliveryRow): DeliveryRecord {
     updated: row.updated,
     lastStatusCode: row.last_status_code,
     lastError: row.last_error,
-  };
-}
-
-export function toAttempt(row: AttemptRow): AttemptRecord {
-  return {
-    attempt: row.attempt,
-    started: row.started,
-    durationMs: row.duration_ms,
-    statusCode: row.status_code,
-    errorKind: row.error_kind as ErrorKind | null,
-    error: row.error,
-    responseBody: row.response_body,
-    outcome: row.outcome as AttemptRecord["outcome"],
   };
 }

@@ -10,7 +10,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";
-import type { AttemptResult } from "../delivery/webhook-http-client";
 import type { DrainJob } from "../delivery/jobs";
 import {
   type AppendItem,
@@ -20,10 +19,8 @@ import {
   type NextRequest,
   type NextStep,
   toDelivery,
-  toAttempt,
   type AttemptRecord,
   type DeliveryRow,
-  type AttemptRow,
 } from "./records";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
@@ -43,7 +40,9 @@ const UPCOMING_EVENTS = 50;
 // Storage bills every row written, index entries included, and rows read a thousand times less:
 // so only the indexes the delivery path reads (the open FIFO, lookups by id and event), no
 // AUTOINCREMENT bookkeeping (rows are never deleted one by one, so positions only grow), and
-// WITHOUT ROWID where the key is the only index. Listing by status scans instead.
+// WITHOUT ROWID where the key is the only index. Listing by status scans instead. A delivery's
+// attempts live in its own row (a JSON array, appended by the statement that records the outcome):
+// one statement and one row written per attempt instead of two.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
   position INTEGER PRIMARY KEY,
@@ -59,29 +58,39 @@ CREATE TABLE IF NOT EXISTS deliveries (
   updated INTEGER NOT NULL,
   last_status_code INTEGER,
   last_error TEXT,
-  lease TEXT
+  lease TEXT,
+  attempt_log TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE status IN ('pending', 'in_flight', 'retrying');
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_id);
-CREATE TABLE IF NOT EXISTS attempts (
-  delivery_id TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  started INTEGER NOT NULL,
-  duration_ms INTEGER NOT NULL,
-  status_code INTEGER,
-  error_kind TEXT,
-  error TEXT,
-  response_body TEXT,
-  outcome TEXT NOT NULL,
-  PRIMARY KEY (delivery_id, attempt)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 `;
 
-/** Sequencers created before deliveries recorded their lease get the column (null: no lease). */
-function addLeaseColumn(sql: SqlStorage) {
-  const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('deliveries')`).toArray();
-  if (!columns.some((column) => column.name === "lease")) sql.exec(`ALTER TABLE deliveries ADD COLUMN lease TEXT`);
+/** A delivery's columns but its attempt log, which only `get` reads. */
+const DELIVERY_COLUMNS = `position, id, seq, event_id, event_type, origin, status, attempts, next_attempt_at, created, updated, last_status_code, last_error, lease`;
+
+/**
+ * Brings an older sequencer's tables up to SCHEMA: deliveries gain the lease they went out under
+ * (null: none) and their attempt log, into which the attempts table they kept apart is folded.
+ */
+function upgradeSchema(storage: DurableObjectStorage) {
+  const { sql } = storage;
+  const columns = new Set(sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('deliveries')`).toArray().map((column) => column.name));
+  const attemptsTable = sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'attempts'`).toArray().length > 0;
+  if (columns.has("lease") && columns.has("attempt_log") && !attemptsTable) return;
+  storage.transactionSync(() => {
+    if (!columns.has("lease")) sql.exec(`ALTER TABLE deliveries ADD COLUMN lease TEXT`);
+    if (!columns.has("attempt_log")) sql.exec(`ALTER TABLE deliveries ADD COLUMN attempt_log TEXT NOT NULL DEFAULT '[]'`);
+    if (!attemptsTable) return;
+    sql.exec(
+      `UPDATE deliveries SET attempt_log = (
+         SELECT json_group_array(json_object('attempt', attempt, 'started', started, 'durationMs', duration_ms, 'statusCode', status_code,
+           'errorKind', error_kind, 'error', error, 'responseBody', response_body, 'outcome', outcome) ORDER BY attempt)
+         FROM attempts WHERE delivery_id = deliveries.id)
+       WHERE id IN (SELECT delivery_id FROM attempts)`,
+    );
+    sql.exec(`DROP TABLE attempts`);
+  });
 }
 
 interface Lease {
@@ -104,7 +113,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
-    addLeaseColumn(this.sql);
+    upgradeSchema(this.storage);
     this.loadState();
   }
 
@@ -152,7 +161,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** Re-sends every failed delivery created at or after `since`; returns how many. */
   async recover(since: number, seq: number): Promise<number> {
     const failed = this.sql
-      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status = 'failed' AND created >= ? ORDER BY seq, position`, since)
+      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status = 'failed' AND created >= ? ORDER BY seq, position`, since)
       .toArray();
     this.storage.transactionSync(() => {
       for (const row of failed) this.insertRedelivery(row, seq);
@@ -279,7 +288,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
     const rows = this.sql
-      .exec<DeliveryRow>(`SELECT * FROM deliveries ${clause} ORDER BY position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
+      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries ${clause} ORDER BY position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
       .toArray();
     return { total, deliveries: rows.map(toDelivery) };
   }
@@ -287,14 +296,14 @@ export class WebhookSequencer extends DurableObject<Env> {
   get(deliveryId: string): (DeliveryRecord & { attemptLog: AttemptRecord[] }) | null {
     const row = this.deliveryRow(deliveryId);
     if (!row) return null;
-    const attempts = this.sql.exec<AttemptRow>(`SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryId).toArray();
-    return { ...toDelivery(row), attemptLog: attempts.map(toAttempt) };
+    const { attempt_log } = this.sql.exec<{ attempt_log: string }>(`SELECT attempt_log FROM deliveries WHERE id = ?`, deliveryId).one();
+    return { ...toDelivery(row), attemptLog: JSON.parse(attempt_log) as AttemptRecord[] };
   }
 
   /** The most recent final outcome, for the webhooks list. */
   lastOutcome(): DeliveryRecord | null {
     const row = this.sql
-      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status IN ('succeeded', 'failed') ORDER BY position DESC LIMIT 1`)
+      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('succeeded', 'failed') ORDER BY position DESC LIMIT 1`)
       .toArray()[0];
     return row ? toDelivery(row) : null;
   }
@@ -325,53 +334,56 @@ export class WebhookSequencer extends DurableObject<Env> {
     const row = this.handedOut?.id === report.deliveryId ? this.handedOut : this.deliveryRow(report.deliveryId);
     this.handedOut = undefined;
     if (!row || row.status !== "in_flight") return null;
-    let retryAt: number | null = null;
-    this.storage.transactionSync(() => {
-      if (report.attempt) this.insertAttempt(row, report.attempt, report.outcome);
-      const attempts = row.attempts + (report.attempt ? 1 : 0);
-      const result = report.attempt;
-      if (report.outcome === "retry") {
-        retryAt = report.retryAt ?? now;
-        this.sql.exec(
-          `UPDATE deliveries SET status = 'retrying', attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ? WHERE id = ?`,
-          attempts, retryAt, now, result?.statusCode ?? null, result?.error ?? null, row.id,
-        );
-      } else {
-        this.sql.exec(
-          `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = NULL, updated = ?, last_status_code = ?, last_error = ? WHERE id = ?`,
-          report.outcome, attempts, now, result?.statusCode ?? null, result?.error ?? report.reason ?? null, row.id,
-        );
-      }
+    const retryAt = report.outcome === "retry" ? (report.retryAt ?? now) : null;
+    const result = report.attempt;
+    this.settle(row, {
+      status: report.outcome === "retry" ? "retrying" : report.outcome,
+      nextAttemptAt: retryAt,
+      now,
+      statusCode: result?.statusCode ?? null,
+      error: result?.error ?? report.reason ?? null,
+      attempt: result && { attempt: row.attempts + 1, ...result, outcome: report.outcome as AttemptRecord["outcome"] },
     });
     return retryAt;
   }
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const attempt = row.attempts + 1;
-    const last = attempt >= deliverySettings(this.env).maxAttempts;
-    const result: AttemptResult = {
-      started: row.updated,
-      durationMs: Math.max(0, now - row.updated),
+    const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
+    const error = "interrupted: the delivery worker stopped during this attempt";
+    this.settle(row, {
+      status: last ? "failed" : "pending",
+      nextAttemptAt: null,
+      now,
       statusCode: null,
-      errorKind: "connection",
-      error: "interrupted: the delivery worker stopped during this attempt",
-      responseBody: null,
-    };
-    this.storage.transactionSync(() => {
-      this.insertAttempt(row, result, last ? "failed" : "retry");
-      this.sql.exec(
-        `UPDATE deliveries SET status = ?, attempts = ?, updated = ?, last_status_code = NULL, last_error = ? WHERE id = ?`,
-        last ? "failed" : "pending", attempt, now, result.error, row.id,
-      );
+      error,
+      attempt: {
+        attempt: row.attempts + 1,
+        started: row.updated,
+        durationMs: Math.max(0, now - row.updated),
+        statusCode: null,
+        errorKind: "connection",
+        error,
+        responseBody: null,
+        outcome: last ? "failed" : "retry",
+      },
     });
   }
 
-  private insertAttempt(row: DeliveryRow, result: AttemptResult, outcome: string) {
+  /**
+   * A delivery's new status after an attempt (appended to its log, and counted) or without one (a
+   * cancellation): one statement, so it needs no transaction.
+   */
+  private settle(
+    row: DeliveryRow,
+    change: { status: DeliveryStatus; nextAttemptAt: number | null; now: number; statusCode: number | null; error: string | null; attempt: AttemptRecord | undefined },
+  ) {
+    const logged = change.attempt ? JSON.stringify(change.attempt) : null;
     this.sql.exec(
-      `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started, duration_ms, status_code, error_kind, error, response_body, outcome)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.id, row.attempts + 1, result.started, result.durationMs, result.statusCode, result.errorKind, result.error, result.responseBody, outcome,
+      `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ?,
+         attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END
+       WHERE id = ?`,
+      change.status, row.attempts + (logged ? 1 : 0), change.nextAttemptAt, change.now, change.statusCode, change.error, logged, logged, row.id,
     );
   }
 
@@ -386,7 +398,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
          WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
            AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
-         RETURNING *`,
+         RETURNING ${DELIVERY_COLUMNS}`,
         now, lease, this.watermark(), now + RETRY_EARLY_MS,
       )
       .toArray()[0];
@@ -405,12 +417,12 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private head(): DeliveryRow | undefined {
     return this.sql
-      .exec<DeliveryRow>(`SELECT * FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1`)
+      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1`)
       .toArray()[0];
   }
 
   private deliveryRow(id: string): DeliveryRow | undefined {
-    return this.sql.exec<DeliveryRow>(`SELECT * FROM deliveries WHERE id = ?`, id).toArray()[0];
+    return this.sql.exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`, id).toArray()[0];
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */
