@@ -37,7 +37,7 @@ export const WHY: Record<keyof OpCounts, string> = {
   queueDeletes: "each job is acked once it is done",
   doRequests: "append (fan-out), then one next() per delivery (it records the last attempt and hands out the next one) and one to end the turn",
   doRowsRead: "the head taken (and the index entries its update passes), the events named ahead",
-  doRowsWritten: "the delivery row and its 3 index entries, its attempt, its two status changes (in flight, with the lease it went out under; then final)",
+  doRowsWritten: "the delivery row and its 3 index entries, its two status changes (in flight, with the lease it went out under; then final, with the attempt appended to its log)",
   doAlarmWrites: "the lease's alarm, set only when none is pending; left set when the webhook goes idle (it rings once and does nothing)",
   d1RowsRead: "authentication and the catalog check (in the insert), the fan-out's read and match, the watermark before and after the marks, the webhook and events read once per drain",
   d1RowsWritten: "the event row (and its index entries), then marked fanned out",

@@ -1,5 +1,6 @@
 // Strict per-webhook order, and webhooks never waiting on each other.
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
 import { call, webhooksPath } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
 
@@ -78,6 +79,22 @@ describe.concurrent("ordering", () => {
     expect(ids(await receivedCount(after, 1))).toEqual([2]);
     await finalDeliveries(tenant, hook.id, 2);
     expect(ids(await received(before))).toEqual([1]);
+  });
+
+  it("re-reads a webhook changed without notice once its copy is 5 s old", async () => {
+    const tenant = await producerTenant();
+    const before = bucket();
+    const after = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(before, "slow:2000"));
+    await postEvent(tenant, { events: [1, 2, 3, 4].map((n) => ({ type: "booking.created", data: { n } })) });
+    await receivedCount(before, 1);
+    // Saved behind the API's back: the sequencer is never told, as when its notice is lost.
+    await env.DB.prepare("UPDATE webhooks SET post_url = ? WHERE id = ?").bind(receiverUrl(after), hook.id).run();
+    await finalDeliveries(tenant, hook.id, 4, 30_000);
+    const sentBefore = ids(await received(before));
+    const sentAfter = ids(await received(after));
+    expect(sentAfter.length).toBeGreaterThan(0);
+    expect([...sentBefore, ...sentAfter]).toEqual([1, 2, 3, 4]);
   });
 
   it("cancels the next event of a webhook disabled while the one before was on the wire", async () => {
