@@ -1,5 +1,6 @@
 // One HTTP attempt: POST with redirects left unfollowed, a timeout to connect and receive the
 // headers, another to read the body, and the first 4 KB of the answer kept for the log.
+import { declaredLength } from "../http/json-body";
 
 export type ErrorKind = "timeout" | "connection" | "redirect" | "refused_url";
 
@@ -74,6 +75,7 @@ export async function postWebhook(
 /** Reads the whole body (so the attempt is complete) but keeps only its first 4 KB as text. */
 async function readSnippet(response: Response): Promise<string | null> {
   if (!response.body) return null;
+  if (declaredLength(response.headers) <= RESPONSE_SNIPPET_BYTES) return response.text();
   const reader = response.body.getReader();
   const kept: Uint8Array[] = [];
   let size = 0;

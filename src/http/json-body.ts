@@ -15,8 +15,6 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
     const limit = numberSetting(c.env.MAX_BODY_BYTES, 102_400);
-    const declared = Number(c.req.header("content-length"));
-    if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
     const contentType = c.req.header("content-type") ?? "";
     const isForm = contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("multipart/form-data");
     // The page's forms have their own size check and CSRF token; the API under /v1/ takes JSON only,
@@ -56,15 +54,22 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function tooLarge(limit: number) {
+function tooLarge(limit: number) {
   return new ApiError(413, "payload_too_large", `The request body is larger than ${limit} bytes`, [
     { field: "body", reason: `must be at most ${limit} bytes` },
   ]);
 }
 
-/** Reads the body as text, stopping with 413 as soon as it passes the limit (chunked bodies too). */
+/**
+ * Reads the body as text, refusing with 413 one that declares a length over the limit, or (a
+ * chunked body) as soon as it passes it.
+ */
 export async function readLimited(request: Request, limit: number): Promise<string> {
+  const declared = declaredLength(request.headers);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!request.body) return "";
+  // HTTP framing stops a body at its declared length, so one declared within the limit is read whole.
+  if (declared <= limit) return request.text();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -188,4 +193,10 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
       break;
     }
   }
+}
+
+/** The Content-Length a message declares, or Infinity when it declares none (a chunked body). */
+export function declaredLength(headers: Headers): number {
+  const declared = headers.get("content-length");
+  return declared !== null && /^\d+$/.test(declared) ? Number(declared) : Infinity;
 }

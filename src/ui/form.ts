@@ -1,7 +1,7 @@
 // Reads a posted HTML form once, within the same size limit as JSON bodies.
 import type { Context } from "hono";
 import { ApiError } from "../http/errors";
-import { readLimited, tooLarge } from "../http/json-body";
+import { readLimited } from "../http/json-body";
 import { numberSetting } from "../env";
 import type { UiEnv } from "./env";
 
@@ -11,10 +11,7 @@ export async function readForm(c: Context<UiEnv>): Promise<URLSearchParams> {
   if (!/^application\/x-www-form-urlencoded(\s*;|$)/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "Forms must be sent as application/x-www-form-urlencoded");
   }
-  const limit = numberSetting(c.env.MAX_BODY_BYTES, 102_400);
-  const declared = Number(c.req.header("content-length"));
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  return new URLSearchParams(await readLimited(c.req.raw, limit));
+  return new URLSearchParams(await readLimited(c.req.raw, numberSetting(c.env.MAX_BODY_BYTES, 102_400)));
 }
 
 /** A single text field, trimmed; "" when absent. */

@@ -3,7 +3,9 @@
 // `?script=503,503,200` (the nth request gets the nth entry; the last one repeats):
 //   <status>        answer with that status and a small body
 //   hang            never answer (until the client gives up)
-//   stall           send 200 headers, then never finish the body
+//   stall           send 200 headers, then never finish the body (chunked)
+//   stall-sized     the same, with a Content-Length the body never reaches
+//   big             answer 200 with a 10,000-byte body
 //   reset           destroy the connection without answering
 //   redirect        302 to /elsewhere
 //   slow:<ms>       answer 200 after <ms>
@@ -66,11 +68,15 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       res.on("close", () => held.delete(res));
       return;
     }
-    if (answer === "stall") {
+    if (answer === "stall" || answer === "stall-sized") {
       held.add(res);
       res.on("close", () => held.delete(res));
-      res.writeHead(200, { "content-type": "text/plain" });
+      res.writeHead(200, { "content-type": "text/plain", ...(answer === "stall-sized" ? { "content-length": "100" } : {}) });
       res.write("partial");
+      return;
+    }
+    if (answer === "big") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(10_000));
       return;
     }
     if (answer === "reset") {

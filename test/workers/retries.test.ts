@@ -57,11 +57,17 @@ describe.concurrent("retries", () => {
     expect(detail.attemptLog[0].durationMs).toBeLessThan(5000);
   });
 
-  it("times out a receiver that sends headers and then stalls the body, and retries", async () => {
-    const { delivery, detail } = await deliverOnce("stall,200");
+  it.for(["stall", "stall-sized"])("times out a receiver that sends headers and then stalls the body (%s), and retries", async (stall) => {
+    const { delivery, detail } = await deliverOnce(`${stall},200`);
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(detail.attemptLog[0]).toMatchObject({ errorKind: "timeout", outcome: "retry" });
     expect(detail.attemptLog[0].error).toMatch(/body/);
+  });
+
+  it("logs the first 4 KB of a longer answer", async () => {
+    const { delivery, detail } = await deliverOnce("big");
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(detail.attemptLog[0].responseBody).toBe("x".repeat(4096));
   });
 
   it("retries a refused connection and fails after four attempts", async () => {
