@@ -294,10 +294,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   get(deliveryId: string): (DeliveryRecord & { attemptLog: AttemptRecord[] }) | null {
-    const row = this.deliveryRow(deliveryId);
+    const row = this.sql
+      .exec<DeliveryRow & { attempt_log: string }>(`SELECT ${DELIVERY_COLUMNS}, attempt_log FROM deliveries WHERE id = ?`, deliveryId)
+      .toArray()[0];
     if (!row) return null;
-    const { attempt_log } = this.sql.exec<{ attempt_log: string }>(`SELECT attempt_log FROM deliveries WHERE id = ?`, deliveryId).one();
-    return { ...toDelivery(row), attemptLog: JSON.parse(attempt_log) as AttemptRecord[] };
+    return { ...toDelivery(row), attemptLog: JSON.parse(row.attempt_log) as AttemptRecord[] };
   }
 
   /** The most recent final outcome, for the webhooks list. */
