@@ -75,9 +75,9 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
       case "deliver": {
         lease = step.lease;
         const { webhook, event } = await inputs.read(step);
-        const reason = !webhook ? "the webhook was deleted" : !webhook.enabled ? "the webhook is disabled" : !event ? "the event no longer exists" : null;
-        if (reason || !webhook || !event) {
-          report = { deliveryId: step.delivery.id, outcome: "cancelled", reason: reason ?? undefined };
+        if (!webhook || !webhook.enabled || !event) {
+          const reason = !webhook ? "the webhook was deleted" : !webhook.enabled ? "the webhook is disabled" : "the event no longer exists";
+          report = { deliveryId: step.delivery.id, outcome: "cancelled", reason };
           continue;
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");

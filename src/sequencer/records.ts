@@ -1,5 +1,6 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { AttemptResult } from "../delivery/webhook-http-client";
+import type { Outcome } from "../delivery/retry-policy";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
@@ -11,16 +12,17 @@ export interface AppendItem {
   seq: number;
 }
 
-export interface AttemptReport {
-  deliveryId: string;
-  outcome: "succeeded" | "failed" | "retry" | "cancelled";
-  /** When to try again (outcome "retry"). */
-  retryAt?: number;
-  /** What happened on the wire; absent when the delivery was cancelled before sending. */
-  attempt?: AttemptResult;
-  /** Why it was cancelled. */
-  reason?: string;
-}
+/** What a drain tells its sequencer of the delivery it was handed: what its attempt led to, or why it was not sent. */
+export type AttemptReport =
+  | {
+      deliveryId: string;
+      outcome: Outcome;
+      /** What happened on the wire. */
+      attempt: AttemptResult;
+      /** When to try again (outcome "retry"). */
+      retryAt?: number;
+    }
+  | { deliveryId: string; outcome: "cancelled"; reason: string };
 
 /** What a drain tells its sequencer on each step. */
 export interface NextRequest {
@@ -87,7 +89,7 @@ export interface DeliveryRecord {
 /** An attempt as the log keeps it: what the HTTP client saw, its number and what it led to. */
 export interface AttemptRecord extends AttemptResult {
   attempt: number;
-  outcome: "succeeded" | "retry" | "failed";
+  outcome: Outcome;
 }
 
 export function toDelivery(row: DeliveryRow): DeliveryRecord {

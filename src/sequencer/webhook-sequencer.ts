@@ -335,15 +335,18 @@ export class WebhookSequencer extends DurableObject<Env> {
     const row = this.handedOut?.id === report.deliveryId ? this.handedOut : this.deliveryRow(report.deliveryId);
     this.handedOut = undefined;
     if (!row || row.status !== "in_flight") return null;
+    if (report.outcome === "cancelled") {
+      this.settle(row, { status: "cancelled", nextAttemptAt: null, now, statusCode: null, error: report.reason, attempt: undefined });
+      return null;
+    }
     const retryAt = report.outcome === "retry" ? (report.retryAt ?? now) : null;
-    const result = report.attempt;
     this.settle(row, {
       status: report.outcome === "retry" ? "retrying" : report.outcome,
       nextAttemptAt: retryAt,
       now,
-      statusCode: result?.statusCode ?? null,
-      error: result?.error ?? report.reason ?? null,
-      attempt: result && { attempt: row.attempts + 1, ...result, outcome: report.outcome as AttemptRecord["outcome"] },
+      statusCode: report.attempt.statusCode,
+      error: report.attempt.error,
+      attempt: { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome },
     });
     return retryAt;
   }
