@@ -336,16 +336,14 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.handedOut = undefined;
     if (!row || row.status !== "in_flight") return null;
     if (report.outcome === "cancelled") {
-      this.settle(row, { status: "cancelled", nextAttemptAt: null, now, statusCode: null, error: report.reason, attempt: undefined });
+      this.settle(row, { status: "cancelled", now, reason: report.reason });
       return null;
     }
     const retryAt = report.outcome === "retry" ? (report.retryAt ?? now) : null;
     this.settle(row, {
       status: report.outcome === "retry" ? "retrying" : report.outcome,
-      nextAttemptAt: retryAt,
       now,
-      statusCode: report.attempt.statusCode,
-      error: report.attempt.error,
+      nextAttemptAt: retryAt,
       attempt: { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome },
     });
     return retryAt;
@@ -354,20 +352,16 @@ export class WebhookSequencer extends DurableObject<Env> {
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
     const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
-    const error = "interrupted: the delivery worker stopped during this attempt";
     this.settle(row, {
       status: last ? "failed" : "pending",
-      nextAttemptAt: null,
       now,
-      statusCode: null,
-      error,
       attempt: {
         attempt: row.attempts + 1,
         started: row.updated,
         durationMs: Math.max(0, now - row.updated),
         statusCode: null,
         errorKind: "connection",
-        error,
+        error: "interrupted: the delivery worker stopped during this attempt",
         responseBody: null,
         outcome: last ? "failed" : "retry",
       },
@@ -376,18 +370,17 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /**
    * A delivery's new status after an attempt (appended to its log, and counted) or without one (a
-   * cancellation): one statement, so it needs no transaction.
+   * cancellation, for `reason`): one statement, so it needs no transaction.
    */
-  private settle(
-    row: DeliveryRow,
-    change: { status: DeliveryStatus; nextAttemptAt: number | null; now: number; statusCode: number | null; error: string | null; attempt: AttemptRecord | undefined },
-  ) {
-    const logged = change.attempt ? JSON.stringify(change.attempt) : null;
+  private settle(row: DeliveryRow, change: { status: DeliveryStatus; now: number; nextAttemptAt?: number | null; attempt?: AttemptRecord; reason?: string }) {
+    const { attempt } = change;
+    const logged = attempt ? JSON.stringify(attempt) : null;
     this.sql.exec(
       `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ?,
          attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END
        WHERE id = ?`,
-      change.status, row.attempts + (logged ? 1 : 0), change.nextAttemptAt, change.now, change.statusCode, change.error, logged, logged, row.id,
+      change.status, row.attempts + (attempt ? 1 : 0), change.nextAttemptAt ?? null, change.now, attempt?.statusCode ?? null,
+      attempt?.error ?? change.reason ?? null, logged, logged, row.id,
     );
   }
 
