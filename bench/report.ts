@@ -24,8 +24,7 @@ export function judge(figures: Figure[]): Target[] {
     const worst = Math.min(...throughputs.map(ratio));
     const p50s = ingest.filter((f) => f.metric.startsWith("p50"));
     // The durable-ingest floor's own ratios show how much of the target an ingest that stores the
-    // event before answering can reach here.
-    // Its figures come in the same order of concurrency as ours.
+    // event before answering can reach here; its figures come in the same order of concurrency as ours.
     const durable = (kind: "req/s" | "p50", of: Figure[]) => {
       const against = ingest.filter((f) => f.metric.startsWith(`against the durable-ingest floor, ${kind}`));
       return against.length === of.length ? ` (the durable-ingest floor: ${against.map((d, i) => `${fmt(d.floor / of[i]!.floor, 2)}×`).join(", ")})` : "";

@@ -9,9 +9,9 @@ import { createRouter, validationError, type AppEnv } from "../http/context";
 import { authenticatedKey, authorize, principalOf, producerKeyGuard, producerKeyGuardValues, readCredentials, requireKey, verifiedKey, type Credentials, type ProducerKeyGuardValues } from "../http/auth";
 import { limitIngest, overIngestRate, refuseRecentlyLimited, underIngestRate } from "../http/rate-limit";
 import { ApiError, badRequest, notFound, type ErrorDetail } from "../http/errors";
-import { database, fromRow, inList, prebuilt, type Database } from "../db/client";
-import { activeKeyStatement, hashSecret, type ApiKeyRow } from "../db/api-keys";
-import { apiKeys, entities, events, eventTypes } from "../db/schema";
+import { database, inList, prebuilt, type Database } from "../db/client";
+import { activeKeyOf, activeKeyStatement, hashSecret, type ApiKeyRow } from "../db/api-keys";
+import { entities, events, eventTypes } from "../db/schema";
 import { findEvent, insertPostedEvents, originalsQuery, resolveStored, unstoreEvents, type PostedEvent, type StoredEvent } from "../db/events";
 import type { FanoutJob } from "../delivery/jobs";
 import { sequencer } from "../delivery/sequencer-client";
@@ -169,12 +169,11 @@ async function storePosted(env: Env, credentials: Credentials, org: string, post
       insertPosted(env.DB, { posted: JSON.stringify(posted), created, ...producerKeyGuardValues(credentials, presentedHash, org) }),
     ]),
   ]);
-  const keyRow = keyResult!.results[0] as Record<string, unknown> | undefined;
   const inserted = insertResult!.results as { id: string; seq: number }[];
   const insertedSeqs = inserted.map((row) => row.seq);
   let key: ApiKeyRow;
   try {
-    key = verifiedKey(keyRow && fromRow(apiKeys, keyRow), credentials, presentedHash);
+    key = verifiedKey(activeKeyOf(keyResult!.results[0] as Record<string, unknown> | undefined), credentials, presentedHash);
     authorize(principalOf(key), org, "producer");
   } catch (refusal) {
     if (insertedSeqs.length > 0) {

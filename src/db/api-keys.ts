@@ -37,14 +37,18 @@ export function isActiveKey(keyId: string | Placeholder) {
 }
 
 /**
- * The key's row unless it was revoked (read it with `fromRow(apiKeys, …)`): a statement, so ingest
+ * The key's row unless it was revoked (read its result with `activeKeyOf`): a statement, so ingest
  * can send it in its one D1 batch; built once, as every authenticated request reads it.
  */
 export const activeKeyStatement = prebuilt<"keyId">((db) => db.select().from(apiKeys).where(isActiveKey(sql.placeholder("keyId"))));
 
-export async function findActiveKey(d1: D1Database, keyId: string): Promise<ApiKeyRow | undefined> {
-  const row = await activeKeyStatement(d1, { keyId }).first<Record<string, unknown>>();
+/** The key in the raw row `activeKeyStatement` returned, if any. */
+export function activeKeyOf(row: Record<string, unknown> | null | undefined): ApiKeyRow | undefined {
   return row ? fromRow(apiKeys, row) : undefined;
+}
+
+export async function findActiveKey(d1: D1Database, keyId: string): Promise<ApiKeyRow | undefined> {
+  return activeKeyOf(await activeKeyStatement(d1, { keyId }).first<Record<string, unknown>>());
 }
 
 function hex(bytes: Uint8Array): string {

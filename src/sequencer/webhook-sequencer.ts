@@ -21,6 +21,7 @@ import {
   toDelivery,
   type AttemptRecord,
   type DeliveryRow,
+  OPEN_STATUSES,
 } from "./records";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
@@ -43,6 +44,9 @@ const UPCOMING_EVENTS = 50;
 // WITHOUT ROWID where the key is the only index. Listing by status scans instead. A delivery's
 // attempts live in its own row (a JSON array, appended by the statement that records the outcome):
 // one statement and one row written per attempt instead of two.
+/** The open deliveries, as the FIFO's partial index and every query that walks it say it. */
+const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
   position INTEGER PRIMARY KEY,
@@ -61,7 +65,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   lease TEXT,
   attempt_log TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE status IN ('pending', 'in_flight', 'retrying');
+CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE ${OPEN};
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 `;
@@ -311,7 +315,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   openCount(): number {
     return this.sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying')`)
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries WHERE ${OPEN}`)
       .one().n;
   }
 
@@ -393,7 +397,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.handedOut = this.sql
       .exec<DeliveryRow>(
         `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
-         WHERE position = (SELECT position FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1)
+         WHERE position = (SELECT position FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1)
            AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
          RETURNING ${DELIVERY_COLUMNS}`,
         now, lease, this.watermark(), now + RETRY_EARLY_MS,
@@ -405,7 +409,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private upcomingEventIds(afterPosition: number): string[] {
     return this.sql
       .exec<{ event_id: string }>(
-        `SELECT event_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') AND position != ? ORDER BY seq, position LIMIT ?`,
+        `SELECT event_id FROM deliveries WHERE ${OPEN} AND position != ? ORDER BY seq, position LIMIT ?`,
         afterPosition, UPCOMING_EVENTS,
       )
       .toArray()
@@ -414,7 +418,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private head(): DeliveryRow | undefined {
     return this.sql
-      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying') ORDER BY seq, position LIMIT 1`)
+      .exec<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`)
       .toArray()[0];
   }
 

@@ -177,6 +177,20 @@ describe.concurrent("matching", () => {
     expect(await received(bound)).toHaveLength(0);
   });
 
+  it("records each event of a batch with the webhooks it went to", async () => {
+    const tenant = await producerTenant();
+    const [bookings, payments] = [bucket(), bucket()];
+    const bookingHook = await enabledWebhook(tenant, receiverUrl(bookings), { events: ["booking.*"] });
+    const paymentHook = await enabledWebhook(tenant, receiverUrl(payments), { events: ["payment.settled"] });
+    const posted = await postEvent(tenant, { events: ["booking.created", "payment.settled", "booking.cancelled"].map((type) => ({ type, data: {} })) });
+    await receivedCount(bookings, 2);
+    await receivedCount(payments, 1);
+    const recorded = await Promise.all(
+      posted.body.events.map(async (e: { id: string }) => (await call("GET", `/v1/organizations/${tenant.org}/events/${e.id}`, { auth: tenant.auth })).body.webhookIds),
+    );
+    expect(recorded).toEqual([[bookingHook.id], [paymentHook.id], [bookingHook.id]]);
+  });
+
   it("does not send an event of one source to webhooks of another", async () => {
     const tenant = await producerTenant();
     const b = bucket();
