@@ -443,10 +443,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** A new token and a drain job carrying it (after `delaySeconds`). */
   private async handOver(delaySeconds: number) {
     const webhookId = this.getState("webhook_id") as string | null;
-    if (!webhookId) return;
+    const orgId = this.getState("org_id") as string | null;
+    if (!webhookId || !orgId) return;
     const token = crypto.randomUUID();
     await this.holdLease(token, Date.now() + delaySeconds * 1000 + LEASE_MS);
-    const job: DrainJob = { kind: "drain", webhookId, lease: token };
+    const job: DrainJob = { kind: "drain", webhookId, orgId, lease: token };
     try {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (e) {
