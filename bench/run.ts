@@ -61,7 +61,7 @@ async function main() {
   } finally {
     await receiver.close();
   }
-  const targets = judge(figures);
+  const targets = judge(figures, ops);
   const seconds = (Date.now() - started) / 1000;
   if (interactive) process.stderr.write("\r\x1b[K");
   console.log(table(figures, ops, targets));
