@@ -5,14 +5,15 @@ import type { Env } from "./env";
 import type { Job } from "./delivery/jobs";
 import { consumeDeadLetters, consumeJobs, DEAD_LETTER_QUEUE } from "./delivery/consumer";
 import { meterBatch, meterRequest } from "./metering/ops-meter";
+import { withOutages } from "./delivery/fault-injection";
 
 export { WebhookSequencer } from "./sequencer/webhook-sequencer";
 export { EventLog } from "./ingest/event-log";
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, meterRequest(env), ctx),
+  fetch: (request, env, ctx) => app.fetch(request, meterRequest(withOutages(env)), ctx),
   async queue(received, env) {
-    const [batch, meteredEnv] = meterBatch(received, env);
+    const [batch, meteredEnv] = meterBatch(received, withOutages(env));
     if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, meteredEnv);
     else await consumeJobs(batch, meteredEnv);
   },

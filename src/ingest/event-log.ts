@@ -18,6 +18,7 @@ import { readOrgConfig } from "../db/org-config";
 import { recordUsage, purgeUsage, USAGE_SCHEMA } from "../notifications/usage";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
+import { injectFault, withOutages } from "../delivery/fault-injection";
 import { OrgConfig } from "./org-config";
 import { eventIdFor, seqOfEventId } from "./event-ids";
 
@@ -187,7 +188,7 @@ export class EventLog extends DurableObject<Env> {
   private nextPurgeAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(env));
+    super(ctx, meterBindings(withOutages(env)));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
@@ -242,6 +243,7 @@ export class EventLog extends DurableObject<Env> {
       }
     });
     await this.armAlarm(created + FANOUT_GRACE_MS);
+    if (injectFault(this.env.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
     return { ok: true, value: { events: answers, created, fanout } };
   }
 

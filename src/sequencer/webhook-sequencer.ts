@@ -25,7 +25,7 @@ import {
 } from "./records";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
-import { injectFault } from "../delivery/fault-injection";
+import { injectFault, withOutages } from "../delivery/fault-injection";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -113,7 +113,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(env));
+    super(ctx, meterBindings(withOutages(env)));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);

@@ -184,6 +184,44 @@ describe.concurrent("faults", () => {
   });
 });
 
+describe("a fan-out that keeps failing", () => {
+  it("is retried with growing delays, its event kept waiting and shown, and delivered once a run succeeds", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const stored = await eventLog(env, tenant.org).storeDirected(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [hook.id] }]);
+    if (!stored.ok) throw new Error(stored.refusal.message);
+    const [event] = stored.value;
+    // Sequencers that cannot be reached: every fan-out of the event fails.
+    const unreachable = { ...env, SEQUENCER: { ...env.SEQUENCER, idFromName: (name: string) => env.SEQUENCER.idFromName(name), get: () => { throw new Error("sequencer unreachable"); } } } as unknown as typeof env;
+    // A batch that records what the consumer does with its message: the test plugin's batches do not keep a retry's delay.
+    const run = async (attempts: number, bindings: typeof env) => {
+      const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
+      const message = {
+        id: `f${attempts}`,
+        timestamp: new Date(),
+        attempts,
+        body: { kind: "fanout", orgId: tenant.org, seqs: [event!.seq] } satisfies Job,
+        ack: () => void (outcome.acked = true),
+        retry: (options?: { delaySeconds?: number }) => void (outcome.retryDelay = options?.delaySeconds),
+      };
+      await worker.queue({ queue: "edge-webhooks-jobs", messages: [message], ackAll() {}, retryAll() {} } as unknown as MessageBatch<Job>, bindings);
+      return outcome;
+    };
+    const delays: (number | undefined)[] = [];
+    for (let attempts = 1; attempts <= 10; attempts++) {
+      const outcome = await run(attempts, unreachable);
+      expect(outcome.acked).toBe(false);
+      delays.push(outcome.retryDelay);
+    }
+    expect(delays).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]);
+    expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 1, lastFanoutError: { message: expect.stringMatching(/sequencer unreachable/) } });
+    expect(await run(11, env)).toEqual({ acked: true });
+    const [request] = await receivedCount(b, 1);
+    expect(request!.headers["webhook-id"]).toBe(event!.eventId);
+  });
+});
+
 describe("fault injection (the chaos suite's hook)", () => {
   it("injects nothing unless CHAOS_FAULTS names the fault, and wrangler.toml never sets it", () => {
     expect(env.CHAOS_FAULTS).toBeUndefined();
