@@ -47,7 +47,7 @@ describe("operator: organizations", () => {
     const tenant = await createTenant();
     const response = await call("GET", orgs, { auth: admin });
     expect(response.status).toBe(200);
-    expect(response.body.organizations).toContainEqual({ id: tenant.org, name: `Org ${tenant.org}`, created: expect.any(Number) });
+    expect(response.body.organizations).toContainEqual({ id: tenant.org, name: `Org ${tenant.org}`, created: expect.any(Number), displayName: null, accentColor: null, frameAncestors: [] });
   });
 
   it("gets one organization", async () => {
