@@ -6,6 +6,8 @@ import { z } from "@hono/zod-openapi";
 /** Hosts where plain http is fine: a developer's own machine, which browsers treat as secure. */
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+const HOST_NAME = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/;
+
 /** Why `url` may not be where a host product lives, or undefined when it may: https, or http on localhost. */
 function insecureReason(url: URL): string | undefined {
   if (url.protocol === "https:") return undefined;
@@ -27,7 +29,8 @@ export const FrameOrigin = z
   .max(300, "must be at most 300 characters")
   .superRefine((value, ctx) => {
     const url = parsedUrl(value);
-    if (!url || url.origin !== value) {
+    // The origin goes into a Content-Security-Policy header: a plain host name only (no wildcard, no ';').
+    if (!url || url.origin !== value || !HOST_NAME.test(url.hostname)) {
       ctx.addIssue({ code: "custom", message: "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)" });
       return;
     }
