@@ -11,7 +11,7 @@ describe("operator: organizations", () => {
     const before = Date.now();
     const response = await call("POST", orgs, { auth: admin, body: { id, name: "My Org" } });
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ id, name: "My Org", created: expect.any(Number) });
+    expect(response.body).toEqual({ id, name: "My Org", created: expect.any(Number), displayName: null, accentColor: null, frameAncestors: [] });
     expect(response.body.created).toBeGreaterThanOrEqual(before);
   });
 
