@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 // A portal link that cannot open the page (used, expired, forged, another organization's) or a
-// portal session that ended: why, and the way back to the host product when we know it.
+// portal session that ended: why, with the way back to the host product in the header when we know it.
 import type { FC } from "hono/jsx";
 import type { OrganizationRow } from "../../db/portal-links";
 import { hostOf, Layout } from "../layout";
@@ -18,11 +18,6 @@ export const PortalRefusedPage: FC<PortalRefusedProps> = ({ title, reason, organ
     <Layout title={title} host={host}>
       <div class="card narrow">
         <p role="alert">{reason}</p>
-        {host?.returnUrl ? (
-          <p>
-            <a href={host.returnUrl} target="_top">{`Back to ${host.name}`}</a>
-          </p>
-        ) : null}
       </div>
     </Layout>
   );
