@@ -46,7 +46,7 @@ function isPortalClaims(value: unknown): value is PortalClaims {
 export async function startSession(c: Context<UiEnv>, principal: Principal): Promise<void> {
   const claims: Claims = { sid: randomToken(), kid: principal.keyId, org: principal.orgId, exp: Date.now() + SESSION_SECONDS * 1000 };
   writeCookie(c, SESSION_COOKIE, await seal(await pageKey(c.env.ADMIN_TOKEN), "session", claims), SESSION_SECONDS);
-  // Signing in replaces a portal session opened in this browser (outside any host's frame).
+  // A portal session opened in this browser (outside any host's frame) would otherwise take precedence.
   if (readCookie(c, PORTAL_COOKIE) !== undefined) clearCookie(c, PORTAL_COOKIE, "embeddable");
 }
 
@@ -54,7 +54,6 @@ export async function startSession(c: Context<UiEnv>, principal: Principal): Pro
 export async function startPortalSession(c: Context<UiEnv>, link: PortalLinkRow): Promise<void> {
   const claims: PortalClaims = { sid: randomToken(), link: link.id, org: link.orgId, exp: Date.now() + link.sessionSeconds * 1000 };
   writeCookie(c, PORTAL_COOKIE, await seal(await pageKey(c.env.ADMIN_TOKEN), "portal-session", claims), link.sessionSeconds, "embeddable");
-  if (readCookie(c, SESSION_COOKIE) !== undefined) clearCookie(c, SESSION_COOKIE, "Lax");
 }
 
 export function endSession(c: Context<UiEnv>): void {

@@ -191,7 +191,7 @@ describe("opening a portal link", () => {
     const refused = await again.get(url);
     expect(refused.status).toBe(403);
     expect(refused.body).toContain("This link was already used.");
-    expect(refused.body).toContain(`<a href="${STUDIO}/profile" target="_top">Back to Org ${tenant.org}</a>`);
+    expect(refused.body).toContain(`<a class="back" href="${STUDIO}/profile" target="_top">Back to Org ${tenant.org}</a>`);
     expect(again.setCookies).toEqual([]);
   });
 
@@ -292,5 +292,51 @@ describe("a scoped portal session", () => {
     expect(moved.status).toBe(400);
     const all = (await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.webhooks;
     expect(all).toEqual([expect.objectContaining({ name: "Mine", source: "wink", entity: "Cool Account" })]);
+  });
+});
+
+describe("a portal session's page", () => {
+  it("lasts sessionSeconds (one hour unless the link says otherwise)", async () => {
+    const tenant = await winkAndTripPay();
+    const maxAge = async (body: Record<string, unknown>) => {
+      const browser = new PortalBrowser();
+      await browser.get((await mint(tenant, { email: "ann@wink.example", ...body })).url);
+      return /Max-Age=(\d+)/.exec(browser.setCookies.find((line) => line.startsWith("__Host-ewk_portal="))!)?.[1];
+    };
+    expect(await maxAge({})).toBe("3600");
+    expect(await maxAge({ sessionSeconds: 12 * 60 * 60 })).toBe("43200");
+  });
+
+  it("wears the host's name and accent colour, through a stylesheet: no script, no inline style", async () => {
+    const tenant = await winkAndTripPay();
+    await call("PATCH", orgPath(tenant.org), { auth: admin, body: { displayName: "Wink Studio", accentColor: "#6d28d9" } });
+    const browser = new PortalBrowser();
+    await browser.get((await mint(tenant)).url);
+    const list = await browser.get("/ui/webhooks");
+    expect(list.body).toContain('<a class="brand" href="/ui/webhooks">Wink Studio</a>');
+    expect(list.body).toContain("<title>Webhooks · Wink Studio webhooks</title>");
+    expect(list.body).toContain('<link rel="stylesheet" href="/ui/accent.css?color=%236d28d9"/>');
+    expect(list.body).not.toMatch(/<script|style=/);
+    expect(list.headers.get("content-security-policy")).toMatch(/^default-src 'none'; style-src 'self';/);
+
+    const accent = await call("GET", "/ui/accent.css?color=%236d28d9");
+    expect(accent.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(accent.body).toContain("--brand:#6d28d9");
+    // Too light for white text: darkened until it reads at 4.5:1.
+    expect((await call("GET", "/ui/accent.css?color=%23ffff00")).body).not.toContain("--brand:#ffff00");
+    expect((await call("GET", "/ui/accent.css?color=red")).status).toBe(404);
+  });
+
+  it("gives way to the admin sign-in: signing in ends a portal session opened in the same browser", async () => {
+    const tenant = await winkAndTripPay();
+    const browser = new PortalBrowser();
+    await browser.get((await mint(tenant)).url);
+    const form = await browser.get("/ui/sign-in");
+    const signedIn = await browser.post("/ui/sign-in", { _csrf: csrfOf(form.body), email: tenant.email, key: tenant.key, next: "/ui/webhooks" });
+    expect(signedIn.status).toBe(303);
+    expect(browser.setCookies.find((line) => line.startsWith("__Host-ewk_portal="))).toMatch(/Max-Age=0/);
+    const list = await browser.get("/ui/webhooks");
+    expect(list.body).toContain("Sign out");
+    expect(list.body).toContain("Entities &amp; events");
   });
 });
