@@ -1,7 +1,7 @@
 // Portal links: minting them (who may, what a scope may name), the organization settings they use,
 // and what opening one does: a single-use, scoped page session that only the host's origins may
 // frame. The iframe itself is tested in Chromium (test/browser/portal.test.ts).
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { exports } from "cloudflare:workers";
 import { admin, call, createKey, createTenant, createWebhook, entitiesPath, expectError, reasonFor, seedWinkCatalog, webhooksPath, type Tenant } from "./helpers";
 
@@ -161,6 +161,10 @@ describe("the organization's portal settings", () => {
 });
 
 describe("opening a portal link", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("starts a session whose cookie works in a host's frame (SameSite=None, Partitioned), framable only by the organization's origins", async () => {
     const tenant = await winkAndTripPay();
     await call("PATCH", orgPath(tenant.org), { auth: admin, body: { frameAncestors: [STUDIO, "http://localhost:5173"], displayName: "Wink Studio" } });
@@ -195,13 +199,17 @@ describe("opening a portal link", () => {
     expect(again.setCookies).toEqual([]);
   });
 
-  it("refuses a link opened after its time", async () => {
+  it("refuses a link opened after its time: 10 minutes, or the openWithinSeconds it was minted with", async () => {
     const tenant = await winkAndTripPay();
     const { url, expiresAt } = await mint(tenant, { email: "ann@wink.example", openWithinSeconds: 1 });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
     const refused = await new PortalBrowser().get(url);
     expect(refused.status).toBe(403);
     expect(refused.body).toContain("This link expired before it was opened.");
+
+    const tenMinutes = await mint(tenant);
+    vi.setSystemTime(Date.now() + 600_001);
+    expect((await new PortalBrowser().get(tenMinutes.url)).body).toContain("This link expired before it was opened.");
   });
 
   it("refuses a forged link and another organization's link", async () => {
@@ -238,6 +246,28 @@ describe("opening a portal link", () => {
     expect(ended.status).toBe(401);
     expect(ended.body).toContain("Your session on this page has ended");
     expect(ended.body).toContain(`href="${STUDIO}/profile"`);
+  });
+
+  it("refuses a link whose minting key was revoked before it was opened", async () => {
+    const tenant = await winkAndTripPay();
+    const minter = await createKey(tenant.org, { email: "studio-backend@wink.example", role: "admin" });
+    const minted = await call("POST", linksPath(tenant.org), { auth: { bearer: minter }, body: { email: "ann@wink.example" } });
+    expect((await call("DELETE", `${orgPath(tenant.org)}/keys/${minter.split("_")[1]}`, { auth: admin })).status).toBe(204);
+    const refused = await new PortalBrowser().get(minted.body.url);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain("The API key that made this link was revoked");
+  });
+
+  it("ends the session when its sessionSeconds are over", async () => {
+    const tenant = await winkAndTripPay();
+    const browser = new PortalBrowser();
+    await browser.get((await mint(tenant, { email: "ann@wink.example", sessionSeconds: 60 })).url);
+    expect((await browser.get("/ui/webhooks")).status).toBe(200);
+    // The browser keeps the cookie past its Max-Age here; the session's own expiry still ends it.
+    vi.setSystemTime(Date.now() + 61_000);
+    const ended = await browser.get("/ui/webhooks");
+    expect(ended.status).toBe(401);
+    expect(ended.body).toContain("Your session on this page has ended");
   });
 });
 
