@@ -85,7 +85,7 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, section, flash, host: g
                 <span>
                   {viewer.principal.email} · <span class="org">{viewer.principal.orgId}</span>
                 </span>
-                {/* A portal session belongs to the host's sign-in: it ends when the host's link expires, not here. */}
+                {/* A portal session follows the host's sign-in: it ends with its sessionSeconds or its minting key, not here. */}
                 {viewer.portal ? null : (
                   <PostForm action="/ui/sign-out" csrf={viewer.csrf}>
                     <button type="submit">Sign out</button>

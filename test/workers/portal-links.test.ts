@@ -290,7 +290,7 @@ describe("a scoped portal session", () => {
       for (const path of [`/ui/webhooks/${hidden.id}`, `/ui/webhooks/${hidden.id}/edit`, `/ui/webhooks/${hidden.id}/remove`]) {
         expect((await browser.get(path)).status, path).toBe(404);
       }
-      for (const action of ["secret", "secret/rotate", "test", "remove"]) {
+      for (const action of ["secret", "secret/rotate", "test", "remove", `deliveries/${crypto.randomUUID()}/redeliver`]) {
         expect((await browser.post(`/ui/webhooks/${hidden.id}/${action}`, { _csrf: csrf })).status, action).toBe(404);
       }
       expect((await browser.post(`/ui/webhooks/${hidden.id}/enabled`, { _csrf: csrf, enabled: "true" })).status).toBe(404);
