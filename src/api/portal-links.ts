@@ -12,7 +12,7 @@ import { HostUrl } from "./organization-schemas";
 import { bodyErrors, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, tenantSecurity } from "./common";
 
 /** How long a minted link can be opened, at most: it is for a redirect or an iframe made right away. */
-export const LINK_OPEN_SECONDS = 10 * 60;
+const LINK_OPEN_SECONDS = 10 * 60;
 
 export const CreatePortalLink = z
   .strictObject({
