@@ -10,6 +10,7 @@ import { newSigningSecret } from "../delivery/signing";
 import { notificationReferences, notNamedByNotificationActions } from "../notifications/references";
 import { refusedUrlReason } from "../delivery/url-policy";
 import type { Env } from "../env";
+import type { PortalScope } from "./portal-links";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -52,6 +53,8 @@ export interface WebhookQuery {
   q?: string;
   enabled?: boolean;
   source?: string;
+  /** Only the webhooks a portal session may see (see inScope). */
+  scope?: PortalScope | undefined;
   limit: number;
   offset: number;
 }
@@ -65,6 +68,8 @@ export async function listWebhooks(d1: D1Database, orgId: string, query: Webhook
   }
   if (query.enabled !== undefined) conditions.push(eq(webhooks.enabled, query.enabled));
   if (query.source) conditions.push(eq(webhooks.source, query.source));
+  if (query.scope?.source != null) conditions.push(eq(webhooks.source, query.scope.source));
+  if (query.scope?.entities != null) conditions.push(inList(webhooks.entity, query.scope.entities));
   const where = and(...conditions);
   const [rows, [total]] = await db.batch([
     db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).limit(query.limit).offset(query.offset),
