@@ -73,30 +73,6 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 /** A delivery's columns but its attempt log, which only `get` reads. */
 const DELIVERY_COLUMNS = `position, id, seq, event_id, event_type, origin, status, attempts, next_attempt_at, created, updated, last_status_code, last_error, lease`;
 
-/**
- * Brings an older sequencer's tables up to SCHEMA: deliveries gain the lease they went out under
- * (null: none) and their attempt log, into which the attempts table they kept apart is folded.
- */
-function upgradeSchema(storage: DurableObjectStorage) {
-  const { sql } = storage;
-  const columns = new Set(sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('deliveries')`).toArray().map((column) => column.name));
-  const attemptsTable = sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'attempts'`).toArray().length > 0;
-  if (columns.has("lease") && columns.has("attempt_log") && !attemptsTable) return;
-  storage.transactionSync(() => {
-    if (!columns.has("lease")) sql.exec(`ALTER TABLE deliveries ADD COLUMN lease TEXT`);
-    if (!columns.has("attempt_log")) sql.exec(`ALTER TABLE deliveries ADD COLUMN attempt_log TEXT NOT NULL DEFAULT '[]'`);
-    if (!attemptsTable) return;
-    sql.exec(
-      `UPDATE deliveries SET attempt_log = (
-         SELECT json_group_array(json_object('attempt', attempt, 'started', started, 'durationMs', duration_ms, 'statusCode', status_code,
-           'errorKind', error_kind, 'error', error, 'responseBody', response_body, 'outcome', outcome) ORDER BY attempt)
-         FROM attempts WHERE delivery_id = deliveries.id)
-       WHERE id IN (SELECT delivery_id FROM attempts)`,
-    );
-    sql.exec(`DROP TABLE attempts`);
-  });
-}
-
 interface Lease {
   token: string;
   until: number;
@@ -117,7 +93,6 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
-    upgradeSchema(this.storage);
     this.loadState();
   }
 

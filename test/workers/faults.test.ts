@@ -41,11 +41,6 @@ async function leaseHeld(webhookId: string): Promise<boolean> {
   return runInDurableObject(sequencer(env, webhookId), (_instance, state) => state.storage.sql.exec(`SELECT 1 FROM state WHERE key = 'lease_token'`).toArray().length > 0);
 }
 
-/** The deliveries table as the first sequencers created it. */
-const FIRST_DELIVERIES_COLUMNS = `position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, event_id TEXT NOT NULL,
-  event_type TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL, last_status_code INTEGER, last_error TEXT`;
-
 /** Stores an event without queueing its fan-out (the test drives the pipeline by hand). */
 async function storedEvent(orgId: string) {
   const id = crypto.randomUUID();
@@ -82,48 +77,6 @@ describe.concurrent("faults", () => {
     expect(await received(b)).toHaveLength(1);
     const [delivery] = await finalDeliveries(tenant, hook.id, 1);
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
-  });
-
-  it("delivers from a sequencer whose deliveries table predates the lease column", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const hook = await enabledWebhook(tenant, receiverUrl(b));
-    const event = await storedEvent(tenant.org);
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      state.storage.sql.exec(`DROP TABLE deliveries`);
-      state.storage.sql.exec(`CREATE TABLE deliveries (${FIRST_DELIVERIES_COLUMNS})`);
-    });
-    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-1");
-    await env.JOBS.send({ kind: "drain", webhookId: hook.id, lease: "lease-1" } satisfies Job);
-    await receivedCount(b, 1);
-    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
-    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
-  });
-
-  it("keeps the attempts a sequencer logged in their own table, in its deliveries' attempt logs", async () => {
-    const tenant = await producerTenant();
-    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    const deliveryId = crypto.randomUUID();
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      const { sql } = state.storage;
-      sql.exec(`DROP TABLE deliveries`);
-      sql.exec(`CREATE TABLE deliveries (${FIRST_DELIVERIES_COLUMNS}, lease TEXT)`);
-      sql.exec(`CREATE TABLE attempts (delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, started INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
-        status_code INTEGER, error_kind TEXT, error TEXT, response_body TEXT, outcome TEXT NOT NULL, PRIMARY KEY (delivery_id, attempt)) WITHOUT ROWID`);
-      sql.exec(`INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, attempts, created, updated, last_status_code)
-        VALUES (?, 1, ?, 'booking.created', 'event', 'succeeded', 2, 1000, 3000, 200)`, deliveryId, crypto.randomUUID());
-      sql.exec(`INSERT INTO attempts VALUES (?, 2, 2000, 12, 200, NULL, NULL, 'ok', 'succeeded')`, deliveryId);
-      sql.exec(`INSERT INTO attempts VALUES (?, 1, 1000, 3000, NULL, 'timeout', 'no response headers within 3000 ms', NULL, 'retry')`, deliveryId);
-    });
-    await evictDurableObject(sequencer(env, hook.id));
-    const detail = await deliveryDetail(tenant, hook.id, deliveryId);
-    expect(detail.attemptLog).toEqual([
-      { attempt: 1, started: 1000, durationMs: 3000, statusCode: null, errorKind: "timeout", error: "no response headers within 3000 ms", responseBody: null, outcome: "retry" },
-      { attempt: 2, started: 2000, durationMs: 12, statusCode: 200, errorKind: null, error: null, responseBody: "ok", outcome: "succeeded" },
-    ]);
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      expect(state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE name = 'attempts'`).toArray()).toEqual([]);
-    });
   });
 
   it("leaves the lease's alarm set when a webhook goes idle, and the alarm then does nothing", async () => {
