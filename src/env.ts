@@ -15,6 +15,7 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   READ_TIMEOUT_MS: string;
   FANOUT_CHUNK_SIZE: string;
+  RETENTION_DAYS: string;
   /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
   OPS_METER?: string;
   /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
