@@ -1,12 +1,13 @@
 // One WebhookSequencer per webhook: its FIFO of deliveries (in ingest order), the log of every
-// attempt, and the lease that lets exactly one consumer work on its head at a time.
+// attempt (deliveries-table.ts), and the lease that lets exactly one consumer work on its head at a
+// time. Final deliveries are kept for RETENTION_DAYS after their last change, then purged.
 //
 // The lease: whoever holds the current token may take the next delivery. Each delivery handed out
 // is marked with the token it went out under, and a call with that token that does not report it
 // is answered "stale": so a duplicate drain job (or a retried call whose first answer was lost) can
 // never send a delivery again while it is in flight. If the holder dies (consumer crash,
-// eviction), the alarm at `leaseUntil` issues a new token and a new drain job; the delivery it was
-// sending, in flight under the old token, is counted as an interrupted attempt and sent again.
+// eviction), the alarm at the lease's deadline issues a new token and a new drain job; the delivery
+// it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";

@@ -136,6 +136,23 @@ describe.concurrent("faults", () => {
     expect(fannedOut!.n).toBe(2);
   });
 
+  it("delivers an event whose fan-out claimed the lease just before the sequencer was evicted", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    const lease = await runInDurableObject(sequencer(env, hook.id), (instance) =>
+      instance.append(hook.id, tenant.org, [{ eventId: event.id, eventType: "booking.created", seq: event.seq }], event.seq, true),
+    );
+    await evictDurableObject(sequencer(env, hook.id));
+    // The fan-out's drain finds its token gone with the object; the lease's alarm hands the head on.
+    expect(await sequencer(env, hook.id).next(lease!, { watermark: event.seq })).toEqual({ action: "stale" });
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await receivedCount(b, 1);
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
   it("sends again, counting the lost attempt, a delivery whose worker died mid-attempt", async () => {
     const tenant = await producerTenant();
     const b = bucket();
