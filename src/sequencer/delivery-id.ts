@@ -19,7 +19,7 @@ export function newNonce(): number {
   return (high! % 4) * 2 ** 32 + low!;
 }
 
-export function deliveryId({ seq, position, nonce }: DeliveryIdParts): string {
+export function formatDeliveryId({ seq, position, nonce }: DeliveryIdParts): string {
   const hex = (n: number, digits: number) => n.toString(16).padStart(digits, "0");
   const seqHex = hex(seq, 12);
   const variant = 8 + Math.floor((nonce % NONCE_HIGH) / NONCE_VARIANT);
@@ -32,7 +32,7 @@ export function deliveryId({ seq, position, nonce }: DeliveryIdParts): string {
   ].join("-");
 }
 
-/** The parts of an id made by `deliveryId`; null for any other string. */
+/** The parts of an id made by `formatDeliveryId`; null for any other string. */
 export function parseDeliveryId(id: string): DeliveryIdParts | null {
   const match = ID.exec(id.toLowerCase());
   if (!match) return null;

@@ -1,7 +1,7 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { AttemptResult } from "../delivery/webhook-http-client";
 import type { Outcome } from "../delivery/retry-policy";
-import { deliveryId } from "./delivery-id";
+import { formatDeliveryId } from "./delivery-id";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
@@ -96,7 +96,7 @@ export interface AttemptRecord extends AttemptResult {
 
 export function toDelivery(row: DeliveryRow): DeliveryRecord {
   return {
-    id: deliveryId(row),
+    id: formatDeliveryId(row),
     eventId: row.event_id,
     eventType: row.event_type,
     origin: row.origin as DeliveryRecord["origin"],

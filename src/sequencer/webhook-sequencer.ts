@@ -24,7 +24,7 @@ import {
   type DeliveryRow,
 } from "./records";
 import { DeliveriesTable } from "./deliveries-table";
-import { deliveryId } from "./delivery-id";
+import { formatDeliveryId } from "./delivery-id";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault } from "../delivery/fault-injection";
@@ -82,6 +82,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.sql.exec(STATE_SCHEMA);
     this.deliveries = new DeliveriesTable(this.sql);
     this.loadState();
+    this.loadLease();
   }
 
   // ── appending ──────────────────────────────────────────────────────────────────────────
@@ -162,7 +163,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         return {
           action: "deliver",
           lease: current.token,
-          delivery: { id: deliveryId(ready), eventId: ready.event_id, attempt: ready.attempts + 1, seq: ready.seq },
+          delivery: { id: formatDeliveryId(ready), eventId: ready.event_id, attempt: ready.attempts + 1, seq: ready.seq },
           webhookVersion: Number(this.getState("webhook_version") ?? 0),
           upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(ready, UPCOMING_EVENTS) : [],
         };
@@ -186,7 +187,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         await this.holdLease(current.token, head.next_attempt_at + LEASE_MS, { store: true });
         return { action: "wait", until: head.next_attempt_at };
       }
-      if (head.seq <= this.watermark) throw new Error(`sequencer: head ${deliveryId(head)} (${head.status}) is neither ready nor waiting`);
+      if (head.seq <= this.watermark) throw new Error(`sequencer: head ${formatDeliveryId(head)} (${head.status}) is neither ready nor waiting`);
       if (watermark !== undefined) {
         // The alarm hands the head to a fresh drain once the earlier fan-out had time.
         await this.holdLease(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** this.blockedCount, BLOCKED_RECHECK_MAX_MS));
@@ -281,6 +282,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     await this.storage.deleteAll();
     this.handedOut = undefined;
     this.lease = null;
+    this.blockedCount = 0;
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(STATE_SCHEMA);
     this.deliveries.create();
@@ -292,7 +294,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /** Applies a report; returns the retry time when the delivery is to be tried again. */
   private record(report: AttemptReport, now: number): number | null {
-    const row = this.handedOut && deliveryId(this.handedOut) === report.deliveryId ? this.handedOut : this.deliveries.byId(report.deliveryId);
+    const row = this.handedOut && formatDeliveryId(this.handedOut) === report.deliveryId ? this.handedOut : this.deliveries.byId(report.deliveryId);
     this.handedOut = undefined;
     if (!row || row.status !== "in_flight") return null;
     if (report.outcome === "cancelled") {
@@ -397,10 +399,13 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (value > this.watermark) this.watermark = value;
   }
 
-  /** The state table into memory, and the lease: as stored for a queued job, or as its in-flight head went out under. */
   private loadState() {
     this.state.clear();
     for (const row of this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`)) this.state.set(row.key, row.value);
+  }
+
+  /** The lease a fresh object starts with: as stored for a queued job, or as its in-flight head went out under. */
+  private loadLease() {
     const stored = this.getState("lease");
     const head = this.deliveries.head();
     const inFlight = head?.status === "in_flight" && head.lease ? { token: head.lease, until: head.updated + LEASE_MS } : null;
