@@ -2,8 +2,8 @@
 //
 // Storage bills every row written, index entries included, and rows read a thousand times less. So
 // the table has no index but its key (seq, position) — WITHOUT ROWID, so the key is the row's own
-// b-tree — and a delivery costs three rows written: its insert, its hand-out, its outcome (a
-// retry adds one per attempt). Everything else reads: ids encode the key (delivery-id.ts), the
+// b-tree — and a delivery costs three rows written: its insert, its hand-out, its outcome (each
+// further attempt two more). Everything else reads: ids encode the key (delivery-id.ts), the
 // FIFO's head is found by scanning from a key kept in memory, and listings and lookups by event
 // scan. A delivery's attempts live in its own row (a JSON array appended by the statement that
 // records the outcome).
