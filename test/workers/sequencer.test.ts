@@ -64,9 +64,9 @@ describe("sequencer storage", () => {
   it("writes three rows per delivery to a webhook that gets events one at a time", async () => {
     const { webhookId, stub } = newWebhook();
     const events = 50;
-    const ops = await runInDurableObject(stub, async (_instance, state) => {
+    const ops = await runInDurableObject(stub, async (unmetered, state) => {
       // The first event also records the webhook's ids and sets the lease's alarm, once per webhook.
-      await deliverBatch(_instance, webhookId, 1, 1);
+      await deliverBatch(unmetered, webhookId, 1, 1);
       return metered(state, async (sequencer) => {
         for (let seq = 2; seq <= events + 1; seq++) {
           const lease = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
@@ -81,8 +81,8 @@ describe("sequencer storage", () => {
 
   it("writes three rows per delivery when a turn sends a batch", async () => {
     const { webhookId, stub } = newWebhook();
-    const ops = await runInDurableObject(stub, async (_instance, state) => {
-      await deliverBatch(_instance, webhookId, 1, 1);
+    const ops = await runInDurableObject(stub, async (unmetered, state) => {
+      await deliverBatch(unmetered, webhookId, 1, 1);
       return metered(state, (sequencer) => deliverBatch(sequencer, webhookId, 2, 101));
     });
     const written = ((ops.doRowsWritten ?? 0) + (ops.doAlarmWrites ?? 0)) / 100;
