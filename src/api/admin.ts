@@ -9,6 +9,8 @@ import { database } from "../db/client";
 import { apiKeys, organizations } from "../db/schema";
 import { eventLog } from "../ingest/event-log-client";
 import { forgetKey } from "../ingest/admission";
+import { sequencer } from "../delivery/sequencer-client";
+import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
 import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
@@ -244,19 +246,32 @@ adminRouter.openapi(
   },
 );
 
+const OrganizationStorage = EventLogStatus.extend({
+  deliveries: z
+    .object({ webhooks: z.number().int(), rows: z.number().int(), bytes: z.number().int() })
+    .openapi({ description: "What its webhooks' sequencers store: deliveries with their attempt logs" }),
+}).openapi("OrganizationEventLog");
+
 adminRouter.openapi(
   createRoute({
     ...admin,
     method: "get",
     path: "/organizations/{org}/event-log",
-    summary: "An organization's event log: fan-out lag, last error, storage",
+    summary: "An organization's event log (fan-out lag, last error, storage) and what its webhooks' sequencers store",
     request: { params: OrgParam },
-    responses: { 200: json(EventLogStatus, "Its status"), ...adminErrors },
+    responses: { 200: json(OrganizationStorage, "Its status"), ...adminErrors },
   }),
   async (c) => {
     const { org } = c.req.valid("param");
     await assertOrganization(c.env, org);
-    return c.json(await statusOf(c.env, org), 200);
+    const webhookIds = await webhookIdsOf(c.env.DB, org);
+    const deliveries = { webhooks: webhookIds.length, rows: 0, bytes: 0 };
+    for (const webhookId of webhookIds) {
+      const stats = await sequencer(c.env, webhookId).storageStats();
+      deliveries.rows += stats.rows;
+      deliveries.bytes += stats.bytes;
+    }
+    return c.json({ ...(await statusOf(c.env, org)), deliveries }, 200);
   },
 );
 

@@ -42,6 +42,11 @@ export async function getWebhook(d1: D1Database, orgId: string, id: string): Pro
   return row;
 }
 
+/** The ids of the organization's webhooks. */
+export async function webhookIdsOf(d1: D1Database, orgId: string): Promise<string[]> {
+  return (await database(d1).select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.orgId, orgId)).all()).map((row) => row.id);
+}
+
 /** Which of these webhooks still exist in the organization. */
 export async function existingWebhookIds(d1: D1Database, orgId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();

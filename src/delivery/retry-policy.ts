@@ -1,6 +1,6 @@
 // The seed's response-code table: 2xx succeeds; 5xx, a timeout or a connection error is retried
 // (three times, RETRY_DELAY_SECONDS apart); anything else (1xx, 3xx, 4xx) fails at once.
-import { numberSetting, type Env } from "../env";
+import { numberSetting, retentionMs, type Env } from "../env";
 import type { AttemptResult } from "./webhook-http-client";
 
 export type Outcome = "succeeded" | "retry" | "failed";
@@ -23,6 +23,6 @@ export function deliverySettings(env: Env) {
     connectTimeoutMs: numberSetting(env.CONNECT_TIMEOUT_MS, 3000),
     readTimeoutMs: numberSetting(env.READ_TIMEOUT_MS, 3000),
     /** How long a final delivery (and its attempt log) is kept after its last change. */
-    retentionMs: numberSetting(env.RETENTION_DAYS, 30) * 24 * 60 * 60 * 1000,
+    retentionMs: retentionMs(env),
   };
 }
