@@ -22,7 +22,5 @@ export function deliverySettings(env: Env) {
     retryDelaySeconds: numberSetting(env.RETRY_DELAY_SECONDS, 300),
     connectTimeoutMs: numberSetting(env.CONNECT_TIMEOUT_MS, 3000),
     readTimeoutMs: numberSetting(env.READ_TIMEOUT_MS, 3000),
-    /** How long a final delivery (and its attempt log) is kept after its last change. */
-    retentionMs: numberSetting(env.RETENTION_DAYS, 30) * 24 * 60 * 60 * 1000,
   };
 }

@@ -9,7 +9,7 @@
 // eviction), the alarm at the lease's deadline issues a new token and a new drain job; the delivery
 // it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
+import { retentionMs, type Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";
 import type { DrainJob } from "../delivery/jobs";
 import {
@@ -27,7 +27,7 @@ import { DeliveriesTable } from "./deliveries-table";
 import { formatDeliveryId } from "./delivery-id";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
-import { injectFault } from "../delivery/fault-injection";
+import { injectFault, withOutages } from "../delivery/fault-injection";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -76,7 +76,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(env));
+    super(ctx, meterBindings(withOutages(env)));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(STATE_SCHEMA);
@@ -234,13 +234,13 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = deliverySettings(this.env);
-    const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
+    const retention = retentionMs(this.env);
+    const purged = this.deliveries.deleteFinalBefore(now - retention, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.alarmBy(Date.now() + PURGE_AGAIN_MS);
     } else if ((await this.currentAlarm()) === null) {
       const oldest = this.deliveries.oldestFinalUpdate();
-      if (oldest !== null) await this.setAlarm(oldest + retentionMs);
+      if (oldest !== null) await this.setAlarm(oldest + retention);
     }
     return purged;
   }
@@ -347,10 +347,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** A new token and a drain job carrying it (after `delaySeconds`). */
   private async handOver(delaySeconds: number) {
     const webhookId = this.getState("webhook_id") as string | null;
-    if (!webhookId) return;
+    const orgId = this.getState("org_id") as string | null;
+    if (!webhookId || !orgId) return;
     const token = crypto.randomUUID();
     await this.holdLease(token, Date.now() + delaySeconds * 1000 + LEASE_MS, { store: true });
-    const job: DrainJob = { kind: "drain", webhookId, lease: token };
+    const job: DrainJob = { kind: "drain", webhookId, orgId, lease: token };
     try {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (e) {

@@ -6,12 +6,12 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { deliverySettings } from "../../src/delivery/retry-policy";
+import { retentionMs } from "../../src/env";
 import type { AttemptResult } from "../../src/delivery/webhook-http-client";
 import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
 
 const ORG = "org-sequencer-test";
-const RETENTION_MS = deliverySettings(env).retentionMs;
+const RETENTION_MS = retentionMs(env);
 const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
 
 function newWebhook() {
@@ -213,7 +213,8 @@ describe("retention", () => {
       }
       const steady = sizes.slice(roundsKept);
       expect(new Set(steady.map((s) => s.rows))).toEqual(new Set([roundsKept * 200]));
-      expect(Math.max(...steady.slice(4).map((s) => s.bytes))).toBeLessThanOrEqual(Math.max(...steady.slice(0, 4).map((s) => s.bytes)));
+      // Freed pages are reused; the b-tree's fill still varies by a page or so. Unpurged, it would grow fourfold.
+      expect(Math.max(...steady.map((s) => s.bytes))).toBeLessThanOrEqual(steady[0]!.bytes * 1.2);
     });
   });
 });
