@@ -9,7 +9,7 @@
 // eviction), the alarm at the lease's deadline issues a new token and a new drain job; the delivery
 // it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
-import { retentionMs, type Env } from "../env";
+import type { Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";
 import type { DrainJob } from "../delivery/jobs";
 import {
@@ -234,13 +234,13 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const retention = retentionMs(this.env);
-    const purged = this.deliveries.deleteFinalBefore(now - retention, PURGE_CHUNK);
+    const { retentionMs } = deliverySettings(this.env);
+    const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.alarmBy(Date.now() + PURGE_AGAIN_MS);
     } else if ((await this.currentAlarm()) === null) {
       const oldest = this.deliveries.oldestFinalUpdate();
-      if (oldest !== null) await this.setAlarm(oldest + retention);
+      if (oldest !== null) await this.setAlarm(oldest + retentionMs);
     }
     return purged;
   }

@@ -6,12 +6,12 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { retentionMs } from "../../src/env";
+import { deliverySettings } from "../../src/delivery/retry-policy";
 import type { AttemptResult } from "../../src/delivery/webhook-http-client";
 import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
 
 const ORG = "org-sequencer-test";
-const RETENTION_MS = retentionMs(env);
+const RETENTION_MS = deliverySettings(env).retentionMs;
 const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
 
 function newWebhook() {
