@@ -13,7 +13,11 @@ const Params = OrgParam.extend(IdParam.shape);
 
 /** The list's query: also the page's search rules. */
 export const ListQuery = Paging.extend({
-  q: z.string().max(200).optional().openapi({ description: "Search in name and URL" }),
+  q: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Only webhooks whose name or URL contains this text, ignoring ASCII case; every character is literal (% and _ too)" }),
   enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
   source: SourceName.optional(),
 });

@@ -1,7 +1,7 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { database, inList, type Database } from "./client";
+import { containsIgnoringCase, database, inList, type Database } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
@@ -52,10 +52,7 @@ export interface WebhookQuery {
 export async function listWebhooks(d1: D1Database, orgId: string, query: WebhookQuery) {
   const db = database(d1);
   const conditions: (SQL | undefined)[] = [eq(webhooks.orgId, orgId)];
-  if (query.q) {
-    const pattern = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    conditions.push(or(sql`${webhooks.name} LIKE ${pattern} ESCAPE '\\'`, sql`${webhooks.postUrl} LIKE ${pattern} ESCAPE '\\'`));
-  }
+  if (query.q) conditions.push(or(containsIgnoringCase(webhooks.name, query.q), containsIgnoringCase(webhooks.postUrl, query.q)));
   if (query.enabled !== undefined) conditions.push(eq(webhooks.enabled, query.enabled));
   if (query.source) conditions.push(eq(webhooks.source, query.source));
   const where = and(...conditions);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createKey, createTenant, createWebhook, expectError, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
+import { call, createKey, createTenant, createWebhook, expectError, pageSession, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
 
 describe("the seed's webhook API examples, replayed", () => {
   it("creates, gets, updates postURL, enables with the string \"true\", lists and deletes", async () => {
@@ -119,6 +119,42 @@ describe("listing webhooks", () => {
     expect(names(percent)).toEqual(["Gamma 100%_done"]);
     const underscore = await call("GET", `${webhooksPath(tenant.org)}?q=_`, { auth: tenant.auth });
     expect(names(underscore)).toEqual(["Gamma 100%_done"]);
+  });
+
+  it("searches with a ?q= as long as it may be (200 characters)", async () => {
+    const tenant = await createTenant();
+    const name = "n".repeat(200);
+    await createWebhook(tenant, { name, postURL: "https://example.com/hook" });
+    const found = await call("GET", `${webhooksPath(tenant.org)}?q=${name}`, { auth: tenant.auth });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(names(found)).toEqual([name]);
+  });
+
+  it("searches with a ?q= of multi-byte characters", async () => {
+    const tenant = await createTenant();
+    const name = "東京駅のウェブフック予約確認通知送信先一覧";
+    await createWebhook(tenant, { name, postURL: "https://example.com/hook" });
+    const found = await call("GET", `${webhooksPath(tenant.org)}?q=${encodeURIComponent(name.slice(0, 17))}`, { auth: tenant.auth });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(names(found)).toEqual([name]);
+  });
+
+  it("treats a ?q= of many % as that many plain characters", async () => {
+    const tenant = await createTenant();
+    await createWebhook(tenant, { name: `${"%".repeat(25)} done`, postURL: "https://example.com/a" });
+    await createWebhook(tenant, { name: `${"%".repeat(24)} almost`, postURL: "https://example.com/b" });
+    const found = await call("GET", `${webhooksPath(tenant.org)}?q=${encodeURIComponent("%".repeat(25))}`, { auth: tenant.auth });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(names(found)).toEqual([`${"%".repeat(25)} done`]);
+  });
+
+  it("searches the page with a ?q= as long as the API's", async () => {
+    const tenant = await createTenant();
+    const name = "p".repeat(200);
+    await createWebhook(tenant, { name, postURL: "https://example.com/hook" });
+    const page = await call("GET", `/ui/webhooks?q=${name}`, { headers: { cookie: await pageSession(tenant) } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`>${name}</a>`);
   });
 
   it("filters by enabled and by source", async () => {
