@@ -1,6 +1,6 @@
 // Schemas and helpers shared by every resource router.
 import { z } from "@hono/zod-openapi";
-import { ErrorSchema } from "../http/errors";
+import { badRequest, ErrorSchema, type ErrorDetail } from "../http/errors";
 
 export const OrgParam = z.object({
   org: z.string().min(1).max(64).openapi({ param: { name: "org", in: "path" }, example: "myorg" }),
@@ -55,3 +55,27 @@ export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({
 
 /** Tenant routes take HTTP Basic email:key or a Bearer key. */
 export const tenantSecurity: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }];
+
+/**
+ * Update bodies accept the fields the server sets (id, orgId, created…), so a client can send back
+ * what GET answered with some fields changed, as Apigee's clients do. They are ignored, except that
+ * `id` and `orgId` must still name the resource of the path: a body naming another is refused
+ * rather than quietly applied to this one.
+ */
+export const serverSet = <T extends z.ZodType>(schema: T) =>
+  schema.optional().openapi({ description: "Read-only: set by the server. Accepted, so that what GET answered can be sent back, and ignored." });
+
+export const serverSetIdentity = <T extends z.ZodType>(schema: T, what: string) =>
+  schema.optional().openapi({ description: `Read-only: may be sent back, but must be ${what}; another is refused.` });
+
+/** Refuses a body whose `id` or `orgId` (sent back from a GET) is not the path's. */
+export function assertSameResource(sent: { id?: string | undefined; orgId?: string | undefined }, path: { id: string; org: string }) {
+  const details: ErrorDetail[] = [];
+  if (sent.id !== undefined && sent.id.toLowerCase() !== path.id.toLowerCase()) {
+    details.push({ field: "id", reason: `is read-only: must be ${path.id}, the id in the path, or left out` });
+  }
+  if (sent.orgId !== undefined && sent.orgId !== path.org) {
+    details.push({ field: "orgId", reason: `is read-only: must be ${path.org}, the organization in the path, or left out` });
+  }
+  if (details.length > 0) throw badRequest("The body names another resource than the path", details);
+}

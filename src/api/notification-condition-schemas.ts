@@ -2,6 +2,7 @@
 // list of attribute tests and an `actions` list): validation, types and OpenAPI.
 import { z } from "@hono/zod-openapi";
 import { MAX_THRESHOLDS, parseUsageTarget } from "../notifications/usage-target";
+import { serverSet, serverSetIdentity } from "./common";
 
 const ATTRIBUTES = ["RATEPLAN", "PUBLISHED", "UsageTarget"] as const;
 type AttributeName = (typeof ATTRIBUTES)[number];
@@ -96,30 +97,6 @@ const Actions = z
     return z.NEVER;
   });
 
-export const CreateNotificationCondition = z
-  .strictObject({ notificationCondition: AttributeTests, actions: Actions })
-  .openapi("CreateNotificationCondition", {
-    example: {
-      notificationCondition: [
-        { attribute: "RATEPLAN", value: "123456" },
-        { attribute: "PUBLISHED", value: "TRUE" },
-        { attribute: "UsageTarget", value: "%= 80 to 120 by 10" },
-      ],
-      actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }],
-    },
-  });
-
-export const UpdateNotificationCondition = z
-  .strictObject({ notificationCondition: AttributeTests.optional(), actions: Actions.optional() })
-  .refine((value) => value.notificationCondition !== undefined || value.actions !== undefined, "must give notificationCondition, actions or both")
-  .openapi("UpdateNotificationCondition", {
-    description: "Each list given replaces the condition's list; a list left out stays as it is.",
-    example: { actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }] },
-  });
-
-export type NewNotificationCondition = z.output<typeof CreateNotificationCondition>;
-export type NotificationConditionChanges = z.output<typeof UpdateNotificationCondition>;
-
 export const NotificationCondition = z
   .object({
     id: z.uuid(),
@@ -135,6 +112,43 @@ export const NotificationCondition = z
     updatedBy: z.string().openapi({ example: "joe@example.com" }),
   })
   .openapi("NotificationCondition");
+
+export const CreateNotificationCondition = z
+  .strictObject({ notificationCondition: AttributeTests, actions: Actions })
+  .openapi("CreateNotificationCondition", {
+    example: {
+      notificationCondition: [
+        { attribute: "RATEPLAN", value: "123456" },
+        { attribute: "PUBLISHED", value: "TRUE" },
+        { attribute: "UsageTarget", value: "%= 80 to 120 by 10" },
+      ],
+      actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }],
+    },
+  });
+
+export const UpdateNotificationCondition = z
+  .strictObject({
+    notificationCondition: AttributeTests.optional(),
+    actions: Actions.optional(),
+    // What a GET answered may be sent back (see serverSet).
+    id: serverSetIdentity(NotificationCondition.shape.id, "this condition's id"),
+    orgId: serverSetIdentity(NotificationCondition.shape.orgId, "this condition's organization"),
+    thresholds: serverSet(NotificationCondition.shape.thresholds),
+    created: serverSet(NotificationCondition.shape.created),
+    createdBy: serverSet(NotificationCondition.shape.createdBy),
+    updated: serverSet(NotificationCondition.shape.updated),
+    updatedBy: serverSet(NotificationCondition.shape.updatedBy),
+  })
+  .refine((value) => value.notificationCondition !== undefined || value.actions !== undefined, "must give notificationCondition, actions or both")
+  .transform(({ thresholds, created, createdBy, updated, updatedBy, ...rest }) => rest)
+  .openapi("UpdateNotificationCondition", {
+    description: "Each list given replaces the condition's list; a list left out stays as it is.",
+    example: { actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }] },
+  });
+
+export type NewNotificationCondition = z.output<typeof CreateNotificationCondition>;
+/** What an update changes: the body less the identity it may carry back (checked against the path). */
+export type NotificationConditionChanges = Omit<z.output<typeof UpdateNotificationCondition>, "id" | "orgId">;
 
 export type NotificationConditionJson = z.infer<typeof NotificationCondition>;
 

@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
+import { assertSameResource, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
 import {
   CreateNotificationCondition,
   NotificationCondition,
@@ -88,8 +88,10 @@ notificationConditionsRouter.openapi(
     responses: { 200: json(NotificationCondition, "The updated condition"), ...tenantErrors, ...bodyErrors },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    const row = await updateCondition(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    const path = c.req.valid("param");
+    const { id, orgId, ...changes } = c.req.valid("json");
+    assertSameResource({ id, orgId }, path);
+    const row = await updateCondition(c.env.DB, c.var.principal, path.id, changes);
     return c.json(toConditionJson(row), 200);
   },
 );

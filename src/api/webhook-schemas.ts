@@ -2,7 +2,7 @@
 // the API and the page alike.
 import { z } from "@hono/zod-openapi";
 import { EntityName } from "./entities";
-import { SourceName } from "./common";
+import { serverSet, serverSetIdentity, SourceName } from "./common";
 
 const MAX_URL_LENGTH = 2048;
 
@@ -57,6 +57,24 @@ const fields = {
   events: Events.optional(),
 };
 
+export const Webhook = z
+  .object({
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    createdBy: z.string().openapi({ example: "joe@example.com" }),
+    enabled: z.boolean(),
+    id: z.uuid(),
+    name: z.string().openapi({ example: "webhook3" }),
+    orgId: z.string().openapi({ example: "myorg" }),
+    postUrl: z.string().openapi({ example: "http://mycompany.com/callbackhandler3" }),
+    updated: z.number().int().openapi({ example: 1460385534555 }),
+    updatedBy: z.string().openapi({ example: "joe@example.com" }),
+    description: z.string().nullable(),
+    source: z.string().nullable().openapi({ example: "wink" }),
+    entity: z.string().nullable().openapi({ example: "Cool Account" }),
+    events: z.array(z.string()).openapi({ example: ["booking.created"] }),
+  })
+  .openapi("Webhook");
+
 /** Folds postURL/postUrl into one `postUrl`, refusing a body that gives both differently. */
 function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
   value: T,
@@ -82,14 +100,24 @@ export const CreateWebhook = z
   .transform(normalizeUrl)
   .openapi("CreateWebhook", { example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" } });
 
+/** The fields of a GET's answer that the server sets: an update takes them back (see serverSet). */
+const serverSetFields = {
+  id: serverSetIdentity(Webhook.shape.id, "this webhook's id"),
+  orgId: serverSetIdentity(Webhook.shape.orgId, "this webhook's organization"),
+  created: serverSet(Webhook.shape.created),
+  createdBy: serverSet(Webhook.shape.createdBy),
+  updated: serverSet(Webhook.shape.updated),
+  updatedBy: serverSet(Webhook.shape.updatedBy),
+};
+
 export const UpdateWebhook = z
-  .strictObject({ ...fields, name: Name.optional() })
-  .refine((value) => Object.keys(value).length > 0, {
+  .strictObject({ ...fields, name: Name.optional(), ...serverSetFields })
+  .refine((value) => Object.keys(value).some((key) => key in fields), {
     message: "must change at least one field",
     // Unknown fields do not stop zod, and a body of only unknown fields is not an empty one.
     when: (payload) => payload.issues.length === 0,
   })
-  .transform(normalizeUrl)
+  .transform(({ created, createdBy, updated, updatedBy, ...rest }, ctx) => normalizeUrl(rest, ctx))
   .openapi("UpdateWebhook", { example: { postURL: "http://mycompany.com/callbackhandler4" } });
 
 export type WebhookChanges = {
@@ -101,24 +129,6 @@ export type WebhookChanges = {
   entity?: string | null;
   events?: string[];
 };
-
-export const Webhook = z
-  .object({
-    created: z.number().int().openapi({ example: 1460385534555 }),
-    createdBy: z.string().openapi({ example: "joe@example.com" }),
-    enabled: z.boolean(),
-    id: z.uuid(),
-    name: z.string().openapi({ example: "webhook3" }),
-    orgId: z.string().openapi({ example: "myorg" }),
-    postUrl: z.string().openapi({ example: "http://mycompany.com/callbackhandler3" }),
-    updated: z.number().int().openapi({ example: 1460385534555 }),
-    updatedBy: z.string().openapi({ example: "joe@example.com" }),
-    description: z.string().nullable(),
-    source: z.string().nullable().openapi({ example: "wink" }),
-    entity: z.string().nullable().openapi({ example: "Cool Account" }),
-    events: z.array(z.string()).openapi({ example: ["booking.created"] }),
-  })
-  .openapi("Webhook");
 
 export type WebhookJson = z.infer<typeof Webhook>;
 

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { assertSameResource, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
 import { createWebhook, getWebhook, listWebhooks, toWebhookJson } from "../db/webhooks";
 import { changeWebhook } from "../delivery/webhook-control";
@@ -98,8 +98,10 @@ for (const [method, summary] of [
   ["post", 'Update the fields given; Apigee enables/disables this way with {"enabled": "true"}'],
 ] as const) {
   webhooksRouter.openapi(update(method, summary), async (c) => {
-    const { id } = c.req.valid("param");
-    const row = await changeWebhook(c.env, c.var.principal, id, c.req.valid("json"));
+    const path = c.req.valid("param");
+    const { id, orgId, ...changes } = c.req.valid("json");
+    assertSameResource({ id, orgId }, path);
+    const row = await changeWebhook(c.env, c.var.principal, path.id, changes);
     return c.json(toWebhookJson(row), 200);
   });
 }
