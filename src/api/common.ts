@@ -1,6 +1,7 @@
 // Schemas and helpers shared by every resource router.
 import { z } from "@hono/zod-openapi";
 import { badRequest, ErrorSchema, type ErrorDetail } from "../http/errors";
+import type { Page } from "../db/client";
 
 export const OrgParam = z.object({
   org: z.string().min(1).max(64).openapi({ param: { name: "org", in: "path" }, example: "myorg" }),
@@ -16,10 +17,72 @@ export const SourceName = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1-64 lowercase letters, digits, '-' or '_'")
   .openapi({ example: "wink" });
 
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
+// A query string value is text: "null" or "" is no number. (zod-to-openapi reads coerce's
+// acceptance of null into a nullable type, so the type is stated.)
+const Count = (min: number) => z.coerce.number().int().min(min).openapi({ type: "integer" });
+
 export const Paging = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }),
-  offset: z.coerce.number().int().min(0).default(0).openapi({ example: 0 }),
+  limit: Count(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ example: DEFAULT_PAGE_SIZE }),
+  offset: Count(0).default(0).openapi({ example: 0 }),
 });
+
+/** limit/offset and Apigee's page/size: the paging parameters of the lists at Apigee's paths. */
+export const pagingFields = {
+  limit: Count(1)
+    .max(MAX_PAGE_SIZE)
+    .optional()
+    .openapi({ description: `How many to return (default ${DEFAULT_PAGE_SIZE}), from offset. Not with page, size or all.`, example: DEFAULT_PAGE_SIZE }),
+  offset: Count(0).optional().openapi({ description: "How many to skip (default 0). Not with page, size or all.", example: 0 }),
+  page: Count(1).optional().openapi({ description: "Apigee's paging: which page of size records, from 1 (default 1). Not with limit, offset or all.", example: 1 }),
+  size: Count(1)
+    .max(MAX_PAGE_SIZE)
+    .optional()
+    .openapi({ description: `Apigee's paging: records per page (default ${DEFAULT_PAGE_SIZE}). Not with limit, offset or all.`, example: DEFAULT_PAGE_SIZE }),
+};
+
+/** Apigee's all=true, for the lists short enough to answer whole (not a webhook's deliveries). */
+export const allField = {
+  all: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .optional()
+    .openapi({ description: "Apigee's all: true returns every record in one answer. Not with limit, offset, page or size." }),
+};
+
+interface PagingInput {
+  limit?: number | undefined;
+  offset?: number | undefined;
+  page?: number | undefined;
+  size?: number | undefined;
+  all?: "true" | "false" | undefined;
+}
+
+/** page/size and limit/offset are two ways to say one thing: a query gives one of them, or all=true alone. */
+export function refuseMixedPaging(query: PagingInput, ctx: z.RefinementCtx) {
+  const given = (names: (keyof PagingInput)[]) => names.filter((name) => query[name] !== undefined);
+  const offsetStyle = given(["limit", "offset"]);
+  const pageStyle = given(["page", "size"]);
+  if (query.all === "true" && offsetStyle.length + pageStyle.length > 0) {
+    ctx.addIssue({ code: "custom", path: ["all"], message: `is true, which returns every record: leave out ${[...offsetStyle, ...pageStyle].join(" and ")}` });
+  } else if (offsetStyle.length > 0 && pageStyle.length > 0) {
+    ctx.addIssue({ code: "custom", path: [pageStyle[0]!], message: `not with ${offsetStyle.join(" and ")}: page through with page and size, or with limit and offset` });
+  }
+}
+
+/** A list query's filters and its page; only a query that may say all=true may have no limit. */
+type Paged<T> = Omit<T, keyof PagingInput> & ("all" extends keyof T ? Page : { limit: number; offset: number });
+
+export function toPage<T extends PagingInput>(query: T): Paged<T> {
+  const { limit, offset, page, size, all, ...filters } = query;
+  if (all === "true") return { ...filters, limit: undefined, offset: 0 } as Paged<T>;
+  if (page !== undefined || size !== undefined) {
+    const perPage = size ?? DEFAULT_PAGE_SIZE;
+    return { ...filters, limit: perPage, offset: ((page ?? 1) - 1) * perPage } as Paged<T>;
+  }
+  return { ...filters, limit: limit ?? DEFAULT_PAGE_SIZE, offset: offset ?? 0 } as Paged<T>;
+}
 
 const errorResponse = (description: string) => ({
   content: { "application/json": { schema: ErrorSchema } },

@@ -12,7 +12,7 @@ import {
   sendTestEventTo,
   signingSecretOf,
 } from "../delivery/webhook-control";
-import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors, tenantSecurity } from "./common";
+import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity } from "./common";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "./delivery-schemas";
 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
@@ -20,6 +20,11 @@ const WebhookParams = OrgParam.extend(IdParam.shape);
 const DeliveryParams = WebhookParams.extend({
   deliveryId: z.uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
 });
+
+const ListQuery = z
+  .object({ ...pagingFields, status: DeliveryStatus.optional() })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 const Secret = z
   .object({
@@ -44,7 +49,7 @@ deliveriesRouter.openapi(
     method: "get",
     path: "/{id}/deliveries",
     summary: "A webhook's deliveries, newest first",
-    request: { params: WebhookParams, query: Paging.extend({ status: DeliveryStatus.optional() }) },
+    request: { params: WebhookParams, query: ListQuery },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), deliveries: z.array(Delivery) }), "Its deliveries"), ...tenantErrors },
   }),
   async (c) => {

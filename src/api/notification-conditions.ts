@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { assertSameResource, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
 import {
   CreateNotificationCondition,
   NotificationCondition,
@@ -22,9 +22,14 @@ import {
 const route = { security: tenantSecurity, tags: ["Notification conditions"] };
 const Params = OrgParam.extend(IdParam.shape);
 
-const ListQuery = Paging.extend({
-  ratePlanId: z.string().min(1).max(200).optional().openapi({ description: "Only the conditions on this rate plan" }),
-});
+const ListQuery = z
+  .object({
+    ...pagingFields,
+    ...allField,
+    ratePlanId: z.string().min(1).max(200).optional().openapi({ description: "Only the conditions on this rate plan" }),
+  })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 export const notificationConditionsRouter = createRouter();
 notificationConditionsRouter.use("*", requireKey("admin"));

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { assertSameResource, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
 import { createWebhook, getWebhook, listWebhooks, toWebhookJson } from "../db/webhooks";
 import { changeWebhook } from "../delivery/webhook-control";
@@ -12,15 +12,20 @@ const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);
 
 /** The list's query: also the page's search rules. */
-export const ListQuery = Paging.extend({
-  q: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({ description: "Only webhooks whose name or URL contains this text, ignoring ASCII case; every character is literal (% and _ too)" }),
-  enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
-  source: SourceName.optional(),
-});
+export const ListQuery = z
+  .object({
+    ...pagingFields,
+    ...allField,
+    q: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "Only webhooks whose name or URL contains this text, ignoring ASCII case; every character is literal (% and _ too)" }),
+    enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+    source: SourceName.optional(),
+  })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 const DeleteQuery = z.object({
   forceDelete: z

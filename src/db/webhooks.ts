@@ -1,7 +1,7 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { containsIgnoringCase, database, inList, type Database } from "./client";
+import { containsIgnoringCase, database, inList, paged, type Database, type Page } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
@@ -41,12 +41,10 @@ export async function getWebhook(d1: D1Database, orgId: string, id: string): Pro
   return row;
 }
 
-export interface WebhookQuery {
-  q?: string;
-  enabled?: boolean;
-  source?: string;
-  limit: number;
-  offset: number;
+export interface WebhookQuery extends Page {
+  q?: string | undefined;
+  enabled?: boolean | undefined;
+  source?: string | undefined;
 }
 
 export async function listWebhooks(d1: D1Database, orgId: string, query: WebhookQuery) {
@@ -57,7 +55,7 @@ export async function listWebhooks(d1: D1Database, orgId: string, query: Webhook
   if (query.source) conditions.push(eq(webhooks.source, query.source));
   const where = and(...conditions);
   const [rows, [total]] = await db.batch([
-    db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).limit(query.limit).offset(query.offset),
+    paged(db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic(), query),
     db.select({ n: count() }).from(webhooks).where(where),
   ]);
   return { totalRecords: total?.n ?? 0, webhooks: rows };

@@ -216,6 +216,25 @@ describe("notification conditions: update and delete", () => {
     expect((await call("GET", conditionsPath(tenant.org, condition.id), { auth: tenant.auth })).body).toEqual(condition);
   });
 
+  it("lists with Apigee's page and size, and everything with all=true", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    const ids: string[] = [];
+    for (const plan of ["p1", "p2", "p3"]) ids.push((await createCondition(tenant, conditionBody(plan, "%= 80", [webhook.id]))).id);
+    const second = await call("GET", `${conditionsPath(tenant.org)}?page=2&size=2`, { auth: tenant.auth });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.totalRecords).toBe(3);
+    expect(second.body.notificationConditions.map((c: any) => c.id)).toEqual([ids[2]]);
+    const everything = await call("GET", `${conditionsPath(tenant.org)}?all=true`, { auth: tenant.auth });
+    expect(everything.body.notificationConditions.map((c: any) => c.id)).toEqual(ids);
+  });
+
+  it("refuses Apigee's paging mixed with limit and offset, saying why", async () => {
+    const tenant = await createTenant();
+    const response = await call("GET", `${conditionsPath(tenant.org)}?page=1&limit=5`, { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["query.page"]);
+  });
+
   it("DELETE removes the condition", async () => {
     const tenant = await createTenant();
     const condition = await createCondition(tenant, conditionBody("1", "%= 80", [(await createWebhook(tenant)).id]));

@@ -186,6 +186,53 @@ describe("listing webhooks", () => {
     expect(past.body).toEqual({ totalRecords: 5, webhooks: [] });
   });
 
+  async function fiveWebhooks() {
+    const tenant = await createTenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createWebhook(tenant, { name: `hook ${i}`, postURL: `https://example.com/${i}` })).id);
+    const all = (await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.webhooks.map((w: any) => w.id);
+    return { tenant, ids, all };
+  }
+  const idsOf = (response: { body: any }) => response.body.webhooks.map((w: any) => w.id);
+
+  it("pages with Apigee's page (from 1) and size while totalRecords counts every match", async () => {
+    const { tenant, all } = await fiveWebhooks();
+    const second = await call("GET", `${webhooksPath(tenant.org)}?page=2&size=2`, { auth: tenant.auth });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.totalRecords).toBe(5);
+    expect(idsOf(second)).toEqual(all.slice(2, 4));
+  });
+
+  it("takes size alone as the first page of that size", async () => {
+    const { tenant, all } = await fiveWebhooks();
+    const first = await call("GET", `${webhooksPath(tenant.org)}?size=2`, { auth: tenant.auth });
+    expect(idsOf(first)).toEqual(all.slice(0, 2));
+  });
+
+  it("returns every webhook with all=true, beyond the default page of 100", async () => {
+    const tenant = await createTenant();
+    await Promise.all(Array.from({ length: 101 }, (_, i) => createWebhook(tenant, { name: `hook ${i}`, postURL: `https://example.com/${i}` })));
+    const everything = await call("GET", `${webhooksPath(tenant.org)}?all=true`, { auth: tenant.auth });
+    expect(everything.status, JSON.stringify(everything.body)).toBe(200);
+    expect(everything.body.totalRecords).toBe(101);
+    expect(everything.body.webhooks).toHaveLength(101);
+  });
+
+  it("refuses paging parameters that contradict each other, saying why", async () => {
+    const tenant = await createTenant();
+    const cases: [string, string[]][] = [
+      ["page=2&offset=10", ["query.page"]],
+      ["size=2&limit=5", ["query.size"]],
+      ["all=true&limit=5", ["query.all"]],
+      ["all=true&page=2&size=5", ["query.all"]],
+    ];
+    for (const [query, fields] of cases) {
+      const response = await call("GET", `${webhooksPath(tenant.org)}?${query}`, { auth: tenant.auth });
+      expect(expectError(response, 400, "invalid_request"), query).toEqual(fields);
+      expect(reasonFor(response, fields[0]!), query).toMatch(/not with|leave out/);
+    }
+  });
+
   it("refuses bad list parameters, naming each", async () => {
     const tenant = await createTenant();
     const cases: [string, string[]][] = [
@@ -196,6 +243,9 @@ describe("listing webhooks", () => {
       ["enabled=yes", ["query.enabled"]],
       ["source=Not A Source", ["query.source"]],
       [`q=${"x".repeat(201)}`, ["query.q"]],
+      ["page=0", ["query.page"]],
+      ["size=1001", ["query.size"]],
+      ["all=yes", ["query.all"]],
     ];
     for (const [query, fields] of cases) {
       const response = await call("GET", `${webhooksPath(tenant.org)}?${query}`, { auth: tenant.auth });
