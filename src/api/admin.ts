@@ -7,7 +7,7 @@ import { conflict, notFound } from "../http/errors";
 import { database } from "../db/client";
 import { apiKeys, deadLetters, organizations } from "../db/schema";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, NonBlank, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
 const Organization = z
   .object({
@@ -22,7 +22,7 @@ const CreateOrganization = z
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
-    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    name: NonBlank(200),
   })
   .openapi("CreateOrganization");
 
@@ -44,7 +44,7 @@ const CreatedApiKey = ApiKey.extend({
 
 const CreateApiKey = z
   .strictObject({
-    email: z.email("must be an e-mail address").max(254),
+    email: Email("must be an e-mail address").max(254),
     role: z.enum(["admin", "producer"]),
     source: SourceName.optional().openapi({ description: "Required for producer keys: the source of the events they post" }),
   })
@@ -56,7 +56,12 @@ const CreateApiKey = z
       ctx.addIssue({ code: "custom", path: ["source"], message: "is only for producer keys" });
     }
   })
-  .openapi("CreateApiKey");
+  .openapi("CreateApiKey", {
+    oneOf: [
+      { properties: { role: { const: "admin" } }, not: { required: ["source"] } },
+      { properties: { role: { const: "producer" } }, required: ["source"] },
+    ],
+  });
 
 const KeyParam = OrgParam.extend({
   keyId: z.string().regex(/^[0-9a-f]{24}$/, "must be a key id").openapi({ param: { name: "keyId", in: "path" } }),

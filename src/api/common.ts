@@ -3,13 +3,33 @@ import { z } from "@hono/zod-openapi";
 import { badRequest, ErrorSchema, type ErrorDetail } from "../http/errors";
 import type { Page } from "../db/client";
 
+/** zod checks UUIDs and e-mail addresses with a pattern; the document states it (zod-to-openapi gives only the format). */
+const withItsPattern = <T extends z.ZodUUID | z.ZodEmail>(schema: T) => schema.openapi({ pattern: schema.def.pattern!.source });
+export const Uuid = (message?: string) => withItsPattern(z.uuid(message));
+export const Email = (message?: string) => withItsPattern(z.email(message));
+
 export const OrgParam = z.object({
   org: z.string().min(1).max(64).openapi({ param: { name: "org", in: "path" }, example: "myorg" }),
 });
 
 export const IdParam = z.object({
-  id: z.uuid().openapi({ param: { name: "id", in: "path" }, example: "0a07eb1f-f485-4539-8beb-01be449699b3" }),
+  id: Uuid().openapi({ param: { name: "id", in: "path" }, example: "0a07eb1f-f485-4539-8beb-01be449699b3" }),
 });
+
+/** Text that must say something: trimmed, then 1 to `max` characters. */
+export const NonBlank = (max: number) =>
+  z
+    .string()
+    .regex(/\S/, "must not be empty")
+    .trim()
+    .max(max, `must be at most ${max} characters`);
+
+/** A time in epoch milliseconds, within what a JavaScript Date can hold. */
+export const EpochMs = z
+  .number({ error: "must be a time in epoch milliseconds" })
+  .int("must be a time in epoch milliseconds")
+  .min(0, "must be a time in epoch milliseconds")
+  .max(8_640_000_000_000_000, "must be a time in epoch milliseconds");
 
 /** A source (product) name such as "wink" or "trippay". */
 export const SourceName = z
@@ -20,25 +40,30 @@ export const SourceName = z
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 
-// A query string value is text: "null" or "" is no number. (zod-to-openapi reads coerce's
-// acceptance of null into a nullable type, so the type is stated.)
-const Count = (min: number) => z.coerce.number().int().min(min).openapi({ type: "integer" });
+/** Offsets and pages stay far inside SQLite's 64-bit integers, whatever the page size. */
+const MAX_OFFSET = 1_000_000_000;
+
+/**
+ * A whole number in a query string. The document states its type and bounds itself: zod-to-openapi
+ * reads coerce's acceptance of null (Number(null) is 0) as a nullable type, although a query value
+ * is always text, and once the type is stated it takes nothing else from the schema.
+ */
+const Count = (minimum: number, maximum: number) =>
+  z.coerce.number().int().min(minimum).max(maximum).openapi({ type: "integer", minimum, maximum });
 
 export const Paging = z.object({
-  limit: Count(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ example: DEFAULT_PAGE_SIZE }),
-  offset: Count(0).default(0).openapi({ example: 0 }),
+  limit: Count(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ default: DEFAULT_PAGE_SIZE, example: DEFAULT_PAGE_SIZE }),
+  offset: Count(0, MAX_OFFSET).default(0).openapi({ default: 0, example: 0 }),
 });
 
 /** limit/offset and Apigee's page/size: the paging parameters of the lists at Apigee's paths. */
 export const pagingFields = {
-  limit: Count(1)
-    .max(MAX_PAGE_SIZE)
+  limit: Count(1, MAX_PAGE_SIZE)
     .optional()
     .openapi({ description: `How many to return (default ${DEFAULT_PAGE_SIZE}), from offset. Not with page, size or all.`, example: DEFAULT_PAGE_SIZE }),
-  offset: Count(0).optional().openapi({ description: "How many to skip (default 0). Not with page, size or all.", example: 0 }),
-  page: Count(1).optional().openapi({ description: "Apigee's paging: which page of size records, from 1 (default 1). Not with limit, offset or all.", example: 1 }),
-  size: Count(1)
-    .max(MAX_PAGE_SIZE)
+  offset: Count(0, MAX_OFFSET).optional().openapi({ description: "How many to skip (default 0). Not with page, size or all.", example: 0 }),
+  page: Count(1, MAX_OFFSET / MAX_PAGE_SIZE).optional().openapi({ description: "Apigee's paging: which page of size records, from 1 (default 1). Not with limit, offset or all.", example: 1 }),
+  size: Count(1, MAX_PAGE_SIZE)
     .optional()
     .openapi({ description: `Apigee's paging: records per page (default ${DEFAULT_PAGE_SIZE}). Not with limit, offset or all.`, example: DEFAULT_PAGE_SIZE }),
 };
