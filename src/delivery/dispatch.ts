@@ -18,11 +18,14 @@ export const DRAIN_CONCURRENCY = 4;
  */
 const AFTER_RESPONSE_TURN_MS = 10_000;
 
-/** `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask for them. */
-export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null): Promise<void> {
+/**
+ * `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask
+ * for them; `watermark`: the log's as it stored them, so an idle webhook can hand its delivery out at once.
+ */
+export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
   let claimed: DrainJob[];
   try {
-    claimed = await fanOut(env, orgId, items);
+    claimed = await fanOut(env, orgId, items, watermark);
   } catch (e) {
     console.error("fan-out after ingest failed; the event log re-drives it", orgId, describeError(e));
     return;

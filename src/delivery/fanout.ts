@@ -19,12 +19,12 @@ const chunkSizeOf = (env: Env) => Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZ
  * the log. Returns the drains it claimed: webhooks that were idle, for the caller to deliver to
  * right away instead of through a trip on the queue.
  */
-export async function fanOut(env: Env, orgId: string, items: FanoutItem[]): Promise<DrainJob[]> {
+export async function fanOut(env: Env, orgId: string, items: FanoutItem[], watermark?: number): Promise<DrainJob[]> {
   if (items.length === 0) return [];
   const chunkSize = chunkSizeOf(env);
   const direct = items.filter((item) => item.webhookIds.length <= chunkSize);
   const large = items.filter((item) => item.webhookIds.length > chunkSize);
-  const claimed = await appendToSequencers(env, orgId, direct.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))));
+  const claimed = await appendToSequencers(env, orgId, direct.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), watermark);
   if (direct.length > 0) {
     const watermark = await eventLog(env, orgId).fannedOut(direct.map((item) => item.seq));
     for (const drain of claimed) drain.watermark = watermark;
@@ -53,8 +53,11 @@ function appendItem(item: FanoutItem): AppendItem {
   return { eventId: item.eventId, eventType: item.eventType, seq: item.seq };
 }
 
-/** One append per webhook with all its items (in seq order); returns the drains claimed. */
-async function appendToSequencers(env: Env, orgId: string, entries: { webhookId: string; item: AppendItem }[]): Promise<DrainJob[]> {
+/**
+ * One append per webhook with all its items (in seq order); returns the drains claimed. With the
+ * watermark, an idle webhook hands its first delivery out with the append.
+ */
+async function appendToSequencers(env: Env, orgId: string, entries: { webhookId: string; item: AppendItem }[], watermark?: number): Promise<DrainJob[]> {
   const byWebhook = new Map<string, AppendItem[]>();
   for (const { webhookId, item } of entries) byWebhook.set(webhookId, [...(byWebhook.get(webhookId) ?? []), item]);
   const webhookIds = [...byWebhook.keys()];
@@ -63,8 +66,8 @@ async function appendToSequencers(env: Env, orgId: string, entries: { webhookId:
   const worker = async () => {
     while (next < webhookIds.length) {
       const webhookId = webhookIds[next++]!;
-      const lease = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, undefined, true);
-      if (lease) claimed.push({ kind: "drain", webhookId, orgId, lease });
+      const claim = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, watermark, true);
+      if (claim) claimed.push({ kind: "drain", webhookId, orgId, lease: claim.lease, first: claim.first });
     }
   };
   await Promise.all(Array.from({ length: Math.min(APPEND_CONCURRENCY, webhookIds.length) }, worker));

@@ -1,4 +1,5 @@
 // The messages on the jobs queue. Every job is idempotent: the queue delivers at least once.
+import type { DeliverStep } from "../sequencer/records";
 
 /** Fan the events with these seqs out to their webhooks' sequencers (the event log re-drives it). */
 export interface FanoutJob {
@@ -25,6 +26,8 @@ export interface DrainJob {
   lease: string;
   /** A fan-out watermark read when the job was made (watermarks only grow, so it is never wrong). */
   watermark?: number;
+  /** The delivery the sequencer handed out with the lease (a drain claimed by a fan-out; never queued). */
+  first?: DeliverStep;
 }
 
 export type Job = FanoutJob | FanoutChunkJob | DrainJob;

@@ -33,11 +33,16 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
   let lease = job.lease;
   let report: AttemptReport | undefined;
   let watermark = job.watermark;
+  // Handed out with the append that claimed the lease: the first step needs no call.
+  let first = job.first;
   let sent = 0;
   for (;;) {
     const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || Date.now() > turnEnds, lookahead: inputs.exhausted() };
     let step: NextStep;
-    try {
+    if (first) {
+      step = first;
+      first = undefined;
+    } else try {
       step = await webhookSequencer.next(lease, request);
     } catch {
       // A sequencer reset while we were sending (eviction, deploy) breaks our connection to it, not
@@ -54,10 +59,10 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
       case "paused":
         return;
       case "retry-scheduled":
-        await env.JOBS.send({ ...job, lease }, { delaySeconds: settings.retryDelaySeconds });
+        await env.JOBS.send(continuation(job, lease), { delaySeconds: settings.retryDelaySeconds });
         return;
       case "wait":
-        await env.JOBS.send({ ...job, lease }, { delaySeconds: Math.max(1, Math.ceil((step.until - Date.now()) / 1000)) });
+        await env.JOBS.send(continuation(job, lease), { delaySeconds: Math.max(1, Math.ceil((step.until - Date.now()) / 1000)) });
         return;
       case "blocked":
         return; // the sequencer's alarm starts a fresh drain once the earlier fan-out had time
@@ -88,6 +93,11 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
       }
     }
   }
+}
+
+/** The drain job that goes on under `lease` later: it asks the sequencer for its first step. */
+function continuation(job: DrainJob, lease: string): DrainJob {
+  return { kind: "drain", webhookId: job.webhookId, orgId: job.orgId, lease };
 }
 
 /** One signed POST of the event to the webhook. */

@@ -91,6 +91,8 @@ export interface Ingested {
   fanout: FanoutItem[];
   /** For fan-outs small enough to go out in one invocation (FANOUT_CHUNK_SIZE webhooks). */
   seed: DeliverySeed | null;
+  /** The watermark once they were stored: a sequencer that gets one of them at or below it may send it at once. */
+  watermark: number;
 }
 
 export interface EventLogStatus {
@@ -261,7 +263,7 @@ export class EventLog extends DurableObject<Env> {
     if (injectFault(this.env.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
     const seed = webhookIds.size > 0 && webhookIds.size <= numberSetting(this.env.FANOUT_CHUNK_SIZE, 40) ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
-    return { ok: true, value: { events: answers, created, fanout, seed } };
+    return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark() } };
   }
 
   /** The 429 a request of this key gets now, if any; counts the request. For refusals decided before `ingest`. */

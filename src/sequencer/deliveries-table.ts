@@ -73,19 +73,22 @@ export class DeliveriesTable {
 
   // ── writing ────────────────────────────────────────────────────────────────────────────
 
-  /** Appends an event's delivery, unless the event already has one; returns whether it was new. */
-  insertEvent(item: AppendItem, now: number): boolean {
+  /**
+   * Appends an event's delivery, unless the event already has one; returns it if new. With
+   * `handedOutUnder`, it is inserted already in flight under that lease (its hand-out written with it).
+   */
+  insertEvent(item: AppendItem, now: number, handedOutUnder: string | null = null): DeliveryRow | undefined {
     const inserted = this.sql
-      .exec<DeliveryKey>(
-        `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, created, updated)
-         SELECT ?, ${NEXT_POSITION}, ?, ?, ?, 'event', 'pending', ?, ?
+      .exec<DeliveryRow>(
+        `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, lease, created, updated)
+         SELECT ?, ${NEXT_POSITION}, ?, ?, ?, 'event', ?, ?, ?, ?
          WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = ? AND origin = 'event' AND event_id = ?)
-         RETURNING seq, position`,
-        item.seq, item.seq, newNonce(), item.eventId, item.eventType, now, now, item.seq, item.eventId,
+         RETURNING ${COLUMNS}`,
+        item.seq, item.seq, newNonce(), item.eventId, item.eventType, handedOutUnder ? "in_flight" : "pending", handedOutUnder, now, now, item.seq, item.eventId,
       )
       .toArray()[0];
     if (inserted) this.opened(inserted);
-    return inserted !== undefined;
+    return inserted;
   }
 
   /** A new delivery of `original`'s event at `seq` (or the original's, if later). */

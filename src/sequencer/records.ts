@@ -37,16 +37,25 @@ export interface NextRequest {
   lookahead?: boolean;
 }
 
+/** A delivery handed out: the holder sends it and reports. */
+export interface DeliverStep {
+  action: "deliver";
+  lease: string;
+  delivery: { id: string; eventId: string; attempt: number; seq: number };
+  /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
+  webhookVersion: number;
+  /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
+  upcomingEventIds: string[];
+}
+
+/** The lease an append handed its caller, and the delivery it handed out with it, if one could go at once. */
+export interface Claim {
+  lease: string;
+  first?: DeliverStep;
+}
+
 export type NextStep =
-  | {
-      action: "deliver";
-      lease: string;
-      delivery: { id: string; eventId: string; attempt: number; seq: number };
-      /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
-      webhookVersion: number;
-      /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
-      upcomingEventIds: string[];
-    }
+  | DeliverStep
   | { action: "need-watermark"; seq: number; orgId: string }
   | { action: "blocked"; seq: number }
   | { action: "retry-scheduled"; retryAt: number }

@@ -14,6 +14,8 @@ import { deliverySettings } from "../delivery/retry-policy";
 import type { DrainJob } from "../delivery/jobs";
 import {
   type AppendItem,
+  type Claim,
+  type DeliverStep,
   type AttemptReport,
   type DeliveryRecord,
   type DeliveryStatus,
@@ -92,20 +94,37 @@ export class WebhookSequencer extends DurableObject<Env> {
    * is handed to the caller when `claim` (the fan-out then drains right away; the lease's alarm
    * covers a caller that dies first), else to a new drain job.
    */
-  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false): Promise<string | null> {
+  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false): Promise<Claim | null> {
     const now = Date.now();
+    if (watermark !== undefined) this.raiseWatermark(watermark);
+    // An idle webhook whose first new delivery may go now hands it out with its insert: one row
+    // written and one call fewer than inserting it and handing it out on the holder's first next().
+    const first = items[0];
+    const handOut = claim && !this.lease && first !== undefined && first.seq <= this.watermark && !this.deliveries.head() ? crypto.randomUUID() : null;
+    let handedOut: DeliveryRow | undefined;
     try {
       this.storage.transactionSync(() => {
         this.setState("webhook_id", webhookId);
         this.setState("org_id", orgId);
-        for (const item of items) this.deliveries.insertEvent(item, now);
+        items.forEach((item, i) => {
+          const inserted = this.deliveries.insertEvent(item, now, i === 0 ? handOut : null);
+          if (i === 0 && handOut) handedOut = inserted;
+        });
       });
     } catch (e) {
       this.loadState(); // the transaction rolled back the state it had set
       throw e;
     }
-    if (watermark !== undefined) this.raiseWatermark(watermark);
-    if (claim) return this.claimLease();
+    if (handOut && handedOut) {
+      this.handedOut = handedOut;
+      this.blockedCount = 0;
+      await this.holdLease(handOut, now + LEASE_MS);
+      return { lease: handOut, first: this.deliverStep(handedOut, handOut, false) };
+    }
+    if (claim) {
+      const lease = await this.claimLease();
+      return lease ? { lease } : null;
+    }
     await this.wake();
     return null;
   }
@@ -160,13 +179,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         this.blockedCount = 0;
         await this.holdLease(current.token, now + LEASE_MS);
         if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
-        return {
-          action: "deliver",
-          lease: current.token,
-          delivery: { id: formatDeliveryId(ready), eventId: ready.event_id, attempt: ready.attempts + 1, seq: ready.seq },
-          webhookVersion: Number(this.getState("webhook_version") ?? 0),
-          upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(ready, UPCOMING_EVENTS) : [],
-        };
+        return this.deliverStep(ready, current.token, lookahead);
       }
       // Not ready: find out why.
       const head = this.deliveries.head();
@@ -196,6 +209,16 @@ export class WebhookSequencer extends DurableObject<Env> {
       }
       return { action: "need-watermark", seq: head.seq, orgId: String(this.getState("org_id")) };
     }
+  }
+
+  private deliverStep(row: DeliveryRow, lease: string, lookahead: boolean): DeliverStep {
+    return {
+      action: "deliver",
+      lease,
+      delivery: { id: formatDeliveryId(row), eventId: row.event_id, attempt: row.attempts + 1, seq: row.seq },
+      webhookVersion: Number(this.getState("webhook_version") ?? 0),
+      upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(row, UPCOMING_EVENTS) : [],
+    };
   }
 
   /** The webhook's settings changed (saved in D1 first): drains re-read them before their next attempt. */

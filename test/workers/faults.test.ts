@@ -118,12 +118,13 @@ describe.concurrent("faults", () => {
     const b = bucket();
     const hook = await enabledWebhook(tenant, receiverUrl(b));
     const event = await storedEvent(tenant.org);
-    const lease = await runInDurableObject(sequencer(env, hook.id), (instance) =>
-      instance.append(hook.id, tenant.org, [{ eventId: event.id, eventType: "booking.created", seq: event.seq }], event.seq, true),
+    // Claimed without a watermark, so nothing is handed out with the append.
+    const claim = await runInDurableObject(sequencer(env, hook.id), (instance) =>
+      instance.append(hook.id, tenant.org, [{ eventId: event.id, eventType: "booking.created", seq: event.seq }], undefined, true),
     );
     await evictDurableObject(sequencer(env, hook.id));
     // The fan-out's drain finds its token gone with the object; the lease's alarm hands the head on.
-    expect(await sequencer(env, hook.id).next(lease!, { watermark: event.seq })).toEqual({ action: "stale" });
+    expect(await sequencer(env, hook.id).next(claim!.lease, { watermark: event.seq })).toEqual({ action: "stale" });
     expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
     await receivedCount(b, 1);
     const [delivery] = await finalDeliveries(tenant, hook.id, 1);
