@@ -15,6 +15,7 @@ import type { Job } from "../delivery/jobs";
 import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
 import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";
+import { whereEqual } from "../db/sql-filter";
 import { recordUsage, purgeUsage, USAGE_SCHEMA } from "../notifications/usage";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
@@ -367,17 +368,7 @@ export class EventLog extends DurableObject<Env> {
   }
 
   listEvents(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: (LoggedEvent & { fannedOut: boolean })[] } {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (query.type) {
-      where.push("type = ?");
-      args.push(query.type);
-    }
-    if (query.source) {
-      where.push("source = ?");
-      args.push(query.source);
-    }
-    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const { clause, args } = whereEqual({ type: query.type, source: query.source });
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n;
     const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
     return { total, events: rows.map((row) => ({ ...toEvent(row), fannedOut: !this.waiting.has(row.seq) })) };

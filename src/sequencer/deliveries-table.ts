@@ -10,6 +10,7 @@
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
+import { whereEqual } from "../db/sql-filter";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const FINAL = `NOT ${OPEN}`;
@@ -197,17 +198,7 @@ export class DeliveriesTable {
 
   /** Newest first (the FIFO's order reversed). */
   list(filter: { status?: DeliveryStatus; eventId?: string; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.status) {
-      where.push("status = ?");
-      args.push(filter.status);
-    }
-    if (filter.eventId) {
-      where.push("event_id = ?");
-      args.push(filter.eventId);
-    }
-    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const { clause, args } = whereEqual({ status: filter.status, event_id: filter.eventId });
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
