@@ -12,7 +12,8 @@ import { drain } from "./worker";
 import { describeError } from "../log";
 import { injectFault } from "./fault-injection";
 
-export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
+/** Dead-letter queues end in `-dead` in every environment of wrangler.toml (production, staging). */
+export const isDeadLetterQueue = (queue: string) => queue.endsWith("-dead");
 
 /** Drains run concurrently up to this many, leaving room under the 6 open connections. */
 const DRAIN_CONCURRENCY = 4;
