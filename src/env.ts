@@ -7,6 +7,8 @@ export interface Env {
   JOBS: Queue<Job>;
   SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
   INGEST_LIMITER: RateLimit;
+  /** Delivery and ingest metrics (src/observability/metrics.ts); writes nothing where unbound. */
+  METRICS?: AnalyticsEngineDataset;
   ADMIN_TOKEN: string;
   MAX_BODY_BYTES: string;
   ALLOW_PRIVATE_URLS: string;
