@@ -15,6 +15,7 @@ import { usageRouter } from "./api/usage";
 import { docsPage } from "./api/docs";
 import { json, tenantErrors } from "./api/common";
 import { uiRouter } from "./ui/router";
+import { readinessRouter } from "./api/readiness";
 
 export const app = createRouter();
 
@@ -30,6 +31,7 @@ app.openapi(
   (c) => c.json({ ok: true as const }, 200),
 );
 
+app.route("/readyz", readinessRouter);
 app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
