@@ -16,6 +16,7 @@ import { docsPage } from "./api/docs";
 import { json, tenantErrors } from "./api/common";
 import { uiRouter } from "./ui/router";
 import { readinessRouter } from "./api/readiness";
+import { webhookStatsRouter } from "./api/webhook-stats";
 
 export const app = createRouter();
 
@@ -38,6 +39,7 @@ app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/organizations/:org/usage", usageRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
 app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
+app.route("/v1/mint/organizations/:org/webhooks", webhookStatsRouter);
 app.route("/v1/organizations/:org/events", eventsRouter);
 app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
 

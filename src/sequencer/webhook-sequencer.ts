@@ -26,6 +26,7 @@ import {
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault } from "../delivery/fault-injection";
+import { readStats, recordAttemptStat, STATS_SCHEMA, type StatsWindow, type WebhookStats } from "./stats";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -68,7 +69,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(seq, position) WHERE ${OPEN};
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-`;
+${STATS_SCHEMA}`;
 
 /** A delivery's columns but its attempt log, which only `get` reads. */
 const DELIVERY_COLUMNS = `position, id, seq, event_id, event_type, origin, status, attempts, next_attempt_at, created, updated, last_status_code, last_error, lease`;
@@ -313,6 +314,12 @@ export class WebhookSequencer extends DurableObject<Env> {
     return row ? toDelivery(row) : null;
   }
 
+  /** Attempts and outcomes over `window`, and the backlog now. */
+  stats(window: StatsWindow): WebhookStats {
+    const backlog = this.sql.exec<{ pending: number; oldest: number | null }>(`SELECT count(*) AS pending, min(created) AS oldest FROM deliveries WHERE ${OPEN}`).one();
+    return readStats(this.sql, window, Date.now(), backlog);
+  }
+
   openCount(): number {
     return this.sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries WHERE ${OPEN}`)
@@ -386,6 +393,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       change.status, row.attempts + (attempt ? 1 : 0), change.nextAttemptAt ?? null, change.now, attempt?.statusCode ?? null,
       attempt?.error ?? change.reason ?? null, logged, logged, row.id,
     );
+    if (attempt) recordAttemptStat(this.sql, attempt, change.now);
   }
 
   /**

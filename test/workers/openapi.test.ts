@@ -37,6 +37,7 @@ const OPERATIONS = [
   "POST /v1/mint/organizations/{org}/webhooks/{id}/test",
   "GET /v1/mint/organizations/{org}/webhooks/{id}/secret",
   "POST /v1/mint/organizations/{org}/webhooks/{id}/secret/rotate",
+  "GET /v1/mint/organizations/{org}/webhooks/{id}/stats",
   "POST /v1/organizations/{org}/events",
   "GET /v1/organizations/{org}/events",
   "GET /v1/organizations/{org}/events/{id}",

@@ -1,0 +1,99 @@
+// Per-webhook statistics: kept by the sequencer as 5-minute aggregates, read through
+// GET …/webhooks/{id}/stats with real receivers behind the deliveries.
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { sequencer } from "../../src/delivery/sequencer-client";
+import { BUCKET_MS, readStats, recordAttemptStat } from "../../src/sequencer/stats";
+import type { AttemptRecord } from "../../src/sequencer/records";
+import { call, expectError, webhooksPath } from "./helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
+
+const statsOf = (tenant: { org: string; auth: any }, id: string, query = "") => call("GET", `${webhooksPath(tenant.org, id)}/stats${query}`, { auth: tenant.auth });
+
+describe("GET …/webhooks/{id}/stats", () => {
+  it("counts deliveries by outcome, every attempt and their latency, over the last 24 hours by default", async () => {
+    const tenant = await producerTenant();
+    // The first event is answered 503 then 200 (one retry), the second 404 (failed at once).
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID(), "503,200,404"));
+    for (const n of [1, 2]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    await finalDeliveries(tenant, hook.id, 2);
+
+    const stats = await statsOf(tenant, hook.id);
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatchObject({
+      window: "24h",
+      stepMs: 3_600_000,
+      totals: { succeeded: 1, failed: 1, attempts: 3, successRate: 0.5 },
+      backlog: { pending: 0, oldestAgeMs: null },
+    });
+    expect(stats.body.totals.latencyMs.p50).toBeGreaterThan(0);
+    expect(stats.body.totals.latencyMs.p95).toBeGreaterThanOrEqual(stats.body.totals.latencyMs.p50);
+    expect(stats.body.series).toHaveLength(24);
+    const summed = (field: "succeeded" | "failed" | "attempts") => stats.body.series.reduce((sum: number, point: Record<string, number>) => sum + point[field]!, 0);
+    expect([summed("succeeded"), summed("failed"), summed("attempts")]).toEqual([1, 1, 3]);
+  });
+
+  it("shows the backlog: deliveries not final yet and how long the oldest has waited", async () => {
+    const tenant = await producerTenant();
+    const bucket = crypto.randomUUID();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket, "slow:2000,200"));
+    for (const n of [1, 2]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    await receivedCount(bucket, 1);
+    const stats = await statsOf(tenant, hook.id, "?window=1h");
+    expect(stats.body.backlog.pending).toBe(2);
+    expect(stats.body.backlog.oldestAgeMs).toBeGreaterThan(0);
+    expect(stats.body.series).toHaveLength(12);
+    await waitFor(async () => (await statsOf(tenant, hook.id, "?window=1h")).body.backlog.pending === 0, 20_000, "an empty backlog");
+  });
+
+  it("refuses an unknown window, naming it, and answers 404 for another organization's webhook", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, "https://stats.example/hook");
+    const refused = await statsOf(tenant, hook.id, "?window=2d");
+    expect(expectError(refused, 400, "invalid_request")).toEqual(["query.window"]);
+    expect(refused.body.error.details[0].reason).toBe("must be one of 1h, 24h, 7d");
+    const other = await producerTenant();
+    expectError(await statsOf(other, hook.id), 404, "not_found");
+  });
+});
+
+describe("the sequencer's aggregates", () => {
+  const attempt = (outcome: AttemptRecord["outcome"], durationMs: number): AttemptRecord => ({
+    attempt: 1, started: 0, durationMs, statusCode: outcome === "succeeded" ? 200 : 503, errorKind: null, error: null, responseBody: null, outcome,
+  });
+
+  it("keeps one row per 5-minute bucket, cuts windows into their steps, and prunes buckets past 8 days", async () => {
+    const hour = 3_600_000;
+    const now = Math.floor(Date.now() / hour) * hour + 30 * 60_000; // half past the hour
+    await runInDurableObject(sequencer(env, crypto.randomUUID()), (_instance, state) => {
+      const { sql } = state.storage;
+      recordAttemptStat(sql, attempt("succeeded", 5), now - 9 * 24 * hour);
+      recordAttemptStat(sql, attempt("retry", 40), now - 2 * hour);
+      recordAttemptStat(sql, attempt("succeeded", 80), now - 2 * hour + 1_000);
+      for (let i = 0; i < 8; i++) recordAttemptStat(sql, attempt("succeeded", 8), now - 20 * 60_000);
+      recordAttemptStat(sql, attempt("failed", 3_000), now);
+      expect(sql.exec(`SELECT bucket FROM attempt_stats ORDER BY bucket`).toArray().map((r) => r.bucket)).toEqual([
+        now - 2 * hour - ((now - 2 * hour) % BUCKET_MS),
+        now - 20 * 60_000,
+        now,
+      ]);
+
+      const day = readStats(sql, "24h", now, { pending: 0, oldest: null });
+      expect(day.series).toHaveLength(24);
+      expect(day.from).toBe(now - 30 * 60_000 - 23 * hour);
+      expect(day.totals).toEqual({ succeeded: 9, failed: 1, attempts: 11, successRate: 0.9, latencyMs: { p50: 10, p95: 5_000 } });
+      expect(day.series.at(-3)).toEqual({ start: now - 30 * 60_000 - 2 * hour, succeeded: 1, failed: 0, attempts: 2, latencyMs: { p50: 50, p95: 100 } });
+      expect(day.series.at(-1)).toMatchObject({ succeeded: 8, failed: 1, attempts: 9 });
+
+      const lastHour = readStats(sql, "1h", now, { pending: 3, oldest: now - 5_000 });
+      expect(lastHour.series).toHaveLength(12);
+      expect(lastHour.totals.attempts).toBe(9);
+      expect(lastHour.backlog).toEqual({ pending: 3, oldestAgeMs: 5_000 });
+
+      const week = readStats(sql, "7d", now, { pending: 0, oldest: null });
+      expect(week.series).toHaveLength(28);
+      expect(week.totals.attempts).toBe(11);
+    });
+  });
+});
