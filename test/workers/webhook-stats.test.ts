@@ -7,6 +7,7 @@ import { sequencer } from "../../src/delivery/sequencer-client";
 import { BUCKET_MS, readStats, recordAttemptStat } from "../../src/sequencer/stats";
 import type { AttemptRecord } from "../../src/sequencer/records";
 import { call, expectError, webhooksPath } from "./helpers";
+import { signedIn } from "./page-helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
 
 const statsOf = (tenant: { org: string; auth: any }, id: string, query = "") => call("GET", `${webhooksPath(tenant.org, id)}/stats${query}`, { auth: tenant.auth });
@@ -55,6 +56,24 @@ describe("GET …/webhooks/{id}/stats", () => {
     expect(refused.body.error.details[0].reason).toBe("must be one of 1h, 24h, 7d");
     const other = await producerTenant();
     expectError(await statsOf(other, hook.id), 404, "not_found");
+  });
+});
+
+describe("the webhook's page", () => {
+  it("shows the last 24 hours: success rate, counts, latency, backlog and a bar per hour", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID(), "200,404"));
+    for (const n of [1, 2]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    await finalDeliveries(tenant, hook.id, 2);
+    const page = await (await signedIn(tenant)).get(`/ui/webhooks/${hook.id}`);
+    expect(page.status).toBe(200);
+    const figures = /<dl class="stats" id="delivery-stats">(.*?)<\/dl>/s.exec(page.html)?.[1]?.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    expect(figures).toMatch(/^Success rate 50\.0 % Succeeded 1 Failed 1 Attempts 2 Latency p50 ≤ \d+ ms, p95 ≤ \d+ ms Backlog none$/);
+    const chart = /<svg class="chart".*?<\/svg>/s.exec(page.html)?.[0] ?? "";
+    expect(chart.match(/<g>/g)).toHaveLength(24);
+    expect(chart).toMatch(/the busiest hour had [12]\./);
+    expect(chart).toMatch(/\d\d:00 UTC: 1 succeeded/);
+    expect(chart).toMatch(/succeeded, 1 failed/);
   });
 });
 
