@@ -10,9 +10,13 @@
 
 export interface WranglerResult {
   code: number;
-  /** stdout and stderr together, as wrangler printed them. */
-  output: string;
+  /** What a `--json` command prints, kept apart from warnings and errors (stderr). */
+  stdout: string;
+  stderr: string;
 }
+
+/** Everything wrangler said, for messages and for errors shown to the user. */
+const said = (result: WranglerResult) => `${result.stdout}\n${result.stderr}`.trim();
 
 /** Runs `wrangler <args>`. `show`: let the user watch it (migrations, the deploy itself). */
 export type Wrangler = (args: string[], options?: { show?: boolean; secretsFile?: Record<string, string> }) => Promise<WranglerResult>;
@@ -65,8 +69,8 @@ export interface DeployOptions {
 export async function deploy({ target, wrangler, configFlags, deployFlags, say, newToken }: DeployOptions): Promise<DeployReport> {
   const run = async (args: string[], options?: Parameters<Wrangler>[1]) => {
     const result = await wrangler(args, options);
-    if (result.code !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.output.trim()}`);
-    return result.output;
+    if (result.code !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${said(result)}`);
+    return result.stdout;
   };
 
   const databases = JSON.parse(await run(["d1", "list", "--json"])) as { name: string }[];
@@ -79,11 +83,11 @@ export async function deploy({ target, wrangler, configFlags, deployFlags, say, 
   for (const queue of target.queues) {
     // `queues list` prints a table of the first page only; `queues info` asks for the name itself.
     const info = await wrangler(["queues", "info", queue]);
-    if (info.code === 0 && info.output.includes(`Queue Name: ${queue}`)) say(`queue ${queue}: exists`);
-    else if (info.output.includes(`Queue "${queue}" does not exist`)) {
+    if (info.code === 0 && info.stdout.includes(`Queue Name: ${queue}`)) say(`queue ${queue}: exists`);
+    else if (said(info).includes(`Queue "${queue}" does not exist`)) {
       await run(["queues", "create", queue]);
       say(`queue ${queue}: created`);
-    } else throw new Error(`wrangler queues info ${queue} failed:\n${info.output.trim()}`);
+    } else throw new Error(`wrangler queues info ${queue} failed:\n${said(info)}`);
   }
 
   say(`applying D1 migrations to ${target.database} (remote)`);
@@ -91,9 +95,9 @@ export async function deploy({ target, wrangler, configFlags, deployFlags, say, 
 
   const secrets = await wrangler(["secret", "list", ...configFlags]);
   let names: string[];
-  if (secrets.code === 0) names = (JSON.parse(secrets.output) as { name: string }[]).map((s) => s.name);
-  else if (secrets.output.includes(`Worker "${target.worker}"`) && secrets.output.includes("not found")) names = []; // first deploy
-  else throw new Error(`wrangler secret list failed:\n${secrets.output.trim()}`);
+  if (secrets.code === 0) names = (JSON.parse(secrets.stdout) as { name: string }[]).map((s) => s.name);
+  else if (said(secrets).includes(`Worker "${target.worker}"`) && said(secrets).includes("not found")) names = []; // first deploy
+  else throw new Error(`wrangler secret list failed:\n${said(secrets)}`);
   // Uploaded with the deploy (`--secrets-file` adds to the secrets already set), so the Worker never
   // runs without it; a token already set is left as it is.
   const newAdminToken = names.includes("ADMIN_TOKEN") ? null : newToken();

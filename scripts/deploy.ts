@@ -45,15 +45,15 @@ const wrangler: Wrangler = async (args, options = {}) => {
   try {
     return await new Promise((resolvePromise, reject) => {
       const child = spawn("wrangler", fullArgs, { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      for (const [stream, echo] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      const printed = { stdout: "", stderr: "" };
+      for (const [name, stream, echo] of [["stdout", child.stdout, process.stdout], ["stderr", child.stderr, process.stderr]] as const) {
         stream.on("data", (chunk: Buffer) => {
-          output += chunk.toString();
+          printed[name] += chunk.toString();
           if (options.show) echo.write(chunk);
         });
       }
       child.on("error", reject);
-      child.on("close", (code) => resolvePromise({ code: code ?? 1, output }));
+      child.on("close", (code) => resolvePromise({ code: code ?? 1, ...printed }));
     });
   } finally {
     if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });

@@ -8,6 +8,11 @@ import { deploy, targetOf, type Target, type Wrangler } from "../../scripts/depl
 const production = targetOf(unstable_readConfig({ config: "wrangler.toml" }));
 const staging = targetOf(unstable_readConfig({ config: "wrangler.toml", env: "staging" }));
 
+/** A command that worked: its answer on stdout, with a warning on stderr as wrangler often prints one. */
+const printed = (stdout: string) => ({ code: 0, stdout, stderr: "▲ [WARNING] You are using an outdated version of Wrangler." });
+/** A command that failed: wrangler prints its error on stderr. */
+const failed = (stderr: string) => ({ code: 1, stdout: "", stderr });
+
 /** A Cloudflare account as wrangler's commands see it. */
 class FakeAccount {
   readonly databases = new Set<string>();
@@ -15,42 +20,42 @@ class FakeAccount {
   /** Deployed Workers and the names of their secrets. */
   readonly workers = new Map<string, Map<string, string>>();
   readonly commands: string[] = [];
-  failing: { command: string; output: string } | undefined;
+  failing: { command: string; stderr: string } | undefined;
 
   readonly wrangler: Wrangler = async (args, options = {}) => {
     const command = args.join(" ");
     this.commands.push(options.secretsFile ? `${command} --secrets-file {${Object.keys(options.secretsFile).join(",")}}` : command);
-    if (this.failing && command.startsWith(this.failing.command)) return { code: 1, output: this.failing.output };
+    if (this.failing && command.startsWith(this.failing.command)) return failed(this.failing.stderr);
     const env = args.find((a) => a.startsWith("--env="))?.slice("--env=".length) || undefined;
     const worker = env ? `edge-webhooks-${env}` : "edge-webhooks";
     const [group, verb, name] = args;
     if (group === "d1" && verb === "list") {
-      return { code: 0, output: JSON.stringify([...this.databases].map((db, i) => ({ uuid: `uuid-${i}`, name: db, version: "production", num_tables: 0, file_size: 0 })), null, 2) };
+      return printed(JSON.stringify([...this.databases].map((db, i) => ({ uuid: `uuid-${i}`, name: db, version: "production", num_tables: 0, file_size: 0 })), null, 2));
     }
     if (group === "d1" && verb === "create") {
       this.databases.add(name!);
-      return { code: 0, output: `✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.` };
+      return printed(`✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.`);
     }
     if (group === "queues" && verb === "info") {
       return this.queues.has(name!)
-        ? { code: 0, output: `Queue Name: ${name}\nQueue ID: q-${name}\nNumber of Producers: 0\nNumber of Consumers: 0` }
-        : { code: 1, output: `✘ [ERROR] Queue "${name}" does not exist. To create it, run: wrangler queues create ${name}` };
+        ? printed(`Queue Name: ${name}\nQueue ID: q-${name}\nNumber of Producers: 0\nNumber of Consumers: 0`)
+        : failed(`✘ [ERROR] Queue "${name}" does not exist. To create it, run: wrangler queues create ${name}`);
     }
     if (group === "queues" && verb === "create") {
       this.queues.add(name!);
-      return { code: 0, output: `🌀 Creating queue '${name}'\n✅ Created queue '${name}'` };
+      return printed(`🌀 Creating queue '${name}'\n✅ Created queue '${name}'`);
     }
-    if (group === "d1" && verb === "migrations") return { code: 0, output: "✅ No migrations to apply!" };
+    if (group === "d1" && verb === "migrations") return printed("✅ No migrations to apply!");
     if (group === "secret" && verb === "list") {
       const secrets = this.workers.get(worker);
-      if (!secrets) return { code: 1, output: `✘ [ERROR] Worker "${worker}"${env ? ` (env: ${env})` : ""} not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.` };
-      return { code: 0, output: JSON.stringify([...secrets.keys()].map((n) => ({ name: n, type: "secret_text" })), null, "  ") };
+      if (!secrets) return failed(`✘ [ERROR] Worker "${worker}"${env ? ` (env: ${env})` : ""} not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.`);
+      return printed(JSON.stringify([...secrets.keys()].map((n) => ({ name: n, type: "secret_text" })), null, "  "));
     }
     if (group === "deploy") {
       const secrets = this.workers.get(worker) ?? new Map<string, string>();
       for (const [key, value] of Object.entries(options.secretsFile ?? {})) secrets.set(key, value);
       this.workers.set(worker, secrets);
-      return { code: 0, output: `Uploaded ${worker} (2.31 sec)\nDeployed ${worker} triggers (0.82 sec)\n  https://${worker}.acme.workers.dev\n  schedule: * * * * *` };
+      return printed(`Uploaded ${worker} (2.31 sec)\nDeployed ${worker} triggers (0.82 sec)\n  https://${worker}.acme.workers.dev\n  schedule: * * * * *`);
     }
     throw new Error(`the fake account does not know \`wrangler ${command}\``);
   };
@@ -123,14 +128,14 @@ describe("npm run deploy", () => {
 
   it("stops before deploying when wrangler cannot say whether a queue exists", async () => {
     const account = new FakeAccount();
-    account.failing = { command: "queues info", output: "✘ [ERROR] You are not authenticated. Please run `wrangler login`." };
+    account.failing = { command: "queues info", stderr: "✘ [ERROR] You are not authenticated. Please run `wrangler login`." };
     await expect(deployTo(account, production)).rejects.toThrow(/queues info edge-webhooks-jobs failed:\n.*wrangler login/);
     expect(account.commands.some((c) => c.startsWith("deploy"))).toBe(false);
   });
 
   it("does not deploy code whose migrations failed", async () => {
     const account = new FakeAccount();
-    account.failing = { command: "d1 migrations apply", output: "✘ [ERROR] Migration 0002_notifications.sql failed" };
+    account.failing = { command: "d1 migrations apply", stderr: "✘ [ERROR] Migration 0002_notifications.sql failed" };
     await expect(deployTo(account, production)).rejects.toThrow(/d1 migrations apply DB --remote .* failed/);
     expect(account.commands.some((c) => c.startsWith("deploy"))).toBe(false);
   });
