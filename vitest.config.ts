@@ -6,9 +6,9 @@ export default defineConfig(async () => ({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // Low enough for a test to reach, high enough for the others' bursts.
-        ratelimits: { INGEST_LIMITER: { namespace_id: "1001", simple: { limit: 60, period: 10 } } },
         bindings: {
+          // Ingest requests per producer key per 10 s: low enough for a test to reach, high enough for the others' bursts.
+          INGEST_RATE_LIMIT: "60",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_TOKEN: "test-admin-token",
           // Tests deliver to receivers on 127.0.0.1.
@@ -16,6 +16,8 @@ export default defineConfig(async () => ({
           // Retries one second apart instead of five minutes (local queue delays are real time);
           // the production value is asserted on what the consumer sends.
           RETRY_DELAY_SECONDS: "1",
+          // A change made behind the API's back is seen within seconds, not a minute.
+          CONFIG_REFRESH_SECONDS: "3",
         },
       },
     }),

@@ -1,11 +1,14 @@
 // Billable operations per delivered event, and what they cost. A separate `wrangler dev` of the
 // platform runs with OPS_METER=log (src/metering/ops-meter.ts prints one line per billable operation); events
-// are posted one at a time to an organization with one webhook, and every line printed from the first
-// post until the last delivery is settled is summed and divided by the events delivered.
+// are posted one at a time to an organization with one webhook, then to one with ten, and every line
+// printed from a count's first post until its last delivery is settled is summed and divided by the
+// events delivered. The two counts give the cost of an event and of each webhook it goes to beyond
+// the first.
 import type { DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
 import { OPS_LOG_PREFIX, type OpCounts } from "../src/metering/ops-counts.ts";
 import { createWebhooks, ourIngest, post, seedOrg, startOurs } from "./platforms.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { steadyRate, until } from "./load.ts";
 
 /**
@@ -29,7 +32,7 @@ export const PRICE_PER_MILLION: Record<keyof OpCounts, number> = {
   d1RowsWritten: 1.0,
 };
 
-/** Why each operation is there, per delivered event at fan-out 1. */
+/** Why each operation is there, per delivered event at fan-out 1 (at fan-out 10, see PER_ADDITIONAL_WEBHOOK). */
 export const WHY: Record<keyof OpCounts, string> = {
   workerInvocations: "the ingest request, plus the consumer invocations its jobs share",
   queueWrites: "the fan-out job; an idle webhook gets no drain job (the fan-out delivers), a retry or handover does",
@@ -43,14 +46,32 @@ export const WHY: Record<keyof OpCounts, string> = {
   d1RowsWritten: "the event row (and its index entries), then marked fanned out",
 };
 
-/** What the floor pays per event by construction: one request, one message written, read and deleted. */
-export const FLOOR_OPS: OpCounts = { workerInvocations: 2, queueWrites: 1, queueReads: 1, queueDeletes: 1 };
+/** Why an event's further webhooks cost what they do; printed with the cost per additional webhook. */
+export const PER_ADDITIONAL_WEBHOOK = "each webhook adds its own append, delivery and drain; the ingest request, the stored event and its fan-out job are paid once per event";
 
-export interface OpsResult {
+/** The floor's consumer batch size (bench/floor/wrangler.toml). */
+const FLOOR_BATCH_SIZE = 10;
+
+/** What the floor pays per event by construction: one request, one message per target written, read and deleted, one consumer invocation per full batch. */
+export function floorOps(webhooks: number): OpCounts {
+  return { workerInvocations: 1 + Math.ceil(webhooks / FLOOR_BATCH_SIZE), queueWrites: webhooks, queueReads: webhooks, queueDeletes: webhooks };
+}
+
+export interface OpsCount {
+  webhooks: number;
+  /** Events delivered to every webhook (deliveries / webhooks). */
   events: number;
   perEvent: OpCounts;
   dollarsPerMillion: number;
   floorDollarsPerMillion: number;
+}
+
+export interface OpsResult {
+  fanout1: OpsCount;
+  fanout10: OpsCount;
+  /** US$ per million events for each webhook beyond the first: (fan-out 10 − fan-out 1) / 9. */
+  dollarsPerMillionPerAdditionalWebhook: number;
+  floorDollarsPerMillionPerAdditionalWebhook: number;
 }
 
 export function dollarsPerMillionEvents(perEvent: OpCounts): number {
@@ -74,23 +95,37 @@ export function startMetered(): Promise<DevServer> {
   return startOurs({ OPS_METER: "log" });
 }
 
+/** Operations per event at fan-out 1 and at fan-out 10, one count after the other on the metered platform. */
 export async function countOperations(server: DevServer, receiver: Receiver, events: number, progress: (text: string) => void): Promise<OpsResult> {
   try {
-    const tenant = await seedOrg(server, "bench-ops", ["load.ops"]);
-    await createWebhooks(server, tenant, [{ url: receiver.url("ops"), events: ["load.ops"] }]);
-    // Let everything the setup printed arrive before the count starts.
-    await new Promise((r) => setTimeout(r, 500));
-    const from = server.output().length;
-    progress(`operations per event: ${events} events, one at a time`);
-    await steadyRate(events, 10, (n) => post(ourIngest(server, tenant, "load.ops", n)));
-    await until(() => receiver.received("ops").length >= events, 30_000);
-    // The drain's last call (finding the webhook idle) and its log lines come just after the last delivery.
-    await new Promise((r) => setTimeout(r, 2000));
-    const totals = sumOps(server.output().slice(from));
-    const delivered = receiver.received("ops").length;
-    const perEvent: OpCounts = Object.fromEntries(Object.entries(totals).map(([op, n]) => [op, n / delivered]));
-    return { events: delivered, perEvent, dollarsPerMillion: dollarsPerMillionEvents(perEvent), floorDollarsPerMillion: dollarsPerMillionEvents(FLOOR_OPS) };
+    const fanout1 = await countAtFanout(server, receiver, 1, events, progress);
+    const fanout10 = await countAtFanout(server, receiver, 10, events, progress);
+    return {
+      fanout1,
+      fanout10,
+      dollarsPerMillionPerAdditionalWebhook: (fanout10.dollarsPerMillion - fanout1.dollarsPerMillion) / 9,
+      floorDollarsPerMillionPerAdditionalWebhook: (fanout10.floorDollarsPerMillion - fanout1.floorDollarsPerMillion) / 9,
+    };
   } finally {
     await server.stop();
   }
+}
+
+async function countAtFanout(server: DevServer, receiver: Receiver, webhooks: number, events: number, progress: (text: string) => void): Promise<OpsCount> {
+  const tenant = await seedOrg(server, `bench-ops-${webhooks}`, ["load.ops"]);
+  const buckets = Array.from({ length: webhooks }, (_, i) => `ops-${webhooks}-${i}`);
+  await createWebhooks(server, tenant, buckets.map((bucket) => ({ url: receiver.url(bucket), events: ["load.ops"] })));
+  // Let everything the setup printed arrive before the count starts.
+  await sleep(500);
+  const from = server.output().length;
+  progress(`operations per event at fan-out ${webhooks}: ${events} events, one at a time`);
+  await steadyRate(events, 10, (n) => post(ourIngest(server, tenant, "load.ops", n)));
+  const deliveries = () => buckets.reduce((sum, bucket) => sum + receiver.received(bucket).length, 0);
+  await until(() => deliveries() >= events * webhooks, 30_000);
+  // The drain's last call (finding the webhook idle) and its log lines come just after the last delivery.
+  await sleep(2000);
+  const totals = sumOps(server.output().slice(from));
+  const delivered = deliveries() / webhooks;
+  const perEvent: OpCounts = Object.fromEntries(Object.entries(totals).map(([op, n]) => [op, n / delivered]));
+  return { webhooks, events: delivered, perEvent, dollarsPerMillion: dollarsPerMillionEvents(perEvent), floorDollarsPerMillion: dollarsPerMillionEvents(floorOps(webhooks)) };
 }

@@ -59,11 +59,11 @@ export function ourIngest(server: DevServer, tenant: Tenant, type: string, n: nu
   };
 }
 
-/** A batch of events (at most 100) posted to our ingest in one request. */
-export function ourBatchIngest(server: DevServer, tenant: Tenant, type: string, ns: number[]): HttpRequest {
+/** A batch of events (at most 100) posted to our ingest in one request, with the tenant's `key`th producer key. */
+export function ourBatchIngest(server: DevServer, tenant: Tenant, type: string, ns: number[], key = 0): HttpRequest {
   return {
     url: `${server.url}/v1/organizations/${tenant.org}/events`,
-    headers: { authorization: `Bearer ${tenant.producerKeys[0]}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${tenant.producerKeys[key]}`, "content-type": "application/json" },
     body: JSON.stringify({ events: ns.map((n) => ({ type, data: { n } })) }),
   };
 }

@@ -1,5 +1,6 @@
 // The benchmark's scenarios. Each runs the same work against the floor and against ours, bounded in
 // time, and returns figures side by side.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
 import { closedLoop, percentile, steadyRate, until } from "./load.ts";
@@ -20,18 +21,25 @@ export interface Sizes {
   ingestSeconds: number;
   e2eEvents: number;
   e2eRate: number;
+  /** Events sent to an idle webhook, one every QUIET_INTERVAL_MS. */
+  quietEvents: number;
   orderedEvents: number;
   fanouts: number[];
   stormEvents: number;
   stormRate: number;
+  /** Length of each closed loop of the EventLog ceiling. */
+  ceilingSeconds: number;
   /** Events posted one at a time to the metered platform to count operations. */
   opsEvents: number;
   /** Longest wait for deliveries to arrive after the load of a step. */
   settleMs: number;
 }
 
-export const QUICK: Sizes = { ingestSeconds: 1, e2eEvents: 40, e2eRate: 20, orderedEvents: 400, fanouts: [1, 10, 100, 1000], stormEvents: 30, stormRate: 10, opsEvents: 20, settleMs: 30_000 };
-export const FULL: Sizes = { ingestSeconds: 8, e2eEvents: 300, e2eRate: 20, orderedEvents: 2000, fanouts: [1, 10, 100, 1000], stormEvents: 150, stormRate: 10, opsEvents: 40, settleMs: 90_000 };
+export const QUICK: Sizes = { ingestSeconds: 1, e2eEvents: 40, e2eRate: 20, quietEvents: 3, orderedEvents: 400, fanouts: [1, 10, 100, 1000], stormEvents: 30, stormRate: 10, ceilingSeconds: 1, opsEvents: 20, settleMs: 30_000 };
+export const FULL: Sizes = { ingestSeconds: 8, e2eEvents: 300, e2eRate: 20, quietEvents: 20, orderedEvents: 2000, fanouts: [1, 10, 100, 1000], stormEvents: 150, stormRate: 10, ceilingSeconds: 5, opsEvents: 40, settleMs: 90_000 };
+
+/** The most events one ingest request may carry. */
+const EVENTS_PER_BATCH = 100;
 
 export interface Bench {
   ours: DevServer;
@@ -140,7 +148,35 @@ export async function endToEnd(bench: Bench): Promise<Figure[]> {
   ];
 }
 
-// ── (3) ordered throughput to one webhook ──────────────────────────────────────────────────
+// ── (3) quiet: one event at a time to an idle webhook ──────────────────────────────────────
+
+/** Long enough for each event to find the webhook idle and nothing else on the way. */
+export const QUIET_INTERVAL_MS = 2000;
+
+export async function quiet(bench: Bench): Promise<Figure[]> {
+  const { ours, floor, receiver, sizes } = bench;
+  const count = sizes.quietEvents;
+  const tenant = await seedOrg(ours, "bench-quiet", ["load.quiet"]);
+  await createWebhooks(ours, tenant, [{ url: receiver.url("quiet-ours"), events: ["load.quiet"] }]);
+  bench.progress(`quiet: ${count} events, one every ${QUIET_INTERVAL_MS / 1000} s, to an idle webhook on each`);
+  // The floor's stream runs half an interval behind ours: the two take turns, and the scenario
+  // takes one stream's time instead of two.
+  const perSecond = 1000 / QUIET_INTERVAL_MS;
+  const [oursAccepted, floorAccepted] = await Promise.all([
+    steadyRate(count, perSecond, (n) => post(ourIngest(ours, tenant, "load.quiet", n))),
+    sleep(QUIET_INTERVAL_MS / 2).then(() => steadyRate(count, perSecond, (n) => post(floorIngest(floor, [receiver.url("quiet-floor")], "load.quiet", n)))),
+  ]);
+  const oursLatencies = await latencies(receiver, "quiet-ours", oursAccepted, sizes.settleMs);
+  const floorLatencies = await latencies(receiver, "quiet-floor", floorAccepted, sizes.settleMs);
+  const every = `one event every ${QUIET_INTERVAL_MS / 1000} s`;
+  const note = `${oursLatencies.length}/${count} of ours and ${floorLatencies.length}/${count} of the floor's arrived; the floor's lone message waits out its queue's batch timeout`;
+  return [
+    { scenario: "quiet", metric: `p50, ${every}`, unit: "ms", floor: percentile(floorLatencies, 50), ours: percentile(oursLatencies, 50), better: "lower", note },
+    { scenario: "quiet", metric: `p95, ${every}`, unit: "ms", floor: percentile(floorLatencies, 95), ours: percentile(oursLatencies, 95), better: "lower" },
+  ];
+}
+
+// ── (4) ordered throughput to one webhook ──────────────────────────────────────────────────
 
 /** Deliveries per second between the first and the last arrival. */
 function rate(times: number[]): number {
@@ -171,14 +207,14 @@ export async function ordered(bench: Bench): Promise<Figure[]> {
   await createWebhooks(ours, tenant, [{ url: receiver.url("ordered-ours"), events: ["load.ordered"] }]);
   bench.progress(`ordered, ${count} events to one webhook: floor`);
   const floorTarget = receiver.url("ordered-floor");
-  for (let start = 0; start < count; start += 100) {
-    await post(floorIngest(floor, Array(Math.min(100, count - start)).fill(floorTarget), "load.ordered", start));
+  for (let start = 0; start < count; start += EVENTS_PER_BATCH) {
+    await post(floorIngest(floor, Array(Math.min(EVENTS_PER_BATCH, count - start)).fill(floorTarget), "load.ordered", start));
   }
   await until(() => receiver.received("ordered-floor").length >= count, sizes.settleMs);
   const floorRate = rate(receiver.received("ordered-floor").map((r) => r.receivedAt));
   bench.progress(`ordered, ${count} events to one webhook: ours`);
-  for (let start = 0; start < count; start += 100) {
-    await post(ourBatchIngest(ours, tenant, "load.ordered", Array.from({ length: Math.min(100, count - start) }, (_, i) => start + i)));
+  for (let start = 0; start < count; start += EVENTS_PER_BATCH) {
+    await post(ourBatchIngest(ours, tenant, "load.ordered", Array.from({ length: Math.min(EVENTS_PER_BATCH, count - start) }, (_, i) => start + i)));
   }
   await until(() => distinctSuccesses(receiver, "ordered-ours") >= count, sizes.settleMs, 100);
   const arrived = arrivals(receiver, "ordered-ours");
@@ -211,7 +247,7 @@ export async function ordered(bench: Bench): Promise<Figure[]> {
   ];
 }
 
-// ── (4) fan-out ────────────────────────────────────────────────────────────────────────────
+// ── (5) fan-out ────────────────────────────────────────────────────────────────────────────
 
 export async function fanout(bench: Bench): Promise<Figure[]> {
   const { ours, floor, receiver, sizes } = bench;
@@ -256,7 +292,7 @@ export async function fanout(bench: Bench): Promise<Figure[]> {
   return figures;
 }
 
-// ── (5) retry storm ────────────────────────────────────────────────────────────────────────
+// ── (6) retry storm ────────────────────────────────────────────────────────────────────────
 
 const STORM_HEALTHY = 4;
 const STORM_FLAKY = 4;
@@ -305,5 +341,37 @@ export async function retryStorm(bench: Bench): Promise<Figure[]> {
   ];
 }
 
+// ── (7) the ceiling of one organization's EventLog ─────────────────────────────────────────
+
+const CEILING_CONNECTIONS = [1, 4, 16];
+
+/**
+ * Events per second one organization's log accepts in full batches, as fast as it answers. The
+ * organization has no webhook, so what is measured is taking events in, not delivering them.
+ */
+export async function ceiling(bench: Bench): Promise<Figure[]> {
+  const { ours, sizes } = bench;
+  const tenant = await seedOrg(ours, "bench-ceiling", ["load.ceiling"]);
+  // A batch per producer key, so the per-key rate limit is not what is measured.
+  const batches = tenant.producerKeys.map((_, key) =>
+    ourBatchIngest(ours, tenant, "load.ceiling", Array.from({ length: EVENTS_PER_BATCH }, (_, i) => key * EVENTS_PER_BATCH + i), key),
+  );
+  const figures: Figure[] = [];
+  for (const connections of CEILING_CONNECTIONS) {
+    bench.progress(`EventLog ceiling c=${connections}: batches of ${EVENTS_PER_BATCH} events to one organization`);
+    const run = await closedLoop(batches, connections, sizes.ceilingSeconds);
+    figures.push({
+      scenario: "eventlog ceiling",
+      metric: `events/s accepted c=${connections}`,
+      unit: "events/s",
+      floor: NaN,
+      ours: run.throughput * EVENTS_PER_BATCH,
+      better: "higher",
+      note: `batches of ${EVENTS_PER_BATCH}, p50 ${run.p50Ms} ms per batch${run.refused > 0 ? `; ${run.refused} batches refused` : ""}`,
+    });
+  }
+  return figures;
+}
+
 /** Every scenario by name, in the order they run. */
-export const SCENARIOS = { ingest, e2e: endToEnd, ordered, storm: retryStorm, fanout } satisfies Record<string, (bench: Bench) => Promise<Figure[]>>;
+export const SCENARIOS = { ingest, e2e: endToEnd, quiet, ordered, storm: retryStorm, fanout, ceiling } satisfies Record<string, (bench: Bench) => Promise<Figure[]>>;

@@ -34,6 +34,31 @@ CREATE TABLE `event_types` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `event_types_org_source_name` ON `event_types` (`org_id`,`source`,`name`);--> statement-breakpoint
+CREATE TABLE `notification_actions` (
+	`condition_id` text NOT NULL,
+	`webhook_id` text NOT NULL,
+	`position` integer NOT NULL,
+	PRIMARY KEY(`condition_id`, `webhook_id`),
+	FOREIGN KEY (`condition_id`) REFERENCES `notification_conditions`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`webhook_id`) REFERENCES `webhooks`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `notification_actions_webhook` ON `notification_actions` (`webhook_id`);--> statement-breakpoint
+CREATE TABLE `notification_conditions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`org_id` text NOT NULL,
+	`rate_plan_id` text NOT NULL,
+	`published_only` integer NOT NULL,
+	`usage_target` text NOT NULL,
+	`created` integer NOT NULL,
+	`created_by` text NOT NULL,
+	`updated` integer NOT NULL,
+	`updated_by` text NOT NULL,
+	FOREIGN KEY (`org_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `notification_conditions_org_plan` ON `notification_conditions` (`org_id`,`rate_plan_id`);--> statement-breakpoint
+CREATE INDEX `notification_conditions_org_created` ON `notification_conditions` (`org_id`,`created`);--> statement-breakpoint
 CREATE TABLE `organizations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,

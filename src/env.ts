@@ -1,4 +1,5 @@
 import type { WebhookSequencer } from "./sequencer/webhook-sequencer";
+import type { EventLog } from "./ingest/event-log";
 import type { Job } from "./delivery/jobs";
 
 /** Bindings and settings of the Worker (wrangler.toml); every setting arrives as a string. */
@@ -6,7 +7,7 @@ export interface Env {
   DB: D1Database;
   JOBS: Queue<Job>;
   SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
-  INGEST_LIMITER: RateLimit;
+  EVENT_LOG: DurableObjectNamespace<EventLog>;
   /** Delivery and ingest metrics (src/observability/metrics.ts); writes nothing where unbound. */
   METRICS?: AnalyticsEngineDataset;
   ADMIN_TOKEN: string;
@@ -17,6 +18,9 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   READ_TIMEOUT_MS: string;
   FANOUT_CHUNK_SIZE: string;
+  INGEST_RATE_LIMIT: string;
+  RETENTION_DAYS: string;
+  CONFIG_REFRESH_SECONDS: string;
   /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
   OPS_METER?: string;
   /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
@@ -27,4 +31,9 @@ export interface Env {
 export function numberSetting(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== "" && Number.isFinite(n) ? n : fallback;
+}
+
+/** How long events, deliveries and usage counters are kept (RETENTION_DAYS, 30 by default). */
+export function retentionMs(env: Pick<Env, "RETENTION_DAYS">): number {
+  return numberSetting(env.RETENTION_DAYS, 30) * 24 * 60 * 60 * 1000;
 }

@@ -1,11 +1,14 @@
-// Operator routes (platform admin token): organizations and their API keys.
+// Operator routes (platform admin token): organizations, their API keys and their event logs.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, count, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, count, eq, getTableColumns, sql } from "drizzle-orm";
+import type { Env } from "../env";
 import { createRouter } from "../http/context";
 import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../http/errors";
 import { database } from "../db/client";
-import { apiKeys, deadLetters, organizations } from "../db/schema";
+import { apiKeys, organizations } from "../db/schema";
+import { eventLog } from "../ingest/event-log-client";
+import { forgetKey } from "../ingest/admission";
 import { hashSecret, newApiKey } from "../db/api-keys";
 import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
@@ -185,35 +188,84 @@ adminRouter.openapi(
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, org)))
       .returning({ id: apiKeys.id });
     if (revoked.length === 0) throw notFound("key");
+    // Here at once; other isolates within KEY_CACHE_MS (src/ingest/admission.ts).
+    forgetKey(keyId);
     return c.body(null, 204);
   },
 );
 
-const DeadLetter = z
+const EventLogStatus = z
   .object({
-    id: z.string(),
-    job: z.unknown().openapi({ description: "The queue job that kept failing (fan-out or drain)" }),
-    attempts: z.number().int(),
-    received: z.number().int(),
+    orgId: z.string(),
+    behind: z.number().int().openapi({ description: "Events stored and not yet fanned out to all their webhooks" }),
+    oldestWaiting: z
+      .object({ seq: z.number().int(), eventId: z.string(), ageMs: z.number().int(), redrives: z.number().int() })
+      .nullable()
+      .openapi({ description: "The oldest event waiting for its fan-out: how long it has waited and how often the log re-drove it" }),
+    watermark: z.number().int().openapi({ description: "Events with a smaller seq have reached all their webhooks" }),
+    latestSeq: z.number().int(),
+    lastFanoutError: z.object({ message: z.string(), at: z.number().int() }).nullable(),
+    storage: z.object({ events: z.number().int(), bytes: z.number().int() }).openapi({ description: "What the organization's event log stores" }),
   })
-  .openapi("DeadLetter");
+  .openapi("EventLogStatus");
+
+const statusOf = async (env: Env, orgId: string) => ({ ...(await eventLog(env, orgId).status()), orgId });
 
 adminRouter.openapi(
   createRoute({
     ...admin,
     method: "get",
-    path: "/dead-letters",
-    summary: "Queue jobs that kept crashing the consumer, newest first",
-    request: { query: Paging },
-    responses: { 200: json(z.object({ totalRecords: z.number().int(), deadLetters: z.array(DeadLetter) }), "The dead jobs"), ...adminErrors },
+    path: "/event-logs",
+    summary: "The organizations' event logs, by organization id: fan-out lag, last error, storage",
+    description: "Pages over organizations; `behind=true` keeps only those whose fan-out is behind (events waiting for it).",
+    request: { query: Paging.extend({ behind: z.enum(["true", "false"]).optional().openapi({ description: "true: only event logs with events waiting for their fan-out" }) }) },
+    responses: { 200: json(z.object({ totalRecords: z.number().int(), eventLogs: z.array(EventLogStatus) }), "The event logs of this page of organizations"), ...adminErrors },
   }),
   async (c) => {
-    const { limit, offset } = c.req.valid("query");
+    const { limit, offset, behind } = c.req.valid("query");
     const db = database(c.env.DB);
     const [rows, [total]] = await db.batch([
-      db.select().from(deadLetters).orderBy(desc(deadLetters.received)).limit(limit).offset(offset),
-      db.select({ n: count() }).from(deadLetters),
+      db.select({ id: organizations.id }).from(organizations).orderBy(organizations.id).limit(limit).offset(offset),
+      db.select({ n: count() }).from(organizations),
     ]);
-    return c.json({ totalRecords: total?.n ?? 0, deadLetters: rows }, 200);
+    const statuses = await Promise.all(rows.map((row) => statusOf(c.env, row.id)));
+    return c.json({ totalRecords: total?.n ?? 0, eventLogs: statuses.filter((s) => behind !== "true" || s.behind > 0) }, 200);
   },
 );
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/organizations/{org}/event-log",
+    summary: "An organization's event log: fan-out lag, last error, storage",
+    request: { params: OrgParam },
+    responses: { 200: json(EventLogStatus, "Its status"), ...adminErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    await assertOrganization(c.env, org);
+    return c.json(await statusOf(c.env, org), 200);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "post",
+    path: "/organizations/{org}/event-log/redrive",
+    summary: "Send the fan-out of every event waiting for it now, its back-off reset",
+    request: { params: OrgParam },
+    responses: { 202: json(z.object({ redriven: z.number().int() }), "How many events' fan-out was sent again"), ...adminErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    await assertOrganization(c.env, org);
+    return c.json({ redriven: await eventLog(c.env, org).redrive() }, 202);
+  },
+);
+
+async function assertOrganization(env: Env, org: string) {
+  const exists = await database(env.DB).select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
+  if (!exists) throw notFound("organization");
+}

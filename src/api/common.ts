@@ -33,6 +33,7 @@ export const tenantErrors = {
   403: errorResponse("The key's role may not use this route"),
   404: errorResponse("No such organization or resource"),
   405: errorResponse("Method not allowed on this path"),
+  503: errorResponse("A store this call needs cannot be reached right now; nothing was changed, try again"),
 } as const;
 
 export const bodyErrors = {

@@ -118,7 +118,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const eventId = await sendTestEventTo(c.env, org, id);
+    const eventId = await sendTestEventTo(c.env, c.executionCtx, org, id);
     return c.json({ eventId }, 202);
   },
 );

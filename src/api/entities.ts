@@ -1,5 +1,6 @@
 // Entities: the accounts of a source that webhooks are bound to (e.g. an affiliate account on wink).
 import { createRoute, z } from "@hono/zod-openapi";
+import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { createEntity, deleteEntity, getEntity, listEntities } from "../db/entities";
@@ -30,6 +31,7 @@ const Params = OrgParam.extend(IdParam.shape);
 
 export const entitiesRouter = createRouter();
 entitiesRouter.use("*", requireKey("admin"));
+entitiesRouter.use("*", announcesConfigChanges((c) => c.req.param("org")));
 
 entitiesRouter.openapi(
   createRoute({

@@ -1,6 +1,7 @@
 // The event-type catalog per source (booking.created, …): what webhooks may subscribe to and
 // what producers may post.
 import { createRoute, z } from "@hono/zod-openapi";
+import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { createEventType, deleteEventType, getEventType, listEventTypes } from "../db/event-types";
@@ -37,6 +38,7 @@ const Params = OrgParam.extend(IdParam.shape);
 
 export const eventTypesRouter = createRouter();
 eventTypesRouter.use("*", requireKey("admin"));
+eventTypesRouter.use("*", announcesConfigChanges((c) => c.req.param("org")));
 
 eventTypesRouter.openapi(
   createRoute({

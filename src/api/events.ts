@@ -1,25 +1,21 @@
 // Ingest (producers post events) and the event log (admins read events and their deliveries).
-// Ingest answers 202 after one D1 round trip that checks the key and the catalog and stores the
-// events; the fan-out job is sent after the answer (a sweep sends it if the queue refused).
+// Ingest checks the key from isolate memory, then one call to the organization's event log checks
+// the rate and the catalog and stores the events; the answer (202) follows, and the events are
+// fanned out and delivered right after it (the log re-drives whatever that does not finish).
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { and, desc, eq, count } from "drizzle-orm";
-import type { Env } from "../env";
 import { createRouter, validationError, type AppEnv } from "../http/context";
-import { authenticatedKey, authorize, principalOf, producerKeyGuard, producerKeyGuardValues, readCredentials, requireKey, verifiedKey, type Credentials, type ProducerKeyGuardValues } from "../http/auth";
-import { limitIngest, overIngestRate, refuseRecentlyLimited, underIngestRate } from "../http/rate-limit";
-import { ApiError, badRequest, notFound, type ErrorDetail } from "../http/errors";
-import { database, inList, prebuilt, type Database } from "../db/client";
-import { activeKeyOf, activeKeyStatement, hashSecret, type ApiKeyRow } from "../db/api-keys";
-import { entities, events, eventTypes } from "../db/schema";
-import { findEvent, insertPostedEvents, originalsQuery, resolveStored, unstoreEvents, type PostedEvent, type StoredEvent } from "../db/events";
-import type { FanoutJob } from "../delivery/jobs";
+import { authenticatedKey, authorize, principalOf, readCredentials, requireKey } from "../http/auth";
+import { ApiError, apiErrorOf, badRequest, notFound } from "../http/errors";
+import { existingWebhookIds } from "../db/webhooks";
+import type { LoggedEvent } from "../ingest/event-log";
+import { eventLog } from "../ingest/event-log-client";
+import { dispatch } from "../delivery/dispatch";
 import { sequencer } from "../delivery/sequencer-client";
 import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors, tenantSecurity } from "./common";
 import { EntityName } from "./entities";
 import { EventTypeName } from "./event-types";
 import { Delivery } from "./delivery-schemas";
-import { describeError } from "../log";
 
 export const MAX_BATCH = 100;
 
@@ -66,8 +62,8 @@ const EventRecord = z
     producerId: z.string().nullable(),
     data: z.unknown(),
     created: z.number().int(),
-    fannedOut: z.number().int().nullable().openapi({ description: "When the event reached all its webhooks' queues" }),
-    webhookIds: z.array(z.string()).nullable(),
+    fannedOut: z.boolean().openapi({ description: "Whether the event has reached every one of its webhooks' queues" }),
+    webhookIds: z.array(z.string()).openapi({ description: "The webhooks the event was matched (or addressed) to when it was stored" }),
   })
   .openapi("Event");
 
@@ -92,7 +88,7 @@ eventsRouter.openapi(
     responses: {
       202: json(
         z.union([AcceptedOne, AcceptedBatch]),
-        "Accepted: stored, and delivered to the matching webhooks unless a duplicate. Delivery follows even if the queue is briefly unavailable: a sweep that runs every minute sends the fan-out of events not fanned out 30 s after ingest.",
+        "Accepted: stored, and delivered to the matching webhooks unless a duplicate. Fan-out follows the answer at once; if it does not report back within 5 s, the organization's event log sends it again through the queue, with growing delays, for as long as it keeps the event.",
       ),
       ...tenantErrors,
       ...bodyErrors,
@@ -110,27 +106,28 @@ eventsRouter.openapi(
       await refuseInvalid(c, badRequest("The event has two different ids", [{ field: "id", reason: "differs from the Idempotency-Key header" }]));
     }
     const inputs = body.events ?? [{ type: body.type!, entity: body.entity, data: body.data!, id: body.id ?? headerKey }];
-    const created = Date.now();
-    const posted: PostedEvent[] = inputs.map((input) => ({
-      id: crypto.randomUUID(),
-      type: input.type,
-      entity: input.entity ?? null,
-      idempotencyKey: input.id ?? null,
-      data: JSON.stringify(input.data),
-    }));
-    const stored = await storePosted(c.env, c.var.credentials, org, posted, Boolean(body.events), created);
-    const fresh = stored.filter((s) => !s.duplicate).map((s) => s.seq);
-    if (fresh.length > 0) c.executionCtx.waitUntil(queueFanout(c.env, { kind: "fanout", orgId: org, seqs: fresh }));
+    const key = await authenticatedKey(c.env.DB, c.var.credentials);
+    authorize(principalOf(key), org, "producer");
+    const answer = await eventLog(c.env, org).ingest({
+      orgId: org,
+      keyId: key.id,
+      source: key.source!,
+      batch: Boolean(body.events),
+      events: inputs.map((input) => ({ type: input.type, entity: input.entity ?? null, data: JSON.stringify(input.data), producerId: input.id ?? null })),
+    });
+    if (!answer.ok) throw apiErrorOf(answer.refusal);
+    const { events: stored, created, fanout } = answer.value;
+    if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;
-    return c.json({ id: one!.id, duplicate: one!.duplicate, type: posted[0]!.type, created }, 202);
+    return c.json({ id: one!.id, duplicate: one!.duplicate, type: inputs[0]!.type, created }, 202);
   },
   (result, c) => (result.success ? undefined : refuseInvalid(c, validationError(result))),
 );
 
 /**
- * Ingest reads the key here without touching storage (a missing or malformed one is a 401 before
- * the body is looked at, as on every route); storePosted checks it in the batch that stores the events.
+ * Ingest reads the key here without touching storage, so a missing or malformed one is a 401 before
+ * the body is looked at, as on every route; the handler checks it once the body is valid.
  */
 function producerCredentials(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -141,117 +138,32 @@ function producerCredentials(): MiddlewareHandler<AppEnv> {
 
 /**
  * Refuses a request that is not valid with `error`, but first with what its key and rate deserve,
- * in the order every route answers: 401, 404, 403, 429, then 400. Only invalid requests pay this
- * extra round trip.
+ * in the order every route answers: 401, 404, 403, 429, then 400.
  */
 async function refuseInvalid(c: Context<AppEnv>, error: ApiError): Promise<never> {
+  const org = c.req.param("org")!;
   const key = await authenticatedKey(c.env.DB, c.var.credentials);
-  authorize(principalOf(key), c.req.param("org"), "producer");
-  await limitIngest(c.env, key);
+  authorize(principalOf(key), org, "producer");
+  const limited = await eventLog(c.env, org).admit(org, key.id);
+  if (limited) throw apiErrorOf(limited);
   throw error;
-}
-
-// Ingest's insert, built once: building the SQL per request cost more CPU than the rest.
-const insertPosted = prebuilt<"posted" | "created" | keyof ProducerKeyGuardValues>((db) => insertPostedEvents(db, producerKeyGuard()));
-
-/**
- * Checks the key and the catalog and stores the events in one D1 round trip, with the rate limiter
- * asked alongside. A second round trip is made only when fewer events were stored than posted, to
- * find out why: duplicates, or (nothing stored) an unknown type or entity.
- */
-async function storePosted(env: Env, credentials: Credentials, org: string, posted: PostedEvent[], batch: boolean, created: number): Promise<StoredEvent[]> {
-  const presentedHash = await hashSecret(credentials.secret);
-  refuseRecentlyLimited(credentials, presentedHash, org);
-  const [underRate, [keyResult, insertResult]] = await Promise.all([
-    underIngestRate(env, credentials.keyId, presentedHash),
-    env.DB.batch([
-      activeKeyStatement(env.DB, { keyId: credentials.keyId }),
-      insertPosted(env.DB, { posted: JSON.stringify(posted), created, ...producerKeyGuardValues(credentials, presentedHash, org) }),
-    ]),
-  ]);
-  const inserted = insertResult!.results as { id: string; seq: number }[];
-  const insertedSeqs = inserted.map((row) => row.seq);
-  let key: ApiKeyRow;
-  try {
-    key = verifiedKey(activeKeyOf(keyResult!.results[0] as Record<string, unknown> | undefined), credentials, presentedHash);
-    authorize(principalOf(key), org, "producer");
-  } catch (refusal) {
-    if (insertedSeqs.length > 0) {
-      // producerKeyGuard let in a key these checks refuse: the two have drifted apart.
-      await unstoreEvents(env.DB, insertedSeqs);
-      throw new Error("ingest stored events for a key the key checks refuse; producerKeyGuard and verifiedKey/authorize disagree");
-    }
-    throw refusal;
-  }
-  if (!underRate) {
-    // The limiter was asked alongside the insert, so its refusal comes after the events were stored:
-    // take back what this request stored (no fan-out job was sent yet).
-    await unstoreEvents(env.DB, insertedSeqs);
-    throw overIngestRate(key);
-  }
-  const rows = posted.map((event) => ({ ...event, source: key.source! }));
-  if (inserted.length === posted.length) return resolveStored(rows, inserted, []);
-  const producerKeys = [...new Set(posted.flatMap((event) => event.idempotencyKey ?? []))];
-  const db = database(env.DB);
-  const [catalogTypes, catalogEntities, originals] = await db.batch([
-    ...catalogQueries(db, org, key.source!, posted),
-    originalsQuery(db, org, key.source!, producerKeys),
-  ]);
-  // The insert is all or nothing: if it stored any event, every type and entity was known.
-  if (inserted.length === 0) assertKnown(key.source!, posted, catalogTypes, catalogEntities, batch);
-  return resolveStored(rows, inserted, originals);
-}
-
-/** Which of the events' types and entities the catalog of `source` has. */
-function catalogQueries(db: Database, orgId: string, source: string, inputs: Pick<PostedEvent, "type" | "entity">[]) {
-  const types = [...new Set(inputs.map((i) => i.type))];
-  const names = [...new Set(inputs.flatMap((i) => (i.entity ? [i.entity] : [])))];
-  return [
-    db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, source), inList(eventTypes.name, types))),
-    db.select({ name: entities.name }).from(entities).where(and(eq(entities.orgId, orgId), eq(entities.source, source), inList(entities.name, names))),
-  ] as const;
-}
-
-/** Every type must be in the source's catalog and every entity must exist: 400 naming each. */
-function assertKnown(source: string, inputs: Pick<PostedEvent, "type" | "entity">[], knownTypes: { name: string }[], knownEntities: { name: string }[], batch: boolean) {
-  const typeSet = new Set(knownTypes.map((t) => t.name));
-  const entitySet = new Set(knownEntities.map((e) => e.name));
-  const problems: ErrorDetail[] = [];
-  inputs.forEach((input, i) => {
-    const at = batch ? `events.${i}.` : "";
-    if (!typeSet.has(input.type)) problems.push({ field: `${at}type`, reason: `${input.type} is not an event type of ${source} in the catalog` });
-    if (input.entity && !entitySet.has(input.entity)) problems.push({ field: `${at}entity`, reason: `no entity named ${JSON.stringify(input.entity)} exists on ${source}` });
-  });
-  if (problems.length > 0) throw badRequest("The events name unknown types or entities; nothing was stored", problems);
-}
-
-/**
- * Sends the fan-out job after the answer. The events are stored whatever happens here: if the
- * queue refuses the job, the fan-out sweep (src/delivery/fanout-sweep.ts) sends it later.
- */
-async function queueFanout(env: Env, job: FanoutJob): Promise<void> {
-  try {
-    await env.JOBS.send(job);
-  } catch (e) {
-    console.error("ingest: fan-out job not queued; the fan-out sweep will send it", describeError(e));
-  }
 }
 
 const admin = requireKey("admin");
 const EventParams = OrgParam.extend(IdParam.shape);
 
-function toEventRecord(row: NonNullable<Awaited<ReturnType<typeof findEvent>>>): z.infer<typeof EventRecord> {
+function toEventRecord(event: LoggedEvent, fannedOut: boolean): z.infer<typeof EventRecord> {
   return {
-    id: row.id,
-    kind: row.kind,
-    source: row.source,
-    type: row.type,
-    entity: row.entity,
-    producerId: row.idempotencyKey,
-    data: JSON.parse(row.data),
-    created: row.created,
-    fannedOut: row.fannedOut,
-    webhookIds: row.webhookIds,
+    id: event.id,
+    kind: event.kind,
+    source: event.source,
+    type: event.type,
+    entity: event.entity,
+    producerId: event.producerId,
+    data: JSON.parse(event.data),
+    created: event.created,
+    fannedOut,
+    webhookIds: event.webhookIds,
   };
 }
 
@@ -260,7 +172,7 @@ eventsRouter.openapi(
     ...route,
     method: "get",
     path: "/",
-    summary: "List events, newest first",
+    summary: "List events, newest first (kept RETENTION_DAYS, 30 by default)",
     middleware: admin,
     request: { params: OrgParam, query: Paging.extend({ type: EventTypeName.optional(), source: SourceName.optional() }) },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), events: z.array(EventRecord) }), "The events"), ...tenantErrors },
@@ -268,13 +180,8 @@ eventsRouter.openapi(
   async (c) => {
     const { org } = c.req.valid("param");
     const { limit, offset, type, source } = c.req.valid("query");
-    const db = database(c.env.DB);
-    const where = and(eq(events.orgId, org), type ? eq(events.type, type) : undefined, source ? eq(events.source, source) : undefined);
-    const [rows, [total]] = await db.batch([
-      db.select().from(events).where(where).orderBy(desc(events.seq)).limit(limit).offset(offset),
-      db.select({ n: count() }).from(events).where(where),
-    ]);
-    return c.json({ totalRecords: total?.n ?? 0, events: rows.map(toEventRecord) }, 200);
+    const list = await eventLog(c.env, org).listEvents({ type, source, limit, offset });
+    return c.json({ totalRecords: list.total, events: list.events.map((event) => toEventRecord(event, event.fannedOut)) }, 200);
   },
 );
 
@@ -290,9 +197,9 @@ eventsRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const row = await findEvent(c.env.DB, org, id);
-    if (!row) throw notFound("event");
-    return c.json(toEventRecord(row), 200);
+    const event = await eventLog(c.env, org).getEvent(id);
+    if (!event) throw notFound("event");
+    return c.json(toEventRecord(event, event.fannedOut), 200);
   },
 );
 
@@ -306,20 +213,20 @@ eventsRouter.openapi(
     summary: "The deliveries of one event, across its webhooks",
     middleware: admin,
     request: { params: EventParams, query: Paging },
-    responses: { 200: json(z.object({ totalRecords: z.number().int(), deliveries: z.array(EventDelivery) }), "Its deliveries, paged by webhook"), ...tenantErrors },
+    responses: { 200: json(z.object({ totalRecords: z.number().int(), deliveries: z.array(EventDelivery) }), "Its deliveries, webhook by webhook"), ...tenantErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
     const { limit, offset } = c.req.valid("query");
-    const row = await findEvent(c.env.DB, org, id);
-    if (!row) throw notFound("event");
-    const webhookIds = (row.webhookIds ?? []).slice(offset, offset + limit);
-    const lists = await Promise.all(
-      webhookIds.map(async (webhookId) => {
-        const list = await sequencer(c.env, webhookId).list({ eventId: id, limit: 100, offset: 0 });
-        return list.deliveries.map((d) => ({ ...d, webhookId }));
-      }),
-    );
-    return c.json({ totalRecords: row.webhookIds?.length ?? 0, deliveries: lists.flat() }, 200);
+    const event = await eventLog(c.env, org).getEvent(id);
+    if (!event) throw notFound("event");
+    // Only webhooks that still exist: a deleted one took its deliveries with it.
+    const kept = await existingWebhookIds(c.env.DB, org, event.webhookIds);
+    const deliveries: z.infer<typeof EventDelivery>[] = [];
+    for (const webhookId of event.webhookIds.filter((w) => kept.has(w))) {
+      const list = await sequencer(c.env, webhookId).list({ eventId: id, limit: 100, offset: 0 });
+      deliveries.push(...list.deliveries.map((d) => ({ ...d, webhookId })));
+    }
+    return c.json({ totalRecords: deliveries.length, deliveries: deliveries.slice(offset, offset + limit) }, 200);
   },
 );

@@ -1,6 +1,7 @@
 // Notification conditions for adjustable rate plans at Apigee Edge's paths
 // (/v1/mint/organizations/{org}/notification-conditions), with its body.
 import { createRoute, z } from "@hono/zod-openapi";
+import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
@@ -28,6 +29,7 @@ const ListQuery = Paging.extend({
 
 export const notificationConditionsRouter = createRouter();
 notificationConditionsRouter.use("*", requireKey("admin"));
+notificationConditionsRouter.use("*", announcesConfigChanges((c) => c.req.param("org")));
 
 notificationConditionsRouter.openapi(
   createRoute({

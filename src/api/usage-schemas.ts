@@ -146,11 +146,10 @@ export const FiredNotification = z
     conditionId: z.uuid(),
     threshold: z.number().openapi({ example: 80, description: "The UsageTarget percentage crossed" }),
     webhookIds: z.array(z.string()).openapi({ description: "The webhooks notified (the condition's actions)" }),
-    status: z.enum(["queued", "pending", "dropped"]).openapi({
-      description:
-        "queued: stored for delivery as eventId. pending: could not be queued now; the platform posts it within a minute or two (or with the next report for this developer and rate plan, whichever comes first), once. dropped: the condition has no webhook left to notify.",
+    status: z.literal("queued").openapi({
+      description: "Stored for delivery as eventId, in the same step that recorded the crossing: a notification this answer lists is delivered",
     }),
-    eventId: z.string().nullable(),
+    eventId: z.uuid(),
     payload: UsageNotificationPayload,
   })
   .openapi("FiredNotification");
@@ -164,9 +163,6 @@ export const UsageResult = z
     quotaTarget: z.number().int(),
     quotaPercentUsed: z.number(),
     fired: z.array(FiredNotification).openapi({ description: "Notifications for the thresholds this report crossed, ascending by threshold" }),
-    retried: z.array(FiredNotification).openapi({
-      description: "Notifications of earlier reports that could not be queued then (status pending) and that this report posted again",
-    }),
   })
   .openapi("UsageResult");
 

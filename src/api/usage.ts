@@ -1,12 +1,13 @@
-// Usage reports from producers: POST /v1/organizations/{org}/usage. Every report is evaluated
-// against the organization's notification conditions and answers with what it fired.
+// Usage reports from producers: POST /v1/organizations/{org}/usage. Every report is evaluated by
+// the organization's event log against its notification conditions and answers with what it fired.
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
+import { apiErrorOf } from "../http/errors";
 import { tenantSecurity, bodyErrors, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
 import { UsageReport, UsageResult } from "./usage-schemas";
-import { reportUsage } from "../notifications/usage";
-import { postDirectedEvents } from "../delivery/directed";
+import { eventLog } from "../ingest/event-log-client";
+import { dispatch } from "../delivery/dispatch";
 
 export const usageRouter = createRouter();
 usageRouter.use("*", requireKey("any"));
@@ -25,6 +26,9 @@ usageRouter.openapi(
   }),
   async (c) => {
     const { org } = c.req.valid("param");
-    return c.json(await reportUsage(c.env, org, c.req.valid("json"), postDirectedEvents), 200);
+    const answer = await eventLog(c.env, org).reportUsage(org, c.req.valid("json"));
+    if (!answer.ok) throw apiErrorOf(answer.refusal);
+    if (answer.value.fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, answer.value.fanout));
+    return c.json(answer.value.result, 200);
   },
 );

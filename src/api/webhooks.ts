@@ -1,5 +1,6 @@
 // Webhooks at Apigee Edge's paths (/v1/mint/organizations/{org}/webhooks), with its shapes.
 import { createRoute, z } from "@hono/zod-openapi";
+import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
@@ -31,6 +32,7 @@ const DeleteQuery = z.object({
 
 export const webhooksRouter = createRouter();
 webhooksRouter.use("*", requireKey("admin"));
+webhooksRouter.use("*", announcesConfigChanges((c) => c.req.param("org")));
 
 webhooksRouter.openapi(
   createRoute({

@@ -1,7 +1,7 @@
 // API keys: `ewk_<key id>_<secret>`. Only the SHA-256 of the secret is stored; the key id finds
 // the row, then the secret's hash is compared in constant time.
-import { and, eq, isNull, sql, type Placeholder } from "drizzle-orm";
-import { fromRow, prebuilt } from "./client";
+import { and, eq, isNull } from "drizzle-orm";
+import { database } from "./client";
 import { apiKeys } from "./schema";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -31,24 +31,9 @@ export function hashesMatch(presentedHash: string, storedHash: string): boolean 
   return actual.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(actual, expected);
 }
 
-/** The row of key `keyId` if it is not revoked. */
-export function isActiveKey(keyId: string | Placeholder) {
-  return and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked))!;
-}
-
-/**
- * The key's row unless it was revoked (read its result with `activeKeyOf`): a statement, so ingest
- * can send it in its one D1 batch; built once, as every authenticated request reads it.
- */
-export const activeKeyStatement = prebuilt<"keyId">((db) => db.select().from(apiKeys).where(isActiveKey(sql.placeholder("keyId"))));
-
-/** The key in the raw row `activeKeyStatement` returned, if any. */
-export function activeKeyOf(row: Record<string, unknown> | null | undefined): ApiKeyRow | undefined {
-  return row ? fromRow(apiKeys, row) : undefined;
-}
-
+/** The row of key `keyId` unless it was revoked. */
 export async function findActiveKey(d1: D1Database, keyId: string): Promise<ApiKeyRow | undefined> {
-  return activeKeyOf(await activeKeyStatement(d1, { keyId }).first<Record<string, unknown>>());
+  return database(d1).select().from(apiKeys).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revoked))).get();
 }
 
 function hex(bytes: Uint8Array): string {

@@ -1,8 +1,9 @@
-// The control plane, written once. Migrations in migrations/ are generated from this file by
-// drizzle-kit (`npm run db:generate`); times are epoch milliseconds throughout.
+// The control plane: what people edit, never a row per event, delivery or usage report (those live
+// in the organizations' event logs and the webhooks' sequencers, Durable Objects). Migrations in
+// migrations/ are generated from this file by drizzle-kit (`npm run db:generate`); times are epoch
+// milliseconds throughout.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { UsageReportInput } from "../api/usage-schemas";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -89,61 +90,6 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_org_source").on(t.orgId, t.source, t.enabled), index("webhooks_org_created").on(t.orgId, t.created)],
 );
 
-// ── Events and their fan-out ────────────────────────────────────────────────────────────────
-// `seq` is the ingest order (SQLite's monotonic rowid) that every sequencer delivers in. An event
-// is `fannedOut` once it has been appended to every webhook it goes to; until then no sequencer of
-// the organization delivers a later event (see src/sequencer/ordering.ts).
-export const events = sqliteTable(
-  "events",
-  {
-    seq: integer("seq").primaryKey({ autoIncrement: true }),
-    id: text("id").notNull().unique(),
-    orgId: text("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
-    // "event": posted by a producer, matched to webhooks by source/entity/type. "test": a test
-    // event addressed to `targets`. "notification": a usage notification addressed to `targets`,
-    // whose `data` is the delivered body itself (Apigee's callback payload), not an envelope.
-    kind: text("kind", { enum: ["event", "test", "notification"] }).notNull(),
-    source: text("source").notNull(),
-    type: text("type").notNull(),
-    entity: text("entity"),
-    // The producer's id or Idempotency-Key: the same key twice is one event.
-    idempotencyKey: text("idempotency_key"),
-    data: text("data").notNull(),
-    targets: text("targets", { mode: "json" }).$type<string[]>(),
-    created: integer("created").notNull(),
-    // The webhooks the event went to, written by the fan-out (read by the per-event delivery list).
-    webhookIds: text("webhook_ids", { mode: "json" }).$type<string[]>(),
-    fannedOut: integer("fanned_out"),
-  },
-  (t) => [
-    uniqueIndex("events_idempotency").on(t.orgId, t.source, t.idempotencyKey),
-    index("events_not_fanned_out").on(t.orgId, t.seq).where(sql`fanned_out IS NULL`),
-    index("events_org_created").on(t.orgId, t.created),
-  ],
-);
-
-// Fan-outs too big for one invocation are split in chunks; a chunk's row is deleted when its
-// webhooks have the event, and the event is fanned out when no row is left.
-export const fanoutChunks = sqliteTable(
-  "fanout_chunks",
-  {
-    seq: integer("seq")
-      .notNull()
-      .references(() => events.seq, { onDelete: "cascade" }),
-    chunk: integer("chunk").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.seq, t.chunk] })],
-);
-
-// Queue jobs that kept crashing the consumer, kept for operators (GET /v1/admin/dead-letters).
-export const deadLetters = sqliteTable("dead_letters", {
-  id: text("id").primaryKey(),
-  job: text("job", { mode: "json" }).notNull(),
-  attempts: integer("attempts").notNull(),
-  received: integer("received").notNull(),
-});
 // ─── Usage notifications for adjustable rate plans (src/notifications/) ─────────────────────────
 
 /** A notification condition: RATEPLAN, optional PUBLISHED=TRUE and a UsageTarget expression. */
@@ -184,69 +130,4 @@ export const notificationActions = sqliteTable(
     position: integer("position").notNull(),
   },
   (t) => [primaryKey({ columns: [t.conditionId, t.webhookId] }), index("notification_actions_webhook").on(t.webhookId)],
-);
-
-/** One developer's usage of one rate plan in one billing cycle (identified by the start of the next one). */
-const usageKeyColumns = () => ({
-  orgId: text("org_id")
-    .notNull()
-    .references(() => organizations.id, { onDelete: "cascade" }),
-  // Lower-cased e-mail: Apigee identifies developers by e-mail.
-  developer: text("developer").notNull(),
-  ratePlanId: text("rate_plan_id").notNull(),
-  cycle: integer("cycle").notNull(),
-});
-
-/**
- * Transactions of one developer on one rate plan in one billing cycle. `previous` and
- * `previousQuotaTarget` are the count and target before the last report, so a report's crossings
- * are the percentages above previous/previousQuotaTarget and at most transactions/quotaTarget (a
- * lowered target crosses too). `report` is the latest report as received: the names and dates a
- * notification posted later (by the outbox sweep) fills its payload with.
- */
-export const usageCounters = sqliteTable(
-  "usage_counters",
-  {
-    ...usageKeyColumns(),
-    transactions: integer("transactions").notNull(),
-    previous: integer("previous").notNull(),
-    quotaTarget: integer("quota_target").notNull(),
-    previousQuotaTarget: integer("previous_quota_target").notNull(),
-    report: text("report", { mode: "json" }).$type<UsageReportInput>().notNull(),
-    updated: integer("updated").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle] })],
-);
-
-/**
- * One row per threshold of a condition crossed by a developer in a billing cycle: the primary key
- * is the claim that makes each crossing fire once. It is also the outbox: `pending` until its
- * event is stored for delivery (`queued`), `dropped` when no webhook is left to notify.
- */
-export const notificationFirings = sqliteTable(
-  "notification_firings",
-  {
-    ...usageKeyColumns(),
-    conditionId: text("condition_id")
-      .notNull()
-      .references(() => notificationConditions.id, { onDelete: "cascade" }),
-    // Hundredths of a percent of the quota target.
-    threshold: integer("threshold").notNull(),
-    // Usage when the crossing was claimed: what the payload reports.
-    transactions: integer("transactions").notNull(),
-    quotaTarget: integer("quota_target").notNull(),
-    triggerTime: integer("trigger_time").notNull(),
-    state: text("state", { enum: ["pending", "queued", "dropped"] }).notNull(),
-    eventId: text("event_id"),
-    // A pending firing belongs to the report (or sweep) posting it until then; after, the next
-    // report or the sweep (src/notifications/outbox.ts) posts it.
-    leaseUntil: integer("lease_until").notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.orgId, t.developer, t.ratePlanId, t.cycle, t.conditionId, t.threshold] }),
-    // Deleting a condition cascades here.
-    index("notification_firings_condition").on(t.conditionId),
-    // The sweep's scan: only the few firings not yet posted.
-    index("notification_firings_pending").on(t.leaseUntil).where(sql`state = 'pending'`),
-  ],
 );

@@ -41,6 +41,13 @@ export async function getWebhook(d1: D1Database, orgId: string, id: string): Pro
   return row;
 }
 
+/** Which of these webhooks still exist in the organization. */
+export async function existingWebhookIds(d1: D1Database, orgId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await database(d1).select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.orgId, orgId), inList(webhooks.id, ids))).all();
+  return new Set(rows.map((row) => row.id));
+}
+
 export interface WebhookQuery {
   q?: string;
   enabled?: boolean;

@@ -1,7 +1,9 @@
 // Faults the chaos suite (test/chaos/) injects into a running platform. Inert unless the
 // CHAOS_FAULTS var names them with a probability each, e.g. "crash-mid-delivery:0.02,
 // duplicate-job:0.05,evict-sequencer:0.05". It is never set in wrangler.toml: only the chaos suite
-// passes it to its own `wrangler dev`.
+// passes it to its own `wrangler dev`. Outages of a binding ("d1-unavailable", "queue-refuses")
+// are named with a window instead: milliseconds after the isolate started.
+import type { Env } from "../env";
 
 export type Fault =
   /** The delivery worker dies after an attempt went out and before its outcome is recorded. */
@@ -9,7 +11,9 @@ export type Fault =
   /** The queue hands a job over twice. */
   | "duplicate-job"
   /** The webhook's sequencer is reset while one of its deliveries is on the wire. */
-  | "evict-sequencer";
+  | "evict-sequencer"
+  /** The organization's event log is reset right after it stored a producer's events, before it answers. */
+  | "evict-event-log";
 
 /** Whether to inject `fault` now: never when CHAOS_FAULTS is unset. Logged, so the suite can count them. */
 export function injectFault(spec: string | undefined, fault: Fault): boolean {
@@ -18,4 +22,43 @@ export function injectFault(spec: string | undefined, fault: Fault): boolean {
   const inject = entry !== undefined && Math.random() < Number(entry.split(":")[1]);
   if (inject) console.log(`chaos fault injected: ${fault}`);
   return inject;
+}
+
+/** When this isolate started: outage windows count from here. */
+const isolateStarted = Date.now();
+
+/** The window of `outage` in CHAOS_FAULTS ("d1-unavailable:30000-90000": ms after the isolate started), if named. */
+function outageWindow(spec: string, outage: "d1-unavailable" | "queue-refuses"): { from: number; to: number } | undefined {
+  const entry = spec.split(",").find((part) => part.trim().startsWith(`${outage}:`));
+  const match = entry && /:(\d+)-(\d+)$/.exec(entry.trim());
+  return match ? { from: isolateStarted + Number(match[1]), to: isolateStarted + Number(match[2]) } : undefined;
+}
+
+/**
+ * The bindings with the outages CHAOS_FAULTS names: during "d1-unavailable" every D1 call fails as
+ * D1 does when it cannot be reached; during "queue-refuses" every send to the jobs queue is refused.
+ * The same env when CHAOS_FAULTS is unset.
+ */
+export function withOutages<E extends Pick<Env, "DB" | "JOBS" | "CHAOS_FAULTS">>(env: E): E {
+  if (!env.CHAOS_FAULTS) return env;
+  const d1 = outageWindow(env.CHAOS_FAULTS, "d1-unavailable");
+  const queue = outageWindow(env.CHAOS_FAULTS, "queue-refuses");
+  const during = (window: { from: number; to: number }) => Date.now() >= window.from && Date.now() < window.to;
+  const failing = <T extends object>(target: T, window: { from: number; to: number } | undefined, methods: string[], error: () => Error): T =>
+    !window
+      ? target
+      : new Proxy(target, {
+          get(t, prop) {
+            const value = Reflect.get(t, prop);
+            if (typeof value !== "function") return value;
+            if (!methods.includes(String(prop)) || !during(window)) return value.bind(t);
+            // D1's prepare() answers at once, so its failure is thrown; the rest fail as promises.
+            return prop === "prepare" ? () => { throw error(); } : () => Promise.reject(error());
+          },
+        });
+  return {
+    ...env,
+    DB: failing(env.DB, d1, ["prepare", "batch", "exec"], () => new Error("D1_ERROR: chaos: D1 is unavailable")),
+    JOBS: failing(env.JOBS, queue, ["send", "sendBatch"], () => new Error("chaos: the queue refuses sends")),
+  };
 }

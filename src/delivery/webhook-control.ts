@@ -10,7 +10,7 @@ import { webhooks } from "../db/schema";
 import { getWebhook, updateWebhook, type WebhookRow } from "../db/webhooks";
 import type { WebhookChanges } from "../api/webhook-schemas";
 import { log } from "../log";
-import { latestSeq } from "../db/events";
+import { eventLog } from "../ingest/event-log-client";
 import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "./sequencer-client";
 import { sendTestEvent } from "./directed";
@@ -39,7 +39,7 @@ export async function lastOutcome(env: Env, id: string) {
 /** A new delivery of the same event, queued after everything already queued for the webhook. */
 export async function redeliver(env: Env, orgId: string, id: string, deliveryId: string) {
   await getEnabledWebhook(env.DB, orgId, id);
-  const created = await sequencer(env, id).redeliver(deliveryId, await latestSeq(env.DB));
+  const created = await sequencer(env, id).redeliver(deliveryId, await eventLog(env, orgId).latestSeq());
   if (!created) throw notFound("delivery");
   return created;
 }
@@ -47,12 +47,12 @@ export async function redeliver(env: Env, orgId: string, id: string, deliveryId:
 /** Queues again every failed delivery created since `from`; returns how many. */
 export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<number> {
   await getEnabledWebhook(env.DB, orgId, id);
-  return sequencer(env, id).recover(from, await latestSeq(env.DB));
+  return sequencer(env, id).recover(from, await eventLog(env, orgId).latestSeq());
 }
 
 /** Sends a `webhook.test` event to this webhook only; returns the event id. */
-export async function sendTestEventTo(env: Env, orgId: string, id: string): Promise<string> {
-  return sendTestEvent(env, await getEnabledWebhook(env.DB, orgId, id));
+export async function sendTestEventTo(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, orgId: string, id: string): Promise<string> {
+  return sendTestEvent(env, ctx, await getEnabledWebhook(env.DB, orgId, id));
 }
 
 export interface SigningSecret {

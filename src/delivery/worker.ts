@@ -1,15 +1,12 @@
 // The delivery worker: holds one webhook's lease and sends its ready deliveries back to back,
 // one at a time, in order, until it is idle, has to wait (a retry, an unfinished earlier fan-out)
 // or has had its turn.
-import { eq, sql } from "drizzle-orm";
 import type { Env } from "../env";
-import { fromRow, inList, prebuilt } from "../db/client";
-import { events, webhooks } from "../db/schema";
-import type { EventRow } from "../db/events";
 import type { WebhookRow } from "../db/webhooks";
-import { readWatermark } from "../sequencer/ordering";
+import type { LoggedEvent } from "../ingest/event-log";
+import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
-import type { DrainJob, FanoutJob } from "./jobs";
+import type { DrainJob } from "./jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { Signer } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
@@ -27,15 +24,13 @@ const TURN_DELIVERIES = 2_000;
 const TURN_MS = 20_000;
 /** Longest a drain trusts its copy of the webhook's settings without a change notice. */
 export const WEBHOOK_RECHECK_MS = 5_000;
-/** An event this long without fan-out had its job lost (e.g. a crash between insert and send). */
-const FANOUT_STALL_MS = 30_000;
 
-export async function drain(env: Env, job: DrainJob): Promise<void> {
+export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS): Promise<void> {
   const settings = deliverySettings(env);
   let webhookSequencer = sequencer(env, job.webhookId);
-  const inputs = new DeliveryInputs(env.DB, job.webhookId);
+  const inputs = new DeliveryInputs(env, job.orgId, job.webhookId);
   const signer = new Signer();
-  const turnEnds = Date.now() + TURN_MS;
+  const turnEnds = Date.now() + turnMs;
   let lease = job.lease;
   let report: AttemptReport | undefined;
   let watermark = job.watermark;
@@ -67,12 +62,10 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
         return;
       case "blocked":
         return; // the sequencer's alarm starts a fresh drain once the earlier fan-out had time
-      case "need-watermark": {
-        const current = await readWatermark(env.DB, step.orgId);
-        if (current.value < step.seq) await rekickStalledFanout(env, step.orgId, current.oldestPending);
-        watermark = current.value;
+      case "need-watermark":
+        // An earlier event still waiting for its fan-out is the event log's to re-drive.
+        watermark = await eventLog(env, step.orgId).watermark();
         continue;
-      }
       case "deliver": {
         lease = step.lease;
         const { webhook, event } = await inputs.read(step);
@@ -100,7 +93,7 @@ export async function drain(env: Env, job: DrainJob): Promise<void> {
 }
 
 /** One signed POST of the event to the webhook. */
-async function send(webhook: WebhookRow, event: EventRow, signer: Signer, timeouts: Timeouts): Promise<AttemptResult> {
+async function send(webhook: WebhookRow, event: LoggedEvent, signer: Signer, timeouts: Timeouts): Promise<AttemptResult> {
   const body = envelope(event);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
@@ -117,17 +110,18 @@ function refusedAttempt(reason: string): AttemptResult {
 }
 
 /**
- * The webhook and event a delivery needs, read from D1 only when they may have changed: the
- * webhook when its sequencer says its settings changed (or after WEBHOOK_RECHECK_MS, in case that
- * notice was lost), events (which never change) 50 at a time. A healthy webhook's ready
- * deliveries then cost no D1 read each.
+ * The webhook and events a delivery needs, from the organization's event log, asked only when they
+ * may have changed: the webhook when its sequencer says its settings changed (or after
+ * WEBHOOK_RECHECK_MS, in case that notice was lost), events (which never change) 50 at a time. A
+ * healthy webhook's ready deliveries then cost no call each.
  */
 class DeliveryInputs {
-  private webhook: { row: WebhookRow | undefined; version: number; readAt: number } | undefined;
-  private readonly events = new Map<string, EventRow>();
+  private webhook: { row: WebhookRow | null; version: number; readAt: number } | undefined;
+  private readonly events = new Map<string, LoggedEvent>();
 
   constructor(
-    private readonly d1: D1Database,
+    private readonly env: Env,
+    private readonly orgId: string,
     private readonly webhookId: string,
   ) {}
 
@@ -136,38 +130,24 @@ class DeliveryInputs {
     return this.events.size === 0;
   }
 
-  async read(step: Extract<NextStep, { action: "deliver" }>): Promise<{ webhook: WebhookRow | undefined; event: EventRow | undefined }> {
+  async read(step: Extract<NextStep, { action: "deliver" }>): Promise<{ webhook: WebhookRow | null; event: LoggedEvent | undefined }> {
     const { eventId } = step.delivery;
     const staleWebhook = !this.webhook || this.webhook.version !== step.webhookVersion || Date.now() - this.webhook.readAt > WEBHOOK_RECHECK_MS;
     const missingEvents = this.events.has(eventId) ? [] : [eventId, ...step.upcomingEventIds.filter((id) => !this.events.has(id))];
     if (staleWebhook || missingEvents.length > 0) {
       const readAt = Date.now();
-      const reads: D1PreparedStatement[] = [];
-      if (staleWebhook) reads.push(webhookById(this.d1, { id: this.webhookId }));
-      if (missingEvents.length > 0) reads.push(eventsByIds(this.d1, { ids: JSON.stringify(missingEvents) }));
-      const results = await this.d1.batch<Record<string, unknown>>(reads);
-      if (staleWebhook) {
-        const row = results.shift()!.results[0];
-        this.webhook = { row: row && fromRow(webhooks, row), version: step.webhookVersion, readAt };
-      }
-      for (const row of results.shift()?.results ?? []) {
-        const event = fromRow(events, row);
-        this.events.set(event.id, event);
-      }
+      const read = await eventLog(this.env, this.orgId).deliveryInputs(this.orgId, staleWebhook ? this.webhookId : null, missingEvents);
+      if (read.webhook !== undefined) this.webhook = { row: read.webhook, version: step.webhookVersion, readAt };
+      for (const event of read.events) this.events.set(event.id, event);
     }
-    const webhook = this.webhook!.row;
     const event = this.events.get(eventId);
     this.events.delete(eventId);
-    return { webhook, event: event && webhook && event.orgId === webhook.orgId ? event : undefined };
+    return { webhook: this.webhook!.row, event };
   }
 }
 
-// The drain's reads, built once (see prebuilt).
-const webhookById = prebuilt<"id">((db) => db.select().from(webhooks).where(eq(webhooks.id, sql.placeholder("id"))));
-const eventsByIds = prebuilt<"ids">((db) => db.select().from(events).where(inList(events.id, sql.placeholder("ids"))));
-
 /** The delivered body: the standard envelope, or a notification's payload verbatim. */
-export function envelope(event: EventRow): string {
+export function envelope(event: LoggedEvent): string {
   if (event.kind === "notification") return event.data;
   return `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"source":${JSON.stringify(event.source)},"entity":${JSON.stringify(event.entity)},"created":${event.created},"data":${event.data}}`;
 }
@@ -176,10 +156,4 @@ export function envelope(event: EventRow): string {
 export function signingSecrets(webhook: WebhookRow, now = Date.now()): string[] {
   const previous = webhook.previousSecret && webhook.previousSecretExpires && webhook.previousSecretExpires > now ? [webhook.previousSecret] : [];
   return [webhook.secret, ...previous];
-}
-
-async function rekickStalledFanout(env: Env, orgId: string, oldest: { seq: number; created: number } | null) {
-  if (!oldest || Date.now() - oldest.created < FANOUT_STALL_MS) return;
-  const job: FanoutJob = { kind: "fanout", orgId, seqs: [oldest.seq] };
-  await env.JOBS.send(job);
 }

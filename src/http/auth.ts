@@ -3,9 +3,8 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
 import type { AppEnv, Principal } from "./context";
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import { findActiveKey, hashesMatch, hashSecret, isActiveKey, parseApiKey, type ApiKeyRow } from "../db/api-keys";
-import { apiKeys } from "../db/schema";
+import { hashesMatch, hashSecret, parseApiKey, type ApiKeyRow } from "../db/api-keys";
+import { cachedActiveKey, TooManyUnknownKeys } from "../ingest/admission";
 
 const unauthorized = (reason: string) =>
   new ApiError(401, "unauthorized", "Authentication is required", [{ field: "authorization", reason }], {
@@ -78,15 +77,15 @@ export async function authenticateCredentials(db: D1Database, key: string, email
 
 /** The active key row the credentials prove, or 401. */
 export async function authenticatedKey(db: D1Database, credentials: Credentials): Promise<ApiKeyRow> {
-  const [row, presentedHash] = await Promise.all([findActiveKey(db, credentials.keyId), hashSecret(credentials.secret)]);
+  const [row, presentedHash] = await Promise.all([
+    cachedActiveKey(db, credentials.keyId).catch((e) => {
+      if (e instanceof TooManyUnknownKeys) throw new ApiError(503, "unavailable", "Too many unknown keys are being tried; try again shortly", [], { "retry-after": "1" });
+      throw e;
+    }),
+    hashSecret(credentials.secret),
+  ]);
   return verifiedKey(row, credentials, presentedHash);
 }
-
-// ── Who may call: the rule in JavaScript, and its mirror in SQL for ingest ───────────────────
-// Ingest checks the key in the same D1 batch that stores the events, so the insert carries
-// producerKeyGuard: it must store nothing unless verifiedKey and authorize(…, "producer") would
-// accept the key. Change one, change the other: test/workers/ingest.test.ts ("stores nothing for a
-// key the check refuses") posts with every kind of refused key and fails if anything is stored.
 
 /**
  * The key's row if `row` (the active row of the presented key id, if any) proves the credentials:
@@ -113,31 +112,6 @@ export function authorize(principal: Principal, org: string | undefined, role: "
       { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
     ]);
   }
-}
-
-/**
- * verifiedKey and authorize(…, org, "producer") as a condition on api_keys, with placeholders so
- * the statement carrying it is built once (bind them with producerKeyGuardValues). The secret's
- * hash is compared by SQLite, not in constant time: the digest of what a caller sends is not
- * something it can steer byte by byte, so the comparison's timing tells nothing about the stored
- * secret, and the answer the caller gets comes from the constant-time check. E-mails are ASCII
- * (keys are created with a validated e-mail), so SQLite's lower() agrees with toLowerCase().
- */
-export function producerKeyGuard(): SQL {
-  const email = sql.placeholder("guardEmail");
-  return and(
-    isActiveKey(sql.placeholder("guardKeyId")),
-    eq(apiKeys.secretHash, sql.placeholder("guardSecretHash")),
-    sql`(${email} IS NULL OR lower(${apiKeys.email}) = ${email})`,
-    eq(apiKeys.orgId, sql.placeholder("guardOrg")),
-    eq(apiKeys.role, "producer"),
-  )!;
-}
-
-export type ProducerKeyGuardValues = Record<"guardKeyId" | "guardSecretHash" | "guardEmail" | "guardOrg", string | null>;
-
-export function producerKeyGuardValues(credentials: Credentials, presentedHash: string, org: string): ProducerKeyGuardValues {
-  return { guardKeyId: credentials.keyId, guardSecretHash: presentedHash, guardEmail: credentials.email?.toLowerCase() ?? null, guardOrg: org };
 }
 
 /** The caller an active key row stands for. */

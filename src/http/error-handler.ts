@@ -29,9 +29,24 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     const status = err.status as ContentfulStatusCode;
     return respond(c, new ApiError(status, CODES[status] ?? "error", err.message || "The request was refused"));
   }
+  if (isStoreUnavailable(err)) {
+    log.error("a store is unavailable", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
+    return respond(c, new ApiError(503, "unavailable", "A store this call needs cannot be reached right now; nothing was changed, try again", [], { "retry-after": "5" }));
+  }
   log.error("unhandled error", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
   return respond(c, new ApiError(500, "internal_error", "Something went wrong on our side; the request was not applied"));
 };
+
+/**
+ * D1 failing as a whole rather than refusing one statement: unreachable, overloaded or timing out
+ * (drizzle wraps D1's error as the cause of its own).
+ */
+function isStoreUnavailable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/D1/.test(e.message) && /unavailable|network connection lost|overloaded|timed? ?out|internal error/i.test(e.message)) return true;
+  }
+  return false;
+}
 
 /**
  * 404 for unknown paths, 405 (with Allow) for known paths called with another method. `routes`

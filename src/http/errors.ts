@@ -54,3 +54,9 @@ export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
     return [{ field: path.join(".") || "body", reason: issue.message }];
   });
 }
+
+/** The answer for a refusal a Durable Object returned (errors thrown across RPC lose their fields). */
+export function apiErrorOf(refusal: { status: ContentfulStatusCode; code: string; message: string; details: ErrorDetail[]; retryAfterSeconds?: number }): ApiError {
+  const headers: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { "retry-after": String(refusal.retryAfterSeconds) };
+  return new ApiError(refusal.status, refusal.code, refusal.message, refusal.details, headers);
+}

@@ -42,7 +42,7 @@ export function meterBatch(batch: MessageBatch<Job>, env: Env): [MessageBatch<Jo
 /** The env a Durable Object keeps: its outgoing calls counted (its own requests are counted by the caller). */
 export function meterBindings(env: Env): Env {
   if (!isMetered(env)) return env;
-  return { ...env, DB: meterD1(env.DB), JOBS: meterQueue(env.JOBS), SEQUENCER: meterSequencers(env.SEQUENCER) };
+  return { ...env, DB: meterD1(env.DB), JOBS: meterQueue(env.JOBS), SEQUENCER: meterObjects(env.SEQUENCER), EVENT_LOG: meterObjects(env.EVENT_LOG) };
 }
 
 /** A Durable Object's storage with its SQL rows and alarm writes counted. */
@@ -106,20 +106,21 @@ function meterQueue(queue: Queue<Job>): Queue<Job> {
   } as Queue<Job>;
 }
 
-function meterSequencers(namespace: Env["SEQUENCER"]): Env["SEQUENCER"] {
+/** Every RPC call on an object of the namespace is a billed request. */
+function meterObjects<N extends object>(namespace: N): N {
   return new Proxy(namespace, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof value !== "function") return value;
       if (prop !== "get") return value.bind(target);
-      return (...args: Parameters<typeof target.get>) => {
-        const sequencerHandle = target.get(...args);
-        return new Proxy(sequencerHandle, {
-          get(handle, method) {
-            const member = Reflect.get(handle, method);
+      return (...args: unknown[]) => {
+        const handle = Reflect.apply(value, target, args) as object;
+        return new Proxy(handle, {
+          get(stub, method) {
+            const member = Reflect.get(stub, method);
             if (typeof member !== "function") return member;
             // Reflect.apply: an RPC method's own `apply` would be taken for a remote method.
-            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, handle, callArgs));
+            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, stub, callArgs));
           },
         });
       };

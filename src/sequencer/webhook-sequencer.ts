@@ -25,7 +25,7 @@ import {
 } from "./records";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
-import { injectFault } from "../delivery/fault-injection";
+import { injectFault, withOutages } from "../delivery/fault-injection";
 import { readStats, recordAttemptStat, STATS_SCHEMA, type StatsWindow, type WebhookStats } from "./stats";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
@@ -114,7 +114,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(env));
+    super(ctx, meterBindings(withOutages(env)));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
@@ -451,10 +451,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** A new token and a drain job carrying it (after `delaySeconds`). */
   private async handOver(delaySeconds: number) {
     const webhookId = this.getState("webhook_id") as string | null;
-    if (!webhookId) return;
+    const orgId = this.getState("org_id") as string | null;
+    if (!webhookId || !orgId) return;
     const token = crypto.randomUUID();
     await this.holdLease(token, Date.now() + delaySeconds * 1000 + LEASE_MS);
-    const job: DrainJob = { kind: "drain", webhookId, lease: token };
+    const job: DrainJob = { kind: "drain", webhookId, orgId, lease: token };
     try {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (e) {

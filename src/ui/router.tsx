@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import type { UiEnv } from "./env";
 import { ApiError } from "../http/errors";
 import { requireCsrf, requireSession, securityHeaders } from "./middleware";
+import { announcesConfigChanges } from "../http/config-changes";
 import { STYLESHEET, VISUALLY_HIDDEN } from "./styles";
 import { authRoutes } from "./routes/auth";
 import { webhookRoutes } from "./routes/webhooks";
@@ -25,7 +26,8 @@ uiRouter.get("/app.css", (c) => {
 
 uiRouter.route("/", authRoutes);
 
-uiRouter.use("*", requireSession, requireCsrf);
+// Every form that changes something is announced to the event log (see announcesConfigChanges).
+uiRouter.use("*", requireSession, requireCsrf, announcesConfigChanges<UiEnv>((c) => c.var.session?.principal.orgId));
 uiRouter.get("/", (c) => c.redirect("/ui/webhooks", 303));
 uiRouter.route("/webhooks", webhookRoutes);
 uiRouter.route("/entities", entityRoutes);

@@ -1,22 +1,29 @@
-// A smoke run of the benchmark (`npm run bench -- --quick --only=ingest,e2e,ordered`): it starts the
-// platform and the floor, measures three scenarios on both (with the durable-ingest and strict-order
-// floors) and writes the JSON and chart. Speed is not asserted.
+// A smoke run of the benchmark (`npm run bench -- --quick --only=ingest,e2e,quiet,ordered,ceiling`):
+// it starts the platform and the floor, measures those scenarios on both (with the durable-ingest
+// and strict-order floors), prints every target and writes the JSON and chart. Speed is not asserted.
+// Counting operations needs a third `wrangler dev` and about 15 s more, and fan-out creates 1,000
+// webhooks, so the smoke run leaves both out; their targets and the operation table are checked on
+// figures and counts given here.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { dollarsPerMillionEvents, floorOps, type OpsCount } from "../../bench/ops.ts";
+import { judge, table } from "../../bench/report.ts";
+import type { Figure } from "../../bench/scenarios.ts";
 
 const out = mkdtempSync(join(tmpdir(), "edge-webhooks-bench-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("npm run bench -- --quick", () => {
-  it("measures ingest, end to end and ordered on the floors and on the platform and writes the results", async () => {
-    await promisify(execFile)(process.execPath, ["--disable-warning=ExperimentalWarning", "bench/run.ts", "--quick", "--only=ingest,e2e,ordered", `--out=${out}`], {
-      cwd: new URL("../..", import.meta.url).pathname,
-      timeout: 110_000,
-    });
+  it("measures the scenarios on the floors and on the platform, prints the targets and writes the results", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--disable-warning=ExperimentalWarning", "bench/run.ts", "--quick", "--only=ingest,e2e,quiet,ordered,ceiling", `--out=${out}`],
+      { cwd: new URL("../..", import.meta.url).pathname, timeout: 110_000 },
+    );
     const result = JSON.parse(readFileSync(join(out, "latest.json"), "utf8"));
     const figure = (metric: string) => result.figures.find((f: { metric: string }) => f.metric === metric);
     expect(result.failures).toEqual([]);
@@ -29,9 +36,65 @@ describe("npm run bench -- --quick", () => {
     for (const c of [1, 16, 64]) expect(figure(`against the durable-ingest floor, req/s c=${c}`).floor).toBeGreaterThan(0);
     expect(figure("against the strict-order floor, /s").floor).toBeGreaterThan(0);
     expect(figure("deliveries/s to one webhook").note).toMatch(/ours 400\/400 delivered, 0 order breaks/);
-    expect(result.targets.map((t: { name: string }) => t.name)).toEqual(["ingest throughput", "ingest p50", "end-to-end p50", "ordered, one webhook"]);
-    expect(result.targets[0].reached).toMatch(/the durable-ingest floor: /);
-    expect(result.targets[3].reached).toMatch(/the strict-order floor: /);
-    expect(readFileSync(join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*end to end[\s\S]*strict-order floor[\s\S]*<\/svg>\n$/);
+    // Quiet: each of the 3 events reached its idle webhook on both sides.
+    for (const metric of ["p50, one event every 2 s", "p95, one event every 2 s"]) {
+      expect(figure(metric)).toMatchObject({ scenario: "quiet", unit: "ms" });
+      expect(figure(metric).ours).toBeGreaterThan(0);
+      expect(figure(metric).floor).toBeGreaterThan(0);
+    }
+    expect(figure("p50, one event every 2 s").note).toMatch(/^3\/3 of ours and 3\/3 of the floor's arrived/);
+    // The EventLog ceiling has no floor (null in JSON) and took events at every concurrency.
+    for (const c of [1, 4, 16]) expect(figure(`events/s accepted c=${c}`)).toMatchObject({ scenario: "eventlog ceiling", floor: null, ours: expect.any(Number) });
+    expect(result.targets.map((t: { name: string }) => t.name)).toEqual([
+      "ingest throughput",
+      "ingest p50",
+      "quiet p50",
+      "ordered, one webhook",
+      "EventLog ceiling, one organization",
+      "end-to-end p50",
+    ]);
+    for (const t of result.targets) expect(stdout).toContain(`${t.met ? "met    " : "NOT MET"}  ${t.name}: ${t.reached}   (wanted ${t.wanted})`);
+    expect(result.targets.find((t: { name: string }) => t.name === "ingest throughput").reached).toMatch(/the durable-ingest floor: /);
+    expect(result.targets.find((t: { name: string }) => t.name === "ordered, one webhook").reached).toMatch(/× \(.+ vs .+\/s\), 0 breaks/);
+    expect(readFileSync(join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*end to end[\s\S]*strict-order floor[\s\S]*eventlog ceiling[\s\S]*<\/svg>\n$/);
+  });
+
+  it("judges the fan-out and cost targets and prints the operation counts at fan-out 1 and 10, on given figures and counts", () => {
+    const count = (webhooks: number, perEvent: OpsCount["perEvent"]): OpsCount => ({
+      webhooks,
+      events: 20,
+      perEvent,
+      dollarsPerMillion: dollarsPerMillionEvents(perEvent),
+      floorDollarsPerMillion: dollarsPerMillionEvents(floorOps(webhooks)),
+    });
+    const fanout1 = count(1, { workerInvocations: 1.1, queueWrites: 1, doRowsWritten: 2, d1RowsRead: 0.05 });
+    const fanout10 = count(10, { workerInvocations: 2, queueWrites: 10, doRowsWritten: 20, d1RowsRead: 0.5, d1RowsWritten: 1 });
+    const ops = {
+      fanout1,
+      fanout10,
+      dollarsPerMillionPerAdditionalWebhook: (fanout10.dollarsPerMillion - fanout1.dollarsPerMillion) / 9,
+      floorDollarsPerMillionPerAdditionalWebhook: (fanout10.floorDollarsPerMillion - fanout1.floorDollarsPerMillion) / 9,
+    };
+    const fanouts: Figure[] = [
+      { scenario: "fan-out", metric: "time to all 10", unit: "ms", floor: 60, ours: 240, better: "lower" },
+      { scenario: "fan-out", metric: "time to all 100", unit: "ms", floor: 100, ours: 9000, better: "lower" },
+      { scenario: "fan-out", metric: "time to all 1000", unit: "ms", floor: 500, ours: NaN, better: "lower", note: "reached ours 900, floor 1000 of 1000" },
+    ];
+    const targets = judge(fanouts, ops);
+    expect(targets.map((t) => [t.name, t.met])).toEqual([
+      ["D1 rows written per event", false],
+      ["D1 rows read per event", false],
+      ["$ per million events, fan-out 1", true],
+      ["$ per million events per additional webhook", true],
+      ["fan-out to 10", true],
+      ["fan-out to 1,000", false],
+    ]);
+    expect(targets[1]!.reached).toBe("0.05 at fan-out 1, 0.50 at fan-out 10");
+    expect(targets[4]!.reached).toBe("4.0× (240 vs 60 ms)");
+    expect(targets[5]!.reached).toBe("did not finish (reached ours 900, floor 1000 of 1000)");
+    const printed = table([], ops, targets);
+    expect(printed).toMatch(/^ {2}doRowsWritten +2\.00 +20\.00 {3}\S/m);
+    expect(printed).toContain(`$ per million events: ours ${fanout1.dollarsPerMillion.toFixed(2)} at fan-out 1, ${fanout10.dollarsPerMillion.toFixed(2)} at fan-out 10; floor 1.80 and 12.60`);
+    expect(printed).toMatch(/per additional webhook, \(fan-out 10 − fan-out 1\) \/ 9: ours \d+\.\d\d, floor 1\.20/);
   });
 });

@@ -12,6 +12,8 @@ export interface DevServer {
   adminToken: string;
   /** wrangler's process id; its workerd runs below it. */
   pid: number;
+  /** Where its local D1, queues and Durable Objects keep their files (--persist-to). */
+  persistDir: string;
   /** Calls the platform's API; JSON in and out. */
   api(method: string, path: string, options?: { auth?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startDevServer(
     url,
     adminToken,
     pid: child.pid!,
+    persistDir: persist,
     output: () => output,
     async api(method, path, { auth, body, headers } = {}) {
       const response = await fetch(`${url}${path}`, {

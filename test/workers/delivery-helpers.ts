@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 // Helpers for delivery tests: a tenant with a producer key, webhooks pointing at the real
 // receiver started in global-setup.ts, and polling until the receiver or the API shows a result.
 import { inject } from "vitest";
+import { eventLog } from "../../src/ingest/event-log-client";
 import { call, createKey, createTenant, seedWinkCatalog, webhooksPath, type Tenant } from "./helpers";
 
 const port = inject("receiverPort");
@@ -82,4 +84,9 @@ export async function finalDeliveries(tenant: Tenant, webhookId: string, n: numb
 export async function deliveryDetail(tenant: Tenant, webhookId: string, deliveryId: string) {
   const got = await call("GET", `${webhooksPath(tenant.org, webhookId)}/deliveries/${deliveryId}`, { auth: tenant.auth });
   return got.body;
+}
+
+/** The events an organization's log holds, newest first. */
+export async function storedEvents(orgId: string) {
+  return (await eventLog(env, orgId).listEvents({ limit: 1000, offset: 0 })).events;
 }

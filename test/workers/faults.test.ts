@@ -8,16 +8,15 @@ import type { Job } from "../../src/delivery/jobs";
 import { drain } from "../../src/delivery/worker";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { injectFault } from "../../src/delivery/fault-injection";
+import { seqOfEventId } from "../../src/ingest/event-ids";
+import { eventLog } from "../../src/ingest/event-log-client";
 import { call } from "./helpers";
 import { deliveryDetail, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
-async function seqOf(eventId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT seq FROM events WHERE id = ?").bind(eventId).first<{ seq: number }>();
-  return row!.seq;
-}
+const seqOf = (eventId: string) => seqOfEventId(eventId)!;
 
 /** Puts a delivery in a webhook's sequencer as if the fan-out had, holding the lease `lease` with no drain job sent. */
 async function heldDelivery(webhookId: string, orgId: string, eventId: string, seq: number, lease: string, status = "pending") {
@@ -41,18 +40,12 @@ async function leaseHeld(webhookId: string): Promise<boolean> {
   return runInDurableObject(sequencer(env, webhookId), (_instance, state) => state.storage.sql.exec(`SELECT 1 FROM state WHERE key = 'lease_token'`).toArray().length > 0);
 }
 
-/** The deliveries table as the first sequencers created it. */
-const FIRST_DELIVERIES_COLUMNS = `position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, event_id TEXT NOT NULL,
-  event_type TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL, last_status_code INTEGER, last_error TEXT`;
-
-/** Stores an event without queueing its fan-out (the test drives the pipeline by hand). */
+/** Stores an event in the organization's log, addressed to no webhook: the test drives the pipeline by hand. */
 async function storedEvent(orgId: string) {
-  const id = crypto.randomUUID();
-  await env.DB.prepare(
-    `INSERT INTO events (id, org_id, kind, source, type, data, created, fanned_out) VALUES (?, ?, 'event', 'wink', 'booking.created', '{"n":1}', ?, ?)`,
-  ).bind(id, orgId, Date.now(), Date.now()).run();
-  return { id, seq: await seqOf(id) };
+  const stored = await eventLog(env, orgId).storeDirected(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [] }]);
+  if (!stored.ok) throw new Error(stored.refusal.message);
+  const [item] = stored.value;
+  return { id: item!.eventId, seq: item!.seq };
 }
 
 describe.concurrent("faults", () => {
@@ -75,55 +68,13 @@ describe.concurrent("faults", () => {
     const hook = await enabledWebhook(tenant, receiverUrl(b, "slow:300"));
     const event = await storedEvent(tenant.org);
     await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-1");
-    const job: Job = { kind: "drain", webhookId: hook.id, lease: "lease-1" };
+    const job: Job = { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: "lease-1" };
     await Promise.all([env.JOBS.send(job), env.JOBS.send(job)]);
     await receivedCount(b, 1);
     await settle();
     expect(await received(b)).toHaveLength(1);
     const [delivery] = await finalDeliveries(tenant, hook.id, 1);
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
-  });
-
-  it("delivers from a sequencer whose deliveries table predates the lease column", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const hook = await enabledWebhook(tenant, receiverUrl(b));
-    const event = await storedEvent(tenant.org);
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      state.storage.sql.exec(`DROP TABLE deliveries`);
-      state.storage.sql.exec(`CREATE TABLE deliveries (${FIRST_DELIVERIES_COLUMNS})`);
-    });
-    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-1");
-    await env.JOBS.send({ kind: "drain", webhookId: hook.id, lease: "lease-1" } satisfies Job);
-    await receivedCount(b, 1);
-    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
-    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
-  });
-
-  it("keeps the attempts a sequencer logged in their own table, in its deliveries' attempt logs", async () => {
-    const tenant = await producerTenant();
-    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    const deliveryId = crypto.randomUUID();
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      const { sql } = state.storage;
-      sql.exec(`DROP TABLE deliveries`);
-      sql.exec(`CREATE TABLE deliveries (${FIRST_DELIVERIES_COLUMNS}, lease TEXT)`);
-      sql.exec(`CREATE TABLE attempts (delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, started INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
-        status_code INTEGER, error_kind TEXT, error TEXT, response_body TEXT, outcome TEXT NOT NULL, PRIMARY KEY (delivery_id, attempt)) WITHOUT ROWID`);
-      sql.exec(`INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, attempts, created, updated, last_status_code)
-        VALUES (?, 1, ?, 'booking.created', 'event', 'succeeded', 2, 1000, 3000, 200)`, deliveryId, crypto.randomUUID());
-      sql.exec(`INSERT INTO attempts VALUES (?, 2, 2000, 12, 200, NULL, NULL, 'ok', 'succeeded')`, deliveryId);
-      sql.exec(`INSERT INTO attempts VALUES (?, 1, 1000, 3000, NULL, 'timeout', 'no response headers within 3000 ms', NULL, 'retry')`, deliveryId);
-    });
-    await evictDurableObject(sequencer(env, hook.id));
-    const detail = await deliveryDetail(tenant, hook.id, deliveryId);
-    expect(detail.attemptLog).toEqual([
-      { attempt: 1, started: 1000, durationMs: 3000, statusCode: null, errorKind: "timeout", error: "no response headers within 3000 ms", responseBody: null, outcome: "retry" },
-      { attempt: 2, started: 2000, durationMs: 12, statusCode: 200, errorKind: null, error: null, responseBody: "ok", outcome: "succeeded" },
-    ]);
-    await runInDurableObject(sequencer(env, hook.id), async (_instance, state) => {
-      expect(state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE name = 'attempts'`).toArray()).toEqual([]);
-    });
   });
 
   it("leaves the lease's alarm set when a webhook goes idle, and the alarm then does nothing", async () => {
@@ -147,9 +98,9 @@ describe.concurrent("faults", () => {
     const event = await storedEvent(tenant.org);
     await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-2");
     const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
-      { id: "good", timestamp: new Date(), attempts: 1, body: { kind: "drain", webhookId: hook.id, lease: "lease-2" } },
-      // A fan-out job whose seqs cannot be put into a query: the handler throws.
-      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [1n] as unknown as number[] } },
+      { id: "good", timestamp: new Date(), attempts: 1, body: { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: "lease-2" } },
+      // A fan-out job whose seqs are not a list: the handler throws.
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: "1" as unknown as number[] } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env);
@@ -157,27 +108,6 @@ describe.concurrent("faults", () => {
     expect(result.explicitAcks).toEqual(["good"]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
     expect(await received(b)).toHaveLength(1);
-  });
-
-  it("retries only the fan-out job that cannot succeed when an organization's jobs of one batch run together", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    await enabledWebhook(tenant, receiverUrl(b));
-    const posted = await Promise.all([1, 2].map((n) => postEvent(tenant, { type: "booking.created", data: { n } })));
-    const seqs = await Promise.all(posted.map((p) => seqOf(p.body.id)));
-    await env.DB.prepare(`UPDATE events SET fanned_out = NULL WHERE seq IN (?, ?)`).bind(...seqs).run();
-    const batch = createMessageBatch<Job>("edge-webhooks-jobs", [
-      { id: "first", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [seqs[0]!] } },
-      { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [1n] as unknown as number[] } },
-      { id: "second", timestamp: new Date(), attempts: 1, body: { kind: "fanout", orgId: tenant.org, seqs: [seqs[1]!] } },
-    ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.explicitAcks.sort()).toEqual(["first", "second"]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
-    const fannedOut = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE seq IN (?, ?) AND fanned_out IS NOT NULL`).bind(...seqs).first<{ n: number }>();
-    expect(fannedOut!.n).toBe(2);
   });
 
   it("sends again, counting the lost attempt, a delivery whose worker died mid-attempt", async () => {
@@ -229,26 +159,66 @@ describe.concurrent("faults", () => {
       RETRY_DELAY_SECONDS: "300",
       JOBS: { send: async (body: Job, options?: { delaySeconds?: number }) => void sent.push({ body, ...options }) } as unknown as Queue<Job>,
     };
-    await drain(production, { kind: "drain", webhookId: hook.id, lease: "lease-3" });
-    expect(sent).toEqual([{ body: { kind: "drain", webhookId: hook.id, lease: expect.any(String) }, delaySeconds: 300 }]);
+    await drain(production, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: "lease-3" });
+    expect(sent).toEqual([{ body: { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: expect.any(String) }, delaySeconds: 300 }]);
     const list = await call("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${hook.id}/deliveries`, { auth: tenant.auth });
     const [delivery] = list.body.deliveries;
     expect(delivery.status).toBe("retrying");
     expect(delivery.nextAttemptAt - Date.now()).toBeGreaterThan(295_000);
   });
 
-  it("records a job that keeps failing as a dead letter and lets later events through", async () => {
+  it("drops no event when its fan-out job dies: the log keeps it waiting, shows the failure and re-drives it", async () => {
     const tenant = await producerTenant();
     const event = await storedEvent(tenant.org);
-    await env.DB.prepare("UPDATE events SET fanned_out = NULL WHERE id = ?").bind(event.id).run();
     const batch = createMessageBatch<Job>("edge-webhooks-dead", [
       { id: `dead-${event.seq}`, timestamp: new Date(), attempts: 6, body: { kind: "fanout", orgId: tenant.org, seqs: [event.seq] } },
     ]);
+    const ctx = createExecutionContext();
     await worker.queue(batch, env);
-    const dead = await call("GET", "/v1/admin/dead-letters?limit=1000", { auth: { bearer: "test-admin-token" } });
-    expect(dead.body.deadLetters).toContainEqual(expect.objectContaining({ id: `dead-${event.seq}`, attempts: 6 }));
-    const row = await env.DB.prepare("SELECT fanned_out FROM events WHERE id = ?").bind(event.id).first<{ fanned_out: number | null }>();
-    expect(row!.fanned_out).not.toBeNull();
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([`dead-${event.seq}`]);
+    const status = await call("GET", `/v1/admin/organizations/${tenant.org}/event-log`, { auth: { bearer: "test-admin-token" } });
+    expect(status.body).toMatchObject({ behind: 1, oldestWaiting: { seq: event.seq, eventId: event.id }, lastFanoutError: { message: expect.stringMatching(/failed 6 times/) } });
+    const redriven = await call("POST", `/v1/admin/organizations/${tenant.org}/event-log/redrive`, { auth: { bearer: "test-admin-token" } });
+    expect(redriven).toMatchObject({ status: 202, body: { redriven: 1 } });
+    await expect.poll(async () => (await eventLog(env, tenant.org).status()).behind, { timeout: 10_000 }).toBe(0);
+  });
+});
+
+describe("a fan-out that keeps failing", () => {
+  it("is retried with growing delays, its event kept waiting and shown, and delivered once a run succeeds", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const stored = await eventLog(env, tenant.org).storeDirected(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [hook.id] }]);
+    if (!stored.ok) throw new Error(stored.refusal.message);
+    const [event] = stored.value;
+    // Sequencers that cannot be reached: every fan-out of the event fails.
+    const unreachable = { ...env, SEQUENCER: { ...env.SEQUENCER, idFromName: (name: string) => env.SEQUENCER.idFromName(name), get: () => { throw new Error("sequencer unreachable"); } } } as unknown as typeof env;
+    // A batch that records what the consumer does with its message: the test plugin's batches do not keep a retry's delay.
+    const run = async (attempts: number, bindings: typeof env) => {
+      const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
+      const message = {
+        id: `f${attempts}`,
+        timestamp: new Date(),
+        attempts,
+        body: { kind: "fanout", orgId: tenant.org, seqs: [event!.seq] } satisfies Job,
+        ack: () => void (outcome.acked = true),
+        retry: (options?: { delaySeconds?: number }) => void (outcome.retryDelay = options?.delaySeconds),
+      };
+      await worker.queue({ queue: "edge-webhooks-jobs", messages: [message], ackAll() {}, retryAll() {} } as unknown as MessageBatch<Job>, bindings);
+      return outcome;
+    };
+    const delays: (number | undefined)[] = [];
+    for (let attempts = 1; attempts <= 10; attempts++) {
+      const outcome = await run(attempts, unreachable);
+      expect(outcome.acked).toBe(false);
+      delays.push(outcome.retryDelay);
+    }
+    expect(delays).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]);
+    expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 1, lastFanoutError: { message: expect.stringMatching(/sequencer unreachable/) } });
+    expect(await run(11, env)).toEqual({ acked: true });
+    const [request] = await receivedCount(b, 1);
+    expect(request!.headers["webhook-id"]).toBe(event!.eventId);
   });
 });
 

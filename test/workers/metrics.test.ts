@@ -52,7 +52,7 @@ describe("metrics", () => {
     for (const n of [1, 2]) events.push((await postEvent(tenant, { type: "booking.created", data: { n } })).body.id as string);
     const lease = await sequencer(env, hook.id).append(hook.id, tenant.org, events.map((eventId, i) => ({ eventId, eventType: "booking.created", seq: i + 1 })), 2, true);
     const metrics = new FakeDataset();
-    await drain({ ...env, METRICS: metrics }, { kind: "drain", webhookId: hook.id, lease: lease! });
+    await drain({ ...env, METRICS: metrics }, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: lease! });
     expect(await received(bucket)).toHaveLength(2);
     expect(metrics.points).toEqual([
       { indexes: [tenant.org], blobs: ["attempt", tenant.org, hook.id, "failed", "4xx"], doubles: [expect.any(Number), 404, 1] },

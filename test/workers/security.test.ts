@@ -6,7 +6,7 @@ import { createWebhook } from "../../src/db/webhooks";
 import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
 import { call, createKey, webhooksPath, type Call } from "./helpers";
-import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, type Producer } from "./delivery-helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { captureLogs, failing, SECRET_SHAPES } from "./log-capture";
 
 describe("the SSRF guard", () => {
@@ -84,7 +84,9 @@ describe("the ingest rate limit", () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThanOrEqual(60);
     expect(answers.every((a) => a.status === 202 || a.status === 429)).toBe(true);
-    expect(limited[0]!.headers.get("retry-after")).toBe("10");
+    // The seconds left in the key's 10 s window.
+    expect(Number(limited[0]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(limited[0]!.headers.get("retry-after"))).toBeLessThanOrEqual(10);
     expect(limited[0]!.body.error.code).toBe("rate_limited");
   });
 
@@ -103,23 +105,7 @@ describe("the ingest rate limit", () => {
     const answers = await postUntilLimited(tenant);
     const accepted = answers.filter((a) => a.status === 202).map((a) => a.body.id).sort();
     expect(answers.some((a) => a.status === 429)).toBe(true);
-    const { results } = await env.DB.prepare("SELECT id FROM events WHERE org_id = ? ORDER BY id").bind(tenant.org).all<{ id: string }>();
-    expect(results.map((r) => r.id)).toEqual(accepted);
-  });
-
-  it("refuses a key it refused within the period at once, without touching D1", async () => {
-    const tenant = await producerTenant();
-    await postUntilLimited(tenant);
-    // Were the request to reach D1, this trigger would make its insert fail: a 500, not a 429.
-    const trigger = `fail_${crypto.randomUUID().replaceAll("-", "")}`;
-    await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.org_id = '${tenant.org}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
-    try {
-      const again = await postEvent(tenant, { type: "booking.created", data: {} });
-      expect(again.status).toBe(429);
-      expect(again.headers.get("retry-after")).toBe("10");
-    } finally {
-      await env.DB.exec(`DROP TRIGGER ${trigger}`);
-    }
+    expect((await storedEvents(tenant.org)).map((e) => e.id).sort()).toEqual(accepted);
   });
 });
 

@@ -1,13 +1,12 @@
 // Usage notifications end to end in workerd: a usage report crosses thresholds, the real pipeline
-// (D1 events, the queue, the sequencer, the delivery worker) delivers the seed's callback payload
+// (the organization's event log, the sequencer, the delivery worker) delivers the seed's callback payload
 // to a real HTTP receiver, signed, in order, retried, and logged like any delivery.
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import worker from "../../src/index";
 import { UsageReport } from "../../src/api/usage-schemas";
-import { reportUsage, USAGE_NOTIFICATION_TYPE } from "../../src/notifications/usage";
+import { USAGE_NOTIFICATION_TYPE } from "../../src/notifications/usage";
+import { eventLog } from "../../src/ingest/event-log-client";
 import { call, createTenant, webhooksPath, type Tenant } from "./helpers";
 import { deliveriesOf, deliveryDetail, enabledWebhook, finalDeliveries, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
 import { conditionBody, createCondition, expectedPayload, report, usageReport } from "./notification-helpers";
@@ -81,10 +80,7 @@ describe.concurrent("usage notifications through the delivery pipeline", () => {
     const { tenant, bucket: b, hook } = await setUp("%= 10 to 100 by 10");
     await Promise.all(Array.from({ length: 10 }, () => report(tenant, usageReport("plan-1", { increment: 100 }))));
     const requests = await receivedCount(b, 10);
-    await waitFor(async () => {
-      const unfinished = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE org_id = ? AND fanned_out IS NULL").bind(tenant.org).first<{ n: number }>();
-      return unfinished!.n === 0;
-    });
+    await waitFor(async () => (await eventLog(env, tenant.org).status()).behind === 0);
     const deliveries = await finalDeliveries(tenant, hook.id, 10);
     expect(deliveries).toHaveLength(10);
     expect(requests.map((r) => thresholdOf(r.body)).sort((x, y) => x - y)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
@@ -113,9 +109,7 @@ describe.concurrent("usage notifications through the delivery pipeline", () => {
     const whileDisabled = await report(tenant, usageReport("plan-1", { transactions: 550 }));
     expect(whileDisabled.fired.map(([, p]) => p)).toEqual([50]);
     // Fanned out (to no webhook) before the webhook is enabled again.
-    await waitFor(() =>
-      env.DB.prepare("SELECT fanned_out FROM events WHERE id = ? AND fanned_out IS NOT NULL").bind(whileDisabled.body.fired[0].eventId).first(),
-    );
+    await waitFor(async () => (await eventLog(env, tenant.org).getEvent(whileDisabled.body.fired[0].eventId))?.fannedOut);
     expect((await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: "true" } })).status).toBe(200);
     await report(tenant, usageReport("plan-1", { transactions: 650 }));
     const requests = await receivedCount(b, 1);
@@ -124,41 +118,15 @@ describe.concurrent("usage notifications through the delivery pipeline", () => {
   });
 });
 
-/** Runs the Worker's cron trigger, as Cloudflare does every minute. */
-async function runCron() {
-  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env);
-}
-
-describe("the outbox sweep (cron trigger) with the real pipeline", () => {
-  it("delivers a crossing whose post failed, with no further report", async () => {
+describe("a notification whose fan-out never ran", () => {
+  it("is delivered by its event log's re-drive, with no further report", async () => {
     const { tenant, bucket: b } = await setUp("%= 80");
-    const refused = await reportUsage(env, tenant.org, UsageReport.parse(usageReport("plan-1", { transactions: 900 })), async () => {
-      throw new Error("queue unavailable");
-    });
-    expect(refused.fired.map((f) => f.status)).toEqual(["pending"]);
-
-    await runCron();
-
+    // Recorded by the log as the route would, but nobody fans it out: as if the Worker died right after.
+    const recorded = await eventLog(env, tenant.org).reportUsage(tenant.org, UsageReport.parse(usageReport("plan-1", { transactions: 900 })));
+    if (!recorded.ok) throw new Error(recorded.refusal.message);
+    const [fired] = recorded.value.result.fired;
     const [request] = await receivedCount(b, 1);
-    expect(JSON.parse(request!.body)).toEqual(refused.fired[0]!.payload);
-    const state = await env.DB.prepare("SELECT state, event_id FROM notification_firings WHERE org_id = ?").bind(tenant.org).first();
-    expect(state).toEqual({ state: "queued", event_id: request!.headers["webhook-id"] });
-  });
-
-  it("stores no second event for a crossing posted again because its outcome was not recorded", async () => {
-    const { tenant, hook } = await setUp("%= 80");
-    const first = await report(tenant, usageReport("plan-1", { transactions: 900 }));
-    const eventId = first.body.fired[0].eventId;
-    await finalDeliveries(tenant, hook.id, 1);
-    // As if the report had died after the pipeline took the event, before recording it.
-    await env.DB.prepare("UPDATE notification_firings SET state = 'pending', event_id = NULL, lease_until = 0 WHERE org_id = ?").bind(tenant.org).run();
-
-    await runCron();
-
-    const state = await env.DB.prepare("SELECT state, event_id FROM notification_firings WHERE org_id = ?").bind(tenant.org).first();
-    expect(state).toEqual({ state: "queued", event_id: eventId });
-    const events = await env.DB.prepare("SELECT id FROM events WHERE org_id = ?").bind(tenant.org).all();
-    expect(events.results).toEqual([{ id: eventId }]);
-    expect((await deliveriesOf(tenant, hook.id)).totalRecords).toBe(1);
+    expect(request!.headers["webhook-id"]).toBe(fired!.eventId);
+    expect(JSON.parse(request!.body)).toEqual(fired!.payload);
   });
 });

@@ -180,7 +180,7 @@ webhookRoutes.post("/:id/secret/rotate", async (c) => {
 webhookRoutes.post("/:id/test", async (c) => {
   const webhook = await webhookOf(c);
   try {
-    await sendTestEventTo(c.env, webhook.orgId, webhook.id);
+    await sendTestEventTo(c.env, c.executionCtx, webhook.orgId, webhook.id);
   } catch (error) {
     return redirectWithFlash(c, detailHref(webhook.id), refusal(error, "No test event was sent"));
   }

@@ -1,0 +1,41 @@
+// Delivery right after an answer: the route that stored events fans them out and delivers to the
+// webhooks that were idle in the same invocation (after the response, through waitUntil), so a
+// quiet webhook gets its event without waiting for a queue batch. Whatever this does not finish,
+// the event log (fan-out) and the sequencers (delivery) take over on their own.
+import type { Env } from "../env";
+import type { FanoutItem } from "../ingest/event-log";
+import type { DrainJob } from "./jobs";
+import { fanOut } from "./fanout";
+import { drain } from "./worker";
+import { DrainPool } from "./drain-pool";
+import { describeError } from "../log";
+
+/** Drains side by side per invocation, leaving room under the 6 open connections. */
+export const DRAIN_CONCURRENCY = 4;
+/**
+ * A drain's turn after a response: well inside the 30 s an invocation may go on after answering;
+ * a busy webhook then continues through the queue.
+ */
+const AFTER_RESPONSE_TURN_MS = 10_000;
+
+export async function dispatch(env: Env, orgId: string, items: FanoutItem[]): Promise<void> {
+  let claimed: DrainJob[];
+  try {
+    claimed = await fanOut(env, orgId, items);
+  } catch (e) {
+    console.error("fan-out after ingest failed; the event log re-drives it", orgId, describeError(e));
+    return;
+  }
+  const pool = new DrainPool(DRAIN_CONCURRENCY);
+  for (const job of claimed) pool.add(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS));
+  await pool.idle();
+}
+
+export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number) {
+  try {
+    await drain(env, job, turnMs);
+  } catch (e) {
+    // Its lease runs out and the sequencer's alarm starts a fresh drain: nothing is lost.
+    console.error("claimed drain failed; the sequencer's alarm takes it over", job.webhookId, describeError(e));
+  }
+}

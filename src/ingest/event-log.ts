@@ -1,0 +1,586 @@
+// One EventLog per organization: its events, in order. It admits a producer's events (the exact
+// per-key rate limit and the catalog, from its cached copy of the organization's configuration),
+// deduplicates them on the producer's id, gives each its sequence number, stores it and matches it
+// to its webhooks, all in one call; then it knows how far fan-out has got, re-drives any fan-out
+// that does not report back, and purges what is older than the retention period.
+//
+// Fan-out is done by the caller right after the answer (src/delivery/fanout.ts), which reports
+// back with `fannedOut`. The fan-out watermark (every event with a smaller seq has reached all its
+// webhooks' sequencers) is kept in memory and written to storage only by the alarm: after a
+// restart the log takes every event from the last written watermark on as not fanned out yet and
+// fans it out again, which appends nothing twice. This costs no row written per event.
+import { DurableObject } from "cloudflare:workers";
+import { numberSetting, retentionMs, type Env } from "../env";
+import type { Job } from "../delivery/jobs";
+import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
+import type { WebhookRow } from "../db/webhooks";
+import { readOrgConfig } from "../db/org-config";
+import { recordUsage, purgeUsage, USAGE_SCHEMA } from "../notifications/usage";
+import { describeError } from "../log";
+import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
+import { injectFault, withOutages } from "../delivery/fault-injection";
+import { OrgConfig } from "./org-config";
+import { eventIdFor, seqOfEventId } from "./event-ids";
+
+export type EventKind = "event" | "test" | "notification";
+
+/** An event as the log keeps it. `data` is JSON text: the envelope's data, or a notification's body. */
+export interface LoggedEvent {
+  seq: number;
+  id: string;
+  kind: EventKind;
+  source: string;
+  type: string;
+  entity: string | null;
+  producerId: string | null;
+  data: string;
+  created: number;
+  /** The webhooks it goes to, matched when it was stored. */
+  webhookIds: string[];
+}
+
+/** What fan-out needs of one event. */
+export interface FanoutItem {
+  seq: number;
+  eventId: string;
+  eventType: string;
+  webhookIds: string[];
+}
+
+/** A producer's event, validated by the route. */
+export interface PostedEvent {
+  type: string;
+  entity: string | null;
+  data: string;
+  producerId: string | null;
+}
+
+/** An event addressed to given webhooks: a test event or a usage notification. */
+export interface DirectedEvent {
+  kind: "test" | "notification";
+  source: string;
+  type: string;
+  data: string;
+  webhookIds: string[];
+}
+
+/** Why the log refused a call, for the route to answer with. */
+export interface Refusal {
+  status: 400 | 429 | 503;
+  code: string;
+  message: string;
+  details: { field: string; reason: string }[];
+  retryAfterSeconds?: number;
+}
+
+export type LogAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+
+export interface Ingested {
+  events: { id: string; seq: number; duplicate: boolean }[];
+  created: number;
+  /** The events this call stored, for the caller to fan out. */
+  fanout: FanoutItem[];
+}
+
+export interface EventLogStatus {
+  orgId: string | null;
+  /** Events stored and not yet fanned out to every webhook. */
+  behind: number;
+  oldestWaiting: { seq: number; eventId: string; ageMs: number; redrives: number } | null;
+  watermark: number;
+  latestSeq: number;
+  lastFanoutError: { message: string; at: number } | null;
+  storage: { events: number; bytes: number };
+}
+
+/** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
+export const FANOUT_GRACE_MS = 5_000;
+/** Re-drives back off by doubling up to this: an event is retried for as long as it is kept. */
+const REDRIVE_MAX_DELAY_MS = 6 * 60 * 60 * 1000;
+/** Events one alarm re-drives at most (100 per queue message); the rest on the next. */
+const REDRIVE_EVENTS_PER_ALARM = 1_000;
+const SEQS_PER_JOB = 100;
+/** After a failed read of the configuration, a stale copy is used for this long before D1 is asked again. */
+const CONFIG_RETRY_MS = 5_000;
+/** Rows deleted per statement by the retention purge, and how often it runs. */
+const PURGE_CHUNK = 500;
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** The ingest rate window per producer key (INGEST_RATE_LIMIT requests per window). */
+export const RATE_WINDOW_MS = 10_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  entity TEXT,
+  producer_id TEXT,
+  data TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  webhook_ids TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_producer_id ON events(source, producer_id) WHERE producer_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+${USAGE_SCHEMA}`;
+
+interface EventRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  kind: string;
+  source: string;
+  type: string;
+  entity: string | null;
+  producer_id: string | null;
+  data: string;
+  created: number;
+  webhook_ids: string;
+}
+
+const toEvent = (row: EventRow): LoggedEvent => ({
+  seq: row.seq,
+  id: row.id,
+  kind: row.kind as EventKind,
+  source: row.source,
+  type: row.type,
+  entity: row.entity,
+  producerId: row.producer_id,
+  data: row.data,
+  created: row.created,
+  webhookIds: JSON.parse(row.webhook_ids) as string[],
+});
+
+const toFanoutItem = (event: Pick<LoggedEvent, "seq" | "id" | "type" | "webhookIds">): FanoutItem => ({
+  seq: event.seq,
+  eventId: event.id,
+  eventType: event.type,
+  webhookIds: event.webhookIds,
+});
+
+/** An event waiting for its fan-out to report back. */
+interface Waiting {
+  eventId: string;
+  created: number;
+  redrives: number;
+  nextRedriveAt: number;
+  /** Chunks of a large fan-out that reported back. */
+  chunksDone?: Set<number>;
+}
+
+class ConfigUnavailable extends Error {}
+
+export class EventLog extends DurableObject<Env> {
+  private readonly storage: DurableObjectStorage;
+  private readonly sql: SqlStorage;
+  private orgId: string | null;
+  private nextSeq: number;
+  /** In seq order (a Map iterates in insertion order, and seqs are inserted ascending): the first key is the watermark. */
+  private readonly waiting = new Map<number, Waiting>();
+  private storedWatermark: number;
+  private config: OrgConfig | undefined;
+  private configStale = false;
+  private configLoad: Promise<OrgConfig> | undefined;
+  private configFailedAt = 0;
+  private lastFanoutError: { message: string; at: number } | null = null;
+  private readonly rates = new Map<string, { window: number; count: number }>();
+  private alarmAt: number | null | undefined;
+  private nextPurgeAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, meterBindings(withOutages(env)));
+    this.storage = meterStorage(ctx.storage, env);
+    this.sql = this.storage.sql;
+    this.sql.exec(SCHEMA);
+    const state = new Map(this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`).toArray().map((r) => [r.key, r.value]));
+    this.orgId = (state.get("org_id") as string | undefined) ?? null;
+    this.nextSeq = this.sql.exec<{ next: number }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).one().next;
+    this.storedWatermark = Number(state.get("watermark") ?? 1);
+    const now = Date.now();
+    for (const row of this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? ORDER BY seq`, this.storedWatermark)) {
+      this.waiting.set(row.seq, { eventId: row.id, created: row.created, redrives: 0, nextRedriveAt: Math.max(now, row.created + FANOUT_GRACE_MS) });
+    }
+  }
+
+  // ── storing ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a producer's events, all or nothing: 429 past the key's rate, 400 naming every type or
+   * entity not in the source's catalog, else each event stored once (a repeated producer id
+   * answers the first event as a duplicate).
+   */
+  async ingest(request: { orgId: string; keyId: string; source: string; events: PostedEvent[]; batch: boolean }): Promise<LogAnswer<Ingested>> {
+    this.bind(request.orgId);
+    const limited = this.countRequest(request.keyId);
+    if (limited) return { ok: false, refusal: limited };
+    const config = await this.currentConfigOrRefusal();
+    if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
+    const problems = request.events.flatMap((event, i) => {
+      const at = request.batch ? `events.${i}.` : "";
+      return [
+        ...(config.hasEventType(request.source, event.type) ? [] : [{ field: `${at}type`, reason: `${event.type} is not an event type of ${request.source} in the catalog` }]),
+        ...(event.entity === null || config.hasEntity(request.source, event.entity)
+          ? []
+          : [{ field: `${at}entity`, reason: `no entity named ${JSON.stringify(event.entity)} exists on ${request.source}` }]),
+      ];
+    });
+    if (problems.length > 0) {
+      return { ok: false, refusal: { status: 400, code: "invalid_request", message: "The events name unknown types or entities; nothing was stored", details: problems } };
+    }
+    const created = Date.now();
+    const answers: Ingested["events"] = [];
+    const fanout: FanoutItem[] = [];
+    this.storage.transactionSync(() => {
+      for (const event of request.events) {
+        const original = event.producerId === null ? undefined : this.byProducerId(request.source, event.producerId);
+        if (original) {
+          answers.push({ id: original.id, seq: original.seq, duplicate: true });
+          continue;
+        }
+        const stored = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
+        answers.push({ id: stored.id, seq: stored.seq, duplicate: false });
+        fanout.push(toFanoutItem(stored));
+      }
+    });
+    await this.armAlarm(created + FANOUT_GRACE_MS);
+    if (injectFault(this.env.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
+    return { ok: true, value: { events: answers, created, fanout } };
+  }
+
+  /** The 429 a request of this key gets now, if any; counts the request. For refusals decided before `ingest`. */
+  admit(orgId: string, keyId: string): Refusal | null {
+    this.bind(orgId);
+    return this.countRequest(keyId);
+  }
+
+  /** Stores events addressed to given webhooks (those enabled now); returns them for the caller to fan out. */
+  async storeDirected(orgId: string, events: DirectedEvent[]): Promise<LogAnswer<FanoutItem[]>> {
+    this.bind(orgId);
+    const config = await this.currentConfigOrRefusal();
+    if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
+    const created = Date.now();
+    const fanout = this.storage.transactionSync(() =>
+      events.map((event) => toFanoutItem(this.insert({ ...event, entity: null, producerId: null, webhookIds: config.enabledOf(event.webhookIds) }, created))),
+    );
+    await this.armAlarm(created + FANOUT_GRACE_MS);
+    return { ok: true, value: fanout };
+  }
+
+  /** Records a usage report and stores a notification for each crossing it claims, in one transaction. */
+  async reportUsage(orgId: string, report: UsageReportInput): Promise<LogAnswer<{ result: UsageResultJson; fanout: FanoutItem[] }>> {
+    this.bind(orgId);
+    const config = await this.currentConfigOrRefusal();
+    if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
+    const now = Date.now();
+    const fanout: FanoutItem[] = [];
+    const result = this.storage.transactionSync(() =>
+      recordUsage(this.sql, orgId, report, config.conditions({ ratePlanId: report.ratePlan.id }), (notification) => {
+        const stored = this.insert(
+          { kind: "notification", source: NOTIFICATION_SOURCE, type: notification.type, entity: null, producerId: null, data: JSON.stringify(notification.body), webhookIds: config.enabledOf(notification.webhookIds) },
+          now,
+        );
+        fanout.push(toFanoutItem(stored));
+        return stored.id;
+      }, now),
+    );
+    if (fanout.length > 0) await this.armAlarm(now + FANOUT_GRACE_MS);
+    return { ok: true, value: { result, fanout } };
+  }
+
+  // ── fan-out bookkeeping ─────────────────────────────────────────────────────────────────
+
+  /** Of these events, those still waiting for their fan-out. */
+  fanoutItems(seqs: number[]): FanoutItem[] {
+    const wanted = seqs.filter((seq) => this.waiting.has(seq));
+    return this.eventsBySeq(wanted).map(toFanoutItem);
+  }
+
+  /** These events reached all their webhooks' sequencers; answers the watermark. */
+  fannedOut(seqs: number[]): number {
+    for (const seq of seqs) this.waiting.delete(seq);
+    this.lastFanoutError = null;
+    return this.watermark();
+  }
+
+  /** One chunk of a large fan-out reached its webhooks; the event is fanned out when all `chunks` have. */
+  chunkFannedOut(seq: number, chunk: number, chunks: number): number {
+    const entry = this.waiting.get(seq);
+    if (entry) {
+      entry.chunksDone ??= new Set();
+      entry.chunksDone.add(chunk);
+      if (entry.chunksDone.size >= chunks) this.waiting.delete(seq);
+    }
+    return this.watermark();
+  }
+
+  /** A fan-out failed: kept for operators (the log re-drives it on its own). */
+  fanoutFailed(message: string): void {
+    this.lastFanoutError = { message, at: Date.now() };
+  }
+
+  /** Deliveries of events with seq <= this may go: every earlier event has reached its webhooks. */
+  watermark(): number {
+    const first = this.waiting.keys().next();
+    return first.done ? this.nextSeq : first.value;
+  }
+
+  /** The newest seq: a redelivery is ordered after everything stored before it was asked for. */
+  latestSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  // ── reading ─────────────────────────────────────────────────────────────────────────────
+
+  /** What a drain needs: the webhook as configured now (null if gone) and the events it names. */
+  async deliveryInputs(orgId: string, webhookId: string | null, eventIds: string[]): Promise<{ webhook: WebhookRow | null | undefined; events: LoggedEvent[] }> {
+    this.bind(orgId);
+    const webhook = webhookId === null ? undefined : ((await this.currentConfig()).webhook(webhookId) ?? null);
+    return { webhook, events: this.eventsByIds(eventIds) };
+  }
+
+  getEvent(id: string): (LoggedEvent & { fannedOut: boolean }) | null {
+    const event = this.eventsByIds([id])[0];
+    return event ? { ...event, fannedOut: !this.waiting.has(event.seq) } : null;
+  }
+
+  listEvents(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: (LoggedEvent & { fannedOut: boolean })[] } {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (query.type) {
+      where.push("type = ?");
+      args.push(query.type);
+    }
+    if (query.source) {
+      where.push("source = ?");
+      args.push(query.source);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n;
+    const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
+    return { total, events: rows.map((row) => ({ ...toEvent(row), fannedOut: !this.waiting.has(row.seq) })) };
+  }
+
+  /** The API changed the organization's configuration: read it again before using it. */
+  configChanged(): void {
+    this.configStale = true;
+    this.configFailedAt = 0;
+  }
+
+  status(): EventLogStatus {
+    const now = Date.now();
+    const first = this.waiting.entries().next();
+    return {
+      orgId: this.orgId,
+      behind: this.waiting.size,
+      oldestWaiting: first.done ? null : { seq: first.value[0], eventId: first.value[1].eventId, ageMs: now - first.value[1].created, redrives: first.value[1].redrives },
+      watermark: this.watermark(),
+      latestSeq: this.latestSeq(),
+      lastFanoutError: this.lastFanoutError,
+      storage: { events: this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n, bytes: this.sql.databaseSize },
+    };
+  }
+
+  /** An operator asks for every waiting event's fan-out now, back-off reset. Returns how many were sent. */
+  async redrive(): Promise<number> {
+    const now = Date.now();
+    for (const entry of this.waiting.values()) entry.nextRedriveAt = now;
+    return this.redriveDue(now);
+  }
+
+  // ── alarm: re-drive, write the watermark, purge ───────────────────────────────────────────
+
+  override async alarm(): Promise<void> {
+    meterAlarm(this.env);
+    this.alarmAt = null;
+    const now = Date.now();
+    this.writeWatermark();
+    await this.redriveDue(now);
+    let purgeMore = false;
+    if (now >= this.nextPurgeAt) {
+      purgeMore = this.purgeExpired(now).more;
+      this.nextPurgeAt = purgeMore ? now : now + PURGE_INTERVAL_MS;
+    }
+    const next = [...(purgeMore ? [now + 1_000] : []), ...(this.nextSeq > 1 ? [this.nextPurgeAt] : []), ...this.redriveTimes()];
+    if (next.length > 0) await this.armAlarm(Math.min(...next));
+  }
+
+  /**
+   * Deletes what is older than the retention period as of `now`, one bounded chunk of each kind:
+   * events (the newest is always kept, so seqs are never reused) and usage counters. Returns
+   * whether more is left to purge.
+   */
+  purgeExpired(now: number): { events: number; usageCounters: number; more: boolean } {
+    const before = now - retentionMs(this.env);
+    const expired = this.sql
+      .exec<{ seq: number }>(`SELECT seq FROM events WHERE created < ? AND seq < ? ORDER BY seq LIMIT ?`, before, this.nextSeq - 1, PURGE_CHUNK)
+      .toArray()
+      .map((row) => row.seq);
+    if (expired.length > 0) {
+      this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);
+      for (const seq of expired) {
+        if (this.waiting.delete(seq)) console.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId, seq });
+      }
+    }
+    const usageCounters = purgeUsage(this.sql, before, PURGE_CHUNK);
+    return { events: expired.length, usageCounters, more: expired.length === PURGE_CHUNK || usageCounters === PURGE_CHUNK };
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────
+
+  private bind(orgId: string) {
+    if (this.orgId === orgId) return;
+    if (this.orgId !== null) throw new Error(`event log of ${this.orgId} called for ${orgId}`);
+    this.orgId = orgId;
+    this.sql.exec(`INSERT INTO state (key, value) VALUES ('org_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, orgId);
+  }
+
+  private insert(event: Omit<LoggedEvent, "seq" | "id" | "created">, created: number): LoggedEvent {
+    const seq = this.nextSeq;
+    const stored: LoggedEvent = { ...event, seq, id: eventIdFor(seq), created };
+    this.sql.exec(
+      `INSERT INTO events (seq, id, kind, source, type, entity, producer_id, data, created, webhook_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq, stored.id, stored.kind, stored.source, stored.type, stored.entity, stored.producerId, stored.data, created, JSON.stringify(stored.webhookIds),
+    );
+    this.nextSeq = seq + 1;
+    this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+    return stored;
+  }
+
+  private byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {
+    return this.sql.exec<{ id: string; seq: number }>(`SELECT id, seq FROM events WHERE source = ? AND producer_id = ?`, source, producerId).toArray()[0];
+  }
+
+  private eventsBySeq(seqs: number[]): LoggedEvent[] {
+    if (seqs.length === 0) return [];
+    return this.sql
+      .exec<EventRow>(`SELECT * FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`, JSON.stringify(seqs))
+      .toArray()
+      .map(toEvent);
+  }
+
+  /** The events with these ids (found through the seq each id carries), in seq order. */
+  private eventsByIds(ids: string[]): LoggedEvent[] {
+    const wanted = new Set(ids.map((id) => id.toLowerCase()));
+    const seqs = ids.flatMap((id) => seqOfEventId(id) ?? []);
+    return this.eventsBySeq(seqs).filter((event) => wanted.has(event.id));
+  }
+
+  private countRequest(keyId: string): Refusal | null {
+    const now = Date.now();
+    const window = Math.floor(now / RATE_WINDOW_MS);
+    const limit = numberSetting(this.env.INGEST_RATE_LIMIT, 10_000);
+    const entry = this.rates.get(keyId);
+    if (!entry || entry.window !== window) {
+      // Old windows go as new ones open, so the map holds only keys active in the current window.
+      for (const [id, old] of this.rates) if (old.window !== window) this.rates.delete(id);
+      this.rates.set(keyId, { window, count: 1 });
+      return null;
+    }
+    entry.count += 1;
+    if (entry.count <= limit) return null;
+    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * RATE_WINDOW_MS - now) / 1000));
+    return {
+      status: 429,
+      code: "rate_limited",
+      message: "Too many ingest requests for this key; slow down",
+      details: [{ field: "authorization", reason: `this key is over its ingest rate of ${limit} requests per ${RATE_WINDOW_MS / 1000} s; retry after ${retryAfterSeconds} s` }],
+      retryAfterSeconds,
+    };
+  }
+
+  private async currentConfigOrRefusal(): Promise<OrgConfig | Refusal> {
+    try {
+      return await this.currentConfig();
+    } catch (e) {
+      if (!(e instanceof ConfigUnavailable)) throw e;
+      return { status: 503, code: "unavailable", message: "The organization's configuration cannot be read right now; nothing was stored, try again", details: [] };
+    }
+  }
+
+  /**
+   * The organization's configuration: the cached copy unless it was announced changed or is older
+   * than CONFIG_REFRESH_SECONDS (in case an announcement was lost). If D1 cannot be read, a copy already held is used (and D1 asked again
+   * CONFIG_RETRY_MS later), so ingest and delivery go on while D1 is down.
+   */
+  private async currentConfig(): Promise<OrgConfig> {
+    const now = Date.now();
+    const config = this.config;
+    const fresh = config && !this.configStale && now - config.loadedAt < numberSetting(this.env.CONFIG_REFRESH_SECONDS, 60) * 1000;
+    if (fresh || (config && now - this.configFailedAt < CONFIG_RETRY_MS)) return config;
+    this.configLoad ??= this.loadConfig().finally(() => (this.configLoad = undefined));
+    try {
+      return await this.configLoad;
+    } catch (e) {
+      this.configFailedAt = Date.now();
+      if (config) {
+        console.warn("event log: configuration not read, using the copy held", { orgId: this.orgId, error: describeError(e) });
+        return config;
+      }
+      throw new ConfigUnavailable(describeError(e));
+    }
+  }
+
+  private async loadConfig(): Promise<OrgConfig> {
+    const stale = this.configStale;
+    this.configStale = false;
+    try {
+      const config = new OrgConfig(await readOrgConfig(this.env.DB, this.orgId!), Date.now());
+      this.config = config;
+      return config;
+    } catch (e) {
+      this.configStale ||= stale;
+      throw e;
+    }
+  }
+
+  private writeWatermark() {
+    const watermark = this.watermark();
+    if (watermark === this.storedWatermark) return;
+    this.sql.exec(`INSERT INTO state (key, value) VALUES ('watermark', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, watermark);
+    this.storedWatermark = watermark;
+  }
+
+  /** Sends the fan-out of every waiting event whose re-drive is due through the queue; the next one waits twice as long. */
+  private async redriveDue(now: number): Promise<number> {
+    const due: number[] = [];
+    for (const [seq, entry] of this.waiting) {
+      if (due.length >= REDRIVE_EVENTS_PER_ALARM) break;
+      if (entry.nextRedriveAt <= now) due.push(seq);
+    }
+    if (due.length === 0 || this.orgId === null) return 0;
+    const jobs: Job[] = [];
+    for (let i = 0; i < due.length; i += SEQS_PER_JOB) jobs.push({ kind: "fanout", orgId: this.orgId, seqs: due.slice(i, i + SEQS_PER_JOB) });
+    try {
+      for (let i = 0; i < jobs.length; i += 100) await this.env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
+      console.warn("event log: fan-out re-driven through the queue", { orgId: this.orgId, events: due.length });
+    } catch (e) {
+      this.lastFanoutError = { message: `fan-out job not queued: ${describeError(e)}`, at: now };
+      console.error("event log: fan-out job not queued; trying again later", { orgId: this.orgId, error: describeError(e) });
+    }
+    for (const seq of due) {
+      const entry = this.waiting.get(seq)!;
+      entry.redrives += 1;
+      entry.nextRedriveAt = now + Math.min(FANOUT_GRACE_MS * 2 ** entry.redrives, REDRIVE_MAX_DELAY_MS);
+    }
+    await this.armAlarm(Math.min(...this.redriveTimes()));
+    return due.length;
+  }
+
+  private redriveTimes(): number[] {
+    let earliest = Infinity;
+    for (const entry of this.waiting.values()) earliest = Math.min(earliest, entry.nextRedriveAt);
+    return earliest === Infinity ? [] : [earliest];
+  }
+
+  /** Sets the alarm to `at` unless one is set earlier: most calls write no alarm. */
+  private async armAlarm(at: number) {
+    if (!Number.isFinite(at)) return;
+    if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    await this.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+}
+
+/** The source of usage notifications (Apigee Edge monetization). */
+export const NOTIFICATION_SOURCE = "mint";

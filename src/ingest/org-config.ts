@@ -1,0 +1,77 @@
+// An organization's configuration as its event log holds it in memory: which webhooks an event
+// goes to, whether its type and entity are in the catalog, which conditions a usage report meets.
+import type { OrgConfigRows } from "../db/org-config";
+import type { ConditionWithActions } from "../db/notification-conditions";
+import type { WebhookRow } from "../db/webhooks";
+
+/** What an event is matched on. */
+export interface Matchable {
+  source: string;
+  type: string;
+  entity: string | null;
+}
+
+export class OrgConfig {
+  private readonly webhooksById: Map<string, WebhookRow>;
+  private readonly catalog: Set<string>;
+  private readonly entityNames: Set<string>;
+
+  constructor(
+    private readonly rows: OrgConfigRows,
+    /** When it was read from D1. */
+    readonly loadedAt: number,
+  ) {
+    this.webhooksById = new Map(rows.webhooks.map((w) => [w.id, w]));
+    this.catalog = new Set(rows.eventTypes.map((t) => catalogKey(t.source, t.name)));
+    this.entityNames = new Set(rows.entities.map((e) => catalogKey(e.source, e.name)));
+  }
+
+  hasEventType(source: string, name: string): boolean {
+    return this.catalog.has(catalogKey(source, name));
+  }
+
+  hasEntity(source: string, name: string): boolean {
+    return this.entityNames.has(catalogKey(source, name));
+  }
+
+  webhook(id: string): WebhookRow | undefined {
+    return this.webhooksById.get(id);
+  }
+
+  /**
+   * The enabled webhooks a producer's event goes to, oldest first: same source, entity unset or
+   * equal (an event without an entity reaches only webhooks bound to none), and a subscription
+   * naming the type, a `prefix.*` of it, `*`, or nothing (all types).
+   */
+  subscribers(event: Matchable): string[] {
+    const patterns = new Set(subscriptionPatterns(event.type));
+    return this.rows.webhooks
+      .filter(
+        (w) =>
+          w.enabled &&
+          w.source === event.source &&
+          (w.entity === null || w.entity === event.entity) &&
+          (w.events.length === 0 || w.events.some((pattern) => patterns.has(pattern))),
+      )
+      .map((w) => w.id);
+  }
+
+  /** Of the webhooks an event is addressed to, those that exist and are enabled, in the order given. */
+  enabledOf(webhookIds: string[]): string[] {
+    return webhookIds.filter((id) => this.webhooksById.get(id)?.enabled);
+  }
+
+  /** The conditions on a rate plan, or with the given ids, oldest first. */
+  conditions(which: { ratePlanId: string } | { ids: string[] }): ConditionWithActions[] {
+    return this.rows.conditions.filter((c) => ("ids" in which ? which.ids.includes(c.id) : c.ratePlanId === which.ratePlanId));
+  }
+}
+
+const catalogKey = (source: string, name: string) => `${source}\u0000${name}`;
+
+/** The subscriptions that select `type`: itself, `*`, and each `prefix.*` of it. */
+export function subscriptionPatterns(type: string): string[] {
+  const parts = type.split(".");
+  const prefixes = parts.slice(0, -1).map((_, i) => `${parts.slice(0, i + 1).join(".")}.*`);
+  return ["*", ...prefixes, type];
+}

@@ -1,0 +1,70 @@
+// Storage stays bounded: the organization's event log deletes events and usage counters older than
+// RETENTION_DAYS in small chunks. Time is injected by calling the purge with a later "now".
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { retentionMs } from "../../src/env";
+import { eventLog } from "../../src/ingest/event-log-client";
+import { postEvent, producerTenant, storedEvents, type Producer } from "./delivery-helpers";
+import { conditionBody, createCondition, createWebhook, report, usageReport } from "./notification-helpers";
+
+const RETENTION = retentionMs(env);
+
+async function postBatches(tenant: Producer, batches: number) {
+  for (let b = 0; b < batches; b++) {
+    const answer = await postEvent(tenant, { events: Array.from({ length: 100 }, (_, n) => ({ type: "booking.created", data: { b, n } })) });
+    expect(answer.status).toBe(202);
+  }
+}
+
+const purge = (orgId: string, now: number) => runInDurableObject(eventLog(env, orgId), (log) => log.purgeExpired(now));
+
+describe("retention", () => {
+  it("keeps events younger than RETENTION_DAYS", async () => {
+    const tenant = await producerTenant();
+    await postBatches(tenant, 1);
+    expect(await purge(tenant.org, Date.now() + RETENTION - 60_000)).toMatchObject({ events: 0, more: false });
+    expect(await storedEvents(tenant.org)).toHaveLength(100);
+  });
+
+  it("deletes older events in chunks of at most 500, keeping the newest so seqs are never reused", async () => {
+    const tenant = await producerTenant();
+    await postBatches(tenant, 12);
+    const later = Date.now() + RETENTION + 1;
+    expect(await purge(tenant.org, later)).toMatchObject({ events: 500, more: true });
+    expect(await purge(tenant.org, later)).toMatchObject({ events: 500, more: true });
+    expect(await purge(tenant.org, later)).toMatchObject({ events: 199, more: false });
+    const [newest] = await storedEvents(tenant.org);
+    expect(await storedEvents(tenant.org)).toHaveLength(1);
+    await postBatches(tenant, 1);
+    const seqs = (await storedEvents(tenant.org)).map((e) => e.seq).sort((a, b) => a - b);
+    expect(seqs.slice(0, 2)).toEqual([newest!.seq, newest!.seq + 1]);
+  });
+
+  it("holds a steady stream's storage flat", async () => {
+    const tenant = await producerTenant();
+    const sizes: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const before = Date.now();
+      await postBatches(tenant, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      // Retention as of just after this round's events: everything before them is older than RETENTION_DAYS.
+      await purge(tenant.org, before + RETENTION);
+      sizes.push((await storedEvents(tenant.org)).length);
+    }
+    expect(sizes).toEqual([100, 100, 100, 100, 100]);
+  });
+
+  it("deletes usage counters not reported to within RETENTION_DAYS, and their firings", async () => {
+    const tenant = await producerTenant();
+    const webhook = await createWebhook(tenant);
+    await createCondition(tenant, conditionBody("plan-1", "%= 50", [webhook.id]));
+    expect((await report(tenant, usageReport("plan-1", { transactions: 600 }))).fired).toHaveLength(1);
+    expect(await purge(tenant.org, Date.now() + RETENTION + 1)).toMatchObject({ usageCounters: 1 });
+    const rows = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => [
+      state.storage.sql.exec("SELECT count(*) AS n FROM usage_counters").one().n,
+      state.storage.sql.exec("SELECT count(*) AS n FROM usage_firings").one().n,
+    ]);
+    expect(rows).toEqual([0, 0]);
+  });
+});
