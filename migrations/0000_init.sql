@@ -62,9 +62,30 @@ CREATE INDEX `notification_conditions_org_created` ON `notification_conditions` 
 CREATE TABLE `organizations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
-	`created` integer NOT NULL
+	`created` integer NOT NULL,
+	`display_name` text,
+	`accent_color` text,
+	`frame_ancestors` text DEFAULT '[]' NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `portal_links` (
+	`id` text PRIMARY KEY NOT NULL,
+	`org_id` text NOT NULL,
+	`key_id` text,
+	`email` text NOT NULL,
+	`source` text,
+	`entities` text,
+	`session_seconds` integer NOT NULL,
+	`return_url` text,
+	`created` integer NOT NULL,
+	`expires` integer NOT NULL,
+	`opened` integer,
+	FOREIGN KEY (`org_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`key_id`) REFERENCES `api_keys`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `portal_links_org` ON `portal_links` (`org_id`);--> statement-breakpoint
+CREATE INDEX `portal_links_key` ON `portal_links` (`key_id`);--> statement-breakpoint
 CREATE TABLE `webhooks` (
 	`id` text PRIMARY KEY NOT NULL,
 	`org_id` text NOT NULL,

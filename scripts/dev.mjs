@@ -200,6 +200,10 @@ function printWelcome(base, token, keys) {
    curl ${u} -X DELETE '${hooks}/<id>?forceDelete=true'
 
    curl -H 'authorization: Bearer ${token}' ${base}/v1/admin/organizations/${ORG}/keys
+
+ The page for a host product's user (open the "url" it answers within 10 minutes, once):
+   curl ${u} ${json} -d '{"email":"ann@wink.example","source":"wink","entities":["Cool Account"]}' \
+     ${base}/v1/organizations/${ORG}/portal-links
 ──────────────────────────────────────────────────────────────────────────────
 `);
 }

@@ -12,6 +12,7 @@ import { deliveriesRouter } from "./api/deliveries";
 import { eventsRouter } from "./api/events";
 import { notificationConditionsRouter } from "./api/notification-conditions";
 import { usageRouter } from "./api/usage";
+import { portalLinksRouter } from "./api/portal-links";
 import { docsPage } from "./api/docs";
 import { json, tenantErrors } from "./api/common";
 import { uiRouter } from "./ui/router";
@@ -42,6 +43,7 @@ app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhookStatsRouter);
 app.route("/v1/organizations/:org/events", eventsRouter);
 app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
+app.route("/v1/organizations/:org/portal-links", portalLinksRouter);
 
 // The web page (server-rendered, no JavaScript needed); the site's root opens it.
 app.route("/ui", uiRouter);

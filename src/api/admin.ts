@@ -9,25 +9,11 @@ import { database } from "../db/client";
 import { apiKeys, organizations } from "../db/schema";
 import { eventLog } from "../ingest/event-log-client";
 import { forgetKey } from "../ingest/admission";
+import { sequencer } from "../delivery/sequencer-client";
+import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
 import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
-
-const Organization = z
-  .object({
-    id: z.string().openapi({ example: "myorg" }),
-    name: z.string().openapi({ example: "My Org" }),
-    created: z.number().int().openapi({ example: 1460385534555 }),
-  })
-  .openapi("Organization");
-
-const CreateOrganization = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
-    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  })
-  .openapi("CreateOrganization");
+import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
 
 const ApiKey = z
   .object({
@@ -82,7 +68,14 @@ adminRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const row = { id: body.id, name: body.name, created: Date.now() };
+    const row = {
+      id: body.id,
+      name: body.name,
+      created: Date.now(),
+      displayName: body.displayName ?? null,
+      accentColor: body.accentColor ?? null,
+      frameAncestors: body.frameAncestors ?? [],
+    };
     const inserted = await database(c.env.DB).insert(organizations).values(row).onConflictDoNothing().returning();
     if (inserted.length === 0) throw conflict(`organization ${body.id} already exists`, [{ field: "id", reason: "is taken" }]);
     return c.json(row, 201);
@@ -116,6 +109,26 @@ adminRouter.openapi(
     const row = await database(c.env.DB).select().from(organizations).where(eq(organizations.id, c.req.valid("param").org)).get();
     if (!row) throw notFound("organization");
     return c.json(row, 200);
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "patch",
+    path: "/organizations/{org}",
+    summary: "Change an organization's name or the settings of its portal pages (display name, accent colour, frame origins)",
+    request: { params: OrgParam, body: jsonBodyOf(UpdateOrganization) },
+    responses: { 200: json(Organization, "The organization as changed"), ...adminErrors, ...bodyErrors },
+  }),
+  async (c) => {
+    const updated = await database(c.env.DB)
+      .update(organizations)
+      .set(c.req.valid("json"))
+      .where(eq(organizations.id, c.req.valid("param").org))
+      .returning();
+    if (!updated[0]) throw notFound("organization");
+    return c.json(updated[0], 200);
   },
 );
 
@@ -233,19 +246,32 @@ adminRouter.openapi(
   },
 );
 
+const OrganizationStorage = EventLogStatus.extend({
+  deliveries: z
+    .object({ webhooks: z.number().int(), rows: z.number().int(), bytes: z.number().int() })
+    .openapi({ description: "What its webhooks' sequencers store: deliveries with their attempt logs" }),
+}).openapi("OrganizationEventLog");
+
 adminRouter.openapi(
   createRoute({
     ...admin,
     method: "get",
     path: "/organizations/{org}/event-log",
-    summary: "An organization's event log: fan-out lag, last error, storage",
+    summary: "An organization's event log (fan-out lag, last error, storage) and what its webhooks' sequencers store",
     request: { params: OrgParam },
-    responses: { 200: json(EventLogStatus, "Its status"), ...adminErrors },
+    responses: { 200: json(OrganizationStorage, "Its status"), ...adminErrors },
   }),
   async (c) => {
     const { org } = c.req.valid("param");
     await assertOrganization(c.env, org);
-    return c.json(await statusOf(c.env, org), 200);
+    const webhookIds = await webhookIdsOf(c.env.DB, org);
+    const deliveries = { webhooks: webhookIds.length, rows: 0, bytes: 0 };
+    for (const webhookId of webhookIds) {
+      const stats = await sequencer(c.env, webhookId).storageStats();
+      deliveries.rows += stats.rows;
+      deliveries.bytes += stats.bytes;
+    }
+    return c.json({ ...(await statusOf(c.env, org)), deliveries }, 200);
   },
 );
 

@@ -15,8 +15,13 @@ export function parseApiKey(key: string): { keyId: string; secret: string } | nu
 
 export function newApiKey(): { keyId: string; secret: string; key: string } {
   const keyId = hex(crypto.getRandomValues(new Uint8Array(12)));
-  const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const secret = randomSecret();
   return { keyId, secret, key: `ewk_${keyId}_${secret}` };
+}
+
+/** 32 random bytes, base64url: the secret part of keys and portal links (store only its hashSecret). */
+export function randomSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 export async function hashSecret(secret: string): Promise<string> {

@@ -9,6 +9,12 @@ export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   created: integer("created").notNull(),
+  // How the webhooks page looks and where it may be framed when a host product opens it
+  // through a portal link (src/ui/portal.ts): the host's name, its accent colour (#rrggbb), and the
+  // origins allowed in the page's frame-ancestors.
+  displayName: text("display_name"),
+  accentColor: text("accent_color"),
+  frameAncestors: text("frame_ancestors", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
 });
 
 export const apiKeys = sqliteTable(
@@ -28,6 +34,35 @@ export const apiKeys = sqliteTable(
     revoked: integer("revoked"),
   },
   (t) => [index("api_keys_org").on(t.orgId)],
+);
+
+/**
+ * Portal links: a host product's backend mints one for its signed-in user; opening it (once, before
+ * `expires`) starts a page session limited to the scope. The id is the SHA-256 of the link's secret,
+ * which is never stored. Sessions re-read their link (and the key that minted it) on every request.
+ */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    // The admin key that minted the link (revoking it ends the link's sessions); null for the operator token.
+    keyId: text("key_id").references(() => apiKeys.id, { onDelete: "cascade" }),
+    // The user the session acts as (createdBy / updatedBy).
+    email: text("email").notNull(),
+    // The scope: webhooks of this source and/or bound to these entities (null: no limit on that side).
+    source: text("source"),
+    entities: text("entities", { mode: "json" }).$type<string[]>(),
+    sessionSeconds: integer("session_seconds").notNull(),
+    returnUrl: text("return_url"),
+    created: integer("created").notNull(),
+    // The link must be opened before this; `opened` is set by the one request that opens it.
+    expires: integer("expires").notNull(),
+    opened: integer("opened"),
+  },
+  (t) => [index("portal_links_org").on(t.orgId), index("portal_links_key").on(t.keyId)],
 );
 
 export const entities = sqliteTable(

@@ -10,6 +10,7 @@ import { newSigningSecret } from "../delivery/signing";
 import { notificationReferences, notNamedByNotificationActions } from "../notifications/references";
 import { refusedUrlReason } from "../delivery/url-policy";
 import type { Env } from "../env";
+import type { PortalScope } from "./portal-links";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -41,6 +42,11 @@ export async function getWebhook(d1: D1Database, orgId: string, id: string): Pro
   return row;
 }
 
+/** The ids of the organization's webhooks. */
+export async function webhookIdsOf(d1: D1Database, orgId: string): Promise<string[]> {
+  return (await database(d1).select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.orgId, orgId)).all()).map((row) => row.id);
+}
+
 /** Which of these webhooks still exist in the organization. */
 export async function existingWebhookIds(d1: D1Database, orgId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
@@ -52,6 +58,8 @@ export interface WebhookQuery {
   q?: string;
   enabled?: boolean;
   source?: string;
+  /** Only the webhooks a portal session may see (see inScope). */
+  scope?: PortalScope | undefined;
   limit: number;
   offset: number;
 }
@@ -65,6 +73,8 @@ export async function listWebhooks(d1: D1Database, orgId: string, query: Webhook
   }
   if (query.enabled !== undefined) conditions.push(eq(webhooks.enabled, query.enabled));
   if (query.source) conditions.push(eq(webhooks.source, query.source));
+  if (query.scope?.source != null) conditions.push(eq(webhooks.source, query.scope.source));
+  if (query.scope?.entities != null) conditions.push(inList(webhooks.entity, query.scope.entities));
   const where = and(...conditions);
   const [rows, [total]] = await db.batch([
     db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).limit(query.limit).offset(query.offset),

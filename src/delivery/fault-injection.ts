@@ -24,13 +24,14 @@ export function injectFault(spec: string | undefined, fault: Fault): boolean {
   return inject;
 }
 
-/** When this isolate started: outage windows count from here. */
-const isolateStarted = Date.now();
+/** When this isolate served its first call: outage windows count from here (the clock stands still while modules load). */
+let isolateStarted: number | undefined;
 
 /** The window of `outage` in CHAOS_FAULTS ("d1-unavailable:30000-90000": ms after the isolate started), if named. */
 function outageWindow(spec: string, outage: "d1-unavailable" | "queue-refuses"): { from: number; to: number } | undefined {
   const entry = spec.split(",").find((part) => part.trim().startsWith(`${outage}:`));
   const match = entry && /:(\d+)-(\d+)$/.exec(entry.trim());
+  isolateStarted ??= Date.now();
   return match ? { from: isolateStarted + Number(match[1]), to: isolateStarted + Number(match[2]) } : undefined;
 }
 

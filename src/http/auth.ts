@@ -24,13 +24,16 @@ export async function timingSafeEqualText(a: string, b: string): Promise<boolean
 /** Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`. */
 export function requireAdminToken(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearer(c.req.header("authorization"));
-    if (!token) throw unauthorized("send Authorization: Bearer <admin token>");
-    if (!c.env.ADMIN_TOKEN || !(await timingSafeEqualText(token, c.env.ADMIN_TOKEN))) {
-      throw unauthorized("the admin token is not valid");
-    }
+    if (!bearer(c.req.header("authorization"))) throw unauthorized("send Authorization: Bearer <admin token>");
+    if (!(await presentsAdminToken(c.env.ADMIN_TOKEN, c.req.header("authorization")))) throw unauthorized("the admin token is not valid");
     await next();
   };
+}
+
+/** Whether the Authorization header is `Bearer <ADMIN_TOKEN>` (false when the Worker has none). */
+export async function presentsAdminToken(adminToken: string | undefined, header: string | undefined): Promise<boolean> {
+  const token = bearer(header);
+  return token !== undefined && !!adminToken && (await timingSafeEqualText(token, adminToken));
 }
 
 /** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */

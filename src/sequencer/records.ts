@@ -1,6 +1,7 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { AttemptResult } from "../delivery/webhook-http-client";
 import type { Outcome } from "../delivery/retry-policy";
+import { formatDeliveryId } from "./delivery-id";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
@@ -55,9 +56,10 @@ export type NextStep =
   | { action: "stale" };
 
 export interface DeliveryRow extends Record<string, SqlStorageValue> {
-  position: number;
-  id: string;
   seq: number;
+  position: number;
+  /** The random part of its id. */
+  nonce: number;
   event_id: string;
   event_type: string;
   origin: string;
@@ -94,7 +96,7 @@ export interface AttemptRecord extends AttemptResult {
 
 export function toDelivery(row: DeliveryRow): DeliveryRecord {
   return {
-    id: row.id,
+    id: formatDeliveryId(row),
     eventId: row.event_id,
     eventType: row.event_type,
     origin: row.origin as DeliveryRecord["origin"],

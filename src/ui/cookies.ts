@@ -2,22 +2,35 @@
 // can neither read nor plant them; HttpOnly keeps them from scripts.
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { UiEnv } from "./env";
 
 export const SESSION_COOKIE = "ewk_session";
+export const PORTAL_COOKIE = "ewk_portal";
 export const FLASH_COOKIE = "ewk_flash";
 export const SIGN_IN_COOKIE = "ewk_signin";
 
+/**
+ * Lax: following a link to the page from elsewhere keeps you signed in. Strict: only our own forms
+ * need it. Embeddable: a portal session's cookies must work inside a host product's frame, so they
+ * are SameSite=None and Partitioned (CHIPS): kept apart per top-level site, never shared between hosts.
+ */
+export type CookieSite = "Lax" | "Strict" | "embeddable";
+
 const base = { path: "/", secure: true, httpOnly: true, prefix: "host" } as const;
+
+const attributes = (site: CookieSite) => (site === "embeddable" ? { ...base, sameSite: "None", partitioned: true } as const : { ...base, sameSite: site });
+
+/** Portal sessions write embeddable cookies (their flash messages too); sign-in sessions Lax ones. */
+const siteOf = (c: Context<UiEnv>): CookieSite => (c.get("session")?.portal ? "embeddable" : "Lax");
 
 export function readCookie(c: Context, name: string): string | undefined {
   return getCookie(c, name, "host");
 }
 
-/** Lax for the session, so following a link to the page from elsewhere keeps you signed in. */
-export function writeCookie(c: Context, name: string, value: string, maxAgeSeconds: number, sameSite: "Lax" | "Strict" = "Lax") {
-  setCookie(c, name, value, { ...base, sameSite, maxAge: maxAgeSeconds, expires: new Date(Date.now() + maxAgeSeconds * 1000) });
+export function writeCookie(c: Context<UiEnv>, name: string, value: string, maxAgeSeconds: number, site: CookieSite = siteOf(c)) {
+  setCookie(c, name, value, { ...attributes(site), maxAge: maxAgeSeconds, expires: new Date(Date.now() + maxAgeSeconds * 1000) });
 }
 
-export function clearCookie(c: Context, name: string) {
-  deleteCookie(c, name, { ...base, sameSite: "Lax" });
+export function clearCookie(c: Context<UiEnv>, name: string, site: CookieSite = siteOf(c)) {
+  deleteCookie(c, name, attributes(site));
 }

@@ -1,4 +1,5 @@
 import type { AppEnv, Principal } from "../http/context";
+import type { OrganizationRow, PortalScope } from "../db/portal-links";
 
 /** A signed-in page user: the admin key they signed in with, re-checked on every request. */
 export interface Session {
@@ -6,6 +7,14 @@ export interface Session {
   id: string;
   principal: Principal;
   expires: number;
+  /** Set when the session was opened through a portal link: what it may see, and the host's look. */
+  portal?: Portal;
+}
+
+export interface Portal {
+  scope: PortalScope;
+  returnUrl: string | null;
+  organization: OrganizationRow;
 }
 
 export interface UiEnv {
@@ -15,5 +24,7 @@ export interface UiEnv {
     csrf: string;
     /** The POSTed form, read once (size-limited) by the CSRF check. */
     form: URLSearchParams;
+    /** Origins allowed to frame this response (a portal page of an organization); none otherwise. */
+    frameAncestors: string[];
   };
 }

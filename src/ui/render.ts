@@ -11,5 +11,5 @@ export async function page(c: Context<UiEnv>, element: JSX.Element, status: Cont
 
 /** Who is looking, for the header and every form's CSRF token (set by the session middleware). */
 export function viewerOf(c: Context<UiEnv>): Viewer {
-  return { principal: c.var.session.principal, csrf: c.var.csrf };
+  return { principal: c.var.session.principal, csrf: c.var.csrf, portal: c.var.session.portal };
 }

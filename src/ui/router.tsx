@@ -4,13 +4,14 @@
 import { Hono, type Context } from "hono";
 import type { UiEnv } from "./env";
 import { ApiError } from "../http/errors";
-import { requireCsrf, requireSession, securityHeaders } from "./middleware";
+import { notForScopedSessions, requireCsrf, requireSession, securityHeaders } from "./middleware";
 import { announcesConfigChanges } from "../http/config-changes";
-import { STYLESHEET, VISUALLY_HIDDEN } from "./styles";
+import { accentStylesheet, STYLESHEET, VISUALLY_HIDDEN } from "./styles";
+import { portalRoutes } from "./routes/portal";
 import { authRoutes } from "./routes/auth";
 import { webhookRoutes } from "./routes/webhooks";
 import { entityRoutes, eventTypeRoutes } from "./routes/entities";
-import { page } from "./render";
+import { page, viewerOf } from "./render";
 import { ErrorPage } from "./pages/error-page";
 import { log } from "../log";
 
@@ -24,12 +25,24 @@ uiRouter.get("/app.css", (c) => {
   return c.body(css, 200, { "content-type": "text/css; charset=utf-8" });
 });
 
+/** `:root` colours for a host's accent (#rrggbb, as the organization's settings validate it). */
+uiRouter.get("/accent.css", (c) => {
+  const color = /^#[0-9a-f]{6}$/.exec(c.req.query("color") ?? "")?.[0];
+  if (!color) throw new ApiError(404, "not_found", "There is no such stylesheet.");
+  c.header("cache-control", "public, max-age=86400");
+  return c.body(accentStylesheet(color), 200, { "content-type": "text/css; charset=utf-8" });
+});
+
 uiRouter.route("/", authRoutes);
+uiRouter.route("/portal", portalRoutes);
 
 // Every form that changes something is announced to the event log (see announcesConfigChanges).
 uiRouter.use("*", requireSession, requireCsrf, announcesConfigChanges<UiEnv>((c) => c.var.session?.principal.orgId));
 uiRouter.get("/", (c) => c.redirect("/ui/webhooks", 303));
 uiRouter.route("/webhooks", webhookRoutes);
+// The organization's accounts and catalog are its own to manage, not a scoped portal session's.
+uiRouter.use("/entities/*", notForScopedSessions);
+uiRouter.use("/event-types/*", notForScopedSessions);
 uiRouter.route("/entities", entityRoutes);
 uiRouter.route("/event-types", eventTypeRoutes);
 uiRouter.all("*", () => {
@@ -37,7 +50,7 @@ uiRouter.all("*", () => {
 });
 
 uiRouter.onError(async (error, c: Context<UiEnv>) => {
-  const viewer = c.var.session && c.var.csrf ? { principal: c.var.session.principal, csrf: c.var.csrf } : undefined;
+  const viewer = c.var.session && c.var.csrf ? viewerOf(c) : undefined;
   if (error instanceof ApiError && error.status < 500) {
     const message = [error.message, ...error.details.map((d) => d.reason)].join(": ");
     const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}${message.endsWith(".") ? "" : "."}`;

@@ -117,3 +117,24 @@ svg.chart{display:block;width:100%;max-width:40rem;height:6rem;border-bottom:1px
 
 /** Visually hidden but read by screen readers (e.g. which row an "Actions" button belongs to). */
 export const VISUALLY_HIDDEN = ".vh{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}";
+
+/**
+ * A host's accent colour as the page's brand: links, buttons and the header. White text sits on
+ * it, so a colour too light for 4.5:1 contrast is darkened until it reaches that (the hue stays).
+ */
+export function accentStylesheet(color: string): string {
+  const rgb = [1, 3, 5].map((i) => Number.parseInt(color.slice(i, i + 2), 16));
+  const shade = (factor: number) => rgb.map((v) => Math.round(v * factor));
+  let factor = 1;
+  while (contrastWithWhite(shade(factor)) < 4.5) factor -= 0.05;
+  const hex = (channels: number[]) => `#${channels.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+  return `:root{--brand:${hex(shade(factor))};--brand-dark:${hex(shade(factor * 0.75))}}\n.top{background:var(--brand-dark)}\n`;
+}
+
+function contrastWithWhite(rgb: number[]): number {
+  const [r, g, b] = rgb.map((v) => {
+    const s = v / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05);
+}

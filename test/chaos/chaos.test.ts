@@ -56,9 +56,10 @@ const scenarios: Scenario[] = [
   {
     name: "the queue refusing every send for two minutes",
     events: setting("CHAOS_OUTAGE_EVENTS", 100),
-    // Retries need the queue; so does the event log's re-drive of a fan-out.
+    // From the platform's first request for 130 s: ingest and a first attempt need no queue; every
+    // retry does, and so does the event log's re-drive of a fan-out.
     mix: "200:70,503:30",
-    faults: "queue-refuses:15000-140000",
+    faults: "queue-refuses:0-130000",
     drainTimeoutMs: setting("CHAOS_DRAIN_TIMEOUT_MS", 15 * 60_000),
   },
 ];

@@ -11,7 +11,7 @@ describe("operator: organizations", () => {
     const before = Date.now();
     const response = await call("POST", orgs, { auth: admin, body: { id, name: "My Org" } });
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ id, name: "My Org", created: expect.any(Number) });
+    expect(response.body).toEqual({ id, name: "My Org", created: expect.any(Number), displayName: null, accentColor: null, frameAncestors: [] });
     expect(response.body.created).toBeGreaterThanOrEqual(before);
   });
 
@@ -47,7 +47,7 @@ describe("operator: organizations", () => {
     const tenant = await createTenant();
     const response = await call("GET", orgs, { auth: admin });
     expect(response.status).toBe(200);
-    expect(response.body.organizations).toContainEqual({ id: tenant.org, name: `Org ${tenant.org}`, created: expect.any(Number) });
+    expect(response.body.organizations).toContainEqual({ id: tenant.org, name: `Org ${tenant.org}`, created: expect.any(Number), displayName: null, accentColor: null, frameAncestors: [] });
   });
 
   it("gets one organization", async () => {

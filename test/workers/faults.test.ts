@@ -18,26 +18,29 @@ const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
 const seqOf = (eventId: string) => seqOfEventId(eventId)!;
 
-/** Puts a delivery in a webhook's sequencer as if the fan-out had, holding the lease `lease` with no drain job sent. */
-async function heldDelivery(webhookId: string, orgId: string, eventId: string, seq: number, lease: string, status = "pending") {
+/**
+ * Puts a delivery in a webhook's sequencer as if the fan-out had, its lease `lease` handed to a drain
+ * job that was not sent; `inFlight`: the delivery went out under that lease a lease term before `leaseUntil`.
+ */
+async function heldDelivery(webhookId: string, orgId: string, eventId: string, seq: number, lease: string, { inFlight = false, leaseUntil = Date.now() + 60_000 } = {}) {
   await runInDurableObject(sequencer(env, webhookId), async (_instance, state) => {
-    const now = Date.now();
+    const handedOut = leaseUntil - 60_000;
     state.storage.sql.exec(
-      `INSERT INTO deliveries (id, seq, event_id, event_type, origin, status, created, updated) VALUES (?, ?, ?, 'booking.created', 'event', ?, ?, ?)`,
-      crypto.randomUUID(), seq, eventId, status, now, now,
+      `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, lease, created, updated) VALUES (?, 1, 0, ?, 'booking.created', 'event', ?, ?, ?, ?)`,
+      seq, eventId, inFlight ? "in_flight" : "pending", inFlight ? lease : null, handedOut, handedOut,
     );
-    for (const [key, value] of Object.entries({ webhook_id: webhookId, org_id: orgId, lease_token: lease, lease_until: now + 60_000, watermark: seq })) {
+    for (const [key, value] of Object.entries({ webhook_id: webhookId, org_id: orgId, lease: JSON.stringify({ token: lease, until: leaseUntil }) })) {
       state.storage.sql.exec(`INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)`, key, value);
     }
-    await state.storage.setAlarm(now + 60_000);
+    await state.storage.setAlarm(leaseUntil);
   });
-  // The object mirrors its state table in memory: a fresh instance reads what was written behind its back.
+  // The object keeps its FIFO's head and lease in memory: a fresh instance reads what was written behind its back.
   await evictDurableObject(sequencer(env, webhookId));
 }
 
-/** Whether the webhook's sequencer has a lease out. */
+/** Whether the webhook's sequencer has a lease out (the object keeps it in memory while a holder works). */
 async function leaseHeld(webhookId: string): Promise<boolean> {
-  return runInDurableObject(sequencer(env, webhookId), (_instance, state) => state.storage.sql.exec(`SELECT 1 FROM state WHERE key = 'lease_token'`).toArray().length > 0);
+  return runInDurableObject(sequencer(env, webhookId), (instance) => (instance as unknown as { lease: unknown }).lease !== null);
 }
 
 /** Stores an event in the organization's log, addressed to no webhook: the test drives the pipeline by hand. */
@@ -110,18 +113,30 @@ describe.concurrent("faults", () => {
     expect(await received(b)).toHaveLength(1);
   });
 
+  it("delivers an event whose fan-out claimed the lease just before the sequencer was evicted", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    const lease = await runInDurableObject(sequencer(env, hook.id), (instance) =>
+      instance.append(hook.id, tenant.org, [{ eventId: event.id, eventType: "booking.created", seq: event.seq }], event.seq, true),
+    );
+    await evictDurableObject(sequencer(env, hook.id));
+    // The fan-out's drain finds its token gone with the object; the lease's alarm hands the head on.
+    expect(await sequencer(env, hook.id).next(lease!, { watermark: event.seq })).toEqual({ action: "stale" });
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await receivedCount(b, 1);
+    const [delivery] = await finalDeliveries(tenant, hook.id, 1);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
   it("sends again, counting the lost attempt, a delivery whose worker died mid-attempt", async () => {
     const tenant = await producerTenant();
     const b = bucket();
     const hook = await enabledWebhook(tenant, receiverUrl(b));
     const event = await storedEvent(tenant.org);
     // In flight under a lease that ran out: its holder is gone.
-    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "dead-holder", "in_flight");
-    await runInDurableObject(sequencer(env, hook.id), async (_i, state) => {
-      state.storage.sql.exec(`UPDATE state SET value = ? WHERE key = 'lease_until'`, Date.now() - 1);
-      await state.storage.setAlarm(Date.now() - 1);
-    });
-    await evictDurableObject(sequencer(env, hook.id));
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "dead-holder", { inFlight: true, leaseUntil: Date.now() - 1 });
     expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
     await receivedCount(b, 1);
     const [delivery] = await finalDeliveries(tenant, hook.id, 1);

@@ -5,7 +5,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { retentionMs } from "../../src/env";
 import { eventLog } from "../../src/ingest/event-log-client";
-import { postEvent, producerTenant, storedEvents, type Producer } from "./delivery-helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
+import { admin, call } from "./helpers";
 import { conditionBody, createCondition, createWebhook, report, usageReport } from "./notification-helpers";
 
 const RETENTION = retentionMs(env);
@@ -66,5 +67,17 @@ describe("retention", () => {
       state.storage.sql.exec("SELECT count(*) AS n FROM usage_firings").one().n,
     ]);
     expect(rows).toEqual([0, 0]);
+  });
+
+  it("tells operators what an organization stores: its events, and its webhooks' deliveries", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+    await postEvent(tenant, { events: [1, 2, 3].map((n) => ({ type: "booking.created", data: { n } })) });
+    await finalDeliveries(tenant, hook.id, 3);
+    const status = await call("GET", `/v1/admin/organizations/${tenant.org}/event-log`, { auth: admin });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ behind: 0, storage: { events: 3 }, deliveries: { webhooks: 1, rows: 3 } });
+    expect(status.body.storage.bytes).toBeGreaterThan(0);
+    expect(status.body.deliveries.bytes).toBeGreaterThan(0);
   });
 });

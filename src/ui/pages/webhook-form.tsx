@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Create new webhook / Update: Name, Enable, Entity name, Events, Webhook URL, in the Wink order.
 import type { FC } from "hono/jsx";
-import { Layout, type Viewer } from "../layout";
+import { isScoped, Layout, type Viewer } from "../layout";
 import { PostForm } from "../components/post-form";
 import { describedBy, FieldError, TextField } from "../components/field";
 import { ErrorSummary } from "../components/error-summary";
@@ -31,6 +31,7 @@ function sourcesOf({ entities, eventTypes, values }: WebhookFormProps): string[]
 
 const EntitySelect: FC<WebhookFormProps> = (props) => {
   const { entities, values, errors } = props;
+  const scoped = isScoped(props.viewer.portal);
   const bySource = Map.groupBy(entities, (e) => e.source);
   const sourceWide = values.target.startsWith("s:") ? values.target.slice(2) : undefined;
   const hint = "The account this webhook listens to; its product (source) decides which events it can receive.";
@@ -38,10 +39,14 @@ const EntitySelect: FC<WebhookFormProps> = (props) => {
     <div class="field">
       <label for="entity">Entity name</label>
       {entities.length === 0 ? (
-        <p class="hint" id="entity-none">
-          You have no accounts yet. A webhook for Wink or TripPay events is bound to one of your accounts, so an account
-          must be created first: <a href="/ui/entities">create an account on the Entities &amp; events page</a>.
-        </p>
+        scoped ? (
+          <p class="hint" id="entity-none">None of the accounts this page was opened for exists any more.</p>
+        ) : (
+          <p class="hint" id="entity-none">
+            You have no accounts yet. A webhook for Wink or TripPay events is bound to one of your accounts, so an account
+            must be created first: <a href="/ui/entities">create an account on the Entities &amp; events page</a>.
+          </p>
+        )
       ) : null}
       <select
         id="entity"
@@ -63,9 +68,12 @@ const EntitySelect: FC<WebhookFormProps> = (props) => {
             <option value={`s:${sourceWide}`} selected>{`Every ${sourceWide} account`}</option>
           </optgroup>
         ) : null}
-        <optgroup label="No account">
-          <option value={NO_SOURCE} selected={values.target === NO_SOURCE}>None (usage notifications only)</option>
-        </optgroup>
+        {/* A scoped session manages only webhooks of its accounts, never one bound to none. */}
+        {scoped ? null : (
+          <optgroup label="No account">
+            <option value={NO_SOURCE} selected={values.target === NO_SOURCE}>None (usage notifications only)</option>
+          </optgroup>
+        )}
       </select>
       <p class="hint" id="entity-hint">{hint}</p>
       <FieldError id="entity" error={errors.entity} />

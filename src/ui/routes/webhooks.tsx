@@ -22,6 +22,7 @@ import {
   type SigningSecret,
 } from "../../delivery/webhook-control";
 import { listEntities } from "../../db/entities";
+import { inScope } from "../../db/portal-links";
 import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash, type Flash } from "../flash";
 import { text } from "../form";
@@ -60,20 +61,41 @@ function refusal(error: unknown, what: string): Flash {
   throw error;
 }
 
-/** The webhook named in the path, of the signed-in organization only (others are "not found"). */
+/** What a portal session opened with a scope may see; undefined for everything of the organization. */
+const scopeOf = (c: Context<UiEnv>) => c.var.session.portal?.scope;
+
+/**
+ * The webhook named in the path, of the signed-in organization and the session's scope only
+ * (others are "not found", as if they did not exist).
+ */
 async function webhookOf(c: Context<UiEnv>) {
   const parsed = IdParam.safeParse({ id: c.req.param("id") });
   if (!parsed.success) throw new ApiError(404, "not_found", "webhook was not found");
-  return getWebhook(c.env.DB, c.var.session.principal.orgId, parsed.data.id);
+  const webhook = await getWebhook(c.env.DB, c.var.session.principal.orgId, parsed.data.id);
+  const scope = scopeOf(c);
+  if (scope && !inScope(scope, webhook)) throw new ApiError(404, "not_found", "webhook was not found");
+  return webhook;
 }
 
+/** The accounts and event types the form offers: the session's scope's only. */
 async function choices(c: Context<UiEnv>) {
   const org = c.var.session.principal.orgId;
   const [entities, eventTypes] = await Promise.all([
     listEntities(c.env.DB, org, { limit: CHOICES_LIMIT, offset: 0 }),
     listEventTypes(c.env.DB, org, { limit: CHOICES_LIMIT, offset: 0 }),
   ]);
-  return { entities: entities.entities, eventTypes: eventTypes.eventTypes };
+  const scope = scopeOf(c);
+  if (!scope) return { entities: entities.entities, eventTypes: eventTypes.eventTypes };
+  const allowed = entities.entities.filter((e) => inScope(scope, { source: e.source, entity: e.name }));
+  const sources = new Set([...allowed.map((e) => e.source), ...(scope.source ? [scope.source] : [])]);
+  return { entities: allowed, eventTypes: eventTypes.eventTypes.filter((t) => sources.has(t.source)) };
+}
+
+/** The form's error when its binding leaves the session's scope (a forged form: the page never offers one). */
+function outsideScope(c: Context<UiEnv>, binding: { source: string | null; entity: string | null }): FieldErrors | undefined {
+  const scope = scopeOf(c);
+  if (!scope || inScope(scope, binding)) return undefined;
+  return { entity: "is not one of the accounts this page was opened for; choose one from the list" };
 }
 
 async function showForm(
@@ -99,7 +121,7 @@ webhookRoutes.get("/", async (c) => {
   const parsed = ListQuery.safeParse({ q: q || undefined, limit: String(PAGE_SIZE), offset: String((pageNumber - 1) * PAGE_SIZE) });
   const qError = parsed.success ? undefined : detailsFromZod(parsed.error).find((d) => d.field === "q")?.reason;
   const query = parsed.success ? parsed.data : { limit: PAGE_SIZE, offset: 0 };
-  const list = await listWebhooks(c.env.DB, c.var.session.principal.orgId, query);
+  const list = await listWebhooks(c.env.DB, c.var.session.principal.orgId, { ...query, scope: scopeOf(c) });
   const outcomes = await Promise.all(list.webhooks.map((w) => lastOutcome(c.env, w.id)));
   return page(
     c,
@@ -123,6 +145,8 @@ webhookRoutes.post("/new", async (c) => {
   const { entities } = await choices(c);
   const parsed = parseWebhookForm(values, entities, "create");
   if ("errors" in parsed) return showForm(c, "create", "/ui/webhooks/new", values, parsed.errors);
+  const refused = outsideScope(c, { source: parsed.changes.source ?? null, entity: parsed.changes.entity ?? null });
+  if (refused) return showForm(c, "create", "/ui/webhooks/new", values, refused);
   let created;
   try {
     // Webhooks made on the page start enabled unless unticked (the API's start disabled).
@@ -218,6 +242,12 @@ webhookRoutes.post("/:id/edit", async (c) => {
   const { entities } = await choices(c);
   const parsed = parseWebhookForm(values, entities, "update");
   if ("errors" in parsed) return showForm(c, "update", action, values, parsed.errors);
+  const { changes } = parsed;
+  const refused = outsideScope(c, {
+    source: changes.source !== undefined ? changes.source : webhook.source,
+    entity: changes.entity !== undefined ? changes.entity : webhook.entity,
+  });
+  if (refused) return showForm(c, "update", action, values, refused);
   let updated;
   try {
     updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, parsed.changes);

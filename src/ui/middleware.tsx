@@ -1,24 +1,32 @@
+/** @jsxImportSource hono/jsx */
 // What every page request goes through: security headers, the session, and the CSRF check.
 import type { MiddlewareHandler } from "hono";
 import type { UiEnv } from "./env";
-import { currentSession, endSession } from "./session";
+import { currentPortalSession, currentSession, endPortalSession, endSession } from "./session";
 import { assertSameOrigin, CSRF_FIELD, csrfRefused, csrfToken, csrfTokenValid } from "./csrf";
 import { readCookie, SESSION_COOKIE } from "./cookies";
 import { setFlash } from "./flash";
 import { readForm } from "./form";
+import { page } from "./render";
+import { isScoped } from "./layout";
+import { ApiError } from "../http/errors";
+import { PortalRefusedPage } from "./pages/portal-refused";
 
 /**
  * No script runs on the page at all (script-src defaults to 'none'); styles only from our own
- * stylesheet; forms post only to us; no framing. Pages are per-user, so nothing is cached.
+ * stylesheets; forms post only to us. No framing, except a portal page by the origins its
+ * organization allows. Pages are per-user, so nothing is cached.
  */
 export const securityHeaders: MiddlewareHandler<UiEnv> = async (c, next) => {
   await next();
+  const framers = c.get("frameAncestors") ?? [];
   c.header(
     "content-security-policy",
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors ${framers.length > 0 ? framers.join(" ") : "'none'"}; base-uri 'none'`,
   );
+  // X-Frame-Options has no way to name origins, so it is sent only where nobody may frame the page.
+  if (framers.length === 0) c.header("x-frame-options", "DENY");
   c.header("x-content-type-options", "nosniff");
-  c.header("x-frame-options", "DENY");
   c.header("referrer-policy", "same-origin");
   if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
 };
@@ -28,9 +36,22 @@ export function safeNext(value: string | null | undefined): string {
   return value && /^\/ui\/[A-Za-z0-9\-._~%/?=&+]*$/.test(value) && !value.includes("//") ? value : "/ui/webhooks";
 }
 
-/** Signed-in pages: no valid session (or its key was revoked) sends you to sign in. */
+/**
+ * Signed-in pages: no valid session (or its key was revoked) sends you to sign in; an ended
+ * portal session gets a page saying so instead, in the host's frame, linking back to the host.
+ */
 export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
-  const session = await currentSession(c);
+  const portal = await currentPortalSession(c);
+  if (portal && "ended" in portal) {
+    endPortalSession(c);
+    c.set("frameAncestors", portal.ended.organization?.frameAncestors ?? []);
+    return page(
+      c,
+      <PortalRefusedPage title="Your session has ended" organization={portal.ended.organization} returnUrl={portal.ended.returnUrl} reason="Your session on this page has ended, so nothing was changed. Open the webhooks page again from where you came." />,
+      401,
+    );
+  }
+  const session = portal?.session ?? (await currentSession(c));
   if (!session) {
     const hadCookie = readCookie(c, SESSION_COOKIE) !== undefined;
     if (hadCookie) endSession(c);
@@ -44,7 +65,16 @@ export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
     return c.redirect("/ui/sign-in", 303);
   }
   c.set("session", session);
+  if (session.portal) c.set("frameAncestors", session.portal.organization.frameAncestors);
   c.set("csrf", await csrfToken(c.env.ADMIN_TOKEN, `session.${session.id}`));
+  await next();
+};
+
+/** Pages a portal session limited to a source or accounts may not open. */
+export const notForScopedSessions: MiddlewareHandler<UiEnv> = async (c, next) => {
+  if (isScoped(c.var.session.portal)) {
+    throw new ApiError(403, "forbidden", "This page is not part of what your link opened: it shows only the webhooks of your accounts");
+  }
   await next();
 };
 

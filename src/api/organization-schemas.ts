@@ -1,0 +1,94 @@
+// The organization resource: its identity and the settings a host product's pages use (display
+// name, accent colour, the origins allowed to frame the page). One schema for validation, types
+// and the OpenAPI document.
+import { z } from "@hono/zod-openapi";
+
+/** Hosts where plain http is fine: a developer's own machine, which browsers treat as secure. */
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+const HOST_NAME = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/;
+
+/** Why `url` may not be where a host product lives, or undefined when it may: https, or http on localhost. */
+function insecureReason(url: URL): string | undefined {
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname)) return undefined;
+  return url.protocol === "http:" ? "must use https (plain http only on localhost)" : `must be an https URL, not ${url.protocol}`;
+}
+
+function parsedUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An origin allowed to frame the page (frame-ancestors): scheme, host and port only. */
+export const FrameOrigin = z
+  .string()
+  .max(300, "must be at most 300 characters")
+  .superRefine((value, ctx) => {
+    const url = parsedUrl(value);
+    // The origin goes into a Content-Security-Policy header: a plain host name only (no wildcard, no ';').
+    if (!url || url.origin !== value || !HOST_NAME.test(url.hostname)) {
+      ctx.addIssue({ code: "custom", message: "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)" });
+      return;
+    }
+    const reason = insecureReason(url);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+  })
+  .openapi({ example: "https://studio.example.com" });
+
+/** A page of the host product to send the user back to ("Back to …"). */
+export const HostUrl = z
+  .string()
+  .max(2048, "must be at most 2048 characters")
+  .superRefine((value, ctx) => {
+    const url = parsedUrl(value);
+    if (!url) {
+      ctx.addIssue({ code: "custom", message: "must be an absolute https URL" });
+      return;
+    }
+    const reason = insecureReason(url);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+  })
+  .openapi({ example: "https://studio.example.com/profile" });
+
+const DisplayName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+const AccentColor = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, "must be a colour written #rrggbb, such as #6d28d9")
+  .transform((value) => value.toLowerCase())
+  .openapi({ example: "#6d28d9" });
+const FrameAncestors = z.array(FrameOrigin).max(20, "must list at most 20 origins");
+
+export const Organization = z
+  .object({
+    id: z.string().openapi({ example: "myorg" }),
+    name: z.string().openapi({ example: "My Org" }),
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    displayName: z.string().nullable().openapi({ description: "Shown on the webhooks page opened through a portal link", example: "Wink Studio" }),
+    accentColor: z.string().nullable().openapi({ description: "The page's accent colour (#rrggbb) in portal sessions", example: "#6d28d9" }),
+    frameAncestors: z.array(z.string()).openapi({
+      description: "Origins allowed to frame the page opened through a portal link (Content-Security-Policy frame-ancestors); every other page refuses framing",
+      example: ["https://studio.example.com"],
+    }),
+  })
+  .openapi("Organization");
+
+export const CreateOrganization = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    displayName: DisplayName.nullable().optional(),
+    accentColor: AccentColor.nullable().optional(),
+    frameAncestors: FrameAncestors.optional(),
+  })
+  .openapi("CreateOrganization");
+
+export const UpdateOrganization = CreateOrganization.omit({ id: true })
+  .partial()
+  .refine((value) => Object.keys(value).length > 0, { message: "must change at least one of name, displayName, accentColor, frameAncestors" })
+  .openapi("UpdateOrganization");

@@ -1,0 +1,219 @@
+// The sequencer's storage: what a delivery costs in rows written, ids that are keys, the FIFO's order
+// when appends race, and retention. Driven inside the object (runInDurableObject), as a drain would
+// drive it, with time injected into the purge.
+import { describe, expect, it, vi } from "vitest";
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
+import { sequencer } from "../../src/delivery/sequencer-client";
+import { deliverySettings } from "../../src/delivery/retry-policy";
+import type { AttemptResult } from "../../src/delivery/webhook-http-client";
+import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
+
+const ORG = "org-sequencer-test";
+const RETENTION_MS = deliverySettings(env).retentionMs;
+const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
+
+function newWebhook() {
+  const webhookId = crypto.randomUUID();
+  return { webhookId, stub: sequencer(env, webhookId) };
+}
+
+const eventAt = (seq: number) => ({ eventId: `event-${seq}`, eventType: "booking.created", seq });
+
+/**
+ * Sends what the sequencer hands out, each answered 200, as the drain does: from `lease` until it
+ * stops (or after `limit` deliveries, leaving the last one in flight). Returns the events sent.
+ */
+async function drain(sequencer: WebhookSequencer, lease: string, watermark: number, limit = Infinity): Promise<string[]> {
+  const sent: string[] = [];
+  let step = await sequencer.next(lease, { watermark });
+  while (step.action === "deliver") {
+    sent.push(step.delivery.eventId);
+    if (sent.length === limit) return sent;
+    step = await sequencer.next(lease, { report: { deliveryId: step.delivery.id, outcome: "succeeded", attempt: answered200 } });
+  }
+  expect(step.action).toBe("idle");
+  return sent;
+}
+
+/** Appends events `from`..`to` in one call and delivers them all. */
+async function deliverBatch(sequencer: WebhookSequencer, webhookId: string, from: number, to: number) {
+  const items = Array.from({ length: to - from + 1 }, (_, i) => eventAt(from + i));
+  const lease = await sequencer.append(webhookId, ORG, items, to, true);
+  await drain(sequencer, lease!, to);
+}
+
+/** The storage operations `work` makes through a sequencer metered as the benchmark meters it. */
+async function metered(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<void>): Promise<OpCounts> {
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  try {
+    await work(new WebhookSequencer(state, { ...env, OPS_METER: "log" }));
+    const totals: Record<string, number> = {};
+    for (const [line] of log.mock.calls) {
+      if (typeof line !== "string" || !line.startsWith(OPS_LOG_PREFIX)) continue;
+      for (const [op, n] of Object.entries(JSON.parse(line.slice(OPS_LOG_PREFIX.length)) as Record<string, number>)) totals[op] = (totals[op] ?? 0) + n;
+    }
+    return totals;
+  } finally {
+    log.mockRestore();
+  }
+}
+
+describe("sequencer storage", () => {
+  it("writes three rows per delivery to a webhook that gets events one at a time", async () => {
+    const { webhookId, stub } = newWebhook();
+    const events = 50;
+    const ops = await runInDurableObject(stub, async (unmetered, state) => {
+      // The first event also records the webhook's ids and sets the lease's alarm, once per webhook.
+      await deliverBatch(unmetered, webhookId, 1, 1);
+      return metered(state, async (sequencer) => {
+        for (let seq = 2; seq <= events + 1; seq++) {
+          const lease = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
+          expect(await drain(sequencer, lease!, seq)).toEqual([`event-${seq}`]);
+        }
+      });
+    });
+    const written = ((ops.doRowsWritten ?? 0) + (ops.doAlarmWrites ?? 0)) / events;
+    console.info(`rows written per delivery, one event per turn: ${written}; rows read: ${(ops.doRowsRead ?? 0) / events}`);
+    expect(written).toBeLessThanOrEqual(3);
+  });
+
+  it("writes three rows per delivery when a turn sends a batch", async () => {
+    const { webhookId, stub } = newWebhook();
+    const ops = await runInDurableObject(stub, async (unmetered, state) => {
+      await deliverBatch(unmetered, webhookId, 1, 1);
+      return metered(state, (sequencer) => deliverBatch(sequencer, webhookId, 2, 101));
+    });
+    const written = ((ops.doRowsWritten ?? 0) + (ops.doAlarmWrites ?? 0)) / 100;
+    console.info(`rows written per delivery, 100 events in one turn: ${written}; rows read: ${(ops.doRowsRead ?? 0) / 100}`);
+    expect(written).toBeLessThanOrEqual(3);
+  });
+
+  it("gives each delivery a version 8 UUID that finds it, and finds nothing for any other id", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 2 ** 40, 2 ** 40);
+      const [delivery] = sequencer.list({ limit: 10, offset: 0 }).deliveries;
+      expect(delivery!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(sequencer.get(delivery!.id)).toMatchObject({ id: delivery!.id, eventId: `event-${2 ** 40}`, status: "succeeded" });
+      // The same key with other random bits is not this delivery.
+      const otherNonce = delivery!.id.slice(0, 15) + (delivery!.id[15] === "0" ? "1" : "0") + delivery!.id.slice(16);
+      expect(sequencer.get(otherNonce)).toBeNull();
+      expect(sequencer.get(crypto.randomUUID())).toBeNull();
+      expect(await sequencer.redeliver("not-a-delivery", 1)).toBeNull();
+    });
+  });
+
+  it("ignores an event appended again", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await sequencer.append(webhookId, ORG, [eventAt(1), eventAt(2)], 0);
+      await sequencer.append(webhookId, ORG, [eventAt(2), eventAt(1)], 0);
+      expect(sequencer.openCount()).toBe(2);
+    });
+  });
+
+  it("delivers in seq order events whose appends arrived out of order, after the FIFO had moved on", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 5);
+      // Two fan-outs racing: 8 is appended before 6 and 7.
+      const lease = await sequencer.append(webhookId, ORG, [eventAt(8)], 5, true);
+      expect(await sequencer.next(lease!, { watermark: 5 })).toMatchObject({ action: "blocked", seq: 8 });
+      await sequencer.append(webhookId, ORG, [eventAt(7)], 5);
+      await sequencer.append(webhookId, ORG, [eventAt(6)], 8);
+      expect(await drain(sequencer, lease!, 8)).toEqual(["event-6", "event-7", "event-8"]);
+    });
+  });
+
+  it("accepts a retry's drain job after the object was evicted while it waited", async () => {
+    const { webhookId, stub } = newWebhook();
+    const lease = await runInDurableObject(stub, async (sequencer) => {
+      const lease = await sequencer.append(webhookId, ORG, [eventAt(1)], 1, true);
+      const step = await sequencer.next(lease!, { watermark: 1 });
+      if (step.action !== "deliver") throw new Error(`expected a delivery, got ${step.action}`);
+      const attempt = { ...answered200, statusCode: 503, responseBody: null };
+      const report = { deliveryId: step.delivery.id, outcome: "retry" as const, attempt, retryAt: Date.now() };
+      expect(await sequencer.next(lease!, { report })).toMatchObject({ action: "retry-scheduled" });
+      return lease!;
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (sequencer) => {
+      expect(await sequencer.next(lease, { watermark: 1 })).toMatchObject({ action: "deliver", delivery: { eventId: "event-1", attempt: 2 } });
+    });
+  });
+
+  it("counts its deliveries and the bytes its database takes", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const empty = sequencer.storageStats();
+      await deliverBatch(sequencer, webhookId, 1, 300);
+      const stats = sequencer.storageStats();
+      expect(stats.rows).toBe(300);
+      expect(stats.bytes).toBeGreaterThan(empty.bytes);
+    });
+  });
+});
+
+describe("retention", () => {
+  it("purges final deliveries older than the retention period and keeps open ones", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const lease = await sequencer.append(webhookId, ORG, [eventAt(1), eventAt(2), eventAt(3), eventAt(4)], 4, true);
+      // 1 and 2 succeed, 3 is on the wire, 4 waits behind it.
+      await drain(sequencer, lease!, 4, 3);
+      expect(await sequencer.purgeExpired(Date.now() + RETENTION_MS - 60_000)).toBe(0);
+      expect(await sequencer.purgeExpired(Date.now() + RETENTION_MS + 1)).toBe(2);
+      const left = sequencer.list({ limit: 10, offset: 0 }).deliveries;
+      expect(left.map((d) => [d.eventId, d.status])).toEqual([
+        ["event-4", "pending"],
+        ["event-3", "in_flight"],
+      ]);
+    });
+  });
+
+  it("deletes at most 500 deliveries at a time, and comes back soon while more remain", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await deliverBatch(sequencer, webhookId, 1, 700);
+      const later = Date.now() + RETENTION_MS + 1;
+      expect(await sequencer.purgeExpired(later)).toBe(500);
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now() + 1_000);
+      expect(await sequencer.purgeExpired(later)).toBe(200);
+      expect(sequencer.storageStats().rows).toBe(0);
+    });
+  });
+
+  it("sets the alarm for when the oldest delivery kept expires once the webhook is idle", async () => {
+    const { webhookId, stub } = newWebhook();
+    const oldest = await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 3);
+      return Math.min(...sequencer.list({ limit: 10, offset: 0 }).deliveries.map((d) => d.updated));
+    });
+    // The lease's alarm rings, finds nothing to do, and leaves the next purge due.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_sequencer, state) => state.storage.getAlarm())).toBe(oldest + RETENTION_MS);
+  });
+
+  it("keeps storage flat under a steady stream", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      // Each round delivers 200 events; a retention period is taken to span 3 rounds, so each
+      // round's purge runs at the time when the deliveries of 3 rounds before expire.
+      const roundsKept = 3;
+      const settledBy: number[] = [];
+      const sizes: { rows: number; bytes: number }[] = [];
+      for (let round = 0; round < 12; round++) {
+        await deliverBatch(sequencer, webhookId, round * 200 + 1, round * 200 + 200);
+        settledBy.push(Date.now());
+        const expired = settledBy[round - roundsKept];
+        if (expired !== undefined) while ((await sequencer.purgeExpired(expired + RETENTION_MS + 1)) > 0);
+        sizes.push(sequencer.storageStats());
+      }
+      const steady = sizes.slice(roundsKept);
+      expect(new Set(steady.map((s) => s.rows))).toEqual(new Set([roundsKept * 200]));
+      expect(Math.max(...steady.slice(4).map((s) => s.bytes))).toBeLessThanOrEqual(Math.max(...steady.slice(0, 4).map((s) => s.bytes)));
+    });
+  });
+});
