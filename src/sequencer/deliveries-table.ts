@@ -10,7 +10,6 @@
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
-import { recordAttemptStat, STATS_SCHEMA } from "./stats";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const FINAL = `NOT ${OPEN}`;
@@ -66,9 +65,9 @@ export class DeliveriesTable {
     this.create();
   }
 
-  /** Creates the table (and its statistics, stats.ts) if missing and finds where the open deliveries start. */
+  /** Creates the table if missing and finds where the open deliveries start. */
   create() {
-    this.sql.exec(SCHEMA + STATS_SCHEMA);
+    this.sql.exec(SCHEMA);
     this.openFrom = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`).toArray()[0] ?? null;
   }
 
@@ -124,10 +123,7 @@ export class DeliveriesTable {
     return row;
   }
 
-  /**
-   * A delivery's new status, counting the attempt and appending it to its log if there was one: one
-   * statement, and one more upserting the attempt's statistics bucket.
-   */
+  /** A delivery's new status, counting the attempt and appending it to its log if there was one. One statement. */
   settle(row: DeliveryRow, change: Settlement) {
     const { attempt } = change;
     const logged = attempt ? JSON.stringify(attempt) : null;
@@ -138,7 +134,6 @@ export class DeliveriesTable {
       change.status, row.attempts + (attempt ? 1 : 0), change.nextAttemptAt ?? null, change.now, attempt?.statusCode ?? null,
       attempt?.error ?? change.reason ?? null, logged, logged, row.seq, row.position,
     );
-    if (attempt) recordAttemptStat(this.sql, attempt, change.now);
   }
 
   /** Deletes up to `limit` final deliveries last changed before `cutoff`, oldest keys first; returns how many. */

@@ -1,8 +1,11 @@
 // A webhook's delivery statistics, kept by its sequencer in its own SQLite: one row per 5-minute
-// bucket holding the bucket's counts and a fixed latency histogram, upserted by the statement that
-// records an attempt's outcome beside it. So an attempt costs one row written, whatever the
-// traffic, and a window of 7 days reads at most 2,016 rows. Percentiles come from the histogram:
-// each is the upper bound of the bin it falls in ("p95 ≤ 250 ms"), exact enough for a chart.
+// bucket holding the bucket's counts and a fixed latency histogram. Attempts are counted in memory
+// and written together (one upsert per bucket) when the sequencer's alarm rings (within a minute of
+// any activity), when a new bucket starts and before the statistics are read: so a delivery's own
+// rows stay all it writes, and a busy webhook writes about one statistics row a minute. The price:
+// attempts counted in the last minute before the object is reset (a deploy, a crash) are lost from
+// the statistics, never from the delivery log. A 7-day window reads at most 2,016 rows. Percentiles
+// come from the histogram: each is the upper bound of the bin it falls in ("p95 ≤ 250 ms").
 import type { AttemptRecord } from "./records";
 
 export const BUCKET_MS = 5 * 60_000;
@@ -23,7 +26,7 @@ export const STATS_WINDOWS = {
 } as const;
 export type StatsWindow = keyof typeof STATS_WINDOWS;
 
-export const STATS_SCHEMA = `
+const STATS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS attempt_stats (
   bucket INTEGER PRIMARY KEY,
   succeeded INTEGER NOT NULL DEFAULT 0,
@@ -64,27 +67,71 @@ export interface WebhookStats {
   series: StatsPoint[];
 }
 
-/** Counts one attempt in its bucket: a delivery it ended (succeeded or failed) too. */
-export function recordAttemptStat(sql: SqlStorage, attempt: AttemptRecord, now: number): void {
-  const bucket = now - (now % BUCKET_MS);
-  const index = LATENCY_BOUNDS_MS.findIndex((bound) => attempt.durationMs <= bound);
-  const bin = BINS[index === -1 ? BINS.length - 1 : index]!;
-  const succeeded = attempt.outcome === "succeeded" ? 1 : 0;
-  const failed = attempt.outcome === "failed" ? 1 : 0;
-  const { attempts } = sql
-    .exec<{ attempts: number }>(
-      `INSERT INTO attempt_stats (bucket, succeeded, failed, attempts, ${bin}) VALUES (?, ?, ?, 1, 1)
-       ON CONFLICT (bucket) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
-         attempts = attempts + 1, ${bin} = ${bin} + 1
-       RETURNING attempts`,
-      bucket, succeeded, failed,
-    )
-    .one();
-  if (attempts === 1) sql.exec(`DELETE FROM attempt_stats WHERE bucket < ?`, now - KEEP_MS);
+const emptyCounts = (): Counts => ({ succeeded: 0, failed: 0, attempts: 0, histogram: BINS.map(() => 0) });
+
+/** The statistics of one sequencer: attempts counted in memory, written by `flush`, read with `read`. */
+export class AttemptStats {
+  /** Counts not written yet, per bucket start. */
+  private readonly unwritten = new Map<number, Counts>();
+  /** The table is made at the first write or read, so a sequencer nobody asks about has none. */
+  private tableMade = false;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Counts one attempt in its bucket, and the delivery it ended (succeeded or failed) too. */
+  record(attempt: AttemptRecord, now: number): void {
+    const bucket = now - (now % BUCKET_MS);
+    // A new bucket starts: the ones before it are complete.
+    if (!this.unwritten.has(bucket) && this.unwritten.size > 0) this.flush(now);
+    const counts = this.unwritten.get(bucket) ?? emptyCounts();
+    const index = LATENCY_BOUNDS_MS.findIndex((bound) => attempt.durationMs <= bound);
+    counts.attempts += 1;
+    if (attempt.outcome === "succeeded") counts.succeeded += 1;
+    if (attempt.outcome === "failed") counts.failed += 1;
+    counts.histogram[index === -1 ? BINS.length - 1 : index]! += 1;
+    this.unwritten.set(bucket, counts);
+  }
+
+  /** Writes the counts held in memory, one upsert per bucket; a bucket's first write prunes those past KEEP_MS. */
+  flush(now = Date.now()): void {
+    if (this.unwritten.size > 0) this.makeTable();
+    for (const [bucket, counts] of this.unwritten) {
+      const { attempts } = this.sql
+        .exec<{ attempts: number }>(
+          `INSERT INTO attempt_stats (bucket, succeeded, failed, attempts, ${BINS.join(", ")}) VALUES (?, ?, ?, ?, ${BINS.map(() => "?").join(", ")})
+           ON CONFLICT (bucket) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+             attempts = attempts + excluded.attempts, ${BINS.map((bin) => `${bin} = ${bin} + excluded.${bin}`).join(", ")}
+           RETURNING attempts`,
+          bucket, counts.succeeded, counts.failed, counts.attempts, ...counts.histogram,
+        )
+        .one();
+      if (attempts === counts.attempts) this.sql.exec(`DELETE FROM attempt_stats WHERE bucket < ?`, now - KEEP_MS);
+    }
+    this.unwritten.clear();
+  }
+
+  /** The window's figures, counting what is still in memory; `backlog` comes from the deliveries. */
+  read(window: StatsWindow, now: number, backlog: { pending: number; oldest: number | null }): WebhookStats {
+    this.flush(now);
+    this.makeTable();
+    return readStats(this.sql, window, now, backlog);
+  }
+
+  /** Storage was wiped (the webhook was deleted): forget the counts; the table is made again when needed. */
+  reset(): void {
+    this.unwritten.clear();
+    this.tableMade = false;
+  }
+
+  private makeTable() {
+    if (this.tableMade) return;
+    this.sql.exec(STATS_SCHEMA);
+    this.tableMade = true;
+  }
 }
 
-/** The window's totals and series; `backlog` is read by the caller from its deliveries. */
-export function readStats(sql: SqlStorage, window: StatsWindow, now: number, backlog: { pending: number; oldest: number | null }): WebhookStats {
+/** The window's totals and series from the rows written. */
+function readStats(sql: SqlStorage, window: StatsWindow, now: number, backlog: { pending: number; oldest: number | null }): WebhookStats {
   const { lengthMs, stepMs } = STATS_WINDOWS[window];
   const points = lengthMs / stepMs;
   const from = now - (now % stepMs) - (points - 1) * stepMs;
@@ -97,11 +144,10 @@ export function readStats(sql: SqlStorage, window: StatsWindow, now: number, bac
     )
     .toArray();
   const byStart = new Map(rows.map((row) => [row.start!, { succeeded: row.succeeded!, failed: row.failed!, attempts: row.attempts!, histogram: BINS.map((bin) => row[bin]!) }]));
-  const empty = (): Counts => ({ succeeded: 0, failed: 0, attempts: 0, histogram: BINS.map(() => 0) });
-  const total = empty();
+  const total = emptyCounts();
   const series = Array.from({ length: points }, (_, i) => {
     const start = from + i * stepMs;
-    const counts = byStart.get(start) ?? empty();
+    const counts = byStart.get(start) ?? emptyCounts();
     total.succeeded += counts.succeeded;
     total.failed += counts.failed;
     total.attempts += counts.attempts;

@@ -2,9 +2,9 @@
 // GET …/webhooks/{id}/stats with real receivers behind the deliveries.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { BUCKET_MS, readStats, recordAttemptStat } from "../../src/sequencer/stats";
+import { AttemptStats, BUCKET_MS } from "../../src/sequencer/stats";
 import type { AttemptRecord } from "../../src/sequencer/records";
 import { call, expectError, webhooksPath } from "./helpers";
 import { signedIn } from "./page-helpers";
@@ -87,32 +87,53 @@ describe("the sequencer's aggregates", () => {
     const now = Math.floor(Date.now() / hour) * hour + 30 * 60_000; // half past the hour
     await runInDurableObject(sequencer(env, crypto.randomUUID()), (_instance, state) => {
       const { sql } = state.storage;
-      recordAttemptStat(sql, attempt("succeeded", 5), now - 9 * 24 * hour);
-      recordAttemptStat(sql, attempt("retry", 40), now - 2 * hour);
-      recordAttemptStat(sql, attempt("succeeded", 80), now - 2 * hour + 1_000);
-      for (let i = 0; i < 8; i++) recordAttemptStat(sql, attempt("succeeded", 8), now - 20 * 60_000);
-      recordAttemptStat(sql, attempt("failed", 3_000), now);
-      expect(sql.exec(`SELECT bucket FROM attempt_stats ORDER BY bucket`).toArray().map((r) => r.bucket)).toEqual([
-        now - 2 * hour - ((now - 2 * hour) % BUCKET_MS),
-        now - 20 * 60_000,
-        now,
-      ]);
-
-      const day = readStats(sql, "24h", now, { pending: 0, oldest: null });
+      const stats = new AttemptStats(sql);
+      const buckets = () => sql.exec(`SELECT bucket FROM attempt_stats ORDER BY bucket`).toArray().map((r) => r.bucket);
+      const twoHoursAgo = now - 2 * hour - ((now - 2 * hour) % BUCKET_MS);
+      stats.record(attempt("succeeded", 5), now - 9 * 24 * hour);
+      stats.record(attempt("retry", 40), now - 2 * hour);
+      // A new bucket starting writes the one before it: here one past 8 days, so the prune takes it at once.
+      expect(buckets()).toEqual([]);
+      stats.record(attempt("succeeded", 80), now - 2 * hour + 1_000);
+      for (let i = 0; i < 8; i++) stats.record(attempt("succeeded", 8), now - 20 * 60_000);
+      expect(buckets()).toEqual([twoHoursAgo]);
+      stats.record(attempt("failed", 3_000), now);
+      // Reading counts what is still in memory.
+      const day = stats.read("24h", now, { pending: 0, oldest: null });
+      expect(buckets()).toEqual([twoHoursAgo, now - 20 * 60_000, now]);
       expect(day.series).toHaveLength(24);
       expect(day.from).toBe(now - 30 * 60_000 - 23 * hour);
       expect(day.totals).toEqual({ succeeded: 9, failed: 1, attempts: 11, successRate: 0.9, latencyMs: { p50: 10, p95: 5_000 } });
       expect(day.series.at(-3)).toEqual({ start: now - 30 * 60_000 - 2 * hour, succeeded: 1, failed: 0, attempts: 2, latencyMs: { p50: 50, p95: 100 } });
       expect(day.series.at(-1)).toMatchObject({ succeeded: 8, failed: 1, attempts: 9 });
 
-      const lastHour = readStats(sql, "1h", now, { pending: 3, oldest: now - 5_000 });
+      // Counts written in two flushes add up in their bucket.
+      stats.record(attempt("succeeded", 8), now + 1_000);
+      stats.flush(now + 1_000);
+      const lastHour = stats.read("1h", now + 1_000, { pending: 3, oldest: now - 4_000 });
       expect(lastHour.series).toHaveLength(12);
-      expect(lastHour.totals.attempts).toBe(9);
+      expect(lastHour.totals.attempts).toBe(10);
       expect(lastHour.backlog).toEqual({ pending: 3, oldestAgeMs: 5_000 });
 
-      const week = readStats(sql, "7d", now, { pending: 0, oldest: null });
+      const week = stats.read("7d", now + 1_000, { pending: 0, oldest: null });
       expect(week.series).toHaveLength(28);
-      expect(week.totals.attempts).toBe(11);
+      expect(week.totals.attempts).toBe(12);
     });
+  });
+
+  it("writes the counts of a quiet webhook when its alarm rings, not with each delivery", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, hook.id, 1);
+    const stub = sequencer(env, hook.id);
+    /** Attempts in the statistics rows written (null: none written, not even the table). */
+    const written = () =>
+      runInDurableObject(stub, (_instance, { storage: { sql } }) =>
+        sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'attempt_stats'`).toArray().length > 0 ? sql.exec(`SELECT sum(attempts) AS n FROM attempt_stats`).one().n : null,
+      );
+    expect(await written()).toBeNull();
+    await runDurableObjectAlarm(stub);
+    expect(await written()).toBe(1);
   });
 });
