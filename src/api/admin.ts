@@ -12,7 +12,7 @@ import { forgetKey } from "../ingest/admission";
 import { sequencer } from "../delivery/sequencer-client";
 import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
 
 const ApiKey = z
@@ -33,7 +33,7 @@ const CreatedApiKey = ApiKey.extend({
 
 const CreateApiKey = z
   .strictObject({
-    email: z.email("must be an e-mail address").max(254),
+    email: Email("must be an e-mail address").max(254),
     role: z.enum(["admin", "producer"]),
     source: SourceName.optional().openapi({ description: "Required for producer keys: the source of the events they post" }),
   })
@@ -45,7 +45,12 @@ const CreateApiKey = z
       ctx.addIssue({ code: "custom", path: ["source"], message: "is only for producer keys" });
     }
   })
-  .openapi("CreateApiKey");
+  .openapi("CreateApiKey", {
+    oneOf: [
+      { properties: { role: { const: "admin" } }, not: { required: ["source"] } },
+      { properties: { role: { const: "producer" } }, required: ["source"] },
+    ],
+  });
 
 const KeyParam = OrgParam.extend({
   keyId: z.string().regex(/^[0-9a-f]{24}$/, "must be a key id").openapi({ param: { name: "keyId", in: "path" } }),

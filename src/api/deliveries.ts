@@ -12,14 +12,19 @@ import {
   sendTestEventTo,
   signingSecretOf,
 } from "../delivery/webhook-control";
-import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors, tenantSecurity } from "./common";
+import { bodyErrors, EpochMs, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid } from "./common";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "./delivery-schemas";
 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
 const WebhookParams = OrgParam.extend(IdParam.shape);
 const DeliveryParams = WebhookParams.extend({
-  deliveryId: z.uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
+  deliveryId: Uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
 });
+
+const ListQuery = z
+  .object({ ...pagingFields, status: DeliveryStatus.optional() })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 const Secret = z
   .object({
@@ -31,7 +36,7 @@ const Secret = z
 
 const Recover = z
   .strictObject({
-    since: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
+    since: z.union([EpochMs, z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
   })
   .openapi("Recover", { example: { since: 1460385534555 } });
 
@@ -44,7 +49,7 @@ deliveriesRouter.openapi(
     method: "get",
     path: "/{id}/deliveries",
     summary: "A webhook's deliveries, newest first",
-    request: { params: WebhookParams, query: Paging.extend({ status: DeliveryStatus.optional() }) },
+    request: { params: WebhookParams, query: ListQuery },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), deliveries: z.array(Delivery) }), "Its deliveries"), ...tenantErrors },
   }),
   async (c) => {

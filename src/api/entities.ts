@@ -4,14 +4,9 @@ import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { createEntity, deleteEntity, getEntity, listEntities } from "../db/entities";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
-export const EntityName = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters")
-  .openapi({ example: "Cool Account" });
+export const EntityName = NonBlank(200).openapi({ example: "Cool Account" });
 
 const Entity = z
   .object({

@@ -222,11 +222,12 @@ eventsRouter.openapi(
     if (!event) throw notFound("event");
     // Only webhooks that still exist: a deleted one took its deliveries with it.
     const kept = await existingWebhookIds(c.env.DB, org, event.webhookIds);
-    const deliveries: z.infer<typeof EventDelivery>[] = [];
-    for (const webhookId of event.webhookIds.filter((w) => kept.has(w))) {
-      const list = await sequencer(c.env, webhookId).list({ eventId: id, limit: 100, offset: 0 });
-      deliveries.push(...list.deliveries.map((d) => ({ ...d, webhookId })));
-    }
+    const lists = await Promise.all(
+      event.webhookIds
+        .filter((webhookId) => kept.has(webhookId))
+        .map(async (webhookId) => (await sequencer(c.env, webhookId).list({ eventId: id, limit: 100, offset: 0 })).deliveries.map((d) => ({ ...d, webhookId }))),
+    );
+    const deliveries = lists.flat();
     return c.json({ totalRecords: deliveries.length, deliveries: deliveries.slice(offset, offset + limit) }, 200);
   },
 );

@@ -1,18 +1,29 @@
 // The notification condition resource's zod schemas (Apigee's body: a `notificationCondition`
 // list of attribute tests and an `actions` list): validation, types and OpenAPI.
 import { z } from "@hono/zod-openapi";
-import { MAX_THRESHOLDS, parseUsageTarget } from "../notifications/usage-target";
+import { MAX_THRESHOLDS, parseUsageTarget, USAGE_TARGET_PATTERN } from "../notifications/usage-target";
+import { serverSet, serverSetIdentity, Uuid } from "./common";
 
 const ATTRIBUTES = ["RATEPLAN", "PUBLISHED", "UsageTarget"] as const;
 type AttributeName = (typeof ATTRIBUTES)[number];
 const MAX_ACTIONS = 20;
 
+/** What each attribute's value must look like, for the document (the transform below checks it, with reasons). */
+const VALUE_PATTERNS: Record<AttributeName, string> = {
+  RATEPLAN: "\\S",
+  PUBLISHED: "^[Tt][Rr][Uu][Ee]$",
+  UsageTarget: USAGE_TARGET_PATTERN,
+};
+
+// The attribute stays a string here so that a misspelled one is refused with a hint, not a bare enum error.
 const AttributeTest = z
   .strictObject({
-    attribute: z.string().openapi({ example: "RATEPLAN", description: `One of ${ATTRIBUTES.join(", ")}` }),
+    attribute: z.string().openapi({ enum: [...ATTRIBUTES], example: "RATEPLAN" }),
     value: z.string().max(200, "must be at most 200 characters").openapi({ example: "123456" }),
   })
-  .openapi("NotificationConditionAttribute");
+  .openapi("NotificationConditionAttribute", {
+    oneOf: ATTRIBUTES.map((attribute) => ({ properties: { attribute: { const: attribute }, value: { pattern: VALUE_PATTERNS[attribute] } } })),
+  });
 
 export interface ConditionTests {
   ratePlanId: string;
@@ -73,19 +84,25 @@ const AttributeTests = z
     };
   })
   .openapi({
+    allOf: ATTRIBUTES.map((attribute) => ({
+      contains: { properties: { attribute: { const: attribute } } },
+      minContains: attribute === "PUBLISHED" ? 0 : 1,
+      maxContains: 1,
+    })),
     description: `RATEPLAN (the rate plan id) and UsageTarget are required; PUBLISHED with value TRUE makes only a published plan match. UsageTarget: "%= 80" (one percentage), "%= 80 to 120 by 10" (80, 90, 100, 110, 120), "%= 80 to 120" (steps of 10); up to 2 decimals, at most ${MAX_THRESHOLDS} thresholds.`,
   });
 
 const Action = z
   .strictObject({
     actionAttribute: z.literal("WEBHOOK", { error: 'must be "WEBHOOK"' }),
-    value: z.uuid("must be the id of a webhook of this organization").openapi({ example: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }),
+    value: Uuid("must be the id of a webhook of this organization").openapi({ example: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }),
   })
   .openapi("NotificationAction");
 
 /** The webhooks to notify, in order; each must exist in the organization (checked against D1). */
 const Actions = z
   .array(Action)
+  .openapi({ uniqueItems: true })
   .min(1, "must name at least one webhook")
   .max(MAX_ACTIONS, `must name at most ${MAX_ACTIONS} webhooks`)
   .transform((actions, ctx) => {
@@ -95,6 +112,22 @@ const Actions = z
     ctx.addIssue({ code: "custom", path: [twice, "value"], message: "names the same webhook twice" });
     return z.NEVER;
   });
+
+export const NotificationCondition = z
+  .object({
+    id: Uuid(),
+    orgId: z.string().openapi({ example: "myorg" }),
+    notificationCondition: z.array(z.object({ attribute: z.enum(ATTRIBUTES), value: z.string() })),
+    actions: z.array(z.object({ actionAttribute: z.literal("WEBHOOK"), value: z.string() })).openapi({
+      description: "Empty when the webhooks it named were deleted with forceDelete=true",
+    }),
+    thresholds: z.array(z.number()).openapi({ example: [80, 90, 100, 110, 120], description: "The percentages UsageTarget notifies at, ascending" }),
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    createdBy: z.string().openapi({ example: "joe@example.com" }),
+    updated: z.number().int().openapi({ example: 1460385534555 }),
+    updatedBy: z.string().openapi({ example: "joe@example.com" }),
+  })
+  .openapi("NotificationCondition");
 
 export const CreateNotificationCondition = z
   .strictObject({ notificationCondition: AttributeTests, actions: Actions })
@@ -110,31 +143,29 @@ export const CreateNotificationCondition = z
   });
 
 export const UpdateNotificationCondition = z
-  .strictObject({ notificationCondition: AttributeTests.optional(), actions: Actions.optional() })
+  .strictObject({
+    notificationCondition: AttributeTests.optional(),
+    actions: Actions.optional(),
+    // What a GET answered may be sent back (see serverSet).
+    id: serverSetIdentity(NotificationCondition.shape.id, "this condition's id"),
+    orgId: serverSetIdentity(NotificationCondition.shape.orgId, "this condition's organization"),
+    thresholds: serverSet(NotificationCondition.shape.thresholds),
+    created: serverSet(NotificationCondition.shape.created),
+    createdBy: serverSet(NotificationCondition.shape.createdBy),
+    updated: serverSet(NotificationCondition.shape.updated),
+    updatedBy: serverSet(NotificationCondition.shape.updatedBy),
+  })
   .refine((value) => value.notificationCondition !== undefined || value.actions !== undefined, "must give notificationCondition, actions or both")
+  .transform(({ thresholds, created, createdBy, updated, updatedBy, ...rest }) => rest)
   .openapi("UpdateNotificationCondition", {
+    anyOf: [{ required: ["notificationCondition"] }, { required: ["actions"] }],
     description: "Each list given replaces the condition's list; a list left out stays as it is.",
     example: { actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }] },
   });
 
 export type NewNotificationCondition = z.output<typeof CreateNotificationCondition>;
-export type NotificationConditionChanges = z.output<typeof UpdateNotificationCondition>;
-
-export const NotificationCondition = z
-  .object({
-    id: z.uuid(),
-    orgId: z.string().openapi({ example: "myorg" }),
-    notificationCondition: z.array(z.object({ attribute: z.enum(ATTRIBUTES), value: z.string() })),
-    actions: z.array(z.object({ actionAttribute: z.literal("WEBHOOK"), value: z.string() })).openapi({
-      description: "Empty when the webhooks it named were deleted with forceDelete=true",
-    }),
-    thresholds: z.array(z.number()).openapi({ example: [80, 90, 100, 110, 120], description: "The percentages UsageTarget notifies at, ascending" }),
-    created: z.number().int().openapi({ example: 1460385534555 }),
-    createdBy: z.string().openapi({ example: "joe@example.com" }),
-    updated: z.number().int().openapi({ example: 1460385534555 }),
-    updatedBy: z.string().openapi({ example: "joe@example.com" }),
-  })
-  .openapi("NotificationCondition");
+/** What an update changes: the body less the identity it may carry back (checked against the path). */
+export type NotificationConditionChanges = Omit<z.output<typeof UpdateNotificationCondition>, "id" | "orgId">;
 
 export type NotificationConditionJson = z.infer<typeof NotificationCondition>;
 

@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
 import {
   CreateNotificationCondition,
   NotificationCondition,
@@ -23,9 +23,14 @@ import {
 const route = { security: tenantSecurity, tags: ["Notification conditions"] };
 const Params = OrgParam.extend(IdParam.shape);
 
-const ListQuery = Paging.extend({
-  ratePlanId: z.string().min(1).max(200).optional().openapi({ description: "Only the conditions on this rate plan" }),
-});
+const ListQuery = z
+  .object({
+    ...pagingFields,
+    ...allField,
+    ratePlanId: z.string().min(1).max(200).optional().openapi({ description: "Only the conditions on this rate plan" }),
+  })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 export const notificationConditionsRouter = createRouter();
 notificationConditionsRouter.use("*", requireKey("admin"));
@@ -90,8 +95,10 @@ notificationConditionsRouter.openapi(
     responses: { 200: json(NotificationCondition, "The updated condition"), ...tenantErrors, ...bodyErrors },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    const row = await updateCondition(c.env.DB, c.var.principal, id, c.req.valid("json"));
+    const path = c.req.valid("param");
+    const { id, orgId, ...changes } = c.req.valid("json");
+    assertSameResource({ id, orgId }, path);
+    const row = await updateCondition(c.env.DB, c.var.principal, path.id, changes);
     return c.json(toConditionJson(row), 200);
   },
 );

@@ -2,6 +2,7 @@
 // name, accent colour, the origins allowed to frame the page). One schema for validation, types
 // and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
+import { NonBlank } from "./common";
 
 /** Hosts where plain http is fine: a developer's own machine, which browsers treat as secure. */
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -37,7 +38,11 @@ export const FrameOrigin = z
     const reason = insecureReason(url);
     if (reason) ctx.addIssue({ code: "custom", message: reason });
   })
-  .openapi({ example: "https://studio.example.com" });
+  .openapi({
+    example: "https://studio.example.com",
+    // Lower-case, as an origin is written; the last label starts with a letter, so it is never read as an IP address.
+    pattern: "^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:[1-9][0-9]{3})?$",
+  });
 
 /** A page of the host product to send the user back to ("Back to …"). */
 export const HostUrl = z
@@ -52,9 +57,13 @@ export const HostUrl = z
     const reason = insecureReason(url);
     if (reason) ctx.addIssue({ code: "custom", message: reason });
   })
-  .openapi({ example: "https://studio.example.com/profile" });
+  .openapi({
+    example: "https://studio.example.com/profile",
+    format: "uri",
+    pattern: "^([Hh][Tt][Tt][Pp][Ss]://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|[Hh][Tt][Tt][Pp]://(localhost|127\\.0\\.0\\.1))(:[1-9][0-9]{0,3})?([/?#][!-~]*)?$",
+  });
 
-const DisplayName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+const DisplayName = NonBlank(100);
 const AccentColor = z
   .string()
   .regex(/^#[0-9a-fA-F]{6}$/, "must be a colour written #rrggbb, such as #6d28d9")
@@ -81,7 +90,7 @@ export const CreateOrganization = z
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
-    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    name: NonBlank(200),
     displayName: DisplayName.nullable().optional(),
     accentColor: AccentColor.nullable().optional(),
     frameAncestors: FrameAncestors.optional(),
@@ -91,4 +100,4 @@ export const CreateOrganization = z
 export const UpdateOrganization = CreateOrganization.omit({ id: true })
   .partial()
   .refine((value) => Object.keys(value).length > 0, { message: "must change at least one of name, displayName, accentColor, frameAncestors" })
-  .openapi("UpdateOrganization");
+  .openapi("UpdateOrganization", { minProperties: 1 });

@@ -9,14 +9,14 @@ import { badRequest, notFound } from "../http/errors";
 import { createPortalLink, findOrganization, scopeProblems } from "../db/portal-links";
 import { EntityName } from "./entities";
 import { HostUrl } from "./organization-schemas";
-import { bodyErrors, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, tenantSecurity } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, tenantSecurity } from "./common";
 
 /** How long a minted link can be opened, at most: it is for a redirect or an iframe made right away. */
 const LINK_OPEN_SECONDS = 10 * 60;
 
 export const CreatePortalLink = z
   .strictObject({
-    email: z.email("must be an e-mail address").max(254).openapi({ description: "The host's user: createdBy/updatedBy of what they change", example: "ann@wink.example" }),
+    email: Email("must be an e-mail address").max(254).openapi({ description: "The host's user: createdBy/updatedBy of what they change", example: "ann@wink.example" }),
     source: SourceName.optional().openapi({ description: "Only webhooks of this source (product)" }),
     entities: z
       .array(EntityName)

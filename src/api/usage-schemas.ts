@@ -1,16 +1,12 @@
 // Usage reports posted by producers, what a report fired, and the callback payload each fired
 // notification delivers (the Apigee seed's format): validation, types and OpenAPI.
 import { z } from "@hono/zod-openapi";
+import { Email, EpochMs, NonBlank } from "./common";
 
 /** Highest transaction count or target accepted; keeps the crossing arithmetic exact in 64 bits. */
 export const MAX_TRANSACTIONS = 1_000_000_000_000;
 
-const EpochMs = z
-  .number({ error: "must be a time in epoch milliseconds" })
-  .int("must be a time in epoch milliseconds")
-  .min(0, "must be a time in epoch milliseconds")
-  .max(8_640_000_000_000_000, "must be a time in epoch milliseconds");
-const Text = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const Text = NonBlank(200);
 const Count = (description: string) =>
   z
     .number()
@@ -26,7 +22,7 @@ const CustomAttribute = z
 export const UsageReport = z
   .strictObject({
     developer: z.strictObject({
-      email: z.email("must be an e-mail address").max(254).openapi({ example: "dev@example.com" }),
+      email: Email("must be an e-mail address").max(254).openapi({ example: "dev@example.com" }),
       firstName: Text.openapi({ example: "Ada" }),
       lastName: Text.openapi({ example: "Lovelace" }),
       customAttributes: z.array(CustomAttribute).max(50, "must list at most 50 attributes").default([]),
@@ -87,6 +83,7 @@ export const UsageReport = z
     }
   })
   .openapi("UsageReport", {
+    oneOf: [{ required: ["transactions"] }, { required: ["increment"] }],
     example: {
       developer: { email: "dev@example.com", firstName: "Ada", lastName: "Lovelace", customAttributes: [{ name: "tier", value: "gold" }] },
       application: { name: "weather-app" },

@@ -2,7 +2,7 @@
 // the API and the page alike.
 import { z } from "@hono/zod-openapi";
 import { EntityName } from "./entities";
-import { SourceName } from "./common";
+import { NonBlank, serverSet, serverSetIdentity, SourceName, Uuid } from "./common";
 
 const MAX_URL_LENGTH = 2048;
 
@@ -23,7 +23,12 @@ export const PostUrl = z
       ctx.addIssue({ code: "custom", message: "must not carry credentials; the signature authenticates deliveries" });
     }
   })
-  .openapi({ example: "http://mycompany.com/callbackhandler3", format: "uri" });
+  .openapi({
+    example: "http://mycompany.com/callbackhandler3",
+    format: "uri",
+    // http(s), and no user:password@ before the host.
+    pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]*([/?#].*)?$",
+  });
 
 /** An event subscription: an exact type (`booking.created`), a prefix wildcard (`booking.*`) or `*`. */
 export const EventPattern = z
@@ -36,15 +41,15 @@ export const EventPattern = z
 export const Enabled = z
   .union([z.boolean(), z.enum(["true", "false"])], { error: 'must be true or false (or the strings "true"/"false")' })
   .transform((v) => v === true || v === "true")
-  .openapi({ type: "boolean", example: true });
+  .openapi({ example: true });
 
-const Name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters").openapi({ example: "webhook3" });
+const Name = NonBlank(200).openapi({ example: "webhook3" });
 const Description = z.string().max(1000, "must be at most 1000 characters").nullable();
 const Events = z
   .array(EventPattern)
   .max(100, "must list at most 100 event types")
   .refine((list) => new Set(list).size === list.length, "must not list an event type twice")
-  .openapi({ description: "Subscribed event types; empty means every event type of the source" });
+  .openapi({ uniqueItems: true, description: "Subscribed event types; empty means every event type of the source" });
 
 const fields = {
   name: Name,
@@ -56,6 +61,24 @@ const fields = {
   entity: EntityName.nullable().optional().openapi({ description: "The account of the source this webhook is bound to; must exist" }),
   events: Events.optional(),
 };
+
+export const Webhook = z
+  .object({
+    created: z.number().int().openapi({ example: 1460385534555 }),
+    createdBy: z.string().openapi({ example: "joe@example.com" }),
+    enabled: z.boolean(),
+    id: Uuid(),
+    name: z.string().openapi({ example: "webhook3" }),
+    orgId: z.string().openapi({ example: "myorg" }),
+    postUrl: z.string().openapi({ example: "http://mycompany.com/callbackhandler3" }),
+    updated: z.number().int().openapi({ example: 1460385534555 }),
+    updatedBy: z.string().openapi({ example: "joe@example.com" }),
+    description: z.string().nullable(),
+    source: z.string().nullable().openapi({ example: "wink" }),
+    entity: z.string().nullable().openapi({ example: "Cool Account" }),
+    events: z.array(z.string()).openapi({ example: ["booking.created"] }),
+  })
+  .openapi("Webhook");
 
 /** Folds postURL/postUrl into one `postUrl`, refusing a body that gives both differently. */
 function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
@@ -80,17 +103,35 @@ export const CreateWebhook = z
     when: ({ value }) => typeof value === "object" && value !== null && !Array.isArray(value),
   })
   .transform(normalizeUrl)
-  .openapi("CreateWebhook", { example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" } });
+  .openapi("CreateWebhook", {
+    anyOf: [{ required: ["postURL"] }, { required: ["postUrl"] }],
+    description: "postURL (or postUrl) is required; given both, they must be equal.",
+    example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" },
+  });
+
+/** The fields of a GET's answer that the server sets: an update takes them back (see serverSet). */
+const serverSetFields = {
+  id: serverSetIdentity(Webhook.shape.id, "this webhook's id"),
+  orgId: serverSetIdentity(Webhook.shape.orgId, "this webhook's organization"),
+  created: serverSet(Webhook.shape.created),
+  createdBy: serverSet(Webhook.shape.createdBy),
+  updated: serverSet(Webhook.shape.updated),
+  updatedBy: serverSet(Webhook.shape.updatedBy),
+};
 
 export const UpdateWebhook = z
-  .strictObject({ ...fields, name: Name.optional() })
-  .refine((value) => Object.keys(value).length > 0, {
+  .strictObject({ ...fields, name: Name.optional(), ...serverSetFields })
+  .refine((value) => Object.keys(value).some((key) => key in fields), {
     message: "must change at least one field",
     // Unknown fields do not stop zod, and a body of only unknown fields is not an empty one.
     when: (payload) => payload.issues.length === 0,
   })
-  .transform(normalizeUrl)
-  .openapi("UpdateWebhook", { example: { postURL: "http://mycompany.com/callbackhandler4" } });
+  .transform(({ created, createdBy, updated, updatedBy, ...rest }, ctx) => normalizeUrl(rest, ctx))
+  .openapi("UpdateWebhook", {
+    anyOf: Object.keys(fields).map((field) => ({ required: [field] })),
+    description: "Changes at least one field; postURL and postUrl, given both, must be equal.",
+    example: { postURL: "http://mycompany.com/callbackhandler4" },
+  });
 
 export type WebhookChanges = {
   name?: string;
@@ -101,24 +142,6 @@ export type WebhookChanges = {
   entity?: string | null;
   events?: string[];
 };
-
-export const Webhook = z
-  .object({
-    created: z.number().int().openapi({ example: 1460385534555 }),
-    createdBy: z.string().openapi({ example: "joe@example.com" }),
-    enabled: z.boolean(),
-    id: z.uuid(),
-    name: z.string().openapi({ example: "webhook3" }),
-    orgId: z.string().openapi({ example: "myorg" }),
-    postUrl: z.string().openapi({ example: "http://mycompany.com/callbackhandler3" }),
-    updated: z.number().int().openapi({ example: 1460385534555 }),
-    updatedBy: z.string().openapi({ example: "joe@example.com" }),
-    description: z.string().nullable(),
-    source: z.string().nullable().openapi({ example: "wink" }),
-    entity: z.string().nullable().openapi({ example: "Cool Account" }),
-    events: z.array(z.string()).openapi({ example: ["booking.created"] }),
-  })
-  .openapi("Webhook");
 
 export type WebhookJson = z.infer<typeof Webhook>;
 

@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
 import { createWebhook, getWebhook, listWebhooks, toWebhookJson } from "../db/webhooks";
 import { changeWebhook } from "../delivery/webhook-control";
@@ -13,11 +13,20 @@ const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);
 
 /** The list's query: also the page's search rules. */
-export const ListQuery = Paging.extend({
-  q: z.string().max(200).optional().openapi({ description: "Search in name and URL" }),
-  enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
-  source: SourceName.optional(),
-});
+export const ListQuery = z
+  .object({
+    ...pagingFields,
+    ...allField,
+    q: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "Only webhooks whose name or URL contains this text, ignoring ASCII case; every character is literal (% and _ too)" }),
+    enabled: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+    source: SourceName.optional(),
+  })
+  .superRefine(refuseMixedPaging)
+  .transform(toPage);
 
 const DeleteQuery = z.object({
   forceDelete: z
@@ -96,8 +105,10 @@ for (const [method, summary] of [
   ["post", 'Update the fields given; Apigee enables/disables this way with {"enabled": "true"}'],
 ] as const) {
   webhooksRouter.openapi(update(method, summary), async (c) => {
-    const { id } = c.req.valid("param");
-    const row = await changeWebhook(c.env, c.var.principal, id, c.req.valid("json"));
+    const path = c.req.valid("param");
+    const { id, orgId, ...changes } = c.req.valid("json");
+    assertSameResource({ id, orgId }, path);
+    const row = await changeWebhook(c.env, c.var.principal, path.id, changes);
     return c.json(toWebhookJson(row), 200);
   });
 }

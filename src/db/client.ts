@@ -1,5 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import { fillPlaceholders, getTableColumns, is, Placeholder, sql, type Column, type SQL, type Table } from "drizzle-orm";
+import type { SQLiteSelect } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 const connect = (d1: D1Database) => drizzle(d1, { schema });
@@ -49,4 +50,24 @@ export function fromRow<T extends Table>(table: T, row: Record<string, unknown>)
  */
 export function inList(column: Column, values: readonly (string | number)[] | Placeholder): SQL {
   return sql`${column} IN (SELECT value FROM json_each(${is(values, Placeholder) ? values : JSON.stringify(values)}))`;
+}
+
+/**
+ * True where `column` contains `text`, ignoring ASCII case (as LIKE does), every character taken
+ * literally. Not LIKE: D1 refuses LIKE patterns over 50 bytes ("pattern too complex"), which a
+ * search of 17 CJK characters already is.
+ */
+export function containsIgnoringCase(column: Column, text: string): SQL {
+  return sql`instr(lower(${column}), lower(${text})) > 0`;
+}
+
+/** A page of a list: `limit` records from `offset`, or every record when there is no limit. */
+export interface Page {
+  limit: number | undefined;
+  offset: number;
+}
+
+/** The select, cut to the page. */
+export function paged<T extends SQLiteSelect>(select: T, page: Page): T {
+  return page.limit === undefined ? select : select.limit(page.limit).offset(page.offset);
 }

@@ -1,7 +1,7 @@
 // Notification condition queries, and the rule that keeps their actions true: every WEBHOOK action
 // names a webhook of the same organization, even against a concurrent webhook delete.
 import { and, asc, count, eq, sql, type SQLWrapper } from "drizzle-orm";
-import { database, type Database } from "./client";
+import { database, paged, type Database, type Page } from "./client";
 import { notificationActions, notificationConditions, webhooks } from "./schema";
 import { badRequest, conflict, notFound, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
@@ -56,10 +56,8 @@ export async function withActions(db: Database, rows: NotificationConditionRow[]
   return rows.map((row) => ({ ...row, webhookIds: actions.filter((a) => a.conditionId === row.id).map((a) => a.webhookId) }));
 }
 
-export interface ConditionQuery {
-  ratePlanId?: string;
-  limit: number;
-  offset: number;
+export interface ConditionQuery extends Page {
+  ratePlanId?: string | undefined;
 }
 
 export async function listConditions(d1: D1Database, orgId: string, query: ConditionQuery) {
@@ -69,13 +67,7 @@ export async function listConditions(d1: D1Database, orgId: string, query: Condi
     query.ratePlanId !== undefined ? eq(notificationConditions.ratePlanId, query.ratePlanId) : undefined,
   );
   const [rows, [total]] = await db.batch([
-    db
-      .select()
-      .from(notificationConditions)
-      .where(where)
-      .orderBy(asc(notificationConditions.created), asc(notificationConditions.id))
-      .limit(query.limit)
-      .offset(query.offset),
+    paged(db.select().from(notificationConditions).where(where).orderBy(asc(notificationConditions.created), asc(notificationConditions.id)).$dynamic(), query),
     db.select({ n: count() }).from(notificationConditions).where(where),
   ]);
   return { totalRecords: total?.n ?? 0, conditions: await withActions(db, rows) };

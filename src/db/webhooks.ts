@@ -1,7 +1,7 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { database, inList, type Database } from "./client";
+import { containsIgnoringCase, database, inList, paged, type Database, type Page } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
 import type { Principal } from "../http/context";
@@ -54,30 +54,25 @@ export async function existingWebhookIds(d1: D1Database, orgId: string, ids: str
   return new Set(rows.map((row) => row.id));
 }
 
-export interface WebhookQuery {
-  q?: string;
-  enabled?: boolean;
-  source?: string;
+export interface WebhookQuery extends Page {
+  q?: string | undefined;
+  enabled?: boolean | undefined;
+  source?: string | undefined;
   /** Only the webhooks a portal session may see (see inScope). */
   scope?: PortalScope | undefined;
-  limit: number;
-  offset: number;
 }
 
 export async function listWebhooks(d1: D1Database, orgId: string, query: WebhookQuery) {
   const db = database(d1);
   const conditions: (SQL | undefined)[] = [eq(webhooks.orgId, orgId)];
-  if (query.q) {
-    const pattern = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    conditions.push(or(sql`${webhooks.name} LIKE ${pattern} ESCAPE '\\'`, sql`${webhooks.postUrl} LIKE ${pattern} ESCAPE '\\'`));
-  }
+  if (query.q) conditions.push(or(containsIgnoringCase(webhooks.name, query.q), containsIgnoringCase(webhooks.postUrl, query.q)));
   if (query.enabled !== undefined) conditions.push(eq(webhooks.enabled, query.enabled));
   if (query.source) conditions.push(eq(webhooks.source, query.source));
   if (query.scope?.source != null) conditions.push(eq(webhooks.source, query.scope.source));
   if (query.scope?.entities != null) conditions.push(inList(webhooks.entity, query.scope.entities));
   const where = and(...conditions);
   const [rows, [total]] = await db.batch([
-    db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).limit(query.limit).offset(query.offset),
+    paged(db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic(), query),
     db.select({ n: count() }).from(webhooks).where(where),
   ]);
   return { totalRecords: total?.n ?? 0, webhooks: rows };

@@ -95,6 +95,8 @@ export interface EventLogStatus {
 
 /** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
 export const FANOUT_GRACE_MS = 5_000;
+/** A large fan-out's chunks run one queue batch after another: it is re-driven only after this long without a chunk reporting. */
+const CHUNK_PROGRESS_GRACE_MS = 30_000;
 /** Re-drives back off by doubling up to this: an event is retried for as long as it is kept. */
 const REDRIVE_MAX_DELAY_MS = 6 * 60 * 60 * 1000;
 /** Events one alarm re-drives at most (100 per queue message); the rest on the next. */
@@ -302,12 +304,16 @@ export class EventLog extends DurableObject<Env> {
     return this.watermark();
   }
 
-  /** One chunk of a large fan-out reached its webhooks; the event is fanned out when all `chunks` have. */
+  /**
+   * One chunk of a large fan-out reached its webhooks; the event is fanned out when all `chunks`
+   * have. A fan-out that reports progress is not re-driven until it has been quiet for CHUNK_PROGRESS_GRACE_MS.
+   */
   chunkFannedOut(seq: number, chunk: number, chunks: number): number {
     const entry = this.waiting.get(seq);
     if (entry) {
       entry.chunksDone ??= new Set();
       entry.chunksDone.add(chunk);
+      entry.nextRedriveAt = Math.max(entry.nextRedriveAt, Date.now() + CHUNK_PROGRESS_GRACE_MS);
       if (entry.chunksDone.size >= chunks) this.waiting.delete(seq);
     }
     return this.watermark();

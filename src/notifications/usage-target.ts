@@ -20,6 +20,16 @@ export const MAX_THRESHOLDS = 100;
 /** Highest percentage accepted: 100 times the target. Also keeps the SQL crossing test in 64 bits. */
 export const MAX_PERCENT = 10_000;
 
+// A percentage as the parser takes it: MAX_PERCENT itself, 1 to 9999, or 0.01 to 0.99, with up to
+// two decimals. Leading zeros are bounded because toUnits refuses more than 15 digits before the point.
+const PERCENT = `\\+?(0{0,10}(${MAX_PERCENT}(\\.00?)?|[1-9]\\d{0,3}(\\.\\d\\d?)?)|0{1,15}\\.(0[1-9]|[1-9]\\d?))`;
+/**
+ * The syntax parseUsageTarget accepts, as a regular expression for the OpenAPI document. What it
+ * cannot say (a range ending below its start, more than MAX_THRESHOLDS thresholds) the parser
+ * refuses with its reason.
+ */
+export const USAGE_TARGET_PATTERN = `^\\s*%=\\s*${PERCENT}(\\s*[Tt][Oo]\\s*${PERCENT}(\\s*[Bb][Yy]\\s*${PERCENT})?)?\\s*$`;
+
 export type UsageTargetParse = { ok: true; thresholds: number[] } | { ok: false; reason: string };
 
 type Token = { kind: "number" | "word" | "other"; text: string };

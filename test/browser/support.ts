@@ -20,7 +20,7 @@ export async function openBrowser(options: { viewport?: { width: number; height:
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium was not found at ${CHROMIUM}. The browser tests need Debian's chromium package: ` +
-        "run `apt-get install -y chromium` as root (or set CHROMIUM_PATH); .ci/run does this itself.",
+        "`npm run test:browser` and `npm test` install it (scripts/ensure-chromium.mjs), or set CHROMIUM_PATH.",
     );
   }
   const profile = mkdtempSync(join(tmpdir(), "edge-webhooks-chromium-"));

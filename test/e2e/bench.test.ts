@@ -36,10 +36,11 @@ describe("npm run bench -- --quick", () => {
     for (const c of [1, 16, 64]) expect(figure(`against the durable-ingest floor, req/s c=${c}`).floor).toBeGreaterThan(0);
     expect(figure("against the strict-order floor, /s").floor).toBeGreaterThan(0);
     expect(figure("deliveries/s to one webhook").note).toMatch(/ours 400\/400 delivered, 0 order breaks/);
-    // Quiet: each of the 3 events reached its idle webhook on both sides.
+    // Quiet: each of the 3 events reached its idle webhook on both sides. Ours can arrive before
+    // the client has read the 202 (delivery starts as the answer leaves), so its figure may be negative.
     for (const metric of ["p50, one event every 2 s", "p95, one event every 2 s"]) {
       expect(figure(metric)).toMatchObject({ scenario: "quiet", unit: "ms" });
-      expect(figure(metric).ours).toBeGreaterThan(0);
+      expect(Number.isFinite(figure(metric).ours)).toBe(true);
       expect(figure(metric).floor).toBeGreaterThan(0);
     }
     expect(figure("p50, one event every 2 s").note).toMatch(/^3\/3 of ours and 3\/3 of the floor's arrived/);

@@ -52,7 +52,7 @@ describe("admission from isolate memory", () => {
     expect(await cachedActiveKey(env.DB, keyId, now + KEY_CACHE_MS)).toBeUndefined();
   });
 
-  it("refuses to look up more never-seen key ids per second than its budget, so forged keys cannot load D1", async () => {
+  it("refuses to look up more never-seen key ids per second than its budget of ids that exist nowhere, so forged keys cannot load D1", async () => {
     const { d1, counted } = countingD1();
     const second = (Math.floor(Date.now() / 1000) + 1_000_000) * 1000;
     const ids = Array.from({ length: UNKNOWN_LOOKUPS_PER_SECOND + 5 }, (_, i) => i.toString(16).padStart(24, "a"));
@@ -60,6 +60,15 @@ describe("admission from isolate memory", () => {
     expect(answers.filter((a) => a.status === "fulfilled")).toHaveLength(UNKNOWN_LOOKUPS_PER_SECOND);
     expect(answers.filter((a) => a.status === "rejected").every((a) => (a as PromiseRejectedResult).reason instanceof TooManyUnknownKeys)).toBe(true);
     expect(counted.statements).toBe(UNKNOWN_LOOKUPS_PER_SECOND);
+  });
+
+  it("does not spend that budget on keys that exist", async () => {
+    const tenant = await createTenant();
+    const second = (Math.floor(Date.now() / 1000) + 2_000_000) * 1000;
+    const keys = await Promise.all(
+      Array.from({ length: UNKNOWN_LOOKUPS_PER_SECOND + 5 }, (_, i) => createKey(tenant.org, { email: `p${i}@example.com`, role: "producer", source: "wink" })),
+    );
+    for (const key of keys) expect((await cachedActiveKey(env.DB, keyIdOf(key), second))?.id).toBe(keyIdOf(key));
   });
 
   it("refuses an ingest request with a key revoked through this isolate at once", async () => {

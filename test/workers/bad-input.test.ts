@@ -41,11 +41,13 @@ const oddText = fc.oneof(
 /** Extra query parameters nobody asked for. */
 const junkQuery = fc.array(fc.tuple(oddText, oddText), { maxLength: 3 }).map((pairs) => pairs.map(([k, v]) => `${percentEncoded(k)}=${percentEncoded(v)}`));
 
-/** A value of another kind than `valid`: never an object where one is expected, always one where a scalar is. */
+/** A value of another kind than `valid`: never an array or object where one is expected, always one where a scalar is. */
 const wrongType = (valid: unknown) =>
-  valid !== null && typeof valid === "object"
-    ? fc.oneof(fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.integer())
-    : fc.oneof(fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1, maxKeys: 3 }));
+  Array.isArray(valid)
+    ? fc.oneof(fc.constant(null), fc.integer(), fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1, maxKeys: 3 }))
+    : valid !== null && typeof valid === "object"
+      ? fc.oneof(fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.integer())
+      : fc.oneof(fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1, maxKeys: 3 }));
 
 const deeplyNested = fc.integer({ min: 1_000, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`);
 
@@ -94,7 +96,10 @@ const badStrayBodies: fc.Arbitrary<Omit<BadRequest, "path">>[] = [
 
 /** Query values the parameter's schema refuses, or none when any value would do. */
 function badQueryValues(schema: Record<string, any>): fc.Arbitrary<string> | null {
-  if (schema.type === "integer" || schema.type === "number") return fc.constantFrom("abc", "-1", "1.5", "NaN", "0x", "1001");
+  if (schema.type === "integer" || schema.type === "number") {
+    const outOfBounds = [schema.minimum - 1, schema.maximum + 1].filter(Number.isFinite).map(String);
+    return fc.constantFrom("abc", "1.5", "NaN", "0x", "null", ...outOfBounds);
+  }
   if (Array.isArray(schema.enum)) return oddText.filter((v) => !schema.enum.includes(v));
   if (schema.type === "string" && schema.maxLength !== undefined) return fc.constant("q".repeat(schema.maxLength + 1));
   if (schema.type === "string" && schema.pattern !== undefined) return fc.constant("NOT A NAME!");

@@ -22,6 +22,16 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(bad.body.error.details[0].field).toBe("query.status");
   });
 
+  it("pages a webhook's deliveries with Apigee's page and size", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    for (const n of [1, 2, 3]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    const newestFirst = (await finalDeliveries(tenant, hook.id, 3)).map((d: any) => d.id);
+    const page = await deliveriesOf(tenant, hook.id, "?page=2&size=2");
+    expect(page.totalRecords).toBe(3);
+    expect(page.deliveries.map((d: any) => d.id)).toEqual(newestFirst.slice(2));
+  });
+
   it("redelivers a failed delivery as a new delivery of the same event", async () => {
     const tenant = await producerTenant();
     const b = bucket();

@@ -123,3 +123,21 @@ export async function createWebhook(tenant: Tenant, body: Record<string, unknown
   if (response.status !== 201) throw new Error(`webhook: ${JSON.stringify(response.body)}`);
   return response.body;
 }
+
+/** Signs in to the web page with the tenant's admin key and returns the Cookie header of its session. */
+export async function pageSession(tenant: Tenant): Promise<string> {
+  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
+  const form = await exports.default.fetch(new Request("https://webhooks.test/ui/sign-in"));
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  if (!token) throw new Error("sign-in form without a CSRF token");
+  const signedIn = await exports.default.fetch(
+    new Request("https://webhooks.test/ui/sign-in", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(form) },
+      body: new URLSearchParams({ email: tenant.email, key: tenant.key, next: "/ui/webhooks", _csrf: token }),
+    }),
+  );
+  if (signedIn.status !== 303) throw new Error(`sign-in: ${signedIn.status}`);
+  return cookiesOf(signedIn);
+}

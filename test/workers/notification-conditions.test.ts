@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createKey, createTenant, webhooksPath } from "./helpers";
+import { call, createKey, createTenant, expectError, webhooksPath } from "./helpers";
 import { conditionBody, conditionsPath, createCondition, createWebhook } from "./notification-helpers";
 
 describe("notification conditions: the seed's API", () => {
@@ -191,6 +191,48 @@ describe("notification conditions: update and delete", () => {
     expect(empty.body.error.details).toEqual([{ field: "body", reason: "must give notificationCondition, actions or both" }]);
     const unknown = await call("PUT", conditionsPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth, body: { actions: reactions.body.actions } });
     expect(unknown.status).toBe(404);
+  });
+
+  it("PUT takes back the condition as GET answered it, with a list changed, ignoring thresholds and the other read-only fields", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    const condition = await createCondition(tenant, conditionBody("123456", "%= 80 to 120 by 10", [webhook.id]));
+    const read = (await call("GET", conditionsPath(tenant.org, condition.id), { auth: tenant.auth })).body;
+    const notificationCondition = [{ attribute: "RATEPLAN", value: "123456" }, { attribute: "UsageTarget", value: "%= 50" }];
+    const response = await call("PUT", conditionsPath(tenant.org, condition.id), { auth: tenant.auth, body: { ...read, notificationCondition } });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body).toEqual({ ...read, notificationCondition, thresholds: [50], updated: expect.any(Number) });
+  });
+
+  it("refuses a round trip that changes the id or the orgId, naming each, and changes nothing", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    const condition = await createCondition(tenant, conditionBody("123456", "%= 80", [webhook.id]));
+    const response = await call("PUT", conditionsPath(tenant.org, condition.id), {
+      auth: tenant.auth,
+      body: { ...condition, id: crypto.randomUUID(), orgId: "another-org" },
+    });
+    expect(expectError(response, 400, "invalid_request").sort()).toEqual(["id", "orgId"]);
+    expect((await call("GET", conditionsPath(tenant.org, condition.id), { auth: tenant.auth })).body).toEqual(condition);
+  });
+
+  it("lists with Apigee's page and size, and everything with all=true", async () => {
+    const tenant = await createTenant();
+    const webhook = await createWebhook(tenant);
+    const ids: string[] = [];
+    for (const plan of ["p1", "p2", "p3"]) ids.push((await createCondition(tenant, conditionBody(plan, "%= 80", [webhook.id]))).id);
+    const second = await call("GET", `${conditionsPath(tenant.org)}?page=2&size=2`, { auth: tenant.auth });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.totalRecords).toBe(3);
+    expect(second.body.notificationConditions.map((c: any) => c.id)).toEqual([ids[2]]);
+    const everything = await call("GET", `${conditionsPath(tenant.org)}?all=true`, { auth: tenant.auth });
+    expect(everything.body.notificationConditions.map((c: any) => c.id)).toEqual(ids);
+  });
+
+  it("refuses Apigee's paging mixed with limit and offset, saying why", async () => {
+    const tenant = await createTenant();
+    const response = await call("GET", `${conditionsPath(tenant.org)}?page=1&limit=5`, { auth: tenant.auth });
+    expect(expectError(response, 400, "invalid_request")).toEqual(["query.page"]);
   });
 
   it("DELETE removes the condition", async () => {

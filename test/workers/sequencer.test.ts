@@ -213,7 +213,8 @@ describe("retention", () => {
       }
       const steady = sizes.slice(roundsKept);
       expect(new Set(steady.map((s) => s.rows))).toEqual(new Set([roundsKept * 200]));
-      expect(Math.max(...steady.slice(4).map((s) => s.bytes))).toBeLessThanOrEqual(Math.max(...steady.slice(0, 4).map((s) => s.bytes)));
+      // Freed pages are reused; the b-tree's fill still varies by a page or so. Unpurged, it would grow fourfold.
+      expect(Math.max(...steady.map((s) => s.bytes))).toBeLessThanOrEqual(steady[0]!.bytes * 1.2);
     });
   });
 });
