@@ -116,8 +116,8 @@ eventsRouter.openapi(
       events: inputs.map((input) => ({ type: input.type, entity: input.entity ?? null, data: JSON.stringify(input.data), producerId: input.id ?? null })),
     });
     if (!answer.ok) throw apiErrorOf(answer.refusal);
-    const { events: stored, created, fanout } = answer.value;
-    if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout));
+    const { events: stored, created, fanout, seed } = answer.value;
+    if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;
     return c.json({ id: one!.id, duplicate: one!.duplicate, type: inputs[0]!.type, created }, 202);

@@ -3,7 +3,7 @@
 // quiet webhook gets its event without waiting for a queue batch. Whatever this does not finish,
 // the event log (fan-out) and the sequencers (delivery) take over on their own.
 import type { Env } from "../env";
-import type { FanoutItem } from "../ingest/event-log";
+import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
 import type { DrainJob } from "./jobs";
 import { fanOut } from "./fanout";
 import { drain } from "./worker";
@@ -18,7 +18,8 @@ export const DRAIN_CONCURRENCY = 4;
  */
 const AFTER_RESPONSE_TURN_MS = 10_000;
 
-export async function dispatch(env: Env, orgId: string, items: FanoutItem[]): Promise<void> {
+/** `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask for them. */
+export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null): Promise<void> {
   let claimed: DrainJob[];
   try {
     claimed = await fanOut(env, orgId, items);
@@ -27,13 +28,13 @@ export async function dispatch(env: Env, orgId: string, items: FanoutItem[]): Pr
     return;
   }
   const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const job of claimed) pool.add(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS));
+  for (const job of claimed) pool.add(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS, seed ?? undefined));
   await pool.idle();
 }
 
-export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number) {
+export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number, seed?: DeliverySeed) {
   try {
-    await drain(env, job, turnMs);
+    await drain(env, job, turnMs, seed);
   } catch (e) {
     // Its lease runs out and the sequencer's alarm starts a fresh drain: nothing is lost.
     console.error("claimed drain failed; the sequencer's alarm takes it over", job.webhookId, describeError(e));

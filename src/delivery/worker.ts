@@ -3,7 +3,7 @@
 // or has had its turn.
 import type { Env } from "../env";
 import type { WebhookRow } from "../db/webhooks";
-import type { LoggedEvent } from "../ingest/event-log";
+import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob } from "./jobs";
@@ -25,10 +25,10 @@ const TURN_MS = 20_000;
 /** Longest a drain trusts its copy of the webhook's settings without a change notice. */
 export const WEBHOOK_RECHECK_MS = 5_000;
 
-export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS): Promise<void> {
+export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: DeliverySeed): Promise<void> {
   const settings = deliverySettings(env);
   let webhookSequencer = sequencer(env, job.webhookId);
-  const inputs = new DeliveryInputs(env, job.orgId, job.webhookId);
+  const inputs = new DeliveryInputs(env, job.orgId, job.webhookId, seed);
   const signer = new Signer();
   const turnEnds = Date.now() + turnMs;
   let lease = job.lease;
@@ -116,14 +116,21 @@ function refusedAttempt(reason: string): AttemptResult {
  * healthy webhook's ready deliveries then cost no call each.
  */
 class DeliveryInputs {
-  private webhook: { row: WebhookRow | null; version: number; readAt: number } | undefined;
+  /** `version` null: handed over with the events, taken as current the first time. */
+  private webhook: { row: WebhookRow | null; version: number | null; readAt: number } | undefined;
   private readonly events = new Map<string, LoggedEvent>();
 
   constructor(
     private readonly env: Env,
     private readonly orgId: string,
     private readonly webhookId: string,
-  ) {}
+    seed?: DeliverySeed,
+  ) {
+    const row = seed?.webhooks.find((webhook) => webhook.id === webhookId);
+    if (!seed || !row) return;
+    this.webhook = { row, version: null, readAt: Date.now() };
+    for (const event of seed.events) if (event.webhookIds.includes(webhookId)) this.events.set(event.id, event);
+  }
 
   /** Whether every event read ahead has been sent: time to ask the sequencer for the next ones. */
   exhausted(): boolean {
@@ -132,6 +139,7 @@ class DeliveryInputs {
 
   async read(step: Extract<NextStep, { action: "deliver" }>): Promise<{ webhook: WebhookRow | null; event: LoggedEvent | undefined }> {
     const { eventId } = step.delivery;
+    if (this.webhook?.version === null) this.webhook.version = step.webhookVersion;
     const staleWebhook = !this.webhook || this.webhook.version !== step.webhookVersion || Date.now() - this.webhook.readAt > WEBHOOK_RECHECK_MS;
     const missingEvents = this.events.has(eventId) ? [] : [eventId, ...step.upcomingEventIds.filter((id) => !this.events.has(id))];
     if (staleWebhook || missingEvents.length > 0) {

@@ -75,11 +75,22 @@ export interface Refusal {
 
 export type LogAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
+/**
+ * What the drains of a fan-out need, handed over by the call that stored the events so that the
+ * first drains ask the log for nothing: the events and their webhooks as configured now.
+ */
+export interface DeliverySeed {
+  webhooks: WebhookRow[];
+  events: LoggedEvent[];
+}
+
 export interface Ingested {
   events: { id: string; seq: number; duplicate: boolean }[];
   created: number;
   /** The events this call stored, for the caller to fan out. */
   fanout: FanoutItem[];
+  /** For fan-outs small enough to go out in one invocation (FANOUT_CHUNK_SIZE webhooks). */
+  seed: DeliverySeed | null;
 }
 
 export interface EventLogStatus {
@@ -232,6 +243,7 @@ export class EventLog extends DurableObject<Env> {
     const created = Date.now();
     const answers: Ingested["events"] = [];
     const fanout: FanoutItem[] = [];
+    const stored: LoggedEvent[] = [];
     this.storage.transactionSync(() => {
       for (const event of request.events) {
         const original = event.producerId === null ? undefined : this.byProducerId(request.source, event.producerId);
@@ -239,14 +251,17 @@ export class EventLog extends DurableObject<Env> {
           answers.push({ id: original.id, seq: original.seq, duplicate: true });
           continue;
         }
-        const stored = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
-        answers.push({ id: stored.id, seq: stored.seq, duplicate: false });
-        fanout.push(toFanoutItem(stored));
+        const logged = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
+        answers.push({ id: logged.id, seq: logged.seq, duplicate: false });
+        fanout.push(toFanoutItem(logged));
+        stored.push(logged);
       }
     });
     await this.armAlarm(created + FANOUT_GRACE_MS);
     if (injectFault(this.env.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
-    return { ok: true, value: { events: answers, created, fanout } };
+    const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
+    const seed = webhookIds.size > 0 && webhookIds.size <= numberSetting(this.env.FANOUT_CHUNK_SIZE, 40) ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
+    return { ok: true, value: { events: answers, created, fanout, seed } };
   }
 
   /** The 429 a request of this key gets now, if any; counts the request. For refusals decided before `ingest`. */
