@@ -16,6 +16,8 @@ import { portalLinksRouter } from "./api/portal-links";
 import { docsPage } from "./api/docs";
 import { json, tenantErrors } from "./api/common";
 import { uiRouter } from "./ui/router";
+import { readinessRouter } from "./api/readiness";
+import { webhookStatsRouter } from "./api/webhook-stats";
 
 export const app = createRouter();
 
@@ -31,12 +33,14 @@ app.openapi(
   (c) => c.json({ ok: true as const }, 200),
 );
 
+app.route("/readyz", readinessRouter);
 app.route("/v1/admin", adminRouter);
 app.route("/v1/organizations/:org/entities", entitiesRouter);
 app.route("/v1/organizations/:org/event-types", eventTypesRouter);
 app.route("/v1/organizations/:org/usage", usageRouter);
 app.route("/v1/mint/organizations/:org/webhooks", webhooksRouter);
 app.route("/v1/mint/organizations/:org/webhooks", deliveriesRouter);
+app.route("/v1/mint/organizations/:org/webhooks", webhookStatsRouter);
 app.route("/v1/organizations/:org/events", eventsRouter);
 app.route("/v1/mint/organizations/:org/notification-conditions", notificationConditionsRouter);
 app.route("/v1/organizations/:org/portal-links", portalLinksRouter);

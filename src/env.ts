@@ -8,6 +8,8 @@ export interface Env {
   JOBS: Queue<Job>;
   SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
   EVENT_LOG: DurableObjectNamespace<EventLog>;
+  /** Delivery and ingest metrics (src/observability/metrics.ts); writes nothing where unbound. */
+  METRICS?: AnalyticsEngineDataset;
   ADMIN_TOKEN: string;
   MAX_BODY_BYTES: string;
   ALLOW_PRIVATE_URLS: string;

@@ -3,7 +3,7 @@
 import { app } from "./app";
 import type { Env } from "./env";
 import type { Job } from "./delivery/jobs";
-import { consumeDeadLetters, consumeJobs, DEAD_LETTER_QUEUE } from "./delivery/consumer";
+import { consumeDeadLetters, consumeJobs, isDeadLetterQueue } from "./delivery/consumer";
 import { meterBatch, meterRequest } from "./metering/ops-meter";
 import { withOutages } from "./delivery/fault-injection";
 
@@ -14,7 +14,7 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, meterRequest(withOutages(env)), ctx),
   async queue(received, env) {
     const [batch, meteredEnv] = meterBatch(received, withOutages(env));
-    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, meteredEnv);
+    if (isDeadLetterQueue(batch.queue)) await consumeDeadLetters(batch, meteredEnv);
     else await consumeJobs(batch, meteredEnv);
   },
 } satisfies ExportedHandler<Env, Job>;

@@ -11,7 +11,8 @@ import { DRAIN_CONCURRENCY, drainClaimed } from "./dispatch";
 import { describeError } from "../log";
 import { injectFault } from "./fault-injection";
 
-export const DEAD_LETTER_QUEUE = "edge-webhooks-dead";
+/** Dead-letter queues end in `-dead` in every environment of wrangler.toml (production, staging). */
+export const isDeadLetterQueue = (queue: string) => queue.endsWith("-dead");
 
 /** The longest a failing job waits before the queue tries it again. */
 const RETRY_MAX_DELAY_SECONDS = 60 * 60;

@@ -9,7 +9,7 @@ import { database } from "../db/client";
 import { webhooks } from "../db/schema";
 import { getWebhook, updateWebhook, type WebhookRow } from "../db/webhooks";
 import type { WebhookChanges } from "../api/webhook-schemas";
-import { describeError } from "../log";
+import { log } from "../log";
 import { eventLog } from "../ingest/event-log-client";
 import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "./sequencer-client";
@@ -83,7 +83,7 @@ async function announceChange(env: Env, id: string) {
     await sequencer(env, id).webhookChanged();
   } catch (e) {
     // The change is saved; drains re-read the webhook within WEBHOOK_RECHECK_MS anyway.
-    console.error("webhook change not announced to its sequencer", id, describeError(e));
+    log.error("webhook change not announced to its sequencer", { webhookId: id, error: e });
   }
 }
 

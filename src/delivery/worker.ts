@@ -13,6 +13,7 @@ import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-c
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";
+import { recordAttempt } from "../observability/metrics";
 
 /**
  * Deliveries one drain job may send before handing over to a fresh job: each costs two
@@ -82,6 +83,7 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
         if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
+        recordAttempt(env, { orgId: webhook.orgId, webhookId: webhook.id, outcome, statusCode: attempt.statusCode, durationMs: attempt.durationMs });
         report = {
           deliveryId: step.delivery.id,
           outcome,

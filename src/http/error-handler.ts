@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./context";
-import { describeError } from "../log";
+import { log } from "../log";
 
 const CODES: Record<number, string> = {
   400: "invalid_request",
@@ -30,10 +30,10 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     return respond(c, new ApiError(status, CODES[status] ?? "error", err.message || "The request was refused"));
   }
   if (isStoreUnavailable(err)) {
-    console.error("a store is unavailable", c.req.method, new URL(c.req.url).pathname, describeError(err));
+    log.error("a store is unavailable", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
     return respond(c, new ApiError(503, "unavailable", "A store this call needs cannot be reached right now; nothing was changed, try again", [], { "retry-after": "5" }));
   }
-  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, describeError(err));
+  log.error("unhandled error", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
   return respond(c, new ApiError(500, "internal_error", "Something went wrong on our side; the request was not applied"));
 };
 

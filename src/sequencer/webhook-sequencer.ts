@@ -30,6 +30,7 @@ import { formatDeliveryId } from "./delivery-id";
 import { describeError } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
+import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -57,6 +58,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
   private readonly deliveries: DeliveriesTable;
+  private readonly attemptStats: AttemptStats;
   /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
   private readonly state = new Map<string, SqlStorageValue>();
   /**
@@ -83,6 +85,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.sql = this.storage.sql;
     this.sql.exec(STATE_SCHEMA);
     this.deliveries = new DeliveriesTable(this.sql);
+    this.attemptStats = new AttemptStats(this.sql);
     this.loadState();
     this.loadLease();
   }
@@ -234,6 +237,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     meterAlarm(this.env);
     this.alarmAt = null;
+    this.attemptStats.flush();
     const now = Date.now();
     const current = this.lease;
     if (current && current.until > now) {
@@ -288,6 +292,11 @@ export class WebhookSequencer extends DurableObject<Env> {
     return row ? toDelivery(row) : null;
   }
 
+  /** Attempts and outcomes over `window`, and the backlog now (its head is the delivery waiting longest). */
+  stats(window: StatsWindow): WebhookStats {
+    return this.attemptStats.read(window, Date.now(), { pending: this.openCount(), oldest: this.deliveries.head()?.created ?? null });
+  }
+
   openCount(): number {
     return this.deliveries.openCount();
   }
@@ -309,6 +318,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
     this.sql.exec(STATE_SCHEMA);
     this.deliveries.create();
+    this.attemptStats.reset();
     this.loadState();
     return open;
   }
@@ -325,32 +335,27 @@ export class WebhookSequencer extends DurableObject<Env> {
       return null;
     }
     const retryAt = report.outcome === "retry" ? (report.retryAt ?? now) : null;
-    this.deliveries.settle(row, {
-      status: report.outcome === "retry" ? "retrying" : report.outcome,
-      now,
-      nextAttemptAt: retryAt,
-      attempt: { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome },
-    });
+    const attempt = { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome };
+    this.deliveries.settle(row, { status: report.outcome === "retry" ? "retrying" : report.outcome, now, nextAttemptAt: retryAt, attempt });
+    this.attemptStats.record(attempt, now);
     return retryAt;
   }
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
     const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
-    this.deliveries.settle(row, {
-      status: last ? "failed" : "pending",
-      now,
-      attempt: {
-        attempt: row.attempts + 1,
-        started: row.updated,
-        durationMs: Math.max(0, now - row.updated),
-        statusCode: null,
-        errorKind: "connection",
-        error: "interrupted: the delivery worker stopped during this attempt",
-        responseBody: null,
-        outcome: last ? "failed" : "retry",
-      },
-    });
+    const attempt: AttemptRecord = {
+      attempt: row.attempts + 1,
+      started: row.updated,
+      durationMs: Math.max(0, now - row.updated),
+      statusCode: null,
+      errorKind: "connection",
+      error: "interrupted: the delivery worker stopped during this attempt",
+      responseBody: null,
+      outcome: last ? "failed" : "retry",
+    };
+    this.deliveries.settle(row, { status: last ? "failed" : "pending", now, attempt });
+    this.attemptStats.record(attempt, now);
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */

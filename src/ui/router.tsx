@@ -13,6 +13,7 @@ import { webhookRoutes } from "./routes/webhooks";
 import { entityRoutes, eventTypeRoutes } from "./routes/entities";
 import { page, viewerOf } from "./render";
 import { ErrorPage } from "./pages/error-page";
+import { log } from "../log";
 
 export const uiRouter = new Hono<UiEnv>();
 
@@ -58,6 +59,6 @@ uiRouter.onError(async (error, c: Context<UiEnv>) => {
   if (error instanceof ApiError && error.code === "not_configured") {
     return page(c, <ErrorPage status={503} message={error.message} />, 503);
   }
-  console.error("page error", c.req.method, new URL(c.req.url).pathname, error);
+  log.error("page error", { method: c.req.method, path: new URL(c.req.url).pathname, error });
   return page(c, <ErrorPage status={500} message="Something went wrong on our side. Please try again; if it keeps happening, tell the operator." viewer={viewer} />, 500);
 });

@@ -95,6 +95,14 @@ li.delivery summary{cursor:pointer;color:var(--brand);font-weight:600;margin-top
 pre.snippet{margin:0;white-space:pre-wrap;word-break:break-all;font-size:.8rem;max-height:8rem;overflow:auto;background:#f1f3f5;padding:.25rem .4rem;border-radius:4px}
 .pager{display:flex;gap:1rem;align-items:center;margin-top:1rem}
 .empty{padding:1.5rem;text-align:center;color:var(--muted)}
+dl.stats{display:flex;flex-wrap:wrap;gap:.5rem 1.75rem;margin:0 0 .75rem}
+dl.stats dt{font-size:.85rem;color:var(--muted)}
+dl.stats dd{margin:0;font-weight:600;font-size:1.1rem}
+svg.chart{display:block;width:100%;max-width:40rem;height:6rem;border-bottom:1px solid var(--line)}
+.bar-ok{fill:var(--ok)}
+.bar-bad{fill:var(--bad)}
+.key-ok{color:var(--ok);font-weight:600}
+.key-bad{color:var(--bad);font-weight:600}
 @media (max-width:48rem){
   table.stack thead{position:absolute;left:-9999px}
   table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}

@@ -1,7 +1,7 @@
 // The webhooks page in a real browser (Debian's headless Chromium) against the real Worker
 // (`wrangler dev`): the Wink Studio flow — sign in, create "Wink Stalker" exactly as the Wink steps
 // go, find it, switch it off and on, update its URL, remove it with OK — then tenant isolation,
-// CSRF, a phone-sized screen, and a webhook's deliveries, redelivery, test event and secret.
+// CSRF, a phone-sized screen, and a webhook's deliveries, redelivery, statistics, test event and secret.
 // One server and one signed-in browser for the file; the steps build on each other, in order.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
@@ -272,6 +272,16 @@ describe("a webhook's detail", () => {
     await expect.poll(() => page.getByRole("status").textContent()).toBe("The booking.created event is queued for delivery again, after anything already waiting.");
     await reloadUntil(async () => (await deliveryTexts()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
     expect(receiver.received("detail").map((r) => JSON.parse(r.body).type)).toEqual(["booking.created", "booking.created"]);
+  });
+
+  it("shows its last 24 hours: success rate, counts, latency and a bar per hour", async () => {
+    const { page } = browser;
+    await page.goto(url(`/ui/webhooks/${hookId}`));
+    const stats = page.getByRole("region", { name: "Last 24 hours" });
+    expect(await stats.locator("dl").textContent()).toMatch(/^Success rate50\.0 %Succeeded1Failed1Attempts2Latencyp50 ≤ \d+ ms, p95 ≤ \d+ msBacklognone$/);
+    expect(await stats.getByRole("img").count()).toBe(1);
+    expect(await stats.locator("svg.chart g").count()).toBe(24);
+    await screenshot(page, "webhook-stats");
   });
 
   it("sends a test event, signed with the secret revealed on click", async () => {

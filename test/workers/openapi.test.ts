@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { call } from "./helpers";
+import { PUBLIC_PATHS } from "./route-table";
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
 /** Every operation the API serves, as "METHOD /path/{param}". */
 const OPERATIONS = [
   "GET /healthz",
+  "GET /readyz",
   "POST /v1/admin/organizations",
   "GET /v1/admin/organizations",
   "GET /v1/admin/organizations/{org}",
@@ -38,6 +40,7 @@ const OPERATIONS = [
   "POST /v1/mint/organizations/{org}/webhooks/{id}/test",
   "GET /v1/mint/organizations/{org}/webhooks/{id}/secret",
   "POST /v1/mint/organizations/{org}/webhooks/{id}/secret/rotate",
+  "GET /v1/mint/organizations/{org}/webhooks/{id}/stats",
   "POST /v1/organizations/{org}/events",
   "GET /v1/organizations/{org}/events",
   "GET /v1/organizations/{org}/events/{id}",
@@ -83,7 +86,7 @@ describe("/openapi.json", () => {
     expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "details"]);
     for (const { name, path, op } of operations) {
       const statuses = Object.keys(op.responses);
-      const expected = path === "/healthz" ? ["405"] : path.startsWith("/v1/admin") ? ["400", "401", "404", "405"] : ["400", "401", "403", "404", "405"];
+      const expected = PUBLIC_PATHS.includes(path) ? ["405"] : path.startsWith("/v1/admin") ? ["400", "401", "404", "405"] : ["400", "401", "403", "404", "405"];
       if (op.requestBody) expected.push("413", "415");
       for (const status of expected) expect(statuses, `${name} ${status}`).toContain(status);
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
@@ -95,7 +98,7 @@ describe("/openapi.json", () => {
   it("says how each tenant and operator route authenticates", async () => {
     const { doc, operations } = await document();
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "basicAuth", "bearerAuth"]);
-    for (const { name, path, op } of operations.filter((o) => o.path !== "/healthz")) {
+    for (const { name, path, op } of operations.filter((o) => !PUBLIC_PATHS.includes(o.path))) {
       const schemes = op.security.map((s: object) => Object.keys(s)[0]);
       // Portal links are minted by the organization's backend (admin key) or by the operator.
       const expected = path.startsWith("/v1/admin") ? ["adminToken"] : path.endsWith("/portal-links") ? ["basicAuth", "bearerAuth", "adminToken"] : ["basicAuth", "bearerAuth"];

@@ -56,11 +56,14 @@ export function bodyFor(operation: Operation, data: Populated): unknown {
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
+/** The platform's probes, open to anyone: no key, no organization. */
+export const PUBLIC_PATHS = ["/healthz", "/readyz"];
+
 export async function documentedOperations(): Promise<Operation[]> {
   const doc = await call("GET", "/openapi.json");
   if (doc.status !== 200) throw new Error(`openapi.json: ${doc.status}`);
   return Object.entries(doc.body.paths as Record<string, Record<string, any>>)
-    .filter(([template]) => template !== "/healthz")
+    .filter(([template]) => !PUBLIC_PATHS.includes(template))
     .flatMap(([template, item]) =>
       METHODS.filter((m) => item[m]).map((m) => {
         const name = `${m.toUpperCase()} ${template}`;

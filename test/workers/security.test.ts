@@ -1,5 +1,5 @@
 // SSRF refusals, the ingest rate limit, and where keys and secrets may (not) appear.
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/db/webhooks";
@@ -7,6 +7,7 @@ import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
 import { call, createKey, webhooksPath, type Call } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
+import { captureLogs, failing, SECRET_SHAPES } from "./log-capture";
 
 describe("the SSRF guard", () => {
   const refused = [
@@ -111,38 +112,11 @@ describe("the ingest rate limit", () => {
 describe("secrets and keys", () => {
   const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
   const sha256 = async (text: string) => hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  /** What no log line, list or error may hold: our keys, secrets and hashes, or anything shaped like one. */
-  const SECRET_SHAPES = [/ewk_[0-9a-f]{24}_/, /whsec_/, /\b[0-9a-f]{64}\b/];
-
-  /** Runs `work` with every console method recorded (the Worker, its queue consumer and sequencers log here). */
-  async function captureLogs(work: () => Promise<void>): Promise<string> {
-    const lines: string[] = [];
-    const methods = ["log", "info", "warn", "error", "debug"] as const;
-    const spies = methods.map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${String(a.cause)}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "))));
-    try {
-      await work();
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-    }
-    return lines.join("\n");
-  }
-
-  /** Makes D1 refuse `statement` on this organization's rows, so the query fails with its bound values in hand. */
-  async function failing<T>(table: string, statement: "INSERT" | "UPDATE", org: string, work: () => Promise<T>): Promise<T> {
-    const trigger = `fail_${crypto.randomUUID().replaceAll("-", "")}`;
-    await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE ${statement} ON ${table} WHEN NEW.org_id = '${org}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
-    try {
-      return await work();
-    } finally {
-      await env.DB.exec(`DROP TRIGGER ${trigger}`);
-    }
-  }
-
   it("never writes a key, a signing secret or a key hash to the log, even when queries holding them fail", async () => {
     const tenant = await producerTenant();
     const known: string[] = [tenant.key, tenant.producerKey];
     const answers: unknown[] = [];
-    const log = await captureLogs(async () => {
+    const log = (await captureLogs(async () => {
       const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
       const secret = (await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body.key;
       known.push(secret);
@@ -156,7 +130,7 @@ describe("secrets and keys", () => {
       await call("GET", webhooksPath(tenant.org), { auth: { bearer: `${tenant.key.slice(0, -1)}X` } });
       await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
       await finalDeliveries(tenant, hook.id, 1);
-    });
+    })).join("\n");
     expect(answers.map((a: any) => a.status)).toEqual([500, 500, 500]);
     expect(log).toMatch(/query failed/);
     const hashes = await Promise.all(known.flatMap((k) => parseApiKey(k) ?? []).map(({ secret }) => sha256(secret)));

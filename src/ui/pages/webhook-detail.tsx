@@ -11,6 +11,8 @@ import { PostForm } from "../components/post-form";
 import { EventList } from "../components/event-list";
 import { Time } from "../components/time";
 import { DeliveryStatusBadge } from "../components/delivery-status";
+import { DeliveryStats } from "../components/delivery-stats";
+import type { WebhookStats } from "../../sequencer/stats";
 
 export type DeliveryWithAttempts = DeliveryRecord & { attemptLog: AttemptRecord[] };
 
@@ -22,6 +24,8 @@ export interface WebhookDetailProps {
   totalDeliveries: number;
   page: number;
   pageSize: number;
+  /** The last 24 hours, from the webhook's sequencer. */
+  stats: WebhookStats;
   /** Set only in the answer to "Reveal secret", so the secret is never in a page nobody asked to see. */
   secret?: SigningSecret | undefined;
 }
@@ -166,7 +170,7 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, total
 };
 
 export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
-  const { viewer, flash, webhook: w, secret } = props;
+  const { viewer, flash, webhook: w, secret, stats } = props;
   return (
     <Layout title={w.name} viewer={viewer} section="webhooks" flash={flash}>
       <p>
@@ -197,6 +201,7 @@ export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
           <a class="button secondary" href={`/ui/webhooks/${w.id}/remove`}>Remove</a>
         </div>
       </section>
+      <DeliveryStats stats={stats} />
       <Deliveries {...props} />
       <SigningSecretCard viewer={viewer} webhook={w} secret={secret} />
     </Layout>

@@ -160,8 +160,11 @@ webhookRoutes.post("/new", async (c) => {
 /** The detail page; `secret` only when the user asked to see it. */
 async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash?: Flash | undefined; secret?: SigningSecret } = {}) {
   const pageNumber = pageNumberOf(c.req.query("page"));
-  const list = await listDeliveries(c.env, webhook.orgId, webhook.id, { limit: DELIVERIES_PAGE_SIZE, offset: (pageNumber - 1) * DELIVERIES_PAGE_SIZE });
   const queue = sequencer(c.env, webhook.id);
+  const [list, stats] = await Promise.all([
+    listDeliveries(c.env, webhook.orgId, webhook.id, { limit: DELIVERIES_PAGE_SIZE, offset: (pageNumber - 1) * DELIVERIES_PAGE_SIZE }),
+    queue.stats("24h"),
+  ]);
   // A delivery missing here was erased between the two reads (the webhook was removed meanwhile).
   const withAttempts = (await Promise.all(list.deliveries.map((d) => queue.get(d.id)))).filter((d) => d !== null);
   return page(
@@ -174,6 +177,7 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
       totalDeliveries={list.total}
       page={pageNumber}
       pageSize={DELIVERIES_PAGE_SIZE}
+      stats={stats}
       secret={extra.secret}
     />,
   );

@@ -1,0 +1,9 @@
+// Unit tests of the Node-side scripts (the deploy's decisions, the bundle budget): plain Node, no
+// workerd and no `wrangler dev`, so they run in seconds.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/node/**/*.test.ts"],
+  },
+});
