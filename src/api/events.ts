@@ -11,6 +11,7 @@ import { existingWebhookIds } from "../db/webhooks";
 import type { LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import { dispatch } from "../delivery/dispatch";
+import { recordIngest } from "../observability/metrics";
 import { sequencer } from "../delivery/sequencer-client";
 import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors, tenantSecurity } from "./common";
 import { EntityName } from "./entities";
@@ -117,6 +118,7 @@ eventsRouter.openapi(
     });
     if (!answer.ok) throw apiErrorOf(answer.refusal);
     const { events: stored, created, fanout, seed, watermark } = answer.value;
+    c.set("ingestedEvents", fanout.length);
     if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed, watermark));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;
@@ -131,8 +133,19 @@ eventsRouter.openapi(
  */
 function producerCredentials(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set("credentials", readCredentials(c.req.header("authorization")));
-    await next();
+    const started = Date.now();
+    let status: number | undefined;
+    try {
+      c.set("credentials", readCredentials(c.req.header("authorization")));
+      await next();
+      status = c.res.status;
+    } catch (e) {
+      status = e instanceof ApiError ? e.status : 500;
+      throw e;
+    } finally {
+      // One data point per ingest request, accepted or not; its answer's status is its outcome.
+      recordIngest(c.env, { orgId: c.req.param("org") ?? "", outcome: String(status), durationMs: Date.now() - started, events: c.get("ingestedEvents") ?? 0 });
+    }
   };
 }
 

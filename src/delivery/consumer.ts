@@ -8,7 +8,7 @@ import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { DrainPool } from "./drain-pool";
 import { DRAIN_CONCURRENCY, drainClaimed } from "./dispatch";
-import { describeError } from "../log";
+import { describeError, log } from "../log";
 import { injectFault } from "./fault-injection";
 
 /** Dead-letter queues end in `-dead` in every environment of wrangler.toml (production, staging). */
@@ -43,7 +43,7 @@ async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
     message.ack();
     return claimed;
   } catch (e) {
-    console.error("job failed; the queue will retry it", job.kind, message.id, describeError(e));
+    log.error("job failed; the queue will retry it", { job: job.kind, messageId: message.id, orgId: job.orgId, attempts: message.attempts, error: e });
     if (job.kind !== "drain") await reportFanoutFailure(env, job, e);
     message.retry({ delaySeconds: Math.min(RETRY_MAX_DELAY_SECONDS, 5 * 2 ** message.attempts) });
     return [];
@@ -67,7 +67,7 @@ async function reportFanoutFailure(env: Env, job: Exclude<Job, DrainJob>, error:
 export async function consumeDeadLetters(batch: MessageBatch<Job>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     const job = message.body;
-    console.error("dead job: its owner re-drives the work", job.kind, message.id, message.attempts);
+    log.error("dead job: its owner re-drives the work", { job: job.kind, messageId: message.id, orgId: job.orgId, attempts: message.attempts });
     if (job.kind !== "drain") await reportFanoutFailure(env, job, new Error(`fan-out job ${message.id} failed ${message.attempts} times`));
     message.ack();
   }

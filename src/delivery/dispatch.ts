@@ -8,7 +8,7 @@ import type { DrainJob } from "./jobs";
 import { fanOut } from "./fanout";
 import { drain } from "./worker";
 import { DrainPool } from "./drain-pool";
-import { describeError } from "../log";
+import { log } from "../log";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
 export const DRAIN_CONCURRENCY = 4;
@@ -27,7 +27,7 @@ export async function dispatch(env: Env, orgId: string, items: FanoutItem[], see
   try {
     claimed = await fanOut(env, orgId, items, watermark);
   } catch (e) {
-    console.error("fan-out after ingest failed; the event log re-drives it", orgId, describeError(e));
+    log.error("fan-out after ingest failed; the event log re-drives it", { orgId, error: e });
     return;
   }
   const pool = new DrainPool(DRAIN_CONCURRENCY);
@@ -40,6 +40,6 @@ export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number, see
     await drain(env, job, turnMs, seed);
   } catch (e) {
     // Its lease runs out and the sequencer's alarm starts a fresh drain: nothing is lost.
-    console.error("claimed drain failed; the sequencer's alarm takes it over", job.webhookId, describeError(e));
+    log.error("claimed drain failed; the sequencer's alarm takes it over", { orgId: job.orgId, webhookId: job.webhookId, error: e });
   }
 }

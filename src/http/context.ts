@@ -15,7 +15,8 @@ export interface Principal {
 export interface AppEnv {
   Bindings: Env;
   // credentials: what ingest read from Authorization, checked later in its D1 batch.
-  Variables: { principal: Principal; credentials: Credentials };
+  // ingestedEvents: how many events an ingest request stored (its metric).
+  Variables: { principal: Principal; credentials: Credentials; ingestedEvents: number };
 }
 
 /** A router whose validation failures all become the platform's 400 error shape. */

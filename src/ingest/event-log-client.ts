@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { describeError } from "../log";
+import { log } from "../log";
 
 /** The event log Durable Object of one organization. */
 export function eventLog(env: Pick<Env, "EVENT_LOG">, orgId: string) {
@@ -15,6 +15,6 @@ export async function announceConfigChange(env: Pick<Env, "EVENT_LOG">, orgId: s
   try {
     await eventLog(env, orgId).configChanged();
   } catch (e) {
-    console.error("configuration change not announced to the event log", orgId, describeError(e));
+    log.error("configuration change not announced to the event log", { orgId, error: e });
   }
 }

@@ -17,7 +17,7 @@ import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";
 import { whereEqual } from "../db/sql-filter";
 import { recordUsage, purgeUsage, USAGE_SCHEMA } from "../notifications/usage";
-import { describeError } from "../log";
+import { describeError, log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { OrgConfig } from "./org-config";
@@ -432,7 +432,7 @@ export class EventLog extends DurableObject<Env> {
     if (expired.length > 0) {
       this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);
       for (const seq of expired) {
-        if (this.waiting.delete(seq)) console.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId, seq });
+        if (this.waiting.delete(seq)) log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
       }
     }
     const usageCounters = purgeUsage(this.sql, before, PURGE_CHUNK);
@@ -527,7 +527,7 @@ export class EventLog extends DurableObject<Env> {
     } catch (e) {
       this.configFailedAt = Date.now();
       if (config) {
-        console.warn("event log: configuration not read, using the copy held", { orgId: this.orgId, error: describeError(e) });
+        log.warn("event log: configuration not read, using the copy held", { orgId: this.orgId ?? undefined, error: e });
         return config;
       }
       throw new ConfigUnavailable(describeError(e));
@@ -566,10 +566,10 @@ export class EventLog extends DurableObject<Env> {
     for (let i = 0; i < due.length; i += SEQS_PER_JOB) jobs.push({ kind: "fanout", orgId: this.orgId, seqs: due.slice(i, i + SEQS_PER_JOB) });
     try {
       for (let i = 0; i < jobs.length; i += 100) await this.env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
-      console.warn("event log: fan-out re-driven through the queue", { orgId: this.orgId, events: due.length });
+      log.warn("event log: fan-out re-driven through the queue", { orgId: this.orgId, events: due.length });
     } catch (e) {
       this.lastFanoutError = { message: `fan-out job not queued: ${describeError(e)}`, at: now };
-      console.error("event log: fan-out job not queued; trying again later", { orgId: this.orgId, error: describeError(e) });
+      log.error("event log: fan-out job not queued; trying again later", { orgId: this.orgId, error: e });
     }
     for (const seq of due) {
       const entry = this.waiting.get(seq)!;

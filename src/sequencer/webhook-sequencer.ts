@@ -27,7 +27,7 @@ import {
 } from "./records";
 import { DeliveriesTable } from "./deliveries-table";
 import { formatDeliveryId } from "./delivery-id";
-import { describeError } from "../log";
+import { log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
@@ -384,7 +384,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (e) {
       // The alarm tries again when the lease runs out; nothing is lost.
-      console.error("sequencer: drain job not sent", webhookId, describeError(e));
+      log.error("sequencer: drain job not sent; the lease's alarm tries again", { webhookId, orgId, error: e });
     }
   }
 

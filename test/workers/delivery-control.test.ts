@@ -130,4 +130,16 @@ describe.concurrent("the delivery log and its controls", () => {
     const byWebhook = Object.fromEntries(list.body.deliveries.map((d: any) => [d.webhookId, d.status]));
     expect(byWebhook).toEqual({ [one.id]: "succeeded", [two.id]: "failed" });
   });
+
+  it("lists and counts the same deliveries of an event after one of its webhooks was deleted", async () => {
+    const tenant = await producerTenant();
+    const [kept, gone] = [await enabledWebhook(tenant, receiverUrl(bucket())), await enabledWebhook(tenant, receiverUrl(bucket()))];
+    const posted = await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, kept.id, 1);
+    await finalDeliveries(tenant, gone.id, 1);
+    expect((await call("DELETE", `/v1/mint/organizations/${tenant.org}/webhooks/${gone.id}?forceDelete=true`, { auth: tenant.auth })).status).toBe(204);
+    const list = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}/deliveries`, { auth: tenant.auth });
+    expect(list.body.totalRecords).toBe(1);
+    expect(list.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([kept.id]);
+  });
 });

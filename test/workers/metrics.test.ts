@@ -7,6 +7,8 @@ import { drain } from "../../src/delivery/worker";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { captureLogs } from "./log-capture";
 import { enabledWebhook, postEvent, producerTenant, received, receiverUrl } from "./delivery-helpers";
+import { call } from "./helpers";
+import { app } from "../../src/app";
 
 class FakeDataset {
   readonly points: AnalyticsEngineDataPoint[] = [];
@@ -57,6 +59,20 @@ describe("metrics", () => {
     expect(metrics.points).toEqual([
       { indexes: [tenant.org], blobs: ["attempt", tenant.org, hook.id, "failed", "4xx"], doubles: [expect.any(Number), 404, 1] },
       { indexes: [tenant.org], blobs: ["attempt", tenant.org, hook.id, "succeeded", "2xx"], doubles: [expect.any(Number), 200, 1] },
+    ]);
+  });
+
+  it("records every ingest request, accepted or refused, with its status and the events it stored", async () => {
+    const tenant = await producerTenant();
+    const metrics = new FakeDataset();
+    const withMetrics = { fetch: (request: Request) => Promise.resolve(app.fetch(request, { ...env, METRICS: metrics }, { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext)) };
+    const path = `/v1/organizations/${tenant.org}/events`;
+    const batch = { events: [1, 2, 3].map((n) => ({ type: "booking.created", data: { n } })) };
+    expect((await call("POST", path, { auth: { bearer: tenant.producerKey }, body: batch, ...withMetrics })).status).toBe(202);
+    expect((await call("POST", path, { auth: { bearer: tenant.producerKey.replace(/.$/, (c) => (c === "A" ? "B" : "A")) }, body: batch, ...withMetrics })).status).toBe(401);
+    expect(metrics.points.map((p) => [p.blobs?.[0], p.indexes?.[0], p.blobs?.[3], p.doubles?.[2]])).toEqual([
+      ["ingest", tenant.org, "202", 3],
+      ["ingest", tenant.org, "401", 0],
     ]);
   });
 });
