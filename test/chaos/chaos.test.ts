@@ -41,7 +41,7 @@ const scenarios: Scenario[] = [
     // Half the hangs become a 200 sent after the platform gave up (3 s).
     mix: "200:60,503:20,hang:5,slow:3500:5,reset:5,400:5",
     // A crash leaves its delivery to the sequencer's 60 s lease, so crashes are kept rare.
-    faults: "crash-mid-delivery:0.03,duplicate-job:0.05,evict-sequencer:0.05,evict-event-log:0.2",
+    faults: "crash-mid-delivery:0.03,duplicate-job:0.05,evict-sequencer:0.05,evict-event-log:0.5",
     drainTimeoutMs: setting("CHAOS_DRAIN_TIMEOUT_MS", 15 * 60_000),
   },
   {

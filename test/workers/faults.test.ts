@@ -200,6 +200,32 @@ describe.concurrent("faults", () => {
   });
 });
 
+describe("an event log reset after storing, before answering", () => {
+  it("stores and delivers once the batch its producer posts again", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const events = [1, 2, 3].map((n) => ({ type: "booking.created", data: n, id: `reset-${n}` }));
+    // What the log stored before it was reset: the producer never got the answer.
+    const first = await eventLog(env, tenant.org).ingest({
+      orgId: tenant.org,
+      keyId: tenant.producerKey.split("_")[1]!,
+      source: "wink",
+      batch: true,
+      events: events.map((e) => ({ type: e.type, entity: null, data: JSON.stringify({ n: e.data }), producerId: e.id })),
+    });
+    if (!first.ok) throw new Error(first.refusal.message);
+    await evictDurableObject(eventLog(env, tenant.org));
+    const again = await postEvent(tenant, { events: events.map((e) => ({ type: e.type, data: { n: e.data }, id: e.id })) });
+    expect(again.body.events).toEqual(first.value.events.map(({ id }) => ({ id, duplicate: true })));
+    // Nobody fanned the first call out: the restarted log re-drives it.
+    await receivedCount(b, 3, 20_000);
+    await settle();
+    expect((await received(b)).map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2, 3]);
+    expect(await finalDeliveries(tenant, hook.id, 3)).toHaveLength(3);
+  });
+});
+
 describe("a fan-out that keeps failing", () => {
   it("is retried with growing delays, its event kept waiting and shown, and delivered once a run succeeds", async () => {
     const tenant = await producerTenant();
