@@ -29,7 +29,8 @@ describe("npm run bench -- --quick", () => {
     expect(result.failures).toEqual([]);
     const p50 = figure("p50 at 20/s");
     expect(p50).toMatchObject({ scenario: "end to end", unit: "ms", note: expect.stringMatching(/^(\d+)\/\1 of ours and \1\/\1 of the floor's arrived$/) });
-    expect(p50.ours).toBeGreaterThan(0);
+    // Ours can arrive before the client has read the 202 (delivery starts as the answer leaves).
+    expect(Number.isFinite(p50.ours)).toBe(true);
     expect(p50.floor).toBeGreaterThan(0);
     // The reference floors run beside the plain one: the durable-ingest floor at each concurrency,
     // the strict-order floor in the ordered scenario (whose every event arrived, in order).

@@ -78,10 +78,15 @@ describe("wrangler dev, end to end", () => {
 
     const posted = await server.api("POST", `/v1/organizations/${org}/events`, { auth: producerKey, body: { type: "booking.created", entity: "Cool Account", data: {} } });
     expect(posted.status).toBe(202);
+    // The receivers first (a local check); the API's list of the event's deliveries asks all 1,000
+    // sequencers, so it is read only once they all have it, and then once a second.
+    await until(() => webhookIds.every((_, i) => receiver.received(`fanout-${i}`).length > 0), 90_000);
     const deliveries = await until(async () => {
       const list = await server.api("GET", `/v1/organizations/${org}/events/${posted.body.id}/deliveries?limit=1000`, { auth: adminKey });
-      return list.body.deliveries.length === 1000 && list.body.deliveries.every((d: any) => d.status === "succeeded") && list.body.deliveries;
-    }, 110_000);
+      if (list.body.deliveries.length === 1000 && list.body.deliveries.every((d: any) => d.status === "succeeded")) return list.body.deliveries;
+      await new Promise((r) => setTimeout(r, 1000));
+      return undefined;
+    }, 20_000);
     // Every webhook got the event. A local workerd runs all 1,000 sequencers on one thread, so an
     // attempt can time out before its request leaves; the receiver then sees it again on the retry,
     // and never more often than the attempts on record.
