@@ -108,7 +108,7 @@ export interface EventLogStatus {
 }
 
 /** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
-export const FANOUT_GRACE_MS = 5_000;
+const FANOUT_GRACE_MS = 5_000;
 /** A large fan-out's chunks run one queue batch after another: it is re-driven only after this long without a chunk reporting. */
 const CHUNK_PROGRESS_GRACE_MS = 30_000;
 /** Re-drives back off by doubling up to this: an event is retried for as long as it is kept. */
@@ -122,7 +122,7 @@ const CONFIG_RETRY_MS = 5_000;
 const PURGE_CHUNK = 500;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** The ingest rate window per producer key (INGEST_RATE_LIMIT requests per window). */
-export const RATE_WINDOW_MS = 10_000;
+const RATE_WINDOW_MS = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -294,7 +294,7 @@ export class EventLog extends DurableObject<Env> {
     const now = Date.now();
     const fanout: FanoutItem[] = [];
     const result = this.storage.transactionSync(() =>
-      recordUsage(this.sql, orgId, report, config.conditions({ ratePlanId: report.ratePlan.id }), (notification) => {
+      recordUsage(this.sql, orgId, report, config.conditionsOn(report.ratePlan.id), (notification) => {
         const stored = this.insert(
           { kind: "notification", source: NOTIFICATION_SOURCE, type: notification.type, entity: null, producerId: null, data: JSON.stringify(notification.body), webhookIds: config.enabledOf(notification.webhookIds) },
           now,

@@ -61,16 +61,16 @@ export class OrgConfig {
     return webhookIds.filter((id) => this.webhooksById.get(id)?.enabled);
   }
 
-  /** The conditions on a rate plan, or with the given ids, oldest first. */
-  conditions(which: { ratePlanId: string } | { ids: string[] }): ConditionWithActions[] {
-    return this.rows.conditions.filter((c) => ("ids" in which ? which.ids.includes(c.id) : c.ratePlanId === which.ratePlanId));
+  /** The conditions on a rate plan, oldest first. */
+  conditionsOn(ratePlanId: string): ConditionWithActions[] {
+    return this.rows.conditions.filter((c) => c.ratePlanId === ratePlanId);
   }
 }
 
 const catalogKey = (source: string, name: string) => `${source}\u0000${name}`;
 
 /** The subscriptions that select `type`: itself, `*`, and each `prefix.*` of it. */
-export function subscriptionPatterns(type: string): string[] {
+function subscriptionPatterns(type: string): string[] {
   const parts = type.split(".");
   const prefixes = parts.slice(0, -1).map((_, i) => `${parts.slice(0, i + 1).join(".")}.*`);
   return ["*", ...prefixes, type];

@@ -114,13 +114,13 @@ function meterObjects<N extends object>(namespace: N): N {
       if (typeof value !== "function") return value;
       if (prop !== "get") return value.bind(target);
       return (...args: unknown[]) => {
-        const handle = Reflect.apply(value, target, args) as object;
-        return new Proxy(handle, {
-          get(stub, method) {
-            const member = Reflect.get(stub, method);
+        const object = Reflect.apply(value, target, args) as object;
+        return new Proxy(object, {
+          get(remote, method) {
+            const member = Reflect.get(remote, method);
             if (typeof member !== "function") return member;
             // Reflect.apply: an RPC method's own `apply` would be taken for a remote method.
-            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, stub, callArgs));
+            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, remote, callArgs));
           },
         });
       };

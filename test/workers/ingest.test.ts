@@ -152,6 +152,19 @@ describe.concurrent("ingest", () => {
 });
 
 describe.concurrent("matching", () => {
+  it("matches the next event to a webhook created just after the event log read its configuration", async () => {
+    const tenant = await producerTenant();
+    // The first event makes the organization's log read its configuration (no webhook yet).
+    const before = await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const after = await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
+    // Within CONFIG_REFRESH_SECONDS of that read: only the creation's announcement can have told the log.
+    const [second, first] = await storedEvents(tenant.org);
+    expect([first!.id, second!.id]).toEqual([before.body.id, after.body.id]);
+    expect(first!.webhookIds).toEqual([]);
+    expect(second!.webhookIds).toEqual([hook.id]);
+  });
+
   it("sends an event to webhooks of its source bound to its entity or to none, subscribed by name, wildcard or not at all", async () => {
     const tenant = await producerTenant();
     const [exact, wildcard, all, unbound, otherEntity, otherType] = Array.from({ length: 6 }, bucket) as [string, string, string, string, string, string];
