@@ -21,6 +21,10 @@ export interface Env {
   INGEST_RATE_LIMIT: string;
   RETENTION_DAYS: string;
   CONFIG_REFRESH_SECONDS: string;
+  /** Deliveries in a row that must end failed before a webhook is disabled automatically (20). */
+  DISABLE_AFTER_FAILED_DELIVERIES: string;
+  /** Hours that run of failures must have lasted too (120, Svix's five days); fractions allowed. */
+  DISABLE_AFTER_FAILING_HOURS: string;
   /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
   OPS_METER?: string;
   /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */

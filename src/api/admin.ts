@@ -12,7 +12,7 @@ import { forgetKey } from "../ingest/admission";
 import { sequencer } from "../delivery/sequencer-client";
 import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, TenantSourceName, tenantErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
 
 const ApiKey = z
@@ -35,7 +35,7 @@ const CreateApiKey = z
   .strictObject({
     email: Email("must be an e-mail address").max(254),
     role: z.enum(["admin", "producer"]),
-    source: SourceName.optional().openapi({ description: "Required for producer keys: the source of the events they post" }),
+    source: TenantSourceName.optional().openapi({ description: "Required for producer keys: the source of the events they post" }),
   })
   .superRefine((value, ctx) => {
     if (value.role === "producer" && !value.source) {

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { badRequest, ErrorSchema, type ErrorDetail } from "../http/errors";
 import type { Page } from "../db/client";
+import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
 
 /** zod checks UUIDs and e-mail addresses with a pattern; the document states it (zod-to-openapi gives only the format). */
 const withItsPattern = <T extends z.ZodUUID | z.ZodEmail>(schema: T) => schema.openapi({ pattern: schema.def.pattern!.source });
@@ -36,6 +37,11 @@ export const SourceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1-64 lowercase letters, digits, '-' or '_'")
   .openapi({ example: "wink" });
+
+/** A source a tenant's own data names (entities, event types, producer keys): any but the platform's own. */
+export const TenantSourceName = SourceName.refine((source) => source !== OPERATIONAL_SOURCE, {
+  message: `${OPERATIONAL_SOURCE} is the platform's own source: its event types are built in and only the platform sends its events`,
+}).openapi({ not: { const: OPERATIONAL_SOURCE } });
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;

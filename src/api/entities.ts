@@ -4,7 +4,7 @@ import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { createEntity, deleteEntity, getEntity, listEntities } from "../db/entities";
-import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors } from "./common";
 
 export const EntityName = NonBlank(200).openapi({ example: "Cool Account" });
 
@@ -19,7 +19,7 @@ const Entity = z
   })
   .openapi("Entity");
 
-export const CreateEntity = z.strictObject({ source: SourceName, name: EntityName }).openapi("CreateEntity");
+export const CreateEntity = z.strictObject({ source: TenantSourceName, name: EntityName }).openapi("CreateEntity");
 
 const route = { security: tenantSecurity, tags: ["Entities"] };
 const Params = OrgParam.extend(IdParam.shape);

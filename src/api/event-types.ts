@@ -5,7 +5,7 @@ import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { createEventType, deleteEventType, getEventType, listEventTypes } from "../db/event-types";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
+import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors } from "./common";
 
 export const EventTypeName = z
   .string()
@@ -27,7 +27,7 @@ const EventType = z
 
 export const CreateEventType = z
   .strictObject({
-    source: SourceName,
+    source: TenantSourceName,
     name: EventTypeName,
     description: z.string().max(1000, "must be at most 1000 characters").optional(),
   })

@@ -44,6 +44,16 @@ export const Enabled = z
   .openapi({ example: true });
 
 const Name = NonBlank(200).openapi({ example: "webhook3" });
+
+export const MAX_RATE_LIMIT = 1000;
+const RATE_LIMIT_ERROR = `must be a whole number of deliveries per second, from 1 to ${MAX_RATE_LIMIT}`;
+/** Deliveries per second the drain paces the webhook's deliveries to. */
+export const RateLimit = z
+  .number({ error: RATE_LIMIT_ERROR })
+  .int(RATE_LIMIT_ERROR)
+  .min(1, RATE_LIMIT_ERROR)
+  .max(MAX_RATE_LIMIT, RATE_LIMIT_ERROR)
+  .openapi({ example: 20 });
 const Description = z.string().max(1000, "must be at most 1000 characters").nullable();
 const Events = z
   .array(EventPattern)
@@ -60,6 +70,9 @@ const fields = {
   source: SourceName.nullable().optional().openapi({ description: "The product whose events this webhook receives (wink, trippay…)" }),
   entity: EntityName.nullable().optional().openapi({ description: "The account of the source this webhook is bound to; must exist" }),
   events: Events.optional(),
+  rateLimit: RateLimit.nullable()
+    .optional()
+    .openapi({ description: `At most this many deliveries per second to postUrl (1-${MAX_RATE_LIMIT}), in order; null or left out: no limit` }),
 };
 
 export const Webhook = z
@@ -77,6 +90,12 @@ export const Webhook = z
     source: z.string().nullable().openapi({ example: "wink" }),
     entity: z.string().nullable().openapi({ example: "Cool Account" }),
     events: z.array(z.string()).openapi({ example: ["booking.created"] }),
+    rateLimit: z.number().int().nullable().openapi({ example: null, description: "Deliveries per second at most; null: no limit" }),
+    disabledReason: z
+      .string()
+      .nullable()
+      .openapi({ example: null, description: "Why the platform disabled the webhook (its receiver kept failing, or answered 410 Gone); null unless it did. Enabling it clears this." }),
+    disabledAt: z.number().int().nullable().openapi({ example: null, description: "When the platform disabled it; null unless it did" }),
   })
   .openapi("Webhook");
 
@@ -117,6 +136,8 @@ const serverSetFields = {
   createdBy: serverSet(Webhook.shape.createdBy),
   updated: serverSet(Webhook.shape.updated),
   updatedBy: serverSet(Webhook.shape.updatedBy),
+  disabledReason: serverSet(Webhook.shape.disabledReason),
+  disabledAt: serverSet(Webhook.shape.disabledAt),
 };
 
 export const UpdateWebhook = z
@@ -126,7 +147,7 @@ export const UpdateWebhook = z
     // Unknown fields do not stop zod, and a body of only unknown fields is not an empty one.
     when: (payload) => payload.issues.length === 0,
   })
-  .transform(({ created, createdBy, updated, updatedBy, ...rest }, ctx) => normalizeUrl(rest, ctx))
+  .transform(({ created, createdBy, updated, updatedBy, disabledReason, disabledAt, ...rest }, ctx) => normalizeUrl(rest, ctx))
   .openapi("UpdateWebhook", {
     anyOf: Object.keys(fields).map((field) => ({ required: [field] })),
     description: "Changes at least one field; postURL and postUrl, given both, must be equal.",
@@ -141,6 +162,7 @@ export type WebhookChanges = {
   source?: string | null;
   entity?: string | null;
   events?: string[];
+  rateLimit?: number | null;
 };
 
 export type WebhookJson = z.infer<typeof Webhook>;

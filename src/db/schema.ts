@@ -117,6 +117,12 @@ export const webhooks = sqliteTable(
     secret: text("secret").notNull(),
     previousSecret: text("previous_secret"),
     previousSecretExpires: integer("previous_secret_expires"),
+    // The most deliveries per second the drain sends it (src/delivery/throttle.ts); null: no limit.
+    rateLimit: integer("rate_limit"),
+    // Why and when the platform disabled it (src/webhooks/auto-disable.ts); null unless it did.
+    // Enabling it again clears both.
+    disabledReason: text("disabled_reason"),
+    disabledAt: integer("disabled_at"),
     created: integer("created").notNull(),
     createdBy: text("created_by").notNull(),
     updated: integer("updated").notNull(),

@@ -11,6 +11,7 @@ import { notificationReferences, notNamedByNotificationActions } from "../notifi
 import { refusedUrlReason } from "../delivery/url-policy";
 import type { Env } from "../env";
 import type { PortalScope } from "./portal-links";
+import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "./operational-catalog";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -29,6 +30,9 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     source: row.source,
     entity: row.entity,
     events: row.events,
+    rateLimit: row.rateLimit,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt,
   };
 }
 
@@ -99,7 +103,7 @@ export async function bindingProblems(db: Database, orgId: string, binding: Bind
     if (events.length > 0) problems.push({ field: "events", reason: "needs a source: event types belong to one source" });
     return problems;
   }
-  const [entityRows, catalog] = await db.batch([
+  const [entityRows, tenantCatalog] = await db.batch([
     db
       .select({ name: entities.name })
       .from(entities)
@@ -109,7 +113,7 @@ export async function bindingProblems(db: Database, orgId: string, binding: Bind
   if (entity && entityRows.length === 0) {
     problems.push({ field: "entity", reason: `no entity named ${JSON.stringify(entity)} exists on ${source}; create the account first` });
   }
-  const names = catalog.map((row) => row.name);
+  const names = source === OPERATIONAL_SOURCE ? OPERATIONAL_EVENT_TYPES.map((type) => type.name) : tenantCatalog.map((row) => row.name);
   events.forEach((pattern, i) => {
     if (pattern === "*") return;
     const known = pattern.endsWith(".*")
@@ -136,7 +140,8 @@ function bindingHolds(orgId: string, binding: Binding): SQL {
     );
   }
   const exact = exactEvents(binding.events);
-  if (binding.source && exact.length > 0) {
+  // The operational catalog is built in: nothing in D1 can vanish from it.
+  if (binding.source && binding.source !== OPERATIONAL_SOURCE && exact.length > 0) {
     checks.push(
       sql`(SELECT count(*) FROM ${eventTypes} WHERE ${eventTypes.orgId} = ${orgId} AND ${eventTypes.source} = ${binding.source} AND ${inList(eventTypes.name, exact)}) = ${exact.length}`,
     );
@@ -177,6 +182,9 @@ export async function createWebhook(
     source: input.source ?? null,
     entity: input.entity ?? null,
     events: input.events ?? [],
+    rateLimit: input.rateLimit ?? null,
+    disabledReason: null,
+    disabledAt: null,
     secret: newSigningSecret(),
     previousSecret: null,
     previousSecretExpires: null,
@@ -201,23 +209,26 @@ export async function createWebhook(
   return row;
 }
 
+/** Saves the changes; answers the webhook as saved and as it was read just before. */
 export async function updateWebhook(
   env: WebhookEnv,
   principal: Principal,
   id: string,
   changes: WebhookChanges,
-): Promise<WebhookRow> {
+): Promise<{ updated: WebhookRow; previous: WebhookRow }> {
   assertUrlAllowed(env, changes.postUrl);
   const db = database(env.DB);
   const current = await getWebhook(env.DB, principal.orgId, id);
   const next = { ...current, ...changes, updated: Date.now(), updatedBy: principal.email };
   await assertBinding(db, principal.orgId, next);
+  // Enabling clears why the platform had disabled it.
+  const reenabled = changes.enabled === true ? { disabledReason: null, disabledAt: null } : {};
   const [updated] = await db
     .update(webhooks)
-    .set({ ...changes, updated: next.updated, updatedBy: next.updatedBy })
+    .set({ ...changes, ...reenabled, updated: next.updated, updatedBy: next.updatedBy })
     .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id), bindingHolds(principal.orgId, next)))
     .returning();
-  if (updated) return updated;
+  if (updated) return { updated, previous: current };
   await getWebhook(env.DB, principal.orgId, id); // deleted meanwhile: 404
   await assertBinding(db, principal.orgId, next);
   throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");

@@ -271,7 +271,7 @@ describe("getting a webhook", () => {
     const created = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
     const got = await call("GET", webhooksPath(tenant.org, created.id), { auth: tenant.auth });
     expect(Object.keys(got.body).sort()).toEqual(
-      ["created", "createdBy", "description", "enabled", "entity", "events", "id", "name", "orgId", "postUrl", "source", "updated", "updatedBy"],
+      ["created", "createdBy", "description", "disabledAt", "disabledReason", "enabled", "entity", "events", "id", "name", "orgId", "postUrl", "rateLimit", "source", "updated", "updatedBy"],
     );
     expect(JSON.stringify(got.body)).not.toContain("whsec_");
   });
