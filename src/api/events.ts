@@ -56,7 +56,7 @@ const AcceptedBatch = z.object({ events: z.array(Accepted) }).openapi("AcceptedE
 const EventRecord = z
   .object({
     id: z.uuid(),
-    kind: z.enum(["event", "test", "notification"]),
+    kind: z.enum(["event", "test", "notification", "operational"]).openapi({ description: "event: posted by a producer; test: a webhook.test; notification: a usage notification; operational: the platform's own (source operational)" }),
     source: z.string(),
     type: z.string(),
     entity: z.string().nullable(),

@@ -15,6 +15,7 @@ import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "./sequencer-client";
 import { sendTestEvent } from "./directed";
 import { newSigningSecret } from "./signing";
+import { announceReenabled } from "../webhooks/auto-disable";
 
 /** The previous secret keeps signing this long after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -71,16 +72,21 @@ export function signingSecretOf(webhook: Pick<WebhookRow, "secret" | "previousSe
   };
 }
 
-/** Saves changes to a webhook, then tells its sequencer, so the next attempt already uses them. */
+/**
+ * Saves changes to a webhook, then tells its sequencer, so the next attempt already uses them. A
+ * disabled webhook enabled again counts failures afresh, and its organization hears of it.
+ */
 export async function changeWebhook(env: Env, principal: Principal, id: string, changes: WebhookChanges): Promise<WebhookRow> {
-  const updated = await updateWebhook(env, principal, id, changes);
-  await announceChange(env, id);
+  const { updated, previous } = await updateWebhook(env, principal, id, changes);
+  const reenabled = !previous.enabled && updated.enabled;
+  await announceChange(env, id, { reenabled });
+  if (reenabled) await announceReenabled(env, previous, updated);
   return updated;
 }
 
-async function announceChange(env: Env, id: string) {
+async function announceChange(env: Env, id: string, change?: { reenabled: boolean }) {
   try {
-    await sequencer(env, id).webhookChanged();
+    await sequencer(env, id).webhookChanged(change);
   } catch (e) {
     // The change is saved; drains re-read the webhook within WEBHOOK_RECHECK_MS anyway.
     log.error("webhook change not announced to its sequencer", { webhookId: id, error: e });

@@ -21,9 +21,11 @@ import { describeError, log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { OrgConfig } from "./org-config";
+import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
+import type { OperationalEvent } from "../webhooks/operational-events";
 import { eventIdFor, seqOfEventId } from "./event-ids";
 
-export type EventKind = "event" | "test" | "notification";
+export type EventKind = "event" | "test" | "notification" | "operational";
 
 /** An event as the log keeps it. `data` is JSON text: the envelope's data, or a notification's body. */
 export interface LoggedEvent {
@@ -284,6 +286,30 @@ export class EventLog extends DurableObject<Env> {
     );
     await this.armAlarm(created + FANOUT_GRACE_MS);
     return { ok: true, value: fanout };
+  }
+
+  /**
+   * Stores an operational event for the webhooks subscribed to it (never the one it is about) and
+   * sends its fan-out through the queue at once: its callers (a sequencer, a management call) do not
+   * deliver. Its key stores it once however often it is told; an event about the delivery of an
+   * operational event is not stored at all.
+   */
+  async storeOperational(orgId: string, event: OperationalEvent): Promise<LogAnswer<{ stored: boolean }>> {
+    this.bind(orgId);
+    if (event.causeEventId !== undefined && this.eventsByIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE) return { ok: true, value: { stored: false } };
+    if (this.byProducerId(OPERATIONAL_SOURCE, event.key)) return { ok: true, value: { stored: false } };
+    const config = await this.currentConfigOrRefusal();
+    if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
+    const created = Date.now();
+    const webhookIds = config.subscribers({ source: OPERATIONAL_SOURCE, type: event.type, entity: null }).filter((id) => id !== event.about);
+    const stored = this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
+    if (webhookIds.length === 0) {
+      this.waiting.delete(stored.seq);
+    } else {
+      await this.armAlarm(created + FANOUT_GRACE_MS);
+      await this.queueFanout([stored.seq], created);
+    }
+    return { ok: true, value: { stored: true } };
   }
 
   /** Records a usage report and stores a notification for each crossing it claims, in one transaction. */
@@ -562,15 +588,7 @@ export class EventLog extends DurableObject<Env> {
       if (entry.nextRedriveAt <= now) due.push(seq);
     }
     if (due.length === 0 || this.orgId === null) return 0;
-    const jobs: Job[] = [];
-    for (let i = 0; i < due.length; i += SEQS_PER_JOB) jobs.push({ kind: "fanout", orgId: this.orgId, seqs: due.slice(i, i + SEQS_PER_JOB) });
-    try {
-      for (let i = 0; i < jobs.length; i += 100) await this.env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
-      log.warn("event log: fan-out re-driven through the queue", { orgId: this.orgId, events: due.length });
-    } catch (e) {
-      this.lastFanoutError = { message: `fan-out job not queued: ${describeError(e)}`, at: now };
-      log.error("event log: fan-out job not queued; trying again later", { orgId: this.orgId, error: e });
-    }
+    if (await this.queueFanout(due, now)) log.warn("event log: fan-out re-driven through the queue", { orgId: this.orgId, events: due.length });
     for (const seq of due) {
       const entry = this.waiting.get(seq)!;
       entry.redrives += 1;
@@ -578,6 +596,20 @@ export class EventLog extends DurableObject<Env> {
     }
     await this.armAlarm(Math.min(...this.redriveTimes()));
     return due.length;
+  }
+
+  /** Sends fan-out jobs for these events; a refused send is kept for operators and left to the re-drive. */
+  private async queueFanout(seqs: number[], now: number): Promise<boolean> {
+    const jobs: Job[] = [];
+    for (let i = 0; i < seqs.length; i += SEQS_PER_JOB) jobs.push({ kind: "fanout", orgId: this.orgId!, seqs: seqs.slice(i, i + SEQS_PER_JOB) });
+    try {
+      for (let i = 0; i < jobs.length; i += 100) await this.env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
+      return true;
+    } catch (e) {
+      this.lastFanoutError = { message: `fan-out job not queued: ${describeError(e)}`, at: now };
+      log.error("event log: fan-out job not queued; trying again later", { orgId: this.orgId ?? undefined, error: e });
+      return false;
+    }
   }
 
   private redriveTimes(): number[] {

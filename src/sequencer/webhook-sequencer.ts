@@ -31,6 +31,9 @@ import { log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
+import { FailureRun } from "./failure-run";
+import { applyAutoDisable, autoDisableRule } from "../webhooks/auto-disable";
+import { deliveryFailedEvent, storeOperationalEvent, type FailedDelivery } from "../webhooks/operational-events";
 
 /** How long a holder may take between two calls before the lease is presumed dead. */
 const LEASE_MS = 60_000;
@@ -44,6 +47,8 @@ const UPCOMING_EVENTS = 50;
 /** Expired deliveries deleted per statement, and how soon the alarm comes back while more remain. */
 const PURGE_CHUNK = 500;
 const PURGE_AGAIN_MS = 250;
+/** How soon the alarm tries again to tell the organization news it could not tell. */
+const TELL_AGAIN_MS = 30_000;
 
 const STATE_SCHEMA = `CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;`;
 
@@ -78,6 +83,17 @@ export class WebhookSequencer extends DurableObject<Env> {
   private handedOut: DeliveryRow | undefined;
   /** The alarm's time as set by this object (null: none); undefined until first read. */
   private alarmAt: number | null | undefined;
+  /** Failed deliveries in a row, and the news they make (auto-disable, `delivery.failed`). */
+  private readonly failures = new FailureRun({
+    read: () => this.getState("failure_run") as string | null,
+    write: (value) => {
+      if (value !== null) this.setState("failure_run", value);
+      else if (this.getState("failure_run") !== null) this.deleteState("failure_run");
+    },
+  });
+  private telling: Promise<void> | undefined;
+  /** When the last attempt reported started: a throttled drain spaces the next one from it. */
+  private lastAttemptAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, meterBindings(withOutages(env)));
@@ -170,6 +186,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         await this.holdLease(current.token, retryAt + LEASE_MS, { store: true });
         return { action: "retry-scheduled", retryAt };
       }
+      await this.tellOrganization();
     }
     if (pause) {
       await this.handOver(0);
@@ -197,6 +214,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         if (head.lease === current.token) return { action: "stale" };
         // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
         this.interrupted(head, now);
+        await this.tellOrganization();
         continue;
       }
       if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
@@ -220,13 +238,18 @@ export class WebhookSequencer extends DurableObject<Env> {
       lease,
       delivery: { id: formatDeliveryId(row), eventId: row.event_id, attempt: row.attempts + 1, seq: row.seq },
       webhookVersion: Number(this.getState("webhook_version") ?? 0),
+      previousAttemptAt: this.lastAttemptAt,
       upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(row, UPCOMING_EVENTS) : [],
     };
   }
 
-  /** The webhook's settings changed (saved in D1 first): drains re-read them before their next attempt. */
-  webhookChanged(): void {
+  /**
+   * The webhook's settings changed (saved in D1 first): drains re-read them before their next
+   * attempt. `reenabled`: it was disabled and is enabled again, so failures count afresh.
+   */
+  webhookChanged(change: { reenabled?: boolean } = {}): void {
     this.setState("webhook_version", Number(this.getState("webhook_version") ?? 0) + 1);
+    if (change.reenabled) this.failures.rearm();
   }
 
   /**
@@ -238,6 +261,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     meterAlarm(this.env);
     this.alarmAt = null;
     this.attemptStats.flush();
+    await this.tellOrganization();
     const now = Date.now();
     const current = this.lease;
     if (current && current.until > now) {
@@ -338,6 +362,9 @@ export class WebhookSequencer extends DurableObject<Env> {
     const attempt = { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome };
     this.deliveries.settle(row, { status: report.outcome === "retry" ? "retrying" : report.outcome, now, nextAttemptAt: retryAt, attempt });
     this.attemptStats.record(attempt, now);
+    this.lastAttemptAt = attempt.started;
+    if (report.outcome === "succeeded") this.failures.succeeded();
+    else if (report.outcome === "failed") this.failures.failed(failedDelivery(row, attempt), now, autoDisableRule(this.env));
     return retryAt;
   }
 
@@ -356,6 +383,41 @@ export class WebhookSequencer extends DurableObject<Env> {
     };
     this.deliveries.settle(row, { status: last ? "failed" : "pending", now, attempt });
     this.attemptStats.record(attempt, now);
+    if (last) this.failures.failed(failedDelivery(row, attempt), now, autoDisableRule(this.env));
+  }
+
+  /**
+   * Tells the organization what the failures made news of: each `delivery.failed`, then a decision
+   * to disable the webhook, applied like a person's change (after which its drains re-read it and
+   * cancel what waits). What cannot be told now stays owed, and the alarm tries again.
+   */
+  private async tellOrganization(): Promise<void> {
+    const { untold, disabling } = this.failures.owed();
+    if (untold.length === 0 && !disabling) return;
+    this.telling ??= this.tell().finally(() => (this.telling = undefined));
+    await this.telling;
+  }
+
+  private async tell() {
+    const webhookId = this.getState("webhook_id") as string | null;
+    const orgId = this.getState("org_id") as string | null;
+    if (!webhookId || !orgId) return;
+    try {
+      for (let owed = this.failures.owed(); owed.untold.length > 0 || owed.disabling; owed = this.failures.owed()) {
+        const [failed] = owed.untold;
+        if (failed) {
+          await storeOperationalEvent(this.env, orgId, deliveryFailedEvent(webhookId, failed));
+          this.failures.told(failed.deliveryId);
+        } else if (owed.disabling) {
+          await applyAutoDisable(this.env, orgId, webhookId, owed.disabling);
+          this.failures.applied();
+          this.webhookChanged();
+        }
+      }
+    } catch (e) {
+      log.error("sequencer: operational news not told; the alarm tries again", { webhookId, orgId, error: e });
+      await this.alarmBy(Date.now() + TELL_AGAIN_MS);
+    }
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */
@@ -462,4 +524,15 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.sql.exec(`DELETE FROM state WHERE key = ?`, key);
     this.state.delete(key);
   }
+}
+
+function failedDelivery(row: DeliveryRow, attempt: AttemptRecord): FailedDelivery {
+  return {
+    deliveryId: formatDeliveryId(row),
+    eventId: row.event_id,
+    eventType: row.event_type,
+    attempts: attempt.attempt,
+    lastStatusCode: attempt.statusCode,
+    lastError: attempt.error,
+  };
 }
