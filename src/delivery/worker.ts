@@ -14,6 +14,7 @@ import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";
 import { recordAttempt } from "../observability/metrics";
+import { awaitTurn } from "./throttle";
 
 /**
  * Deliveries one drain job may send before handing over to a fresh job: each costs two
@@ -80,6 +81,7 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
           continue;
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
+        if (!refused) await awaitTurn(webhook.rateLimit, step.previousAttemptAt);
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
         if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
