@@ -12,8 +12,8 @@ import {
   sendTestEventTo,
   signingSecretOf,
 } from "../delivery/webhook-control";
-import { bodyErrors, EpochMs, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid } from "./common";
-import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "./delivery-schemas";
+import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid } from "./common";
+import { Delivery, DeliveryStatus, DeliveryWithAttempts, Recover, recoverFrom } from "./delivery-schemas";
 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
 const WebhookParams = OrgParam.extend(IdParam.shape);
@@ -33,12 +33,6 @@ const Secret = z
     previousKeyExpires: z.number().int().nullable().openapi({ description: "Until then both keys sign every delivery" }),
   })
   .openapi("SigningSecret");
-
-const Recover = z
-  .strictObject({
-    since: z.union([EpochMs, z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
-  })
-  .openapi("Recover", { example: { since: 1460385534555 } });
 
 export const deliveriesRouter = createRouter();
 deliveriesRouter.use("*", requireKey("admin"));
@@ -100,9 +94,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");
-    const { since } = c.req.valid("json");
-    const from = typeof since === "number" ? since : Date.parse(since);
-    const redelivered = await recoverDeliveries(c.env, org, id, from);
+    const redelivered = await recoverDeliveries(c.env, org, id, recoverFrom(c.req.valid("json")));
     return c.json({ redelivered }, 202);
   },
 );

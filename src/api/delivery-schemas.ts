@@ -1,6 +1,7 @@
 // The delivery log's shapes (what the sequencer records), for the API, its OpenAPI and the page.
 import { z } from "@hono/zod-openapi";
 import { DELIVERY_STATUSES } from "../sequencer/records";
+import { EpochMs } from "./common";
 
 export const DeliveryStatus = z.enum(DELIVERY_STATUSES).openapi({
   description: "pending: waiting its turn; in_flight: being sent; retrying: failed, next attempt at nextAttemptAt; succeeded, failed, cancelled: final",
@@ -36,3 +37,12 @@ export const Attempt = z
   .openapi("Attempt");
 
 export const DeliveryWithAttempts = Delivery.extend({ attemptLog: z.array(Attempt) }).openapi("DeliveryWithAttempts");
+
+/** Recover: every failed delivery created since a time is sent again. */
+export const Recover = z
+  .strictObject({
+    since: z.union([EpochMs, z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
+  })
+  .openapi("Recover", { example: { since: 1460385534555 } });
+
+export const recoverFrom = ({ since }: z.infer<typeof Recover>) => (typeof since === "number" ? since : Date.parse(since));

@@ -27,6 +27,8 @@ h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
 .card>h2:first-child{margin-top:0}
 .narrow{max-width:32rem}
+.banner{background:var(--bad-bg);color:var(--ink);border:2px solid var(--bad);border-radius:8px;padding:1rem;margin-bottom:1rem}
+.banner>h2:first-child{margin-top:0;color:var(--bad)}
 .flash{border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem;border:1px solid}
 .flash.success{background:var(--ok-bg);color:var(--ok);border-color:var(--ok)}
 .flash.error{background:var(--bad-bg);color:var(--bad);border-color:var(--bad)}
@@ -37,7 +39,7 @@ label,.label{display:block;font-weight:600;margin-bottom:.25rem}
 .field{margin-bottom:1rem}
 .hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 0}
 .error{color:var(--bad);font-weight:600;font-size:.95rem;margin:.25rem 0 0}
-input[type=text],input[type=url],input[type=email],input[type=password],input[type=search],select,textarea{
+input[type=text],input[type=url],input[type=email],input[type=password],input[type=search],input[type=datetime-local],select,textarea{
 width:100%;max-width:40rem;font:inherit;padding:.5rem .6rem;border:1px solid #767d87;border-radius:6px;background:#fff;color:var(--ink)}
 [aria-invalid=true]{border-color:var(--bad);border-width:2px}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:0 0 1rem;max-width:40rem}

@@ -4,9 +4,10 @@ import { CreateWebhook, UpdateWebhook, type WebhookChanges } from "../api/webhoo
 import { ApiError, detailsFromZod, type ErrorDetail } from "../http/errors";
 import type { EntityRow } from "../db/entities";
 import type { WebhookRow } from "../db/webhooks";
+import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
 import type { Problem } from "./components/error-summary";
 
-export type WebhookField = "name" | "enabled" | "entity" | "events" | "postUrl";
+export type WebhookField = "name" | "enabled" | "entity" | "events" | "postUrl" | "rateLimit";
 
 export const FIELD_LABELS: Record<WebhookField, string> = {
   name: "Name",
@@ -14,6 +15,7 @@ export const FIELD_LABELS: Record<WebhookField, string> = {
   entity: "Entity name",
   events: "Events",
   postUrl: "Webhook URL",
+  rateLimit: "Rate limit",
 };
 
 /** What the form holds, exactly as typed, so it can be shown again next to its errors. */
@@ -25,13 +27,15 @@ export interface WebhookFormValues {
   /** Ticked events as `<source>:<pattern>`, so equal names of two sources stay apart. */
   events: string[];
   postUrl: string;
+  /** Deliveries per second as typed; empty: no limit. */
+  rateLimit: string;
 }
 
 export type FieldErrors = Partial<Record<WebhookField | "form", string>>;
 
 export const NO_SOURCE = "none";
 
-export const blankWebhook = (): WebhookFormValues => ({ name: "", enabled: true, target: "", events: [], postUrl: "" });
+export const blankWebhook = (): WebhookFormValues => ({ name: "", enabled: true, target: "", events: [], postUrl: "", rateLimit: "" });
 
 export function valuesFromForm(form: URLSearchParams): WebhookFormValues {
   return {
@@ -40,6 +44,7 @@ export function valuesFromForm(form: URLSearchParams): WebhookFormValues {
     target: form.get("entity") ?? "",
     events: form.getAll("events"),
     postUrl: form.get("postUrl") ?? "",
+    rateLimit: form.get("rateLimit") ?? "",
   };
 }
 
@@ -51,6 +56,7 @@ export function valuesFromWebhook(row: WebhookRow, entities: EntityRow[]): Webho
     target: entity ? `e:${entity.id}` : row.source ? `s:${row.source}` : NO_SOURCE,
     events: row.source ? row.events.map((e) => `${row.source}:${e}`) : [],
     postUrl: row.postUrl,
+    rateLimit: row.rateLimit === null ? "" : String(row.rateLimit),
   };
 }
 
@@ -67,6 +73,7 @@ function resolveTarget(target: string, entities: EntityRow[]): Binding | string 
     if (entity) return { source: entity.source, entity: entity.name, label: entity.name };
     return "choose one of your accounts from the list";
   }
+  if (target === `s:${OPERATIONAL_SOURCE}`) return { source: OPERATIONAL_SOURCE, entity: null, label: "operational events" };
   if (target.startsWith("s:") && target.length > 2) return { source: target.slice(2), entity: null, label: `every ${target.slice(2)} account` };
   return "choose the account this webhook is bound to";
 }
@@ -107,6 +114,7 @@ export function parseWebhookForm(
     source: typeof binding === "string" ? null : binding.source,
     entity: typeof binding === "string" ? null : binding.entity,
     events,
+    rateLimit: rateLimitOf(values.rateLimit),
   };
   const parsed = (mode === "create" ? CreateWebhook : UpdateWebhook).safeParse(input);
   // The form's own findings (about the choice of account and events) say more than the schema's.
@@ -116,12 +124,20 @@ export function parseWebhookForm(
   return { changes: { ...data, name: data.name ?? values.name.trim(), postUrl: data.postUrl ?? input.postURL } };
 }
 
+/** Empty is no limit; digits are the number; anything else goes to the schema as typed, which says what it must be. */
+function rateLimitOf(typed: string): number | string | null {
+  const value = typed.trim();
+  if (value === "") return null;
+  return /^\d{1,7}$/.test(value) ? Number(value) : value;
+}
+
 function fieldOf(detail: string): WebhookField | "form" {
   const head = detail.split(".")[0];
   switch (head) {
     case "name":
     case "enabled":
     case "events":
+    case "rateLimit":
       return head;
     case "postURL":
     case "postUrl":
@@ -154,7 +170,7 @@ export function errorsFromApi(error: unknown): FieldErrors {
 
 /** The errors as a summary list, in the form's order. */
 export function problemsOf(errors: FieldErrors): Problem[] {
-  const order: (WebhookField | "form")[] = ["form", "name", "enabled", "entity", "events", "postUrl"];
+  const order: (WebhookField | "form")[] = ["form", "name", "enabled", "entity", "events", "postUrl", "rateLimit"];
   return order
     .filter((field) => errors[field])
     .map((field) => ({

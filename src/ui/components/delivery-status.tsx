@@ -3,7 +3,8 @@
 import type { FC } from "hono/jsx";
 import type { DeliveryStatus } from "../../sequencer/records";
 
-const WORDS: Record<DeliveryStatus, string> = {
+/** A status in the page's words. */
+export const DELIVERY_STATUS_WORDS: Record<DeliveryStatus, string> = {
   pending: "Pending",
   in_flight: "Sending",
   retrying: "Retrying",
@@ -23,7 +24,7 @@ const TONE: Record<DeliveryStatus, string> = {
 
 export const DeliveryStatusBadge: FC<{ status: DeliveryStatus; statusCode?: number | null }> = ({ status, statusCode }) => (
   <span class={`badge ${TONE[status]}`}>
-    {WORDS[status]}
+    {DELIVERY_STATUS_WORDS[status]}
     {statusCode ? ` (${statusCode})` : ""}
   </span>
 );

@@ -15,6 +15,7 @@ export interface FieldProps {
   autocomplete?: string;
   maxlength?: number;
   placeholder?: string;
+  inputmode?: "numeric";
   /** id of a <datalist> of suggestions */
   list?: string;
 }
@@ -37,6 +38,7 @@ export const TextField: FC<FieldProps> = (props) => (
       autocomplete={props.autocomplete}
       maxlength={props.maxlength}
       placeholder={props.placeholder}
+      inputmode={props.inputmode}
       list={props.list}
       aria-invalid={props.error ? "true" : undefined}
       aria-describedby={describedBy(props.id, props.hint, props.error)}

@@ -1,16 +1,17 @@
 /** @jsxImportSource hono/jsx */
-// One webhook: its settings, its deliveries with every attempt (and Redeliver), a test event, and
-// its signing secret (shown only on request) with rotation.
+// One webhook: its settings (and, when the platform disabled it, why, with Enable), its deliveries
+// with every attempt (filtered by status, Redeliver, Recover since a time), a test event, and its
+// signing secret (shown only on request) with rotation.
 import type { FC } from "hono/jsx";
 import { Layout, type Viewer } from "../layout";
 import type { Flash } from "../flash";
 import type { WebhookRow } from "../../db/webhooks";
 import type { SigningSecret } from "../../delivery/webhook-control";
-import type { AttemptRecord, DeliveryRecord } from "../../sequencer/records";
+import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from "../../sequencer/records";
 import { PostForm } from "../components/post-form";
 import { EventList } from "../components/event-list";
 import { Time } from "../components/time";
-import { DeliveryStatusBadge } from "../components/delivery-status";
+import { DELIVERY_STATUS_WORDS, DeliveryStatusBadge } from "../components/delivery-status";
 import { DeliveryStats } from "../components/delivery-stats";
 import type { WebhookStats } from "../../sequencer/stats";
 
@@ -22,6 +23,8 @@ export interface WebhookDetailProps {
   webhook: WebhookRow;
   deliveries: DeliveryWithAttempts[];
   totalDeliveries: number;
+  /** The deliveries shown are only those with this status; undefined: all. */
+  status?: DeliveryStatus | undefined;
   page: number;
   pageSize: number;
   /** The last 24 hours, from the webhook's sequencer. */
@@ -128,10 +131,62 @@ const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: Delivery
   </li>
 );
 
-const pageHref = (id: string, page: number) => `/ui/webhooks/${id}?page=${page}#deliveries-title`;
+const pageHref = (id: string, page: number, status: DeliveryStatus | undefined) =>
+  `/ui/webhooks/${id}?${new URLSearchParams({ ...(status ? { status } : {}), page: String(page) })}#deliveries-title`;
 
-const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, totalDeliveries, page, pageSize }) => {
+/** How far back "Recover" offers to go unless the user picks another time. */
+const RECOVER_DEFAULT_MS = 24 * 60 * 60 * 1000;
+
+const AutoDisabledBanner: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewer, webhook: w }) => (
+  <section class="banner" aria-labelledby="auto-disabled-title">
+    <h2 id="auto-disabled-title">Disabled automatically</h2>
+    <p id="auto-disabled-reason">
+      The platform disabled this webhook{w.disabledAt ? <> on <Time ms={w.disabledAt} /></> : null}: {w.disabledReason}. Nothing is sent to
+      it, and the deliveries that were waiting were cancelled.
+    </p>
+    <p>When the receiver works again, enable the webhook; then send what failed again with Recover below.</p>
+    <PostForm action={`/ui/webhooks/${w.id}/enabled`} csrf={viewer.csrf}>
+      <input type="hidden" name="enabled" value="true" />
+      <input type="hidden" name="return" value="detail" />
+      <button type="submit">Enable</button>
+    </PostForm>
+  </section>
+);
+
+const RecoverCard: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewer, webhook }) => (
+  <section class="card" aria-labelledby="recover-title">
+    <h2 id="recover-title">Recover failed deliveries</h2>
+    <PostForm action={`/ui/webhooks/${webhook.id}/recover`} csrf={viewer.csrf}>
+      <div class="field">
+        <label for="since">Recover failed deliveries since (UTC)</label>
+        <input type="datetime-local" id="since" name="since" value={new Date(Date.now() - RECOVER_DEFAULT_MS).toISOString().slice(0, 16)} aria-describedby="since-hint" />
+        <p class="hint" id="since-hint">
+          Every delivery created since then that failed is sent again, in order, after anything already waiting. The webhook must be enabled.
+        </p>
+      </div>
+      <button type="submit">Recover</button>
+    </PostForm>
+  </section>
+);
+
+const StatusFilter: FC<{ webhook: WebhookRow; status: DeliveryStatus | undefined }> = ({ webhook, status }) => (
+  <form method="get" action={`/ui/webhooks/${webhook.id}#deliveries-title`} class="search" aria-label="Filter deliveries">
+    <div class="field">
+      <label for="status">Status</label>
+      <select id="status" name="status">
+        <option value="" selected={status === undefined}>All</option>
+        {DELIVERY_STATUSES.map((s) => (
+          <option value={s} selected={status === s}>{DELIVERY_STATUS_WORDS[s]}</option>
+        ))}
+      </select>
+    </div>
+    <button type="submit" class="secondary">Show</button>
+  </form>
+);
+
+const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, totalDeliveries, status, page, pageSize }) => {
   const last = (page - 1) * pageSize + deliveries.length;
+  const which = status ? ` ${DELIVERY_STATUS_WORDS[status].toLowerCase()}` : "";
   return (
     <section class="card" aria-labelledby="deliveries-title">
       <h2 id="deliveries-title">Deliveries</h2>
@@ -144,12 +199,13 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, total
       <p class="hint" id="test-hint">
         Sends a <code>webhook.test</code> event to this webhook only, signed like every delivery.
       </p>
+      <StatusFilter webhook={webhook} status={status} />
       {totalDeliveries === 0 ? (
-        <p class="empty" id="deliveries-count">No deliveries yet.</p>
+        <p class="empty" id="deliveries-count">{status ? `No${which} deliveries.` : "No deliveries yet."}</p>
       ) : (
         <>
           <p class="muted" id="deliveries-count">
-            {`Newest first: ${(page - 1) * pageSize + 1}–${last} of ${totalDeliveries}.`}
+            {`Newest first: ${(page - 1) * pageSize + 1}–${last} of ${totalDeliveries}${which}.`}
           </p>
           <ul class="deliveries">
             {deliveries.map((d) => (
@@ -160,9 +216,9 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, total
       )}
       {totalDeliveries > pageSize ? (
         <nav class="pager" aria-label="Delivery pages">
-          {page > 1 ? <a href={pageHref(webhook.id, page - 1)}>Newer</a> : null}
+          {page > 1 ? <a href={pageHref(webhook.id, page - 1, status)}>Newer</a> : null}
           <span>Page {page} of {Math.ceil(totalDeliveries / pageSize)}</span>
-          {last < totalDeliveries ? <a href={pageHref(webhook.id, page + 1)}>Older</a> : null}
+          {last < totalDeliveries ? <a href={pageHref(webhook.id, page + 1, status)}>Older</a> : null}
         </nav>
       ) : null}
     </section>
@@ -176,13 +232,16 @@ export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
       <p>
         <a href="/ui/webhooks">← All webhooks</a>
       </p>
+      {!w.enabled && w.disabledReason ? <AutoDisabledBanner viewer={viewer} webhook={w} /> : null}
       <section class="card" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
         <dl class="props">
           <dt>Status</dt>
-          <dd>{w.enabled ? "Enabled" : "Disabled"}</dd>
+          <dd>{w.enabled ? "Enabled" : w.disabledReason ? "Disabled automatically" : "Disabled"}</dd>
           <dt>Webhook URL</dt>
           <dd><code>{w.postUrl}</code></dd>
+          <dt>Rate limit</dt>
+          <dd>{w.rateLimit ? `${w.rateLimit} deliveries per second` : "No limit"}</dd>
           <dt>Source</dt>
           <dd>{w.source ?? "—"}</dd>
           <dt>Entity</dt>
@@ -202,6 +261,7 @@ export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
         </div>
       </section>
       <DeliveryStats stats={stats} />
+      <RecoverCard viewer={viewer} webhook={w} />
       <Deliveries {...props} />
       <SigningSecretCard viewer={viewer} webhook={w} secret={secret} />
     </Layout>

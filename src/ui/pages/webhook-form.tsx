@@ -7,7 +7,12 @@ import { describedBy, FieldError, TextField } from "../components/field";
 import { ErrorSummary } from "../components/error-summary";
 import type { EntityRow } from "../../db/entities";
 import type { EventTypeRow } from "../../db/event-types";
+import { OPERATIONAL_SOURCE } from "../../db/operational-catalog";
+import { MAX_RATE_LIMIT } from "../../api/webhook-schemas";
 import { NO_SOURCE, problemsOf, type FieldErrors, type WebhookFormValues } from "../webhook-input";
+
+/** An event type the form offers: from the organization's catalog, or the built-in operational ones. */
+export type EventTypeChoice = Pick<EventTypeRow, "source" | "name" | "description">;
 
 export interface WebhookFormProps {
   viewer: Viewer;
@@ -16,7 +21,7 @@ export interface WebhookFormProps {
   values: WebhookFormValues;
   errors: FieldErrors;
   entities: EntityRow[];
-  eventTypes: EventTypeRow[];
+  eventTypes: EventTypeChoice[];
 }
 
 const sourceOf = (value: string) => value.slice(0, Math.max(0, value.indexOf(":")));
@@ -33,7 +38,8 @@ const EntitySelect: FC<WebhookFormProps> = (props) => {
   const { entities, values, errors } = props;
   const scoped = isScoped(props.viewer.portal);
   const bySource = Map.groupBy(entities, (e) => e.source);
-  const sourceWide = values.target.startsWith("s:") ? values.target.slice(2) : undefined;
+  const chosenSource = values.target.startsWith("s:") ? values.target.slice(2) : undefined;
+  const sourceWide = chosenSource === OPERATIONAL_SOURCE ? undefined : chosenSource;
   const hint = "The account this webhook listens to; its product (source) decides which events it can receive.";
   return (
     <div class="field">
@@ -68,7 +74,12 @@ const EntitySelect: FC<WebhookFormProps> = (props) => {
             <option value={`s:${sourceWide}`} selected>{`Every ${sourceWide} account`}</option>
           </optgroup>
         ) : null}
-        {/* A scoped session manages only webhooks of its accounts, never one bound to none. */}
+        {/* A scoped session manages only webhooks of its accounts, never one bound to none or the platform's own events. */}
+        {scoped ? null : (
+          <optgroup label="Platform">
+            <option value={`s:${OPERATIONAL_SOURCE}`} selected={chosenSource === OPERATIONAL_SOURCE}>Operational events of this organization</option>
+          </optgroup>
+        )}
         {scoped ? null : (
           <optgroup label="No account">
             <option value={NO_SOURCE} selected={values.target === NO_SOURCE}>None (usage notifications only)</option>
@@ -158,6 +169,15 @@ export const WebhookFormPage: FC<WebhookFormProps> = (props) => {
             error={errors.postUrl}
             hint="Where the events are POSTed, for example https://my.system.com/webhook/wink"
             maxlength={2048}
+          />
+          <TextField
+            id="rateLimit"
+            label="Rate limit (deliveries per second)"
+            value={values.rateLimit}
+            error={errors.rateLimit}
+            hint={`At most this many deliveries a second, from 1 to ${MAX_RATE_LIMIT}, still in order. Leave empty for no limit.`}
+            inputmode="numeric"
+            maxlength={7}
           />
           <div class="actions-row">
             <button type="submit">Save</button>

@@ -91,6 +91,7 @@ export const WebhookListPage: FC<WebhookListProps> = ({ viewer, flash, q, qError
                 </td>
                 <td data-label="Status">
                   <StatusToggle id={w.id} name={w.name} enabled={w.enabled} csrf={viewer.csrf} q={q} />
+                  {!w.enabled && w.disabledReason ? <span class="muted small-text">Disabled automatically</span> : null}
                 </td>
                 <td data-label="Last delivery">
                   {lastOutcome ? (

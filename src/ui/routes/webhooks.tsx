@@ -8,12 +8,15 @@ import { ListQuery } from "../../api/webhooks";
 import { UpdateWebhook } from "../../api/webhook-schemas";
 import { z } from "@hono/zod-openapi";
 import { ApiError, detailsFromZod, notFound } from "../../http/errors";
+import { DeliveryStatus, Recover, recoverFrom } from "../../api/delivery-schemas";
+import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "../../db/operational-catalog";
 import { createWebhook, getWebhook, listWebhooks, type WebhookRow } from "../../db/webhooks";
 import { removeWebhook } from "../../delivery/webhook-removal";
 import { sequencer } from "../../delivery/sequencer-client";
 import {
   lastOutcome,
   listDeliveries,
+  recoverDeliveries,
   redeliver,
   changeWebhook,
   rotateSecret,
@@ -85,7 +88,10 @@ async function choices(c: Context<UiEnv>) {
     listEventTypes(c.env.DB, org, { limit: CHOICES_LIMIT, offset: 0 }),
   ]);
   const scope = scopeOf(c);
-  if (!scope) return { entities: entities.entities, eventTypes: eventTypes.eventTypes };
+  if (!scope) {
+    const operational = OPERATIONAL_EVENT_TYPES.map((type) => ({ source: OPERATIONAL_SOURCE, ...type }));
+    return { entities: entities.entities, eventTypes: [...eventTypes.eventTypes, ...operational] };
+  }
   const allowed = entities.entities.filter((e) => inScope(scope, { source: e.source, entity: e.name }));
   const sources = new Set([...allowed.map((e) => e.source), ...(scope.source ? [scope.source] : [])]);
   return { entities: allowed, eventTypes: eventTypes.eventTypes.filter((t) => sources.has(t.source)) };
@@ -160,9 +166,11 @@ webhookRoutes.post("/new", async (c) => {
 /** The detail page; `secret` only when the user asked to see it. */
 async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash?: Flash | undefined; secret?: SigningSecret } = {}) {
   const pageNumber = pageNumberOf(c.req.query("page"));
+  // An unknown ?status= shows every delivery, as the filter's "All" does.
+  const status = DeliveryStatus.safeParse(c.req.query("status")).data;
   const queue = sequencer(c.env, webhook.id);
   const [list, stats] = await Promise.all([
-    listDeliveries(c.env, webhook.orgId, webhook.id, { limit: DELIVERIES_PAGE_SIZE, offset: (pageNumber - 1) * DELIVERIES_PAGE_SIZE }),
+    listDeliveries(c.env, webhook.orgId, webhook.id, { status, limit: DELIVERIES_PAGE_SIZE, offset: (pageNumber - 1) * DELIVERIES_PAGE_SIZE }),
     queue.stats("24h"),
   ]);
   // A delivery missing here was erased between the two reads (the webhook was removed meanwhile).
@@ -175,6 +183,7 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
       webhook={webhook}
       deliveries={withAttempts}
       totalDeliveries={list.total}
+      status={status}
       page={pageNumber}
       pageSize={DELIVERIES_PAGE_SIZE}
       stats={stats}
@@ -230,6 +239,33 @@ webhookRoutes.post("/:id/deliveries/:deliveryId/redeliver", async (c) => {
   });
 });
 
+/** "Recover failed deliveries since …": the time as the page's field sends it (UTC), or ISO 8601 with an offset. */
+webhookRoutes.post("/:id/recover", async (c) => {
+  const webhook = await webhookOf(c);
+  const typed = text(c.var.form, "since");
+  const parsed = Recover.safeParse({ since: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(typed) ? `${typed}:00Z` : typed });
+  if (!parsed.success) {
+    return redirectWithFlash(c, detailHref(webhook.id), {
+      kind: "error",
+      text: `Nothing was recovered: “${typed}” is not a date and time; give one such as 2026-11-23T10:00 (UTC).`,
+    });
+  }
+  let recovered;
+  try {
+    recovered = await recoverDeliveries(c.env, webhook.orgId, webhook.id, recoverFrom(parsed.data));
+  } catch (error) {
+    return redirectWithFlash(c, detailHref(webhook.id), refusal(error, "Nothing was recovered"));
+  }
+  const since = new Date(recoverFrom(parsed.data)).toISOString().replace("T", " ").slice(0, 16);
+  return redirectWithFlash(c, detailHref(webhook.id), {
+    kind: "success",
+    text:
+      recovered === 0
+        ? `No delivery failed since ${since} UTC: nothing was sent again.`
+        : `${recovered} failed deliver${recovered === 1 ? "y is" : "ies are"} queued again, after anything already waiting.`,
+  });
+});
+
 webhookRoutes.get("/:id/edit", async (c) => {
   const webhook = await webhookOf(c);
   return showForm(c, "update", `/ui/webhooks/${webhook.id}/edit`, (entities) => valuesFromWebhook(webhook, entities));
@@ -263,7 +299,8 @@ webhookRoutes.post("/:id/enabled", async (c) => {
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
   if (!parsed.success) throw new ApiError(400, "invalid_request", "The status switch sent neither true nor false");
   const updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
-  return redirectWithFlash(c, listHref(q), {
+  // The detail page's Enable button comes back to the detail page; the list's switch to the list.
+  return redirectWithFlash(c, text(c.var.form, "return") === "detail" ? detailHref(webhook.id) : listHref(q), {
     kind: "success",
     text: `Webhook “${updated.name}” is now ${updated.enabled ? "enabled" : "disabled"}.`,
   });
