@@ -36,13 +36,13 @@ export async function seedOrg(server: DevServer, org: string, eventTypes: string
   return { org, adminKey, producerKeys };
 }
 
-/** Enabled webhooks of the org, each posting to its URL for the given event types; returns their ids. */
-export async function createWebhooks(server: DevServer, tenant: Tenant, hooks: { url: string; events: string[] }[]): Promise<string[]> {
+/** Enabled webhooks of the org, each posting to its URL for the given event types (at most `rateLimit` a second); returns their ids. */
+export async function createWebhooks(server: DevServer, tenant: Tenant, hooks: { url: string; events: string[]; rateLimit?: number }[]): Promise<string[]> {
   const ids: string[] = [];
   await inParallel(hooks, 8, async (hook, i) => {
     const created = await server.api("POST", `/v1/mint/organizations/${tenant.org}/webhooks`, {
       auth: tenant.adminKey,
-      body: { name: `bench ${i}`, postURL: hook.url, enabled: true, source: "wink", events: hook.events },
+      body: { name: `bench ${i}`, postURL: hook.url, enabled: true, source: "wink", events: hook.events, rateLimit: hook.rateLimit },
     });
     if (created.status !== 201) throw new Error(`webhook not created: ${created.status} ${JSON.stringify(created.body)}`);
     ids[i] = created.body.id;

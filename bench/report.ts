@@ -92,6 +92,17 @@ export function judge(figures: Figure[], ops: OpsResult | undefined): Target[] {
       met: Math.max(...ceilings.map((f) => f.ours)) > 0,
     });
   }
+  const limited = find(figures, "throttle", "deliveries/s, limited to");
+  const unlimited = find(figures, "throttle", "deliveries/s, the unlimited webhook");
+  if (limited && unlimited) {
+    const wanted = Number(/limited to (\d+)/.exec(limited.metric)![1]);
+    targets.push({
+      name: `throttle, ${wanted}/s`,
+      wanted: `${wanted}/s ± 10 %, in order, the unlimited webhook beside it faster`,
+      reached: `${fmt(limited.ours)}/s (${limited.note}); unlimited ${fmt(unlimited.ours)}/s (${unlimited.note})`,
+      met: Math.abs(limited.ours - wanted) <= wanted * 0.1 && / 0 order breaks$/.test(limited.note ?? "") && unlimited.ours > limited.ours,
+    });
+  }
   const e2e = find(figures, "end to end", "p50");
   if (e2e) targets.push({ name: "end-to-end p50", wanted: "≤ 2.5× floor one-hop", reached: `${fmt(ratio(e2e), 2)}× (${fmt(e2e.ours)} vs ${fmt(e2e.floor)} ms)`, met: ratio(e2e) <= 2.5 });
   const storm = find(figures, "retry storm", "healthy p50 storm/calm");

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ingest,e2e,quiet,ordered,storm,fanout,ceiling,memory,ops] [-- --out=dir]`:
+// `npm run bench [-- --quick] [-- --only=ingest,e2e,quiet,ordered,storm,fanout,ceiling,throttle,memory,ops] [-- --out=dir]`:
 // the platform and the floor Worker side by side under `wrangler dev`, real receivers on 127.0.0.1,
 // every scenario in turn; prints a table and writes <out>/latest.json and <out>/latest.svg
 // (default bench/results). See the Benchmark section of README.md.

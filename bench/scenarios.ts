@@ -373,5 +373,39 @@ export async function ceiling(bench: Bench): Promise<Figure[]> {
   return figures;
 }
 
+// ── (8) the per-webhook throttle ───────────────────────────────────────────────────────────
+
+export const THROTTLE_RATE = 20;
+const THROTTLE_EVENTS = 200;
+
+/**
+ * The same events to two webhooks of one organization: one limited to THROTTLE_RATE deliveries a
+ * second, one without a limit. The rate each receives, side by side: the limited one should get
+ * its rate, the other should not be slowed by it. No floor: the floor has no throttle.
+ */
+export async function throttle(bench: Bench): Promise<Figure[]> {
+  const { ours, receiver, sizes } = bench;
+  const tenant = await seedOrg(ours, "bench-throttle", ["load.throttle"]);
+  await createWebhooks(ours, tenant, [
+    { url: receiver.url("throttle-limited"), events: ["load.throttle"], rateLimit: THROTTLE_RATE },
+    { url: receiver.url("throttle-unlimited"), events: ["load.throttle"] },
+  ]);
+  bench.progress(`throttle: ${THROTTLE_EVENTS} events to a webhook limited to ${THROTTLE_RATE}/s and to one without a limit`);
+  for (let start = 0; start < THROTTLE_EVENTS; start += EVENTS_PER_BATCH) {
+    await post(ourBatchIngest(ours, tenant, "load.throttle", Array.from({ length: Math.min(EVENTS_PER_BATCH, THROTTLE_EVENTS - start) }, (_, i) => start + i)));
+  }
+  await until(() => distinctSuccesses(receiver, "throttle-limited") >= THROTTLE_EVENTS, sizes.settleMs + (THROTTLE_EVENTS / THROTTLE_RATE) * 1000, 100);
+  const figure = (bucket: string, metric: string): Figure => ({
+    scenario: "throttle",
+    metric,
+    unit: "/s",
+    floor: NaN,
+    ours: rate([...firstSuccess(receiver, bucket).values()]),
+    better: "higher",
+    note: `${distinctSuccesses(receiver, bucket)}/${THROTTLE_EVENTS} delivered, ${orderBreaks(arrivals(receiver, bucket).map((a) => a.n))} order breaks`,
+  });
+  return [figure("throttle-limited", `deliveries/s, limited to ${THROTTLE_RATE}/s`), figure("throttle-unlimited", "deliveries/s, the unlimited webhook beside it")];
+}
+
 /** Every scenario by name, in the order they run. */
-export const SCENARIOS = { ingest, e2e: endToEnd, quiet, ordered, storm: retryStorm, fanout, ceiling } satisfies Record<string, (bench: Bench) => Promise<Figure[]>>;
+export const SCENARIOS = { ingest, e2e: endToEnd, quiet, ordered, storm: retryStorm, fanout, ceiling, throttle } satisfies Record<string, (bench: Bench) => Promise<Figure[]>>;

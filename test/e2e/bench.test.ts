@@ -99,4 +99,17 @@ describe("npm run bench -- --quick", () => {
     expect(printed).toContain(`$ per million events: ours ${fanout1.dollarsPerMillion.toFixed(2)} at fan-out 1, ${fanout10.dollarsPerMillion.toFixed(2)} at fan-out 10; floor 1.80 and 12.60`);
     expect(printed).toMatch(/per additional webhook, \(fan-out 10 − fan-out 1\) \/ 9: ours \d+\.\d\d, floor 1\.20/);
   });
+
+  it("judges the throttle against its rate, its order and the unlimited webhook beside it, on given figures", () => {
+    const throttle = (limited: number, unlimited: number, breaks = 0): Figure[] => [
+      { scenario: "throttle", metric: "deliveries/s, limited to 20/s", unit: "/s", floor: NaN, ours: limited, better: "higher", note: `200/200 delivered, ${breaks} order breaks` },
+      { scenario: "throttle", metric: "deliveries/s, the unlimited webhook beside it", unit: "/s", floor: NaN, ours: unlimited, better: "higher", note: "200/200 delivered, 0 order breaks" },
+    ];
+    const verdict = (figures: Figure[]) => judge(figures, undefined).map((t) => [t.name, t.met]);
+    expect(verdict(throttle(19.2, 180))).toEqual([["throttle, 20/s", true]]);
+    expect(verdict(throttle(22.5, 180))).toEqual([["throttle, 20/s", false]]);
+    expect(verdict(throttle(20, 180, 1))).toEqual([["throttle, 20/s", false]]);
+    expect(verdict(throttle(20, 19))).toEqual([["throttle, 20/s", false]]);
+    expect(judge(throttle(19.9, 212), undefined)[0]!.reached).toBe("19.9/s (200/200 delivered, 0 order breaks); unlimited 212/s (200/200 delivered, 0 order breaks)");
+  });
 });
