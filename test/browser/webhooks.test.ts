@@ -323,6 +323,123 @@ describe("a webhook's detail", () => {
   });
 });
 
+describe("a webhook that looks after itself", () => {
+  let opsId: string;
+  let goneId: string;
+  const goneDetail = () => url(`/ui/webhooks/${goneId}`);
+  /** Reloads Gone Hook's page until `probe` holds (deliveries and the disable happen in the background). */
+  async function reloadUntil(probe: () => Promise<boolean>) {
+    await expect
+      .poll(async () => {
+        await browser.page.goto(goneDetail());
+        return probe();
+      }, { timeout: 30_000, interval: 300 })
+      .toBe(true);
+  }
+
+  it("subscribes a webhook to the organization's operational events from the form, with nothing to register", async () => {
+    const { page } = browser;
+    await page.goto(url("/ui/webhooks/new"));
+    await page.getByLabel("Name", { exact: true }).fill("Ops Watch");
+    await page.getByLabel("Entity name").selectOption({ label: "Operational events of this organization" });
+    await page.getByRole("checkbox", { name: "webhook.disabled" }).check();
+    await page.getByLabel("Webhook URL").fill(receiver.url("ops"));
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Webhook “Ops Watch” was created.");
+    const ops = (await webhooks()).find((w) => w.name === "Ops Watch");
+    expect(ops).toMatchObject({ enabled: true, source: "operational", entity: null, events: ["webhook.disabled"] });
+    opsId = ops.id;
+  });
+
+  it("sets a rate limit in the form, refusing one out of range next to the field", async () => {
+    const { page } = browser;
+    await page.goto(url(`/ui/webhooks/${opsId}/edit`));
+    await page.getByLabel("Rate limit (deliveries per second)").fill("5000");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.locator("#rateLimit-error").textContent()).toBe("must be a whole number of deliveries per second, from 1 to 1000");
+    expect(await page.getByLabel("Rate limit (deliveries per second)").inputValue()).toBe("5000");
+    await screenshot(page, "update-form-rate-limit-error");
+    await page.getByLabel("Rate limit (deliveries per second)").fill("20");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Webhook “Ops Watch” was updated.");
+    expect((await webhooks()).find((w) => w.id === opsId).rateLimit).toBe(20);
+    await page.goto(url(`/ui/webhooks/${opsId}`));
+    expect(await page.locator("dl.props").textContent()).toContain("Rate limit20 deliveries per second");
+  });
+
+  it("shows why the platform disabled a webhook, on the list and on its page at desktop and phone width, and tells the operational webhook", async () => {
+    const { page } = browser;
+    const gone = await call("POST", `/v1/mint/organizations/${tenant.org}/webhooks`, {
+      name: "Gone Hook",
+      postURL: receiver.url("gone", "410,200"),
+      enabled: true,
+      source: "wink",
+      entity: "Cool Account",
+      events: ["booking.created"],
+    });
+    goneId = gone.id;
+    await call("POST", `/v1/organizations/${tenant.org}/events`, { type: "booking.created", entity: "Cool Account", data: { n: 1 } }, tenant.producerKey);
+    const banner = page.getByRole("region", { name: "Disabled automatically" });
+    await reloadUntil(async () => (await banner.count()) === 1);
+    expect(await banner.locator("#auto-disabled-reason").textContent()).toMatch(/^The platform disabled this webhook on \S+ \S+ UTC: the receiver answered 410 Gone\./);
+    expect(await banner.getByRole("button", { name: "Enable" }).count()).toBe(1);
+    await screenshot(page, "webhook-detail-auto-disabled");
+
+    const phone = await browser.context.newPage();
+    await phone.setViewportSize({ width: 375, height: 740 });
+    await phone.goto(goneDetail());
+    expect(await phone.getByRole("region", { name: "Disabled automatically" }).count()).toBe(1);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(phone, "phone-detail-auto-disabled");
+    await phone.close();
+
+    await page.goto(url("/ui/webhooks"));
+    expect(await row(page, "Gone Hook").locator('td[data-label="Status"]').textContent()).toContain("Disabled automatically");
+
+    await expect.poll(() => receiver.received("ops").length, { timeout: 15_000 }).toBe(1);
+    const { key } = await call("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${opsId}/secret`);
+    const told = receiver.received("ops")[0]!;
+    expect(new Webhook(key).verify(told.body, told.headers)).toMatchObject({ type: "webhook.disabled", data: { webhookId: goneId, name: "Gone Hook", reason: "the receiver answered 410 Gone" } });
+  });
+
+  it("enables it again with the banner's Enable, back on its page", async () => {
+    const { page } = browser;
+    await page.goto(goneDetail());
+    await page.getByRole("region", { name: "Disabled automatically" }).getByRole("button", { name: "Enable" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Webhook “Gone Hook” is now enabled.");
+    expect(page.url()).toBe(goneDetail());
+    expect(await page.getByRole("region", { name: "Disabled automatically" }).count()).toBe(0);
+    expect((await webhooks()).find((w) => w.id === goneId)).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
+  });
+
+  it("recovers the deliveries that failed since a time", async () => {
+    const { page } = browser;
+    await page.goto(goneDetail());
+    const anHourAgo = new Date(Date.now() - 60 * 60 * 1000).toISOString().slice(0, 16);
+    await page.getByLabel("Recover failed deliveries since (UTC)").fill(anHourAgo);
+    await screenshot(page, "webhook-detail-recover");
+    await page.getByRole("button", { name: "Recover" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("1 failed delivery is queued again, after anything already waiting.");
+    await reloadUntil(async () => (await page.locator("li.delivery .delivery-head").allTextContents()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
+    expect(receiver.received("gone").map((r) => r.answer)).toEqual(["410", "200"]);
+  });
+
+  it("filters the deliveries by status", async () => {
+    const { page } = browser;
+    await page.goto(goneDetail());
+    await page.getByLabel("Status").selectOption({ label: "Failed" });
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForURL((at) => at.searchParams.get("status") === "failed");
+    expect(await page.locator("#deliveries-count").textContent()).toBe("Newest first: 1–1 of 1 failed.");
+    expect(await page.locator("li.delivery .delivery-head").allTextContents()).toEqual([expect.stringContaining("Failed (410)")]);
+    await screenshot(page, "webhook-detail-filtered");
+    await page.getByLabel("Status").selectOption({ label: "Cancelled" });
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForURL((at) => at.searchParams.get("status") === "cancelled");
+    expect(await page.locator("#deliveries-count").textContent()).toBe("No cancelled deliveries.");
+  });
+});
+
 describe("on a phone, and signing out", () => {
   it("fits a phone's width with nothing to scroll sideways", async () => {
     const phone = await browser.context.newPage();
