@@ -19,27 +19,27 @@ const RETRY_MAX_DELAY_SECONDS = 60 * 60;
 
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
   const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const message of batch.messages) if (message.body.kind === "drain") pool.add(() => handle(message, env));
+  for (const message of batch.messages) if (message.body.kind === "drain") pool.add((rest) => handle(message, env, rest));
   const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
   const claimed: DrainJob[] = [];
   for (const message of fanouts) claimed.push(...(await handle(message, env)));
   // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
   // reported, or a drain would find a later event of the batch not yet fanned out and wait.
-  for (const job of claimed) pool.add(() => drainClaimed(env, job));
+  for (const job of claimed) pool.add((rest) => drainClaimed(env, job, { rest }));
   await pool.idle();
 }
 
 const firstSeq = (job: Job) => (job.kind === "fanout" ? Math.min(...job.seqs) : job.kind === "fanout-chunk" ? job.seq : 0);
 
 /** Runs a job and acks it, or has the queue retry it later. Returns the drains a fan-out claimed. */
-async function handle(message: Message<Job>, env: Env): Promise<DrainJob[]> {
+async function handle(message: Message<Job>, env: Env, rest?: (ms: number) => Promise<void>): Promise<DrainJob[]> {
   const job = message.body;
   try {
     if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
     let claimed: DrainJob[] = [];
     if (job.kind === "fanout") claimed = await fanOut(env, job.orgId, await eventLog(env, job.orgId).fanoutItems(job.seqs));
     else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);
-    else await drain(env, job);
+    else await drain(env, job, { rest });
     message.ack();
     return claimed;
   } catch (e) {

@@ -6,15 +6,16 @@ import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
 import type { DrainJob } from "./jobs";
 import { fanOut } from "./fanout";
-import { drain } from "./worker";
+import { drain, type DrainOptions } from "./worker";
 import { DrainPool } from "./drain-pool";
 import { log } from "../log";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
 export const DRAIN_CONCURRENCY = 4;
 /**
- * A drain's turn after a response: well inside the 30 s an invocation may go on after answering;
- * a busy webhook then continues through the queue.
+ * A drain's turn after a response: well inside the 30 s an invocation may go on after answering
+ * (a throttled drain's turn may last twice that, waits included); a busy webhook then continues
+ * through the queue.
  */
 const AFTER_RESPONSE_TURN_MS = 10_000;
 
@@ -31,13 +32,13 @@ export async function dispatch(env: Env, orgId: string, items: FanoutItem[], see
     return;
   }
   const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const job of claimed) pool.add(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS, seed ?? undefined));
+  for (const job of claimed) pool.add((rest) => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed: seed ?? undefined, rest }));
   await pool.idle();
 }
 
-export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number, seed?: DeliverySeed) {
+export async function drainClaimed(env: Env, job: DrainJob, options: DrainOptions) {
   try {
-    await drain(env, job, turnMs, seed);
+    await drain(env, job, options);
   } catch (e) {
     // Its lease runs out and the sequencer's alarm starts a fresh drain: nothing is lost.
     log.error("claimed drain failed; the sequencer's alarm takes it over", { orgId: job.orgId, webhookId: job.webhookId, error: e });

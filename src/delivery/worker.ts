@@ -14,24 +14,37 @@ import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";
 import { recordAttempt } from "../observability/metrics";
-import { awaitTurn } from "./throttle";
+import { Throttle } from "./throttle";
 
 /**
  * Deliveries one drain job may send before handing over to a fresh job: each costs two
  * subrequests (the sequencer call and the POST), well under the 10,000 a paid invocation may make.
- * The time bound keeps one busy webhook from holding an invocation for long.
+ * The time bound keeps one busy webhook from holding an invocation for long. A throttled drain's
+ * waits for its next turn are not work and do not count, up to twice the time bound in all: each
+ * handover costs a queue hop, which would otherwise keep a throttled webhook below its rate.
  */
 const TURN_DELIVERIES = 2_000;
 const TURN_MS = 20_000;
 /** Longest a drain trusts its copy of the webhook's settings without a change notice. */
 export const WEBHOOK_RECHECK_MS = 5_000;
 
-export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: DeliverySeed): Promise<void> {
+export interface DrainOptions {
+  /** How long this drain may go on before a fresh drain job continues. */
+  turnMs?: number;
+  /** The events and webhooks the caller already has, so the first deliveries need not ask for them. */
+  seed?: DeliverySeed | undefined;
+  /** How a throttled drain waits for its next turn (its pool lets others run meanwhile). */
+  rest?: (ms: number) => Promise<void>;
+}
+
+export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, rest }: DrainOptions = {}): Promise<void> {
   const settings = deliverySettings(env);
   let webhookSequencer = sequencer(env, job.webhookId);
   const inputs = new DeliveryInputs(env, job.orgId, job.webhookId, seed);
   const signer = new Signer();
-  const turnEnds = Date.now() + turnMs;
+  const throttle = new Throttle(rest);
+  const started = Date.now();
+  const turnOver = () => Date.now() - throttle.rested > started + turnMs || Date.now() > started + 2 * turnMs;
   let lease = job.lease;
   let report: AttemptReport | undefined;
   let watermark = job.watermark;
@@ -39,7 +52,7 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
   let first = job.first;
   let sent = 0;
   for (;;) {
-    const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || Date.now() > turnEnds, lookahead: inputs.exhausted() };
+    const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
     let step: NextStep;
     if (first) {
       step = first;
@@ -81,7 +94,7 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
           continue;
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
-        if (!refused) await awaitTurn(webhook.rateLimit, step.previousAttemptAt);
+        if (!refused) await throttle.turn(webhook.rateLimit, step.previousAttemptAt);
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
         if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);

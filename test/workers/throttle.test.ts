@@ -1,0 +1,113 @@
+// The per-webhook throttle's pace on a simulated clock (src/delivery/throttle.ts), and the drain
+// pool letting other drains run while a throttled one waits (src/delivery/drain-pool.ts).
+import { describe, expect, it } from "vitest";
+import { Throttle } from "../../src/delivery/throttle";
+import { DrainPool } from "../../src/delivery/drain-pool";
+
+/** A throttle on a clock that only moves when told or while it rests; records each wait. */
+function simulated(start = 1_000_000) {
+  let now = start;
+  const waits: number[] = [];
+  const throttle = new Throttle(
+    async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+    () => now,
+  );
+  return { throttle, waits, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+describe("the throttle", () => {
+  it("does not wait for a webhook without a rate limit", async () => {
+    const { throttle, waits, now } = simulated();
+    await throttle.turn(null, now());
+    await throttle.turn(null, now());
+    expect(waits).toEqual([]);
+  });
+
+  it("waits one turn after the webhook's last attempt, though another drain made it", async () => {
+    const { throttle, waits, now } = simulated();
+    await throttle.turn(20, now() - 10);
+    expect(waits).toEqual([40]);
+  });
+
+  it("spaces attempts a turn apart when they take no time", async () => {
+    const { throttle, waits } = simulated();
+    for (let i = 0; i < 4; i++) await throttle.turn(20, null);
+    expect(waits).toEqual([50, 50, 50]);
+  });
+
+  it("keeps to its grid when an attempt goes late, coming no nearer than half a turn after it", async () => {
+    const { throttle, waits, advance } = simulated();
+    await throttle.turn(10, null);
+    advance(130); // the attempt and its report took longer than a turn
+    await throttle.turn(10, null);
+    advance(10);
+    await throttle.turn(10, null);
+    // The second attempt went 30 ms late, so the third is due 70 ms after it (200 ms after the first), not 100.
+    expect(waits).toEqual([60]);
+  });
+
+  it("starts a new grid when more than a turn behind, sending no burst to catch up", async () => {
+    const { throttle, waits, advance } = simulated();
+    await throttle.turn(10, null);
+    advance(1_000); // a pause: ten turns missed
+    await throttle.turn(10, null);
+    await throttle.turn(10, null);
+    expect(waits).toEqual([100]);
+  });
+});
+
+describe("the drain pool", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("runs another drain while a throttled one rests", async () => {
+    const pool = new DrainPool(1);
+    const log: string[] = [];
+    pool.add(async (rest) => {
+      log.push("throttled sends");
+      await rest(50);
+      log.push("throttled sends again");
+    });
+    pool.add(async () => {
+      log.push("other sends");
+    });
+    await pool.idle();
+    expect(log).toEqual(["throttled sends", "other sends", "throttled sends again"]);
+  });
+
+  it("gives a drain back from its rest the next place, before drains not yet started", async () => {
+    const pool = new DrainPool(1);
+    const log: string[] = [];
+    pool.add(async (rest) => {
+      await rest(10);
+      log.push("throttled");
+    });
+    pool.add(async () => {
+      await sleep(50);
+      log.push("busy");
+    });
+    pool.add(async () => {
+      log.push("waiting");
+    });
+    await pool.idle();
+    expect(log).toEqual(["busy", "throttled", "waiting"]);
+  });
+
+  it("runs at most its concurrency at once", async () => {
+    const pool = new DrainPool(2);
+    let running = 0;
+    let most = 0;
+    for (let i = 0; i < 5; i++) {
+      pool.add(async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await sleep(5);
+        running -= 1;
+      });
+    }
+    await pool.idle();
+    expect(most).toBe(2);
+  });
+});
