@@ -4,7 +4,7 @@ import { and, count, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter } from "../http/context";
 import { requireAdminToken } from "../http/auth";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound } from "../errors";
 import { database } from "../db/client";
 import { apiKeys, organizations } from "../db/schema";
 import { eventLog } from "../ingest/event-log-client";

@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createRouter, validationError, type AppEnv } from "../http/context";
 import { authenticatedKey, authorize, principalOf, readCredentials, requireKey } from "../http/auth";
-import { ApiError, apiErrorOf, badRequest, notFound } from "../http/errors";
+import { ApiError, apiErrorOf, badRequest, notFound } from "../errors";
 import { existingWebhookIds } from "../db/webhooks";
 import type { LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";

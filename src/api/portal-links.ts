@@ -5,7 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createRouter, type AppEnv, type Principal } from "../http/context";
 import { presentsAdminToken, requireKey } from "../http/auth";
-import { badRequest, notFound } from "../http/errors";
+import { badRequest, notFound } from "../errors";
 import { createPortalLink, findOrganization, scopeProblems } from "../db/portal-links";
 import { EntityName } from "./entities";
 import { HostUrl } from "./organization-schemas";

@@ -2,7 +2,7 @@
 import { and, asc, count, eq, notExists } from "drizzle-orm";
 import { database } from "./client";
 import { entities, webhooks } from "./schema";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound } from "../errors";
 import type { Principal } from "../http/context";
 
 export type EntityRow = typeof entities.$inferSelect;

@@ -2,7 +2,7 @@
 import { and, asc, count, eq, sql } from "drizzle-orm";
 import { database } from "./client";
 import { eventTypes, webhooks } from "./schema";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound } from "../errors";
 import type { Principal } from "../http/context";
 
 export type EventTypeRow = typeof eventTypes.$inferSelect;

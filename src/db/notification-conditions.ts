@@ -3,7 +3,7 @@
 import { and, asc, count, eq, sql, type SQLWrapper } from "drizzle-orm";
 import { database, paged, type Database, type Page } from "./client";
 import { notificationActions, notificationConditions, webhooks } from "./schema";
-import { badRequest, conflict, notFound, type ErrorDetail } from "../http/errors";
+import { badRequest, conflict, notFound, type ErrorDetail } from "../errors";
 import type { Principal } from "../http/context";
 import type {
   NewNotificationCondition,

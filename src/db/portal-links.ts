@@ -4,7 +4,7 @@ import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { database, inList } from "./client";
 import { apiKeys, entities, eventTypes, organizations, portalLinks } from "./schema";
 import { hashSecret, randomSecret } from "./api-keys";
-import type { ErrorDetail } from "../http/errors";
+import type { ErrorDetail } from "../errors";
 
 export type PortalLinkRow = typeof portalLinks.$inferSelect;
 export type OrganizationRow = typeof organizations.$inferSelect;

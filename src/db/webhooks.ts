@@ -3,7 +3,7 @@
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
 import { containsIgnoringCase, database, inList, paged, type Database, type Page } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
-import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
+import { ApiError, badRequest, conflict, type ErrorDetail } from "../errors";
 import type { Principal } from "../http/context";
 import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
 import { newSigningSecret } from "../delivery/signing";

@@ -3,7 +3,7 @@
 // alike. (Usage notifications are stored by the log itself, with the crossing they report.)
 import type { Env } from "../env";
 import type { WebhookRow } from "../db/webhooks";
-import { apiErrorOf } from "../http/errors";
+import { apiErrorOf } from "../errors";
 import { eventLog } from "../ingest/event-log-client";
 import { dispatch } from "./dispatch";
 

@@ -4,7 +4,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Env } from "../env";
 import type { Principal } from "../http/context";
-import { ApiError, notFound } from "../http/errors";
+import { ApiError, notFound } from "../errors";
 import { database } from "../db/client";
 import { webhooks } from "../db/schema";
 import { getWebhook, updateWebhook, type WebhookRow } from "../db/webhooks";

@@ -1,7 +1,7 @@
 // Deleting a webhook, with Apigee's forceDelete: false refuses while deliveries are pending or in
 // flight; true deletes and cancels them (the sequencer drops its queue).
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { deleteWebhook, getWebhook } from "../db/webhooks";
 import { sequencer } from "./sequencer-client";
 

@@ -1,7 +1,7 @@
 // Authentication: the operator's admin token, and tenants' API keys (HTTP Basic `email:key`, as
 // Apigee's `curl -u email:password`, or `Authorization: Bearer key`).
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors";
 import type { AppEnv, Principal } from "./context";
 import { hashesMatch, hashSecret, parseApiKey, type ApiKeyRow } from "../db/api-keys";
 import { cachedActiveKey, TooManyUnknownKeys } from "../ingest/admission";

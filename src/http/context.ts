@@ -1,6 +1,6 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import { ApiError, detailsFromZod } from "./errors";
+import { ApiError, detailsFromZod } from "../errors";
 import type { Credentials } from "./auth";
 
 /** Who is calling: the API key that authenticated the request. */

@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors";
 import type { AppEnv } from "./context";
 import { log } from "../log";
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors";
 import type { AppEnv } from "./context";
 import { numberSetting } from "../env";
 

@@ -3,7 +3,7 @@
 import { and, asc, eq, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { database } from "../db/client";
 import { notificationActions, notificationConditions } from "../db/schema";
-import type { ErrorDetail } from "../http/errors";
+import type { ErrorDetail } from "../errors";
 
 /** SQL true while no notification action names `webhookId`: the guard of a forceDelete=false delete. */
 export function notNamedByNotificationActions(webhookId: SQLWrapper): SQL {

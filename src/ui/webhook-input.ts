@@ -1,7 +1,7 @@
 // The webhook form's fields, to and from the API's own schemas (CreateWebhook / UpdateWebhook), so
 // the page and the API apply one set of rules; errors come back keyed by the form's fields.
 import { CreateWebhook, UpdateWebhook, type WebhookChanges } from "../api/webhook-schemas";
-import { ApiError, detailsFromZod, type ErrorDetail } from "../http/errors";
+import { ApiError, detailsFromZod, type ErrorDetail } from "../errors";
 import type { EntityRow } from "../db/entities";
 import type { WebhookRow } from "../db/webhooks";
 import type { Problem } from "./components/error-summary";

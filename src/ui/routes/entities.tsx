@@ -6,7 +6,7 @@ import type { UiEnv } from "../env";
 import { IdParam } from "../../api/common";
 import { CreateEntity } from "../../api/entities";
 import { CreateEventType } from "../../api/event-types";
-import { ApiError, detailsFromZod, type ErrorDetail } from "../../http/errors";
+import { ApiError, detailsFromZod, type ErrorDetail } from "../../errors";
 import { createEntity, deleteEntity, getEntity, listEntities } from "../../db/entities";
 import { createEventType, deleteEventType, getEventType, listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash } from "../flash";

@@ -7,7 +7,7 @@ import { IdParam } from "../../api/common";
 import { ListQuery } from "../../api/webhooks";
 import { UpdateWebhook } from "../../api/webhook-schemas";
 import { z } from "@hono/zod-openapi";
-import { ApiError, detailsFromZod, notFound } from "../../http/errors";
+import { ApiError, detailsFromZod, notFound } from "../../errors";
 import { createWebhook, getWebhook, listWebhooks, type WebhookRow } from "../../db/webhooks";
 import { removeWebhook } from "../../delivery/webhook-removal";
 import { sequencer } from "../../delivery/sequencer-client";
