@@ -71,3 +71,9 @@ export interface Page {
 export function paged<T extends SQLiteSelect>(select: T, page: Page): T {
   return page.limit === undefined ? select : select.limit(page.limit).offset(page.offset);
 }
+
+/** Who writes a row: the organization it belongs to and the e-mail its created/updated columns record. */
+export interface Author {
+  orgId: string;
+  email: string;
+}

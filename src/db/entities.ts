@@ -1,14 +1,13 @@
 // Entity queries (the accounts of a source that webhooks are bound to), shared by the API and the page.
 import { and, asc, count, eq, notExists } from "drizzle-orm";
-import { database } from "./client";
+import { database, type Author } from "./client";
 import { entities, webhooks } from "./schema";
 import { conflict, notFound } from "../errors";
-import type { Principal } from "../http/context";
 
 export type EntityRow = typeof entities.$inferSelect;
 
-export async function createEntity(d1: D1Database, principal: Principal, input: { source: string; name: string }): Promise<EntityRow> {
-  const row = { id: crypto.randomUUID(), orgId: principal.orgId, ...input, created: Date.now(), createdBy: principal.email };
+export async function createEntity(d1: D1Database, author: Author, input: { source: string; name: string }): Promise<EntityRow> {
+  const row = { id: crypto.randomUUID(), orgId: author.orgId, ...input, created: Date.now(), createdBy: author.email };
   const inserted = await database(d1).insert(entities).values(row).onConflictDoNothing().returning();
   if (inserted.length === 0) {
     throw conflict(`entity ${input.name} already exists on ${input.source}`, [{ field: "name", reason: "is taken for this source" }]);

@@ -1,25 +1,24 @@
 // The event-type catalog's queries, shared by the API and the page.
 import { and, asc, count, eq, sql } from "drizzle-orm";
-import { database } from "./client";
+import { database, type Author } from "./client";
 import { eventTypes, webhooks } from "./schema";
 import { conflict, notFound } from "../errors";
-import type { Principal } from "../http/context";
 
 export type EventTypeRow = typeof eventTypes.$inferSelect;
 
 export async function createEventType(
   d1: D1Database,
-  principal: Principal,
+  author: Author,
   input: { source: string; name: string; description?: string | undefined },
 ): Promise<EventTypeRow> {
   const row = {
     id: crypto.randomUUID(),
-    orgId: principal.orgId,
+    orgId: author.orgId,
     source: input.source,
     name: input.name,
     description: input.description ?? null,
     created: Date.now(),
-    createdBy: principal.email,
+    createdBy: author.email,
   };
   const inserted = await database(d1).insert(eventTypes).values(row).onConflictDoNothing().returning();
   if (inserted.length === 0) {

@@ -1,10 +1,9 @@
 // Notification condition queries, and the rule that keeps their actions true: every WEBHOOK action
 // names a webhook of the same organization, even against a concurrent webhook delete.
 import { and, asc, count, eq, sql, type SQLWrapper } from "drizzle-orm";
-import { database, paged, type Database, type Page } from "./client";
+import { database, paged, type Database, type Page, type Author } from "./client";
 import { notificationActions, notificationConditions, webhooks } from "./schema";
 import { badRequest, conflict, notFound, type ErrorDetail } from "../errors";
-import type { Principal } from "../http/context";
 import type {
   NewNotificationCondition,
   NotificationConditionChanges,
@@ -132,58 +131,58 @@ async function explainRefusal(db: Database, d1: D1Database, orgId: string, condi
   throw conflict("The notification condition or its webhooks changed while it was being saved; try again");
 }
 
-export async function createCondition(d1: D1Database, principal: Principal, input: NewNotificationCondition): Promise<ConditionWithActions> {
+export async function createCondition(d1: D1Database, author: Author, input: NewNotificationCondition): Promise<ConditionWithActions> {
   const db = database(d1);
   const now = Date.now();
   const row: NotificationConditionRow = {
     id: crypto.randomUUID(),
-    orgId: principal.orgId,
+    orgId: author.orgId,
     ...input.notificationCondition,
     created: now,
-    createdBy: principal.email,
+    createdBy: author.email,
     updated: now,
-    updatedBy: principal.email,
+    updatedBy: author.email,
   };
-  await assertActions(db, principal.orgId, input.actions);
+  await assertActions(db, author.orgId, input.actions);
   try {
-    await db.batch([db.insert(notificationConditions).values(row), insertActions(db, principal.orgId, row.id, input.actions)]);
+    await db.batch([db.insert(notificationConditions).values(row), insertActions(db, author.orgId, row.id, input.actions)]);
   } catch (e) {
     if (!isConstraintFailure(e)) throw e;
-    return explainRefusal(db, d1, principal.orgId, null, input.actions);
+    return explainRefusal(db, d1, author.orgId, null, input.actions);
   }
   return { ...row, webhookIds: input.actions };
 }
 
 export async function updateCondition(
   d1: D1Database,
-  principal: Principal,
+  author: Author,
   id: string,
   changes: NotificationConditionChanges,
 ): Promise<ConditionWithActions> {
   const db = database(d1);
-  await getCondition(d1, principal.orgId, id);
-  if (changes.actions) await assertActions(db, principal.orgId, changes.actions);
+  await getCondition(d1, author.orgId, id);
+  if (changes.actions) await assertActions(db, author.orgId, changes.actions);
   const now = Date.now();
   const update = db
     .update(notificationConditions)
-    .set({ ...changes.notificationCondition, updated: now, updatedBy: principal.email })
-    .where(and(eq(notificationConditions.orgId, principal.orgId), eq(notificationConditions.id, id)));
+    .set({ ...changes.notificationCondition, updated: now, updatedBy: author.email })
+    .where(and(eq(notificationConditions.orgId, author.orgId), eq(notificationConditions.id, id)));
   try {
     if (changes.actions) {
       // Replaced in one transaction: a failed insert (webhook deleted meanwhile) keeps the old actions.
       await db.batch([
         update,
         db.delete(notificationActions).where(eq(notificationActions.conditionId, id)),
-        insertActions(db, principal.orgId, id, changes.actions),
+        insertActions(db, author.orgId, id, changes.actions),
       ]);
     } else {
       await update;
     }
   } catch (e) {
     if (!isConstraintFailure(e)) throw e;
-    return explainRefusal(db, d1, principal.orgId, id, changes.actions);
+    return explainRefusal(db, d1, author.orgId, id, changes.actions);
   }
-  return getCondition(d1, principal.orgId, id);
+  return getCondition(d1, author.orgId, id);
 }
 
 export async function deleteCondition(d1: D1Database, orgId: string, id: string): Promise<void> {

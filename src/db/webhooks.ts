@@ -1,10 +1,9 @@
 // Webhook queries and the rules that keep a webhook's references true: its entity exists and its
 // events are in the catalog of its source. Shared by the API and the page.
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { containsIgnoringCase, database, inList, paged, type Database, type Page } from "./client";
+import { containsIgnoringCase, database, inList, paged, type Database, type Page, type Author } from "./client";
 import { entities, eventTypes, webhooks } from "./schema";
 import { ApiError, badRequest, conflict, type ErrorDetail } from "../errors";
-import type { Principal } from "../http/context";
 import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
 import { newSigningSecret } from "../delivery/signing";
 import { notificationReferences, notNamedByNotificationActions } from "../notifications/references";
@@ -160,7 +159,7 @@ function assertUrlAllowed(env: WebhookEnv, url: string | undefined) {
 
 export async function createWebhook(
   env: WebhookEnv,
-  principal: Principal,
+  author: Author,
   input: WebhookChanges & { name: string; postUrl: string },
   defaultEnabled: boolean,
 ): Promise<WebhookRow> {
@@ -169,7 +168,7 @@ export async function createWebhook(
   const now = Date.now();
   const row: WebhookRow = {
     id: crypto.randomUUID(),
-    orgId: principal.orgId,
+    orgId: author.orgId,
     name: input.name,
     postUrl: input.postUrl,
     enabled: input.enabled ?? defaultEnabled,
@@ -181,21 +180,21 @@ export async function createWebhook(
     previousSecret: null,
     previousSecretExpires: null,
     created: now,
-    createdBy: principal.email,
+    createdBy: author.email,
     updated: now,
-    updatedBy: principal.email,
+    updatedBy: author.email,
   };
-  await assertBinding(db, principal.orgId, row);
+  await assertBinding(db, author.orgId, row);
   // Insert and take it back out in one transaction if an entity or event type vanished meanwhile.
   const [, undone] = await db.batch([
     db.insert(webhooks).values(row),
     db
       .delete(webhooks)
-      .where(and(eq(webhooks.id, row.id), sql`NOT (${bindingHolds(principal.orgId, row)})`))
+      .where(and(eq(webhooks.id, row.id), sql`NOT (${bindingHolds(author.orgId, row)})`))
       .returning({ id: webhooks.id }),
   ]);
   if (undone.length > 0) {
-    await assertBinding(db, principal.orgId, row);
+    await assertBinding(db, author.orgId, row);
     throw new ApiError(409, "conflict", "The webhook's entity or event types changed while it was being created; try again");
   }
   return row;
@@ -203,23 +202,23 @@ export async function createWebhook(
 
 export async function updateWebhook(
   env: WebhookEnv,
-  principal: Principal,
+  author: Author,
   id: string,
   changes: WebhookChanges,
 ): Promise<WebhookRow> {
   assertUrlAllowed(env, changes.postUrl);
   const db = database(env.DB);
-  const current = await getWebhook(env.DB, principal.orgId, id);
-  const next = { ...current, ...changes, updated: Date.now(), updatedBy: principal.email };
-  await assertBinding(db, principal.orgId, next);
+  const current = await getWebhook(env.DB, author.orgId, id);
+  const next = { ...current, ...changes, updated: Date.now(), updatedBy: author.email };
+  await assertBinding(db, author.orgId, next);
   const [updated] = await db
     .update(webhooks)
     .set({ ...changes, updated: next.updated, updatedBy: next.updatedBy })
-    .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id), bindingHolds(principal.orgId, next)))
+    .where(and(eq(webhooks.orgId, author.orgId), eq(webhooks.id, id), bindingHolds(author.orgId, next)))
     .returning();
   if (updated) return updated;
-  await getWebhook(env.DB, principal.orgId, id); // deleted meanwhile: 404
-  await assertBinding(db, principal.orgId, next);
+  await getWebhook(env.DB, author.orgId, id); // deleted meanwhile: 404
+  await assertBinding(db, author.orgId, next);
   throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");
 }
 
