@@ -4,14 +4,20 @@ const layers = [
   ["entry points", "src/(index|app)\\.ts$"],
   ["routes and pages", "src/(api|ui)/"],
   ["HTTP middleware", "src/http/"],
+  // The rules of a webhook's life (create, change, remove, rotate, redeliver, test), for API and page.
   ["webhook rules", "src/webhooks/"],
+  // Fan-out, the drain, the queue consumer, the HTTP client, signing.
   ["delivery", "src/delivery/"],
+  ["observability", "src/observability/"],
+  // The per-organization EventLog Durable Object and admission.
   ["event log", "src/ingest/"],
   ["notifications", "src/notifications/"],
+  // The per-webhook WebhookSequencer Durable Object.
   ["sequencer", "src/sequencer/"],
-  ["observability", "src/observability/"],
+  // The messages on the jobs queue, sent by the event log and the sequencers, consumed by delivery.
+  ["queue messages", "src/queue/"],
   ["storage", "src/db/"],
-  ["configuration and logging", "src/(config|env|log|errors)\\.ts$"],
+  ["configuration, errors and logging", "src/(config|env|log|errors)\\.ts$"],
 ];
 
 const againstTheLayers = layers.slice(1).map(([name, path], index) => ({
