@@ -1,6 +1,6 @@
 // Entity queries (the accounts of a source that webhooks are bound to), shared by the API and the page.
-import { and, asc, count, eq, notExists } from "drizzle-orm";
-import { database, type Author } from "./client";
+import { and, asc, eq, notExists } from "drizzle-orm";
+import { database, pagedWithTotal, type Author } from "./client";
 import { entities, webhooks } from "./schema";
 import { conflict, notFound } from "../errors";
 
@@ -18,11 +18,9 @@ export async function createEntity(d1: D1Database, author: Author, input: { sour
 export async function listEntities(d1: D1Database, orgId: string, query: { source?: string; limit: number; offset: number }) {
   const db = database(d1);
   const where = and(eq(entities.orgId, orgId), query.source ? eq(entities.source, query.source) : undefined);
-  const [rows, [total]] = await db.batch([
-    db.select().from(entities).where(where).orderBy(asc(entities.source), asc(entities.name)).limit(query.limit).offset(query.offset),
-    db.select({ n: count() }).from(entities).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, entities: rows };
+  const ordered = db.select().from(entities).orderBy(asc(entities.source), asc(entities.name)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, entities, where, ordered, query);
+  return { totalRecords, entities: rows };
 }
 
 export async function findEntity(d1: D1Database, orgId: string, id: string): Promise<EntityRow | undefined> {

@@ -1,6 +1,6 @@
 // The event-type catalog's queries, shared by the API and the page.
-import { and, asc, count, eq, sql } from "drizzle-orm";
-import { database, type Author } from "./client";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { database, pagedWithTotal, type Author } from "./client";
 import { eventTypes, webhooks } from "./schema";
 import { conflict, notFound } from "../errors";
 
@@ -30,11 +30,9 @@ export async function createEventType(
 export async function listEventTypes(d1: D1Database, orgId: string, query: { source?: string; limit: number; offset: number }) {
   const db = database(d1);
   const where = and(eq(eventTypes.orgId, orgId), query.source ? eq(eventTypes.source, query.source) : undefined);
-  const [rows, [total]] = await db.batch([
-    db.select().from(eventTypes).where(where).orderBy(asc(eventTypes.source), asc(eventTypes.name)).limit(query.limit).offset(query.offset),
-    db.select({ n: count() }).from(eventTypes).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, eventTypes: rows };
+  const ordered = db.select().from(eventTypes).orderBy(asc(eventTypes.source), asc(eventTypes.name)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, eventTypes, where, ordered, query);
+  return { totalRecords, eventTypes: rows };
 }
 
 export async function getEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow> {

@@ -1,7 +1,7 @@
 // Notification condition queries, and the rule that keeps their actions true: every WEBHOOK action
 // names a webhook of the same organization, even against a concurrent webhook delete.
-import { and, asc, count, eq, sql, type SQLWrapper } from "drizzle-orm";
-import { database, paged, type Database, type Page, type Author } from "./client";
+import { and, asc, eq, sql, type SQLWrapper } from "drizzle-orm";
+import { database, pagedWithTotal, type Database, type Page, type Author } from "./client";
 import { notificationActions, notificationConditions, webhooks } from "./schema";
 import { badRequest, conflict, notFound, type ErrorDetail } from "../errors";
 import type {
@@ -65,11 +65,9 @@ export async function listConditions(d1: D1Database, orgId: string, query: Condi
     eq(notificationConditions.orgId, orgId),
     query.ratePlanId !== undefined ? eq(notificationConditions.ratePlanId, query.ratePlanId) : undefined,
   );
-  const [rows, [total]] = await db.batch([
-    paged(db.select().from(notificationConditions).where(where).orderBy(asc(notificationConditions.created), asc(notificationConditions.id)).$dynamic(), query),
-    db.select({ n: count() }).from(notificationConditions).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, conditions: await withActions(db, rows) };
+  const ordered = db.select().from(notificationConditions).orderBy(asc(notificationConditions.created), asc(notificationConditions.id)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, notificationConditions, where, ordered, query);
+  return { totalRecords, conditions: await withActions(db, rows) };
 }
 
 export async function getCondition(d1: D1Database, orgId: string, id: string): Promise<ConditionWithActions> {
