@@ -6,7 +6,7 @@
 // crossing is stored in the same transaction as the claim, so a crossing is either not claimed or
 // claimed and certain to be delivered: there is no outbox to sweep.
 import type { ConditionWithActions } from "../db/notification-conditions";
-import { conditionThresholds } from "../db/notification-conditions";
+import { conditionThresholds } from "./conditions";
 import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "../api/usage-schemas";
 import { notificationPayload, percentUsed } from "./payload";
 import { percentOf, UNITS_PER_PERCENT } from "./usage-target";
