@@ -7,7 +7,7 @@
 // claimed and certain to be delivered: there is no outbox to sweep.
 import type { ConditionWithActions } from "../db/notification-conditions";
 import { conditionThresholds } from "./conditions";
-import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "../api/usage-schemas";
+import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "./usage-report";
 import { notificationPayload, percentUsed } from "./payload";
 import { percentOf, UNITS_PER_PERCENT } from "./usage-target";
 
