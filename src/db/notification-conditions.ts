@@ -49,16 +49,6 @@ export async function findCondition(d1: D1Database, orgId: string, id: string): 
   return withIds;
 }
 
-/** Which of `webhookIds` are webhooks of the organization. */
-export async function existingWebhookIds(d1: D1Database, orgId: string, webhookIds: string[]): Promise<Set<string>> {
-  const found = await database(d1)
-    .select({ id: webhooks.id })
-    .from(webhooks)
-    .where(and(eq(webhooks.orgId, orgId), inList(webhooks.id, webhookIds)))
-    .all();
-  return new Set(found.map((w) => w.id));
-}
-
 /**
  * The statement inserting a condition's actions. The webhook id is looked up inside the statement:
  * a webhook deleted (or of another organization) since the check yields NULL, which the NOT NULL

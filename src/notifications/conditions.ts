@@ -4,7 +4,6 @@
 import type { Author } from "../db/client";
 import {
   deleteConditionRow,
-  existingWebhookIds,
   findCondition,
   insertCondition,
   saveConditionChanges,
@@ -12,6 +11,7 @@ import {
   type ConditionWithActions,
   type NotificationConditionRow,
 } from "../db/notification-conditions";
+import { existingWebhookIds } from "../db/webhooks";
 import { badRequest, conflict, notFound, type ErrorDetail } from "../errors";
 import { parseUsageTarget } from "./usage-target";
 
