@@ -12,8 +12,8 @@ import {
   UpdateNotificationCondition,
   type NotificationConditionJson,
 } from "./notification-condition-schemas";
-import { conditionThresholds, createCondition, deleteCondition, getCondition, updateCondition } from "../notifications/conditions";
-import { percentOf } from "../notifications/usage-target";
+import { createCondition, deleteCondition, getCondition, updateCondition } from "../notifications/conditions";
+import { conditionThresholds, percentOf } from "../notifications/usage-target";
 import { listConditions, type ConditionWithActions } from "../db/notification-conditions";
 
 const route = { security: tenantSecurity, tags: ["Notification conditions"] };

@@ -9,11 +9,9 @@ import {
   saveConditionChanges,
   type ConditionTests,
   type ConditionWithActions,
-  type NotificationConditionRow,
 } from "../db/notification-conditions";
 import { existingWebhookIds } from "../db/webhooks";
 import { badRequest, conflict, notFound, type ErrorDetail } from "../errors";
-import { parseUsageTarget } from "./usage-target";
 
 /** A condition as created: what it tests and the webhooks it notifies, in order. */
 export interface NewCondition {
@@ -25,13 +23,6 @@ export interface NewCondition {
 export interface ConditionChanges {
   notificationCondition?: ConditionTests | undefined;
   actions?: string[] | undefined;
-}
-
-/** The thresholds of a stored condition, in hundredths of a percent (stored expressions always parse). */
-export function conditionThresholds(row: Pick<NotificationConditionRow, "id" | "usageTarget">): number[] {
-  const parsed = parseUsageTarget(row.usageTarget);
-  if (!parsed.ok) throw new Error(`notification condition ${row.id} holds an invalid UsageTarget: ${parsed.reason}`);
-  return parsed.thresholds;
 }
 
 export async function getCondition(d1: D1Database, orgId: string, id: string): Promise<ConditionWithActions> {
