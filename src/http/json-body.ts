@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../errors";
+import { ApiError, badRequest, unsupportedMediaType } from "../errors";
 import type { AppEnv } from "./context";
 import { numberSetting } from "../env";
 
@@ -26,32 +26,32 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     if (text.trim() === "") {
       // A JSON request with no JSON in it; without this the validator answers without naming the body.
       if (JSON_TYPE.test(contentType) && c.req.method !== "DELETE") {
-        throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
-          { field: "body", reason: "is empty; send a JSON object" },
-        ]);
+        throw malformedJson("is empty; send a JSON object");
       }
       return next();
     }
     if (isForm || !JSON_TYPE.test(contentType)) {
-      throw new ApiError(415, "unsupported_media_type", "The request body must be JSON", [
+      throw unsupportedMediaType("The request body must be JSON", [
         { field: "content-type", reason: `must be application/json, got ${contentType ? JSON.stringify(contentType) : "none"}` },
       ]);
     }
     try {
       JSON.parse(text);
     } catch (e) {
-      throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
-        { field: "body", reason: `${whereJsonBreaks(text)}${(e as Error).message}` },
-      ]);
+      throw malformedJson(`${whereJsonBreaks(text)}${(e as Error).message}`);
     }
     const duplicate = firstDuplicateKey(text);
     if (duplicate) {
-      throw new ApiError(400, "invalid_request", "The request body names a field twice", [
+      throw badRequest("The request body names a field twice", [
         { field: duplicate.key, reason: `${position(text, duplicate.offset)}given more than once in the same object; send it once` },
       ]);
     }
     return next();
   };
+}
+
+function malformedJson(reason: string) {
+  return new ApiError(400, "malformed_json", "The request body is not valid JSON", [{ field: "body", reason }]);
 }
 
 function tooLarge(limit: number) {

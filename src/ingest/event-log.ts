@@ -12,7 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { numberSetting, retentionMs, type Env } from "../env";
 import type { Job } from "../delivery/jobs";
-import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
+import type { UsageReportInput, UsageResultJson } from "../notifications/usage-report";
 import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";
 import { whereEqual } from "../db/sql-filter";
