@@ -3,7 +3,7 @@
 // idle webhooks, run side by side. A job that throws is retried by the queue with a growing delay.
 import type { Env } from "../env";
 import { eventLog } from "../ingest/event-log-client";
-import type { DrainJob, Job } from "./jobs";
+import type { DrainJob, Job } from "../queue/jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./worker";
 import { DrainPool } from "./drain-pool";

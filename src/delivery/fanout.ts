@@ -6,7 +6,7 @@ import { numberSetting, type Env } from "../env";
 import type { FanoutItem } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AppendItem } from "../sequencer/records";
-import type { DrainJob, FanoutChunkJob } from "./jobs";
+import type { DrainJob, FanoutChunkJob } from "../queue/jobs";
 import { sequencer } from "./sequencer-client";
 
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */

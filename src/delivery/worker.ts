@@ -6,7 +6,7 @@ import type { WebhookRow } from "../db/webhooks";
 import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
-import type { DrainJob } from "./jobs";
+import type { DrainJob } from "../queue/jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { Signer } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";

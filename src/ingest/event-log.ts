@@ -11,7 +11,7 @@
 // fans it out again, which appends nothing twice. This costs no row written per event.
 import { DurableObject } from "cloudflare:workers";
 import { numberSetting, retentionMs, type Env } from "../env";
-import type { Job } from "../delivery/jobs";
+import type { Job } from "../queue/jobs";
 import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
 import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";

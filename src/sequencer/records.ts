@@ -1,6 +1,7 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { AttemptResult } from "../delivery/webhook-http-client";
 import type { Outcome } from "../delivery/retry-policy";
+import type { DeliverStep } from "../queue/jobs";
 import { formatDeliveryId } from "./delivery-id";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
@@ -35,17 +36,6 @@ export interface NextRequest {
   pause?: boolean;
   /** Name the events of the next open deliveries too, so the drain can read them in one go. */
   lookahead?: boolean;
-}
-
-/** A delivery handed out: the holder sends it and reports. */
-export interface DeliverStep {
-  action: "deliver";
-  lease: string;
-  delivery: { id: string; eventId: string; attempt: number; seq: number };
-  /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
-  webhookVersion: number;
-  /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
-  upcomingEventIds: string[];
 }
 
 /** The lease an append handed its caller, and the delivery it handed out with it, if one could go at once. */

@@ -11,11 +11,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { deliverySettings } from "../delivery/retry-policy";
-import type { DrainJob } from "../delivery/jobs";
+import type { DeliverStep, DrainJob } from "../queue/jobs";
 import {
   type AppendItem,
   type Claim,
-  type DeliverStep,
   type AttemptReport,
   type DeliveryRecord,
   type DeliveryStatus,

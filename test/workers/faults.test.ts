@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { createMessageBatch, createExecutionContext, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import worker from "../../src/index";
-import type { Job } from "../../src/delivery/jobs";
+import type { Job } from "../../src/queue/jobs";
 import { drain } from "../../src/delivery/worker";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { injectFault } from "../../src/delivery/fault-injection";
