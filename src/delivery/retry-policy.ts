@@ -1,9 +1,7 @@
 // The seed's response-code table: 2xx succeeds; 5xx, a timeout or a connection error is retried
 // (three times, RETRY_DELAY_SECONDS apart); anything else (1xx, 3xx, 4xx) fails at once.
 import { numberSetting, retentionMs, type Env } from "../env";
-import type { AttemptResult } from "./webhook-http-client";
-
-export type Outcome = "succeeded" | "retry" | "failed";
+import type { AttemptResult, Outcome } from "../sequencer/records";
 
 export function isRetryable(result: AttemptResult): boolean {
   if (result.statusCode !== null) return result.statusCode >= 500 && result.statusCode <= 599;
