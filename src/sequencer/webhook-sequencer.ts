@@ -10,7 +10,6 @@
 // it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { deliverySettings } from "../delivery/retry-policy";
 import type { DeliverStep, DrainJob } from "../queue/jobs";
 import {
   type AppendItem,
@@ -25,6 +24,7 @@ import {
   type DeliveryRow,
 } from "./records";
 import { DeliveriesTable } from "./deliveries-table";
+import { sequencerSettings } from "./settings";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
@@ -260,7 +260,7 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = deliverySettings(this.env);
+    const { retentionMs } = sequencerSettings(this.env);
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.alarmBy(Date.now() + PURGE_AGAIN_MS);
@@ -342,7 +342,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
+    const last = row.attempts + 1 >= sequencerSettings(this.env).maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,
       started: row.updated,
