@@ -1,6 +1,6 @@
 // One HTTP attempt: POST with redirects left unfollowed, a timeout to connect and receive the
 // headers, another to read the body, and the first 4 KB of the answer kept for the log.
-import { declaredLength } from "../http/json-body";
+import { declaredLength } from "./content-length";
 import type { AttemptResult } from "../sequencer/records";
 
 export const RESPONSE_SNIPPET_BYTES = 4096;
