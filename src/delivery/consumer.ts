@@ -5,7 +5,7 @@ import type { Env } from "../env";
 import { eventLog } from "../ingest/event-log-client";
 import type { DrainJob, Job } from "../queue/jobs";
 import { fanOut, fanOutChunk } from "./fanout";
-import { drain } from "./worker";
+import { drain } from "./drain";
 import { DrainPool } from "./drain-pool";
 import { DRAIN_CONCURRENCY, drainClaimed } from "./dispatch";
 import { describeError, log } from "../log";

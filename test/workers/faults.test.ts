@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { createMessageBatch, createExecutionContext, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import worker from "../../src/index";
 import type { Job } from "../../src/queue/jobs";
-import { drain } from "../../src/delivery/worker";
+import { drain } from "../../src/delivery/drain";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { injectFault } from "../../src/delivery/fault-injection";
 import { seqOfEventId } from "../../src/ingest/event-ids";

@@ -1,4 +1,4 @@
-// The delivery worker: holds one webhook's lease and sends its ready deliveries back to back,
+// The drain: holds one webhook's lease and sends its ready deliveries back to back,
 // one at a time, in order, until it is idle, has to wait (a retry, an unfinished earlier fan-out)
 // or has had its turn.
 import type { Env } from "../env";
