@@ -11,7 +11,7 @@ export const TEST_EVENT_TYPE = "webhook.test";
 
 /** A `webhook.test` event in the standard envelope, to this webhook only; returns the event id. */
 export async function sendTestEvent(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, webhook: WebhookRow): Promise<string> {
-  const stored = await eventLog(env, webhook.orgId).storeDirected(webhook.orgId, [
+  const stored = await eventLog(env, webhook.orgId).storeAddressed(webhook.orgId, [
     {
       kind: "test",
       source: webhook.source ?? "platform",
