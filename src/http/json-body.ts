@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError, badRequest, unsupportedMediaType } from "../errors";
 import type { AppEnv } from "./context";
 import { numberSetting } from "../env";
+import { declaredLength } from "../delivery/content-length";
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 
@@ -193,10 +194,4 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
       break;
     }
   }
-}
-
-/** The Content-Length a message declares, or Infinity when it declares none (a chunked body). */
-export function declaredLength(headers: Headers): number {
-  const declared = headers.get("content-length");
-  return declared !== null && /^\d+$/.test(declared) ? Number(declared) : Infinity;
 }
