@@ -2,7 +2,7 @@
 // Apigee's `curl -u email:password`, or `Authorization: Bearer key`).
 import type { MiddlewareHandler } from "hono";
 import { ApiError, forbidden, notFound, unavailable } from "../errors";
-import type { AppEnv, Principal } from "./context";
+import type { AppEnv, Credentials, Principal } from "./context";
 import { hashesMatch, hashSecret, parseApiKey, type ApiKeyRow } from "../db/api-keys";
 import { cachedActiveKey, TooManyUnknownKeys } from "../ingest/admission";
 
@@ -34,13 +34,6 @@ export function requireAdminToken(): MiddlewareHandler<AppEnv> {
 export async function presentsAdminToken(adminToken: string | undefined, header: string | undefined): Promise<boolean> {
   const token = bearer(header);
   return token !== undefined && !!adminToken && (await timingSafeEqualText(token, adminToken));
-}
-
-/** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */
-export interface Credentials {
-  keyId: string;
-  secret: string;
-  email?: string;
 }
 
 /** Reads the Authorization header without touching storage: 401 unless it holds a well-formed key. */

@@ -1,7 +1,6 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { badRequest, detailsFromZod, type ApiError } from "../errors";
-import type { Credentials } from "./auth";
 
 /** Who is calling: the API key that authenticated the request. */
 export interface Principal {
@@ -10,6 +9,13 @@ export interface Principal {
   email: string;
   role: "admin" | "producer";
   source: string | null;
+}
+
+/** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */
+export interface Credentials {
+  keyId: string;
+  secret: string;
+  email?: string;
 }
 
 export interface AppEnv {
