@@ -1,6 +1,6 @@
 // Schemas and helpers shared by every resource router.
 import { z } from "@hono/zod-openapi";
-import { badRequest, ErrorSchema, type ErrorDetail } from "../http/errors";
+import { badRequest, ErrorSchema, type ErrorDetail } from "../errors";
 import type { Page } from "../db/client";
 import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
 

@@ -2,16 +2,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { getWebhook } from "../db/webhooks";
-import {
-  getDelivery,
-  listDeliveries,
-  recoverDeliveries,
-  redeliver,
-  rotateSecret,
-  sendTestEventTo,
-  signingSecretOf,
-} from "../delivery/webhook-control";
+import { getWebhook, rotateSecret, signingSecretOf } from "../webhooks/lifecycle";
+import { getDelivery, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../webhooks/deliveries";
 import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid } from "./common";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts, Recover, recoverFrom } from "./delivery-schemas";
 

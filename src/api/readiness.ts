@@ -3,7 +3,7 @@
 // touches storage, so it suits a deploy check or an uptime probe, not a per-second poll.
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import type { Env } from "../env";
 import { sequencer } from "../delivery/sequencer-client";
 import { log } from "../log";

@@ -3,7 +3,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { apiErrorOf } from "../http/errors";
+import { apiErrorOf } from "../errors";
 import { tenantSecurity, bodyErrors, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
 import { UsageReport, UsageResult } from "./usage-schemas";
 import { eventLog } from "../ingest/event-log-client";

@@ -3,6 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { EntityName } from "./entities";
 import { NonBlank, serverSet, serverSetIdentity, SourceName, Uuid } from "./common";
+import type { WebhookRow } from "../db/webhooks";
 
 const MAX_URL_LENGTH = 2048;
 
@@ -154,18 +155,28 @@ export const UpdateWebhook = z
     example: { postURL: "http://mycompany.com/callbackhandler4" },
   });
 
-export type WebhookChanges = {
-  name?: string;
-  postUrl?: string;
-  enabled?: boolean;
-  description?: string | null;
-  source?: string | null;
-  entity?: string | null;
-  events?: string[];
-  rateLimit?: number | null;
-};
-
 export type WebhookJson = z.infer<typeof Webhook>;
+
+export function toWebhookJson(row: WebhookRow): WebhookJson {
+  return {
+    created: row.created,
+    createdBy: row.createdBy,
+    enabled: row.enabled,
+    id: row.id,
+    name: row.name,
+    orgId: row.orgId,
+    postUrl: row.postUrl,
+    updated: row.updated,
+    updatedBy: row.updatedBy,
+    description: row.description,
+    source: row.source,
+    entity: row.entity,
+    events: row.events,
+    rateLimit: row.rateLimit,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt,
+  };
+}
 
 export const WebhookList = z
   .object({ totalRecords: z.number().int(), webhooks: z.array(Webhook) })

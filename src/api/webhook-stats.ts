@@ -3,7 +3,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { getWebhook } from "../db/webhooks";
+import { getWebhook } from "../webhooks/lifecycle";
 import { sequencer } from "../delivery/sequencer-client";
 import { IdParam, json, OrgParam, tenantErrors, tenantSecurity } from "./common";
 import { StatsQuery, WebhookStats } from "./webhook-stats-schemas";

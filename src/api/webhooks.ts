@@ -4,10 +4,9 @@ import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
-import { CreateWebhook, UpdateWebhook, Webhook, WebhookList } from "./webhook-schemas";
-import { createWebhook, getWebhook, listWebhooks, toWebhookJson } from "../db/webhooks";
-import { changeWebhook } from "../delivery/webhook-control";
-import { removeWebhook } from "../delivery/webhook-removal";
+import { CreateWebhook, UpdateWebhook, Webhook, WebhookList, toWebhookJson } from "./webhook-schemas";
+import { listWebhooks } from "../db/webhooks";
+import { changeWebhook, createWebhook, getWebhook, removeWebhook } from "../webhooks/lifecycle";
 
 const route = { security: tenantSecurity, tags: ["Webhooks"] };
 const Params = OrgParam.extend(IdParam.shape);

@@ -1,49 +1,21 @@
-// Webhook queries and the rules that keep a webhook's references true: its entity exists and its
-// events are in the catalog of its source. Shared by the API and the page.
-import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { containsIgnoringCase, database, inList, paged, type Database, type Page } from "./client";
-import { entities, eventTypes, webhooks } from "./schema";
-import { ApiError, badRequest, conflict, type ErrorDetail } from "../http/errors";
-import type { Principal } from "../http/context";
-import type { WebhookChanges, WebhookJson } from "../api/webhook-schemas";
-import { newSigningSecret } from "../delivery/signing";
-import { notificationReferences, notNamedByNotificationActions } from "../notifications/references";
-import { refusedUrlReason } from "../delivery/url-policy";
-import type { Env } from "../env";
+// Webhook queries. The rules they serve (what a binding may name, who may delete) live in
+// src/webhooks/; the guarded statements stay here because the guard is part of the SQL.
+import { and, asc, eq, or, sql, type SQL } from "drizzle-orm";
+import { containsIgnoringCase, database, inList, pagedWithTotal, type Page } from "./client";
+import { entities, eventTypes, notificationActions, notificationConditions, webhooks } from "./schema";
 import type { PortalScope } from "./portal-links";
-import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "./operational-catalog";
+import { OPERATIONAL_SOURCE } from "./operational-catalog";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
-export function toWebhookJson(row: WebhookRow): WebhookJson {
-  return {
-    created: row.created,
-    createdBy: row.createdBy,
-    enabled: row.enabled,
-    id: row.id,
-    name: row.name,
-    orgId: row.orgId,
-    postUrl: row.postUrl,
-    updated: row.updated,
-    updatedBy: row.updatedBy,
-    description: row.description,
-    source: row.source,
-    entity: row.entity,
-    events: row.events,
-    rateLimit: row.rateLimit,
-    disabledReason: row.disabledReason,
-    disabledAt: row.disabledAt,
-  };
-}
+/** The fields a tenant sets; everything else is the server's. */
+export type WebhookChanges = Partial<Pick<WebhookRow, "name" | "postUrl" | "enabled" | "description" | "source" | "entity" | "events" | "rateLimit">>;
+
+/** What a webhook is bound to: its source, its entity (account) there, and the event types it listens to. */
+export type WebhookBinding = Pick<WebhookRow, "source" | "entity" | "events">;
 
 export async function findWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow | undefined> {
   return database(d1).select().from(webhooks).where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id))).get();
-}
-
-export async function getWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow> {
-  const row = await findWebhook(d1, orgId, id);
-  if (!row) throw new ApiError(404, "not_found", "webhook was not found");
-  return row;
 }
 
 /** The ids of the organization's webhooks. */
@@ -75,71 +47,33 @@ export async function listWebhooks(d1: D1Database, orgId: string, query: Webhook
   if (query.scope?.source != null) conditions.push(eq(webhooks.source, query.scope.source));
   if (query.scope?.entities != null) conditions.push(inList(webhooks.entity, query.scope.entities));
   const where = and(...conditions);
-  const [rows, [total]] = await db.batch([
-    paged(db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic(), query),
-    db.select({ n: count() }).from(webhooks).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, webhooks: rows };
+  const ordered = db.select().from(webhooks).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, webhooks, where, ordered, query);
+  return { totalRecords, webhooks: rows };
 }
 
-interface Binding {
-  source: string | null;
-  entity: string | null;
-  events: string[];
-}
-
-/** The exact event names a subscription list names (wildcards are checked separately). */
-const exactEvents = (events: string[]) => events.filter((e) => !e.endsWith("*"));
-
-/**
- * Every way a binding's references can be wrong, as error details: an entity or events without a
- * source, an entity that does not exist, an event type outside the catalog, a wildcard matching nothing.
- */
-export async function bindingProblems(db: Database, orgId: string, binding: Binding): Promise<ErrorDetail[]> {
-  const problems: ErrorDetail[] = [];
-  const { source, entity, events } = binding;
-  if (!source) {
-    if (entity) problems.push({ field: "entity", reason: "needs a source: entities belong to one source" });
-    if (events.length > 0) problems.push({ field: "events", reason: "needs a source: event types belong to one source" });
-    return problems;
-  }
-  const [entityRows, tenantCatalog] = await db.batch([
+/** Whether the source has the entity, and the source's event type names (the catalog a binding is checked against). */
+export async function catalogOf(d1: D1Database, orgId: string, source: string, entity: string | null): Promise<{ entityExists: boolean; eventTypes: string[] }> {
+  const db = database(d1);
+  const [entityRows, catalog] = await db.batch([
     db
       .select({ name: entities.name })
       .from(entities)
       .where(and(eq(entities.orgId, orgId), eq(entities.source, source), eq(entities.name, entity ?? ""))),
     db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, source))),
   ]);
-  if (entity && entityRows.length === 0) {
-    problems.push({ field: "entity", reason: `no entity named ${JSON.stringify(entity)} exists on ${source}; create the account first` });
-  }
-  const names = source === OPERATIONAL_SOURCE ? OPERATIONAL_EVENT_TYPES.map((type) => type.name) : tenantCatalog.map((row) => row.name);
-  events.forEach((pattern, i) => {
-    if (pattern === "*") return;
-    const known = pattern.endsWith(".*")
-      ? names.some((name) => name.startsWith(pattern.slice(0, -1)))
-      : names.includes(pattern);
-    if (!known) {
-      problems.push({
-        field: `events.${i}`,
-        reason: pattern.endsWith(".*")
-          ? `${pattern} matches no event type of ${source} in the catalog`
-          : `${pattern} is not an event type of ${source} in the catalog`,
-      });
-    }
-  });
-  return problems;
+  return { entityExists: entityRows.length > 0, eventTypes: catalog.map((row) => row.name) };
 }
 
 /** SQL true while the binding's entity and exact event types still exist (guards concurrent deletes). */
-function bindingHolds(orgId: string, binding: Binding): SQL {
+function bindingHolds(orgId: string, binding: WebhookBinding): SQL {
   const checks: SQL[] = [sql`1`];
   if (binding.source && binding.entity) {
     checks.push(
       sql`EXISTS (SELECT 1 FROM ${entities} WHERE ${entities.orgId} = ${orgId} AND ${entities.source} = ${binding.source} AND ${entities.name} = ${binding.entity})`,
     );
   }
-  const exact = exactEvents(binding.events);
+  const exact = binding.events.filter((e) => !e.endsWith("*"));
   // The operational catalog is built in: nothing in D1 can vanish from it.
   if (binding.source && binding.source !== OPERATIONAL_SOURCE && exact.length > 0) {
     checks.push(
@@ -149,107 +83,87 @@ function bindingHolds(orgId: string, binding: Binding): SQL {
   return sql.join(checks, sql` AND `);
 }
 
-async function assertBinding(db: Database, orgId: string, binding: Binding) {
-  const problems = await bindingProblems(db, orgId, binding);
-  if (problems.length > 0) throw badRequest("The webhook's references are not valid", problems);
-}
-
-/** The settings webhook writes depend on. */
-export type WebhookEnv = Pick<Env, "DB" | "ALLOW_PRIVATE_URLS">;
-
-function assertUrlAllowed(env: WebhookEnv, url: string | undefined) {
-  if (url === undefined) return;
-  const reason = refusedUrlReason(url, env.ALLOW_PRIVATE_URLS === "true");
-  if (reason) throw badRequest("The webhook URL is not allowed", [{ field: "postURL", reason }]);
-}
-
-export async function createWebhook(
-  env: WebhookEnv,
-  principal: Principal,
-  input: WebhookChanges & { name: string; postUrl: string },
-  defaultEnabled: boolean,
-): Promise<WebhookRow> {
-  assertUrlAllowed(env, input.postUrl);
-  const db = database(env.DB);
-  const now = Date.now();
-  const row: WebhookRow = {
-    id: crypto.randomUUID(),
-    orgId: principal.orgId,
-    name: input.name,
-    postUrl: input.postUrl,
-    enabled: input.enabled ?? defaultEnabled,
-    description: input.description ?? null,
-    source: input.source ?? null,
-    entity: input.entity ?? null,
-    events: input.events ?? [],
-    rateLimit: input.rateLimit ?? null,
-    disabledReason: null,
-    disabledAt: null,
-    secret: newSigningSecret(),
-    previousSecret: null,
-    previousSecretExpires: null,
-    created: now,
-    createdBy: principal.email,
-    updated: now,
-    updatedBy: principal.email,
-  };
-  await assertBinding(db, principal.orgId, row);
-  // Insert and take it back out in one transaction if an entity or event type vanished meanwhile.
+/**
+ * Inserts the webhook and, in the same transaction, takes it back out if its entity or an exact
+ * event type vanished meanwhile. False when it was taken back.
+ */
+export async function insertWebhook(d1: D1Database, row: WebhookRow): Promise<boolean> {
+  const db = database(d1);
   const [, undone] = await db.batch([
     db.insert(webhooks).values(row),
     db
       .delete(webhooks)
-      .where(and(eq(webhooks.id, row.id), sql`NOT (${bindingHolds(principal.orgId, row)})`))
+      .where(and(eq(webhooks.id, row.id), sql`NOT (${bindingHolds(row.orgId, row)})`))
       .returning({ id: webhooks.id }),
   ]);
-  if (undone.length > 0) {
-    await assertBinding(db, principal.orgId, row);
-    throw new ApiError(409, "conflict", "The webhook's entity or event types changed while it was being created; try again");
-  }
-  return row;
+  return undone.length === 0;
 }
 
-/** Saves the changes; answers the webhook as saved and as it was read just before. */
-export async function updateWebhook(
-  env: WebhookEnv,
-  principal: Principal,
+/** Saves the changes while the webhook exists and its new binding holds; undefined otherwise. */
+export async function updateWebhookRow(
+  d1: D1Database,
+  orgId: string,
   id: string,
-  changes: WebhookChanges,
-): Promise<{ updated: WebhookRow; previous: WebhookRow }> {
-  assertUrlAllowed(env, changes.postUrl);
-  const db = database(env.DB);
-  const current = await getWebhook(env.DB, principal.orgId, id);
-  const next = { ...current, ...changes, updated: Date.now(), updatedBy: principal.email };
-  await assertBinding(db, principal.orgId, next);
-  // Enabling clears why the platform had disabled it.
-  const reenabled = changes.enabled === true ? { disabledReason: null, disabledAt: null } : {};
-  const [updated] = await db
+  changes: WebhookChanges & Partial<Pick<WebhookRow, "disabledReason" | "disabledAt">> & Pick<WebhookRow, "updated" | "updatedBy">,
+  binding: WebhookBinding,
+): Promise<WebhookRow | undefined> {
+  const [updated] = await database(d1)
     .update(webhooks)
-    .set({ ...changes, ...reenabled, updated: next.updated, updatedBy: next.updatedBy })
-    .where(and(eq(webhooks.orgId, principal.orgId), eq(webhooks.id, id), bindingHolds(principal.orgId, next)))
+    .set(changes)
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), bindingHolds(orgId, binding)))
     .returning();
-  if (updated) return { updated, previous: current };
-  await getWebhook(env.DB, principal.orgId, id); // deleted meanwhile: 404
-  await assertBinding(db, principal.orgId, next);
-  throw new ApiError(409, "conflict", "The webhook changed while it was being updated; try again");
+  return updated;
 }
 
 /**
- * Deletes a webhook. The notification actions naming it go with it (foreign key cascade); with
- * `force` false it is refused (409 naming the conditions) while any action names it, checked in
- * the delete statement itself so an action added meanwhile cannot be lost.
+ * Disables a webhook on the platform's decision, with why and when. Only an enabled webhook, or
+ * one this very decision disabled (a repeat finds it by its time); undefined for any other.
  */
-export async function deleteWebhook(d1: D1Database, orgId: string, id: string, force: boolean): Promise<void> {
+export async function disableWebhookRow(d1: D1Database, orgId: string, id: string, decision: { reason: string; at: number; by: string }): Promise<WebhookRow | undefined> {
+  const [disabled] = await database(d1)
+    .update(webhooks)
+    .set({ enabled: false, disabledReason: decision.reason, disabledAt: decision.at, updated: decision.at, updatedBy: decision.by })
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), or(eq(webhooks.enabled, true), eq(webhooks.disabledAt, decision.at))))
+    .returning();
+  return disabled;
+}
+
+/** Replaces the signing secret, keeping the previous one until `previousSecretExpires`. */
+export async function replaceSecret(
+  d1: D1Database,
+  orgId: string,
+  id: string,
+  secrets: Pick<WebhookRow, "secret" | "previousSecret" | "previousSecretExpires" | "updated" | "updatedBy">,
+): Promise<WebhookRow | undefined> {
+  const [rotated] = await database(d1)
+    .update(webhooks)
+    .set(secrets)
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id)))
+    .returning();
+  return rotated;
+}
+
+/**
+ * Deletes a webhook; the notification actions naming it go with it (foreign key cascade). Without
+ * `force` nothing is deleted while any action names it, checked in the statement itself so an
+ * action added meanwhile cannot be lost. Whether a row was deleted.
+ */
+export async function deleteWebhookRow(d1: D1Database, orgId: string, id: string, force: boolean): Promise<boolean> {
+  const unnamed = sql`NOT EXISTS (SELECT 1 FROM ${notificationActions} WHERE ${notificationActions.webhookId} = ${webhooks.id})`;
   const deleted = await database(d1)
     .delete(webhooks)
-    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), force ? undefined : notNamedByNotificationActions(webhooks.id)))
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), force ? undefined : unnamed))
     .returning({ id: webhooks.id });
-  if (deleted.length > 0) return;
-  await getWebhook(d1, orgId, id);
-  const references = await notificationReferences(d1, orgId, id);
-  if (references.length === 0) throw conflict("The webhook's notification actions changed while it was being deleted; try again");
-  throw conflict(
-    `The webhook is named by ${references.length} notification condition(s); remove it from their actions, or delete with forceDelete=true to remove those actions`,
-    references,
-  );
+  return deleted.length > 0;
+}
+
+/** The notification conditions whose actions name the webhook. */
+export async function conditionsNaming(d1: D1Database, orgId: string, webhookId: string) {
+  return database(d1)
+    .select({ id: notificationConditions.id, ratePlanId: notificationConditions.ratePlanId, usageTarget: notificationConditions.usageTarget })
+    .from(notificationActions)
+    .innerJoin(notificationConditions, eq(notificationConditions.id, notificationActions.conditionId))
+    .where(and(eq(notificationConditions.orgId, orgId), eq(notificationActions.webhookId, webhookId)))
+    .orderBy(asc(notificationConditions.created), asc(notificationConditions.id))
+    .all();
 }

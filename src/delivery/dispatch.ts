@@ -4,9 +4,9 @@
 // the event log (fan-out) and the sequencers (delivery) take over on their own.
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
-import type { DrainJob } from "./jobs";
+import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
-import { drain, type DrainOptions } from "./worker";
+import { drain, type DrainOptions } from "./drain";
 import { DrainPool } from "./drain-pool";
 import { log } from "../log";
 

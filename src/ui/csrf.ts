@@ -2,7 +2,7 @@
 // field, checked on every POST, plus a same-origin check of Origin / Sec-Fetch-Site. SameSite=Lax
 // on the session cookie is a third layer, not relied upon alone.
 import type { Context } from "hono";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { mac, pageKey, verifyMac } from "./seal";
 import type { UiEnv } from "./env";
 

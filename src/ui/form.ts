@@ -1,6 +1,6 @@
 // Reads a posted HTML form once, within the same size limit as JSON bodies.
 import type { Context } from "hono";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { readLimited } from "../http/json-body";
 import { numberSetting } from "../env";
 import type { UiEnv } from "./env";

@@ -9,7 +9,7 @@ import { setFlash } from "./flash";
 import { readForm } from "./form";
 import { page } from "./render";
 import { isScoped } from "./layout";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { PortalRefusedPage } from "./pages/portal-refused";
 
 /**

@@ -3,7 +3,7 @@
 // session and CSRF checks. Errors become HTML pages here, not the API's JSON.
 import { Hono, type Context } from "hono";
 import type { UiEnv } from "./env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { notForScopedSessions, requireCsrf, requireSession, securityHeaders } from "./middleware";
 import { announcesConfigChanges } from "../http/config-changes";
 import { accentStylesheet, STYLESHEET, VISUALLY_HIDDEN } from "./styles";

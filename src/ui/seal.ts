@@ -2,7 +2,7 @@
 // tokens. The key is derived from the ADMIN_TOKEN secret with HMAC and a fixed label, so there is
 // no second secret to provision, the admin token itself never signs anything a browser holds, and
 // rotating the admin token signs every page user out (what an operator rotating after a leak wants).
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 
 const LABEL = "edge-webhooks/ui/v1";
 const encoder = new TextEncoder();

@@ -1,9 +1,9 @@
 // The webhook form's fields, to and from the API's own schemas (CreateWebhook / UpdateWebhook), so
 // the page and the API apply one set of rules; errors come back keyed by the form's fields.
-import { CreateWebhook, UpdateWebhook, type WebhookChanges } from "../api/webhook-schemas";
-import { ApiError, detailsFromZod, type ErrorDetail } from "../http/errors";
+import { CreateWebhook, UpdateWebhook } from "../api/webhook-schemas";
+import { ApiError, detailsFromZod, type ErrorDetail } from "../errors";
 import type { EntityRow } from "../db/entities";
-import type { WebhookRow } from "../db/webhooks";
+import type { WebhookChanges, WebhookRow } from "../db/webhooks";
 import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
 import type { Problem } from "./components/error-summary";
 

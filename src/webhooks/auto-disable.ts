@@ -4,11 +4,8 @@
 // time), announced to the organization's event log, then `webhook.disabled` to the organization's
 // subscribers. The webhook's waiting deliveries are then cancelled by its drain, as after a manual
 // disable. Enabling it again (API or page) clears the reason and re-arms the count.
-import { and, eq, or } from "drizzle-orm";
 import { numberSetting, type Env } from "../env";
-import { database } from "../db/client";
-import { webhooks } from "../db/schema";
-import type { WebhookRow } from "../db/webhooks";
+import { disableWebhookRow, type WebhookRow } from "../db/webhooks";
 import { announceConfigChange } from "../ingest/event-log-client";
 import { log } from "../log";
 import { storeOperationalEvent, webhookDisabledEvent, webhookEnabledEvent } from "./operational-events";
@@ -46,11 +43,7 @@ export interface DisableDecision {
  * tries again later.
  */
 export async function applyAutoDisable(env: Env, orgId: string, webhookId: string, decision: DisableDecision): Promise<void> {
-  const [disabled] = await database(env.DB)
-    .update(webhooks)
-    .set({ enabled: false, disabledReason: decision.reason, disabledAt: decision.at, updated: decision.at, updatedBy: AUTO_DISABLE_ACTOR })
-    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, webhookId), or(eq(webhooks.enabled, true), eq(webhooks.disabledAt, decision.at))))
-    .returning();
+  const disabled = await disableWebhookRow(env.DB, orgId, webhookId, { reason: decision.reason, at: decision.at, by: AUTO_DISABLE_ACTOR });
   if (!disabled) return;
   log.warn("webhook disabled automatically", { orgId, webhookId, reason: decision.reason });
   await announceConfigChange(env, orgId);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
-import { createWebhook } from "../../src/db/webhooks";
+import { createWebhook } from "../../src/webhooks/lifecycle";
 import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
 import { call, createKey, webhooksPath, type Call } from "./helpers";

@@ -6,7 +6,7 @@ import type { FC } from "hono/jsx";
 import { Layout, type Viewer } from "../layout";
 import type { Flash } from "../flash";
 import type { WebhookRow } from "../../db/webhooks";
-import type { SigningSecret } from "../../delivery/webhook-control";
+import type { SigningSecret } from "../../webhooks/lifecycle";
 import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from "../../sequencer/records";
 import { PostForm } from "../components/post-form";
 import { EventList } from "../components/event-list";

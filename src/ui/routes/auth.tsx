@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import type { UiEnv } from "../env";
 import { authenticateCredentials } from "../../http/auth";
-import { ApiError } from "../../http/errors";
+import { ApiError } from "../../errors";
 import { readForm, text } from "../form";
 import { assertSameOrigin, CSRF_FIELD, csrfToken, csrfTokenValid } from "../csrf";
 import { clearCookie, readCookie, SIGN_IN_COOKIE, writeCookie } from "../cookies";

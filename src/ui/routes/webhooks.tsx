@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-// The webhooks pages. Every change goes through the same functions as the API (src/db/webhooks.ts)
+// The webhooks pages. Every change goes through the same functions as the API (src/webhooks/)
 // and lands back on a page with a message saying what happened.
 import { Hono, type Context } from "hono";
 import type { UiEnv } from "../env";
@@ -7,23 +7,13 @@ import { IdParam } from "../../api/common";
 import { ListQuery } from "../../api/webhooks";
 import { UpdateWebhook } from "../../api/webhook-schemas";
 import { z } from "@hono/zod-openapi";
-import { ApiError, detailsFromZod, notFound } from "../../http/errors";
+import { ApiError, detailsFromZod, notFound } from "../../errors";
 import { DeliveryStatus, Recover, recoverFrom } from "../../api/delivery-schemas";
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "../../db/operational-catalog";
-import { createWebhook, getWebhook, listWebhooks, type WebhookRow } from "../../db/webhooks";
-import { removeWebhook } from "../../delivery/webhook-removal";
+import { listWebhooks, type WebhookRow } from "../../db/webhooks";
+import { changeWebhook, createWebhook, getWebhook, removeWebhook, rotateSecret, signingSecretOf, type SigningSecret } from "../../webhooks/lifecycle";
 import { sequencer } from "../../delivery/sequencer-client";
-import {
-  lastOutcome,
-  listDeliveries,
-  recoverDeliveries,
-  redeliver,
-  changeWebhook,
-  rotateSecret,
-  sendTestEventTo,
-  signingSecretOf,
-  type SigningSecret,
-} from "../../delivery/webhook-control";
+import { lastOutcome, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../../webhooks/deliveries";
 import { listEntities } from "../../db/entities";
 import { inScope } from "../../db/portal-links";
 import { listEventTypes } from "../../db/event-types";

@@ -1,0 +1,64 @@
+// What a tenant can do with one webhook's deliveries, shared by the API (src/api/deliveries.ts) and
+// the page: read the log, redeliver, recover a failed stretch, send a test event.
+import type { Env } from "../env";
+import { apiErrorOf, notFound } from "../errors";
+import type { WebhookRow } from "../db/webhooks";
+import { eventLog } from "../ingest/event-log-client";
+import type { DeliveryStatus } from "../sequencer/records";
+import { sequencer } from "../delivery/sequencer-client";
+import { dispatch } from "../delivery/dispatch";
+import { getEnabledWebhook, getWebhook } from "./lifecycle";
+
+export const TEST_EVENT_TYPE = "webhook.test";
+
+export async function listDeliveries(env: Env, orgId: string, id: string, query: { status?: DeliveryStatus; limit: number; offset: number }) {
+  await getWebhook(env.DB, orgId, id);
+  return sequencer(env, id).list(query);
+}
+
+export async function getDelivery(env: Env, orgId: string, id: string, deliveryId: string) {
+  await getWebhook(env.DB, orgId, id);
+  const delivery = await sequencer(env, id).get(deliveryId);
+  if (!delivery) throw notFound("delivery");
+  return delivery;
+}
+
+/** The webhook's most recent final delivery (succeeded or failed), or null if it has none yet. */
+export async function lastOutcome(env: Env, id: string) {
+  return sequencer(env, id).lastOutcome();
+}
+
+/** A new delivery of the same event, queued after everything already queued for the webhook. */
+export async function redeliver(env: Env, orgId: string, id: string, deliveryId: string) {
+  await getEnabledWebhook(env.DB, orgId, id);
+  const created = await sequencer(env, id).redeliver(deliveryId, await eventLog(env, orgId).latestSeq());
+  if (!created) throw notFound("delivery");
+  return created;
+}
+
+/** Queues again every failed delivery created since `from`; returns how many. */
+export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<number> {
+  await getEnabledWebhook(env.DB, orgId, id);
+  return sequencer(env, id).recover(from, await eventLog(env, orgId).latestSeq());
+}
+
+/**
+ * Sends a `webhook.test` event in the standard envelope to this webhook only; returns the event id.
+ * It is stored in the organization's event log and fanned out like any event, so it is ordered,
+ * signed and retried alike.
+ */
+export async function sendTestEventTo(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, orgId: string, id: string): Promise<string> {
+  const webhook: WebhookRow = await getEnabledWebhook(env.DB, orgId, id);
+  const stored = await eventLog(env, orgId).storeAddressed(orgId, [
+    {
+      kind: "test",
+      source: webhook.source ?? "platform",
+      type: TEST_EVENT_TYPE,
+      data: JSON.stringify({ message: "A test event: your endpoint is reachable and verifies signatures.", webhookId: webhook.id }),
+      webhookIds: [webhook.id],
+    },
+  ]);
+  if (!stored.ok) throw apiErrorOf(stored.refusal);
+  ctx.waitUntil(dispatch(env, orgId, stored.value));
+  return stored.value[0]!.eventId;
+}
