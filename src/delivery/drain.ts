@@ -15,6 +15,8 @@ import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";
 import { recordAttempt } from "../observability/metrics";
 import { Throttle } from "./throttle";
+import { tellOrganization } from "./operational-events";
+import type { OperationalNews } from "../sequencer/failure-run";
 
 /**
  * Deliveries one drain job may send before handing over to a fresh job: each costs two
@@ -47,12 +49,13 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
   const turnOver = () => Date.now() - throttle.rested > started + turnMs || Date.now() > started + 2 * turnMs;
   let lease = job.lease;
   let report: AttemptReport | undefined;
+  let told: OperationalNews | undefined;
   let watermark = job.watermark;
   // Handed out with the append that claimed the lease: the first step needs no call.
   let first = job.first;
   let sent = 0;
   for (;;) {
-    const request: NextRequest = { report, watermark, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
+    const request: NextRequest = { report, watermark, told, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
     let step: NextStep;
     if (first) {
       step = first;
@@ -68,6 +71,7 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
     }
     report = undefined;
     watermark = undefined;
+    told = undefined;
     switch (step.action) {
       case "stale":
       case "idle":
@@ -81,6 +85,11 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
         return;
       case "blocked":
         return; // the sequencer's alarm starts a fresh drain once the earlier fan-out had time
+      case "tell":
+        // Failures the organization is owed news of; a decision to disable the webhook is applied here.
+        await tellOrganization(env, job.orgId, job.webhookId, step.news);
+        told = step.news;
+        continue;
       case "need-watermark":
         // An earlier event still waiting for its fan-out is the event log's to re-drive.
         watermark = await eventLog(env, step.orgId).watermark();

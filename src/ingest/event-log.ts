@@ -21,8 +21,7 @@ import { describeError, log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { OrgConfig } from "./org-config";
-import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
-import type { OperationalEvent } from "../webhooks/operational-events";
+import { OPERATIONAL_SOURCE, type OperationalType } from "../db/operational-catalog";
 import { eventIdFor, seqOfEventId } from "./event-ids";
 
 export type EventKind = "event" | "test" | "notification" | "operational";
@@ -65,6 +64,18 @@ export interface AddressedEvent {
   type: string;
   data: string;
   webhookIds: string[];
+}
+
+/** An event the platform tells an organization about one of its webhooks (source operational). */
+export interface OperationalEvent {
+  type: OperationalType;
+  /** The webhook it is about: it is never delivered there. */
+  about: string;
+  /** Stored as the event's producer id: telling the log again stores it once. */
+  key: string;
+  data: Record<string, unknown>;
+  /** The event whose delivery it reports: none is stored about an operational event's delivery, so two failing operational webhooks cannot feed each other. */
+  causeEventId?: string;
 }
 
 /** Why the log refused a call, for the route to answer with. */
@@ -289,27 +300,32 @@ export class EventLog extends DurableObject<Env> {
   }
 
   /**
-   * Stores an operational event for the webhooks subscribed to it (never the one it is about) and
-   * sends its fan-out through the queue at once: its callers (a sequencer, a management call) do not
-   * deliver. Its key stores it once however often it is told; an event about the delivery of an
-   * operational event is not stored at all.
+   * Stores operational events, each for the webhooks subscribed to it (never the one it is about),
+   * and sends their fan-out through the queue at once: their callers (a drain, a management call)
+   * do not deliver them. An event whose key is stored already is not stored again (a repeated
+   * telling), nor one about the delivery of an operational event. Answers how many were stored.
    */
-  async storeOperational(orgId: string, event: OperationalEvent): Promise<LogAnswer<{ stored: boolean }>> {
+  async storeOperational(orgId: string, events: OperationalEvent[]): Promise<LogAnswer<{ stored: number }>> {
     this.bind(orgId);
-    if (event.causeEventId !== undefined && this.eventsByIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE) return { ok: true, value: { stored: false } };
-    if (this.byProducerId(OPERATIONAL_SOURCE, event.key)) return { ok: true, value: { stored: false } };
     const config = await this.currentConfigOrRefusal();
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const created = Date.now();
-    const webhookIds = config.subscribers({ source: OPERATIONAL_SOURCE, type: event.type, entity: null }).filter((id) => id !== event.about);
-    const stored = this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
-    if (webhookIds.length === 0) {
-      this.waiting.delete(stored.seq);
-    } else {
+    const stored = this.storage.transactionSync(() =>
+      events
+        .filter((event) => !this.byProducerId(OPERATIONAL_SOURCE, event.key) && !this.aboutOperationalDelivery(event))
+        .map((event) => {
+          const webhookIds = config.subscribers({ source: OPERATIONAL_SOURCE, type: event.type, entity: null }).filter((id) => id !== event.about);
+          return this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
+        }),
+    );
+    // An event nobody subscribes to is fanned out as it is stored.
+    for (const event of stored) if (event.webhookIds.length === 0) this.waiting.delete(event.seq);
+    const fanout = stored.filter((event) => event.webhookIds.length > 0).map((event) => event.seq);
+    if (fanout.length > 0) {
       await this.armAlarm(created + FANOUT_GRACE_MS);
-      await this.queueFanout([stored.seq], created);
+      await this.queueFanout(fanout, created);
     }
-    return { ok: true, value: { stored: true } };
+    return { ok: true, value: { stored: stored.length } };
   }
 
   /** Records a usage report and stores a notification for each crossing it claims, in one transaction. */
@@ -484,6 +500,10 @@ export class EventLog extends DurableObject<Env> {
     this.nextSeq = seq + 1;
     this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
     return stored;
+  }
+
+  private aboutOperationalDelivery(event: OperationalEvent): boolean {
+    return event.causeEventId !== undefined && this.eventsByIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE;
   }
 
   private byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {

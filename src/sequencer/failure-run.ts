@@ -1,20 +1,52 @@
-// A webhook's run of deliveries that ended failed, as its sequencer counts them for auto-disable
-// (src/webhooks/auto-disable.ts), and the operational news it owes the organization: a
-// `delivery.failed` per failed delivery and a decision to disable. All of it is one row of the
-// sequencer's state, written only when a delivery fails, a run ends, or news is told; a healthy
-// webhook's deliveries write nothing here. News stays in the row until told, so a sequencer that
-// restarts tells it again (the event log stores each event once).
-import type { AutoDisableRule, DisableDecision } from "../webhooks/auto-disable";
-import type { FailedDelivery } from "../webhooks/operational-events";
+// A webhook's run of deliveries that ended failed, as its sequencer counts them for auto-disable,
+// and the news it owes the organization: a `delivery.failed` per failed delivery and a decision to
+// disable the webhook. The sequencer cannot tell the organization itself (the event log and D1
+// configuration are above it), so it hands the news to its drain, which tells and says so on its
+// next call (src/delivery/operational-events.ts). All of it is one value of the sequencer's state,
+// written only when a delivery fails, a run ends, or news is told; a healthy webhook's deliveries
+// write nothing here. News stays until told, so a drain that dies first leaves it to the next one
+// (the event log stores each event once however often it is told).
 
-/** Failed deliveries kept for telling; past this (the event log unreachable for long), the oldest are dropped. */
+/** The auto-disable rule (sequencer settings): how long a run of failures must be, and how old. */
+export interface AutoDisableRule {
+  /** Deliveries in a row that must have ended failed. */
+  failedDeliveries: number;
+  /** How long ago the first of them must have failed. */
+  failingMs: number;
+}
+
+/** A delivery that ended failed after its last attempt. */
+export interface FailedDelivery {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+/** The decision to disable the webhook: when, why, and the run that led to it. */
+export interface DisableDecision {
+  at: number;
+  reason: string;
+  failingSince: number;
+  failedDeliveries: number;
+  lastStatusCode: number | null;
+}
+
+/** What the organization has not been told yet: failed deliveries (oldest first), then a decision not yet applied. */
+export interface OperationalNews {
+  failed: FailedDelivery[];
+  disabling: DisableDecision | null;
+}
+
+/** Failed deliveries kept for telling; past this (telling failing for long), the oldest are dropped. */
 const MAX_UNTOLD = 100;
 
 interface RunState {
   /** Deliveries in a row that ended failed, and when the first of them did. */
   count: number;
   since: number | null;
-  /** Failed deliveries not yet stored as `delivery.failed`, oldest first. */
   untold: FailedDelivery[];
   /** The decision to disable, from when it is taken until the webhook is enabled again. */
   disable: { decision: DisableDecision; applied: boolean } | null;
@@ -38,7 +70,11 @@ export class FailureRun {
     if (run.count > 0) this.save({ ...run, count: 0, since: null });
   }
 
-  /** A delivery ended failed at `at`: it is counted and owed as news, and the webhook is to be disabled if `rule` says so or its receiver answered 410 Gone. */
+  /**
+   * A delivery ended failed at `at`: it is counted and owed as news, and the webhook is to be
+   * disabled if its receiver answered 410 Gone, or if the run is `rule.failedDeliveries` long and
+   * its first failure `rule.failingMs` old.
+   */
   failed(delivery: FailedDelivery, at: number, rule: AutoDisableRule): void {
     const run = this.read();
     const count = run.count + 1;
@@ -57,21 +93,20 @@ export class FailureRun {
     this.save({ count, since, untold: [...run.untold, delivery].slice(-MAX_UNTOLD), disable });
   }
 
-  /** What the organization has not been told yet: failed deliveries, then a decision not yet applied. */
-  owed(): { untold: FailedDelivery[]; disabling: DisableDecision | null } {
+  /** The news not told yet; null when there is none (the usual case, read from memory). */
+  owed(): OperationalNews | null {
+    if (this.store.read() === null) return null;
     const run = this.read();
-    return { untold: run.untold, disabling: run.disable && !run.disable.applied ? run.disable.decision : null };
+    const disabling = run.disable && !run.disable.applied ? run.disable.decision : null;
+    return run.untold.length > 0 || disabling ? { failed: run.untold, disabling } : null;
   }
 
-  told(deliveryId: string): void {
+  /** The drain told this news: it is not owed any more, and a decision it applied is decided for good until re-armed. */
+  told(news: OperationalNews): void {
     const run = this.read();
-    this.save({ ...run, untold: run.untold.filter((d) => d.deliveryId !== deliveryId) });
-  }
-
-  /** The decision was applied: nothing more is decided until the webhook is enabled again. */
-  applied(): void {
-    const run = this.read();
-    if (run.disable) this.save({ ...run, disable: { ...run.disable, applied: true } });
+    const told = new Set(news.failed.map((d) => d.deliveryId));
+    const applied = run.disable && news.disabling?.at === run.disable.decision.at ? { ...run.disable, applied: true } : run.disable;
+    this.save({ ...run, untold: run.untold.filter((d) => !told.has(d.deliveryId)), disable: applied });
   }
 
   /** The webhook was enabled again: counting starts afresh (news still owed is kept). */

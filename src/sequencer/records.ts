@@ -1,6 +1,7 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { DeliverStep } from "../queue/jobs";
 import { formatDeliveryId } from "./delivery-id";
+import type { OperationalNews } from "./failure-run";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
@@ -49,6 +50,8 @@ export interface NextRequest {
   pause?: boolean;
   /** Name the events of the next open deliveries too, so the drain can read them in one go. */
   lookahead?: boolean;
+  /** The news of a "tell" answer, told to the organization. */
+  told?: OperationalNews;
 }
 
 /** The lease an append handed its caller, and the delivery it handed out with it, if one could go at once. */
@@ -60,6 +63,8 @@ export interface Claim {
 export type NextStep =
   | DeliverStep
   | { action: "need-watermark"; seq: number; orgId: string }
+  /** The organization is owed news of this webhook's failures: tell it, then say so (`told`). */
+  | { action: "tell"; news: OperationalNews }
   | { action: "blocked"; seq: number }
   | { action: "retry-scheduled"; retryAt: number }
   | { action: "wait"; until: number }

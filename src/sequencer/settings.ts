@@ -2,11 +2,20 @@
 // counts as one) and how long a final delivery is kept. Read here rather than from delivery (a
 // layer above), until src/config.ts reads every setting typed.
 import { numberSetting, retentionMs, type Env } from "../env";
+import type { AutoDisableRule } from "./failure-run";
 
 export function sequencerSettings(env: Pick<Env, "MAX_RETRIES" | "RETENTION_DAYS">) {
   return {
     maxAttempts: 1 + numberSetting(env.MAX_RETRIES, 3),
     /** How long a final delivery (and its attempt log) is kept after its last change. */
     retentionMs: retentionMs(env),
+  };
+}
+
+/** When the sequencer decides to disable its webhook (failure-run.ts): DISABLE_AFTER_FAILED_DELIVERIES over DISABLE_AFTER_FAILING_HOURS. */
+export function autoDisableRule(env: Pick<Env, "DISABLE_AFTER_FAILED_DELIVERIES" | "DISABLE_AFTER_FAILING_HOURS">): AutoDisableRule {
+  return {
+    failedDeliveries: Math.max(1, numberSetting(env.DISABLE_AFTER_FAILED_DELIVERIES, 20)),
+    failingMs: numberSetting(env.DISABLE_AFTER_FAILING_HOURS, 120) * 60 * 60 * 1000,
   };
 }

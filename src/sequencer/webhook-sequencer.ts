@@ -20,15 +20,13 @@ import { DeliveriesTable } from "./deliveries-table";
 import { Alarm } from "./alarm";
 import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
 import { SequencerState } from "./state";
-import { sequencerSettings } from "./settings";
+import { autoDisableRule, sequencerSettings } from "./settings";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
-import { FailureRun } from "./failure-run";
-import { applyAutoDisable, autoDisableRule } from "../webhooks/auto-disable";
-import { deliveryFailedEvent, storeOperationalEvent, type FailedDelivery } from "../webhooks/operational-events";
+import { FailureRun, type FailedDelivery, type OperationalNews } from "./failure-run";
 
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
 const BLOCKED_RECHECK_MS = 200;
@@ -40,8 +38,6 @@ const UPCOMING_EVENTS = 50;
 /** Expired deliveries deleted per statement, and how soon the alarm comes back while more remain. */
 const PURGE_CHUNK = 500;
 const PURGE_AGAIN_MS = 250;
-/** How soon the alarm tries again to tell the organization news it could not tell. */
-const TELL_AGAIN_MS = 30_000;
 
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
@@ -62,7 +58,6 @@ export class WebhookSequencer extends DurableObject<Env> {
   private handedOut: DeliveryRow | undefined;
   /** Failed deliveries in a row, and the news they make (auto-disable, `delivery.failed`). */
   private readonly failures = new FailureRun({ read: () => this.state.failureRun, write: (value) => this.state.storeFailureRun(value) });
-  private telling: Promise<void> | undefined;
   /** When the last attempt reported started: a throttled drain spaces the next one from it. */
   private lastAttemptAt: number | null = null;
 
@@ -149,9 +144,11 @@ export class WebhookSequencer extends DurableObject<Env> {
   /**
    * The consumer's one call per step: records the outcome of the delivery it just attempted (if
    * any), then hands out the next one, or says why not. `pause` ends this holder's turn (a fresh
-   * drain job continues) so one busy webhook never keeps an invocation forever.
+   * drain job continues) so one busy webhook never keeps an invocation forever. News the
+   * organization is owed (failures, a decision to disable) goes to the holder before anything
+   * else; once it says the news was `told`, a disable it applied makes it re-read the webhook.
    */
-  async next(lease: string, { report, watermark, pause = false, lookahead = false }: NextRequest = {}): Promise<NextStep> {
+  async next(lease: string, { report, watermark, pause = false, lookahead = false, told }: NextRequest = {}): Promise<NextStep> {
     const current = this.lease;
     if (!current || current.token !== lease) return { action: "stale" };
     const now = Date.now();
@@ -162,8 +159,10 @@ export class WebhookSequencer extends DurableObject<Env> {
         await this.leaseKeeper.hold(current.token, retryAt + LEASE_MS, { store: true });
         return { action: "retry-scheduled", retryAt };
       }
-      await this.tellOrganization();
     }
+    if (told) this.heard(told);
+    const news = this.failures.owed();
+    if (news) return { action: "tell", news };
     if (pause) {
       await this.handOver(0);
       return { action: "paused" };
@@ -190,7 +189,8 @@ export class WebhookSequencer extends DurableObject<Env> {
         if (head.lease === current.token) return { action: "stale" };
         // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
         this.interrupted(head, now);
-        await this.tellOrganization();
+        const news = this.failures.owed();
+        if (news) return { action: "tell", news };
         continue;
       }
       if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
@@ -230,22 +230,21 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /**
    * The lease's deadline (its holder died, lost its token with an evicted object, or is waiting on a
-   * timer: a fresh drain job takes the head), and the purge of expired deliveries, which rides on
+   * timer: a fresh drain job takes the head, or the news its holder did not tell), and the purge of expired deliveries, which rides on
    * the alarms the lease sets anyway.
    */
   override async alarm(): Promise<void> {
     meterAlarm(this.env);
     this.nextAlarm.rang();
     this.attemptStats.flush();
-    await this.tellOrganization();
     const now = Date.now();
     const current = this.lease;
     if (current && current.until > now) {
       await this.nextAlarm.set(current.until);
     } else {
       const head = this.deliveries.head();
-      if (head) {
-        const waitMs = head.status === "retrying" && head.next_attempt_at ? head.next_attempt_at - now : 0;
+      if (head || this.failures.owed()) {
+        const waitMs = head?.status === "retrying" && head.next_attempt_at ? head.next_attempt_at - now : 0;
         await this.handOver(Math.max(0, Math.ceil(waitMs / 1000)));
       } else if (current) {
         this.leaseKeeper.release();
@@ -360,37 +359,10 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (last) this.failures.failed(failedDelivery(row, attempt), now, autoDisableRule(this.env));
   }
 
-  /**
-   * Tells the organization what the failures made news of: each `delivery.failed`, then a decision
-   * to disable the webhook, applied like a person's change (after which its drains re-read it and
-   * cancel what waits). What cannot be told now stays owed, and the alarm tries again.
-   */
-  private async tellOrganization(): Promise<void> {
-    const { untold, disabling } = this.failures.owed();
-    if (untold.length === 0 && !disabling) return;
-    this.telling ??= this.tell().finally(() => (this.telling = undefined));
-    await this.telling;
-  }
-
-  private async tell() {
-    const { webhookId, orgId } = this.state;
-    if (!webhookId || !orgId) return;
-    try {
-      for (let owed = this.failures.owed(); owed.untold.length > 0 || owed.disabling; owed = this.failures.owed()) {
-        const [failed] = owed.untold;
-        if (failed) {
-          await storeOperationalEvent(this.env, orgId, deliveryFailedEvent(webhookId, failed));
-          this.failures.told(failed.deliveryId);
-        } else if (owed.disabling) {
-          await applyAutoDisable(this.env, orgId, webhookId, owed.disabling);
-          this.failures.applied();
-          this.webhookChanged();
-        }
-      }
-    } catch (e) {
-      log.error("sequencer: operational news not told; the alarm tries again", { webhookId, orgId, error: e });
-      await this.nextAlarm.ringBy(Date.now() + TELL_AGAIN_MS);
-    }
+  /** The holder told the organization this news; a disable it applied changes the webhook its drains must read. */
+  private heard(news: OperationalNews) {
+    this.failures.told(news);
+    if (news.disabling) this.state.webhookChanged();
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */

@@ -19,7 +19,7 @@ import { newSigningSecret } from "../delivery/signing";
 import { refusedUrlReason } from "../delivery/url-policy";
 import { sequencer } from "../delivery/sequencer-client";
 import { assertBinding } from "./binding";
-import { announceReenabled } from "./auto-disable";
+import { storeOperationalEvents, webhookEnabledEvent } from "../delivery/operational-events";
 
 /** The previous secret keeps signing this long after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -105,6 +105,15 @@ export async function changeWebhook(env: Env, author: Author, id: string, change
   await announceChange(env, id, { reenabled });
   if (reenabled) await announceReenabled(env, current, updated);
   return updated;
+}
+
+/** The organization's subscribers hear `webhook.enabled`; the change is saved whether or not it could be told. */
+async function announceReenabled(env: Env, previous: WebhookRow, enabled: WebhookRow) {
+  try {
+    await storeOperationalEvents(env, enabled.orgId, [webhookEnabledEvent(previous, enabled)]);
+  } catch (e) {
+    log.error("webhook.enabled not stored", { orgId: enabled.orgId, webhookId: enabled.id, error: e });
+  }
 }
 
 async function announceChange(env: Env, id: string, change?: { reenabled: boolean }) {

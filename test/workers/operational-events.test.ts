@@ -90,13 +90,10 @@ describe.concurrent("operational events", () => {
     const tenant = await producerTenant();
     const about = await enabledWebhook(tenant, receiverUrl(bucket()), { name: "ops", source: "operational", events: ["webhook.disabled"] });
     const other = await enabledWebhook(tenant, receiverUrl(bucket()), { name: "other ops", source: "operational", events: ["webhook.disabled"] });
-    const stored = await eventLog(env, tenant.org).storeOperational(tenant.org, {
-      type: "webhook.disabled",
-      about: about.id,
-      key: `test:${crypto.randomUUID()}`,
-      data: { webhookId: about.id },
-    });
-    expect(stored).toEqual({ ok: true, value: { stored: true } });
+    const stored = await eventLog(env, tenant.org).storeOperational(tenant.org, [
+      { type: "webhook.disabled", about: about.id, key: `test:${crypto.randomUUID()}`, data: { webhookId: about.id } },
+    ]);
+    expect(stored).toEqual({ ok: true, value: { stored: 1 } });
     const [event] = (await storedEvents(tenant.org)).filter((e) => e.source === "operational");
     expect(event!.webhookIds).toEqual([other.id]);
   });
