@@ -1,6 +1,6 @@
 import type { WebhookSequencer } from "./sequencer/webhook-sequencer";
 import type { EventLog } from "./ingest/event-log";
-import type { Job } from "./delivery/jobs";
+import type { Job } from "./queue/jobs";
 
 /** Bindings and settings of the Worker (wrangler.toml); every setting arrives as a string. */
 export interface Env {

@@ -28,6 +28,12 @@ export const badRequest = (message: string, details: ErrorDetail[] = []) =>
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} was not found`);
 export const conflict = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(409, "conflict", message, details);
+export const forbidden = (message: string, details: ErrorDetail[] = []) => new ApiError(403, "forbidden", message, details);
+export const unsupportedMediaType = (message: string, details: ErrorDetail[] = []) =>
+  new ApiError(415, "unsupported_media_type", message, details);
+/** 503 for a refusal that passes: the caller may try again after `retryAfterSeconds`. */
+export const unavailable = (message: string, retryAfterSeconds: number) =>
+  new ApiError(503, "unavailable", message, [], { "retry-after": String(retryAfterSeconds) });
 
 export const ErrorSchema = z
   .object({

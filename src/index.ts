@@ -2,7 +2,7 @@
 // classes (the organizations' event logs and the webhooks' sequencers).
 import { app } from "./app";
 import type { Env } from "./env";
-import type { Job } from "./delivery/jobs";
+import type { Job } from "./queue/jobs";
 import { consumeDeadLetters, consumeJobs, isDeadLetterQueue } from "./delivery/consumer";
 import { meterBatch, meterRequest } from "./metering/ops-meter";
 import { withOutages } from "./delivery/fault-injection";

@@ -1,11 +1,11 @@
 // Operator routes (platform admin token): organizations, their API keys and their event logs.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, count, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter } from "../http/context";
 import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../errors";
-import { database } from "../db/client";
+import { database, pagedWithTotal } from "../db/client";
 import { apiKeys, organizations } from "../db/schema";
 import { eventLog } from "../ingest/event-log-client";
 import { forgetKey } from "../ingest/admission";
@@ -242,12 +242,10 @@ adminRouter.openapi(
   async (c) => {
     const { limit, offset, behind } = c.req.valid("query");
     const db = database(c.env.DB);
-    const [rows, [total]] = await db.batch([
-      db.select({ id: organizations.id }).from(organizations).orderBy(organizations.id).limit(limit).offset(offset),
-      db.select({ n: count() }).from(organizations),
-    ]);
+    const ordered = db.select({ id: organizations.id }).from(organizations).orderBy(organizations.id).$dynamic();
+    const { rows, totalRecords } = await pagedWithTotal(db, organizations, undefined, ordered, { limit, offset });
     const statuses = await Promise.all(rows.map((row) => statusOf(c.env, row.id)));
-    return c.json({ totalRecords: total?.n ?? 0, eventLogs: statuses.filter((s) => behind !== "true" || s.behind > 0) }, 200);
+    return c.json({ totalRecords, eventLogs: statuses.filter((s) => behind !== "true" || s.behind > 0) }, 200);
   },
 );
 

@@ -3,7 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { createEntity, deleteEntity, getEntity, listEntities } from "../db/entities";
+import { deleteUnboundEntity, findEntity, insertEntity, listEntities, webhooksBoundTo, type EntityRow } from "../db/entities";
+import { conflict, notFound } from "../errors";
+import type { Author } from "../db/client";
 import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
 export const EntityName = NonBlank(200).openapi({ example: "Cool Account" });
@@ -20,6 +22,31 @@ const Entity = z
   .openapi("Entity");
 
 export const CreateEntity = z.strictObject({ source: SourceName, name: EntityName }).openapi("CreateEntity");
+
+// The entity rules, for this API and the page: one name per source, and no removal while webhooks are bound.
+
+export async function createEntity(d1: D1Database, author: Author, input: { source: string; name: string }): Promise<EntityRow> {
+  const row = await insertEntity(d1, author, input);
+  if (!row) throw conflict(`entity ${input.name} already exists on ${input.source}`, [{ field: "name", reason: "is taken for this source" }]);
+  return row;
+}
+
+export async function getEntity(d1: D1Database, orgId: string, id: string): Promise<EntityRow> {
+  const row = await findEntity(d1, orgId, id);
+  if (!row) throw notFound("entity");
+  return row;
+}
+
+/** Deletes an entity no webhook is bound to; 409 naming the bound webhooks otherwise. */
+export async function deleteEntity(d1: D1Database, orgId: string, id: string): Promise<void> {
+  if (await deleteUnboundEntity(d1, orgId, id)) return;
+  const row = await getEntity(d1, orgId, id);
+  const bound = await webhooksBoundTo(d1, row);
+  throw conflict(
+    `entity ${row.name} is bound to ${bound.length} webhook(s); delete or rebind them first`,
+    bound.map((w) => ({ field: `webhooks.${w.id}`, reason: `webhook ${w.name} is bound to this entity` })),
+  );
+}
 
 const route = { security: tenantSecurity, tags: ["Entities"] };
 const Params = OrgParam.extend(IdParam.shape);

@@ -4,7 +4,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { createEventType, deleteEventType, getEventType, listEventTypes } from "../db/event-types";
+import { deleteUnsubscribedEventType, findEventType, insertEventType, listEventTypes, webhooksSubscribedTo, type EventTypeRow } from "../db/event-types";
+import { conflict, notFound } from "../errors";
+import type { Author } from "../db/client";
 import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, tenantErrors } from "./common";
 
 export const EventTypeName = z
@@ -32,6 +34,35 @@ export const CreateEventType = z
     description: z.string().max(1000, "must be at most 1000 characters").optional(),
   })
   .openapi("CreateEventType");
+
+// The catalog's rules, for this API and the page: one name per source, and no removal while webhooks subscribe.
+
+export async function createEventType(
+  d1: D1Database,
+  author: Author,
+  input: { source: string; name: string; description?: string | undefined },
+): Promise<EventTypeRow> {
+  const row = await insertEventType(d1, author, input);
+  if (!row) throw conflict(`event type ${input.name} already exists on ${input.source}`, [{ field: "name", reason: "is already in the catalog" }]);
+  return row;
+}
+
+export async function getEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow> {
+  const row = await findEventType(d1, orgId, id);
+  if (!row) throw notFound("event type");
+  return row;
+}
+
+/** Removes an event type no webhook subscribes to by name; 409 naming the subscribers otherwise. */
+export async function deleteEventType(d1: D1Database, orgId: string, id: string): Promise<void> {
+  if (await deleteUnsubscribedEventType(d1, orgId, id)) return;
+  const row = await getEventType(d1, orgId, id);
+  const subscribed = await webhooksSubscribedTo(d1, row);
+  throw conflict(
+    `event type ${row.name} has ${subscribed.length} subscribed webhook(s); unsubscribe them first`,
+    subscribed.map((w) => ({ field: `webhooks.${w.id}`, reason: `webhook ${w.name} subscribes to ${row.name}` })),
+  );
+}
 
 const route = { security: tenantSecurity, tags: ["Event types"] };
 const Params = OrgParam.extend(IdParam.shape);

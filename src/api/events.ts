@@ -8,6 +8,7 @@ import { createRouter, validationError, type AppEnv } from "../http/context";
 import { authenticatedKey, authorize, principalOf, readCredentials, requireKey } from "../http/auth";
 import { ApiError, apiErrorOf, badRequest, notFound } from "../errors";
 import { existingWebhookIds } from "../db/webhooks";
+import type { ApiKeyRow } from "../db/api-keys";
 import type { LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import { dispatch } from "../delivery/dispatch";
@@ -107,8 +108,7 @@ eventsRouter.openapi(
       await refuseInvalid(c, badRequest("The event has two different ids", [{ field: "id", reason: "differs from the Idempotency-Key header" }]));
     }
     const inputs = body.events ?? [{ type: body.type!, entity: body.entity, data: body.data!, id: body.id ?? headerKey }];
-    const key = await authenticatedKey(c.env.DB, c.var.credentials);
-    authorize(principalOf(key), org, "producer");
+    const key = await producerKey(c, org);
     const answer = await eventLog(c.env, org).ingest({
       orgId: org,
       keyId: key.id,
@@ -149,14 +149,20 @@ function producerCredentials(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** The key the request's credentials prove, if it is a producer key of `org` (401, 404, 403 otherwise). */
+async function producerKey(c: Context<AppEnv>, org: string): Promise<ApiKeyRow> {
+  const key = await authenticatedKey(c.env.DB, c.var.credentials);
+  authorize(principalOf(key), org, "producer");
+  return key;
+}
+
 /**
  * Refuses a request that is not valid with `error`, but first with what its key and rate deserve,
  * in the order every route answers: 401, 404, 403, 429, then 400.
  */
 async function refuseInvalid(c: Context<AppEnv>, error: ApiError): Promise<never> {
   const org = c.req.param("org")!;
-  const key = await authenticatedKey(c.env.DB, c.var.credentials);
-  authorize(principalOf(key), org, "producer");
+  const key = await producerKey(c, org);
   const limited = await eventLog(c.env, org).admit(org, key.id);
   if (limited) throw apiErrorOf(limited);
   throw error;

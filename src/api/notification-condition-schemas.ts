@@ -2,6 +2,7 @@
 // list of attribute tests and an `actions` list): validation, types and OpenAPI.
 import { z } from "@hono/zod-openapi";
 import { MAX_THRESHOLDS, parseUsageTarget, USAGE_TARGET_PATTERN } from "../notifications/usage-target";
+import type { ConditionTests } from "../db/notification-conditions";
 import { serverSet, serverSetIdentity, Uuid } from "./common";
 
 const ATTRIBUTES = ["RATEPLAN", "PUBLISHED", "UsageTarget"] as const;
@@ -24,12 +25,6 @@ const AttributeTest = z
   .openapi("NotificationConditionAttribute", {
     oneOf: ATTRIBUTES.map((attribute) => ({ properties: { attribute: { const: attribute }, value: { pattern: VALUE_PATTERNS[attribute] } } })),
   });
-
-export interface ConditionTests {
-  ratePlanId: string;
-  publishedOnly: boolean;
-  usageTarget: string;
-}
 
 /**
  * The attribute tests: exactly one RATEPLAN and one UsageTarget, PUBLISHED (TRUE) at most once.
@@ -162,10 +157,6 @@ export const UpdateNotificationCondition = z
     description: "Each list given replaces the condition's list; a list left out stays as it is.",
     example: { actions: [{ actionAttribute: "WEBHOOK", value: "b0d77596-142e-4606-ae2d-f55c3c6bfebe" }] },
   });
-
-export type NewNotificationCondition = z.output<typeof CreateNotificationCondition>;
-/** What an update changes: the body less the identity it may carry back (checked against the path). */
-export type NotificationConditionChanges = Omit<z.output<typeof UpdateNotificationCondition>, "id" | "orgId">;
 
 export type NotificationConditionJson = z.infer<typeof NotificationCondition>;
 

@@ -10,15 +10,11 @@ import {
   NotificationCondition,
   NotificationConditionList,
   UpdateNotificationCondition,
+  type NotificationConditionJson,
 } from "./notification-condition-schemas";
-import {
-  createCondition,
-  deleteCondition,
-  getCondition,
-  listConditions,
-  toConditionJson,
-  updateCondition,
-} from "../db/notification-conditions";
+import { createCondition, deleteCondition, getCondition, updateCondition } from "../notifications/conditions";
+import { conditionThresholds, percentOf } from "../notifications/usage-target";
+import { listConditions, type ConditionWithActions } from "../db/notification-conditions";
 
 const route = { security: tenantSecurity, tags: ["Notification conditions"] };
 const Params = OrgParam.extend(IdParam.shape);
@@ -31,6 +27,24 @@ const ListQuery = z
   })
   .superRefine(refuseMixedPaging)
   .transform(toPage);
+
+function toConditionJson(row: ConditionWithActions): NotificationConditionJson {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    notificationCondition: [
+      { attribute: "RATEPLAN", value: row.ratePlanId },
+      ...(row.publishedOnly ? [{ attribute: "PUBLISHED" as const, value: "TRUE" }] : []),
+      { attribute: "UsageTarget", value: row.usageTarget },
+    ],
+    actions: row.webhookIds.map((value) => ({ actionAttribute: "WEBHOOK" as const, value })),
+    thresholds: conditionThresholds(row).map(percentOf),
+    created: row.created,
+    createdBy: row.createdBy,
+    updated: row.updated,
+    updatedBy: row.updatedBy,
+  };
+}
 
 export const notificationConditionsRouter = createRouter();
 notificationConditionsRouter.use("*", requireKey("admin"));

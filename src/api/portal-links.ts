@@ -5,11 +5,26 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createRouter, type AppEnv, type Principal } from "../http/context";
 import { presentsAdminToken, requireKey } from "../http/auth";
-import { badRequest, notFound } from "../errors";
-import { createPortalLink, findOrganization, scopeProblems } from "../db/portal-links";
+import { badRequest, notFound, type ErrorDetail } from "../errors";
+import { createPortalLink, existingScope, findOrganization, type PortalScope } from "../db/portal-links";
 import { EntityName } from "./entities";
 import { HostUrl } from "./organization-schemas";
 import { bodyErrors, Email, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, tenantSecurity } from "./common";
+
+/** The scope's source and entities that do not exist in the organization, as error details. */
+async function scopeProblems(d1: D1Database, orgId: string, scope: PortalScope): Promise<ErrorDetail[]> {
+  const existing = await existingScope(d1, orgId, scope);
+  const problems: ErrorDetail[] = [];
+  if (scope.source !== null && !existing.sourceExists) {
+    problems.push({ field: "source", reason: `no account or event type of ${scope.source} exists in this organization` });
+  }
+  (scope.entities ?? []).forEach((name, i) => {
+    if (!existing.entities.has(name)) {
+      problems.push({ field: `entities.${i}`, reason: `no entity named ${JSON.stringify(name)} exists${scope.source ? ` on ${scope.source}` : ""} in this organization` });
+    }
+  });
+  return problems;
+}
 
 /** How long a minted link can be opened, at most: it is for a redirect or an iframe made right away. */
 const LINK_OPEN_SECONDS = 10 * 60;

@@ -1,10 +1,15 @@
 // Usage reports posted by producers, what a report fired, and the callback payload each fired
-// notification delivers (the Apigee seed's format): validation, types and OpenAPI.
+// notification delivers (the Apigee seed's format): validation and OpenAPI of the types of
+// src/notifications/usage-report.ts, which each schema satisfies.
 import { z } from "@hono/zod-openapi";
+import {
+  MAX_TRANSACTIONS,
+  type FiredNotificationJson,
+  type UsageNotificationPayloadJson,
+  type UsageReportInput,
+  type UsageResultJson,
+} from "../notifications/usage-report";
 import { Email, EpochMs, NonBlank } from "./common";
-
-/** Highest transaction count or target accepted; keeps the crossing arithmetic exact in 64 bits. */
-export const MAX_TRANSACTIONS = 1_000_000_000_000;
 
 const Text = NonBlank(200);
 const Count = (description: string) =>
@@ -103,9 +108,7 @@ export const UsageReport = z
       quotaTarget: 1000,
       transactions: 850,
     },
-  });
-
-export type UsageReportInput = z.output<typeof UsageReport>;
+  }) satisfies z.ZodType<UsageReportInput>;
 
 /** The body each WEBHOOK action receives when a threshold is crossed: the seed's callback payload. */
 export const UsageNotificationPayload = z
@@ -134,9 +137,7 @@ export const UsageNotificationPayload = z
     }),
     developerQuotaResetDate: z.string().openapi({ example: "2026-01-01T00:00:00.000Z", description: "ISO 8601, UTC" }),
   })
-  .openapi("UsageNotificationPayload");
-
-export type UsageNotificationPayloadJson = z.infer<typeof UsageNotificationPayload>;
+  .openapi("UsageNotificationPayload") satisfies z.ZodType<UsageNotificationPayloadJson>;
 
 export const FiredNotification = z
   .object({
@@ -149,7 +150,7 @@ export const FiredNotification = z
     eventId: z.uuid(),
     payload: UsageNotificationPayload,
   })
-  .openapi("FiredNotification");
+  .openapi("FiredNotification") satisfies z.ZodType<FiredNotificationJson>;
 
 export const UsageResult = z
   .object({
@@ -161,7 +162,4 @@ export const UsageResult = z
     quotaPercentUsed: z.number(),
     fired: z.array(FiredNotification).openapi({ description: "Notifications for the thresholds this report crossed, ascending by threshold" }),
   })
-  .openapi("UsageResult");
-
-export type UsageResultJson = z.infer<typeof UsageResult>;
-export type FiredNotificationJson = z.infer<typeof FiredNotification>;
+  .openapi("UsageResult") satisfies z.ZodType<UsageResultJson>;

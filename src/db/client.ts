@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
-import { fillPlaceholders, getTableColumns, is, Placeholder, sql, type Column, type SQL, type Table } from "drizzle-orm";
-import type { SQLiteSelect } from "drizzle-orm/sqlite-core";
+import { count, fillPlaceholders, getTableColumns, is, Placeholder, sql, type Column, type SQL, type Table } from "drizzle-orm";
+import type { SQLiteSelect, SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 const connect = (d1: D1Database) => drizzle(d1, { schema });
@@ -70,6 +70,23 @@ export interface Page {
 /** The select, cut to the page. */
 export function paged<T extends SQLiteSelect>(select: T, page: Page): T {
   return page.limit === undefined ? select : select.limit(page.limit).offset(page.offset);
+}
+
+/**
+ * A page of a list and the number of records in the whole list (the `totalRecords` of every list
+ * answer): the records of `select` matching `where`, cut to the page, and the count of `table`'s rows
+ * matching `where`. One batch, so the total is counted on the same rows the page was cut from.
+ * `select` reads from `table` and sets its order; `where` is given here, once for both statements.
+ */
+export async function pagedWithTotal<T extends SQLiteSelect>(
+  db: Database,
+  table: SQLiteTable,
+  where: SQL | undefined,
+  select: T,
+  page: Page,
+): Promise<{ rows: T["_"]["result"]; totalRecords: number }> {
+  const [rows, [total]] = await db.batch([paged(select.where(where), page), db.select({ n: count() }).from(table).where(where)]);
+  return { rows, totalRecords: total?.n ?? 0 };
 }
 
 /** Who writes a row: the organization it belongs to and the e-mail its created/updated columns record. */

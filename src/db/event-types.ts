@@ -1,16 +1,17 @@
-// The event-type catalog's queries, shared by the API and the page.
-import { and, asc, count, eq, sql } from "drizzle-orm";
-import { database, type Author } from "./client";
+// The event-type catalog's queries. The rules that refuse with an HTTP error are the API's
+// (src/api/event-types.ts), shared with the page.
+import { and, asc, eq, sql } from "drizzle-orm";
+import { database, pagedWithTotal, type Author } from "./client";
 import { eventTypes, webhooks } from "./schema";
-import { conflict, notFound } from "../errors";
 
 export type EventTypeRow = typeof eventTypes.$inferSelect;
 
-export async function createEventType(
+/** The new event type, or undefined when the source's catalog already has one of that name. */
+export async function insertEventType(
   d1: D1Database,
   author: Author,
   input: { source: string; name: string; description?: string | undefined },
-): Promise<EventTypeRow> {
+): Promise<EventTypeRow | undefined> {
   const row = {
     id: crypto.randomUUID(),
     orgId: author.orgId,
@@ -21,51 +22,42 @@ export async function createEventType(
     createdBy: author.email,
   };
   const inserted = await database(d1).insert(eventTypes).values(row).onConflictDoNothing().returning();
-  if (inserted.length === 0) {
-    throw conflict(`event type ${input.name} already exists on ${input.source}`, [{ field: "name", reason: "is already in the catalog" }]);
-  }
-  return row;
+  return inserted.length === 0 ? undefined : row;
 }
 
 export async function listEventTypes(d1: D1Database, orgId: string, query: { source?: string; limit: number; offset: number }) {
   const db = database(d1);
   const where = and(eq(eventTypes.orgId, orgId), query.source ? eq(eventTypes.source, query.source) : undefined);
-  const [rows, [total]] = await db.batch([
-    db.select().from(eventTypes).where(where).orderBy(asc(eventTypes.source), asc(eventTypes.name)).limit(query.limit).offset(query.offset),
-    db.select({ n: count() }).from(eventTypes).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, eventTypes: rows };
+  const ordered = db.select().from(eventTypes).orderBy(asc(eventTypes.source), asc(eventTypes.name)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, eventTypes, where, ordered, query);
+  return { totalRecords, eventTypes: rows };
 }
 
-export async function getEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow> {
-  const row = await database(d1).select().from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.id, id))).get();
-  if (!row) throw notFound("event type");
-  return row;
+export async function findEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow | undefined> {
+  return database(d1).select().from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.id, id))).get();
 }
 
-/** Removes an event type no webhook subscribes to by name; 409 naming the subscribers otherwise. */
-export async function deleteEventType(d1: D1Database, orgId: string, id: string): Promise<void> {
+/** Removes the event type if no webhook subscribes to it by name; false when one does, or it is not there. */
+export async function deleteUnsubscribedEventType(d1: D1Database, orgId: string, id: string): Promise<boolean> {
   const db = database(d1);
   const subscribers = sql`(SELECT 1 FROM ${webhooks} WHERE ${webhooks.orgId} = ${eventTypes.orgId} AND ${webhooks.source} = ${eventTypes.source} AND EXISTS (SELECT 1 FROM json_each(${webhooks.events}) WHERE json_each.value = ${eventTypes.name}))`;
   const deleted = await db
     .delete(eventTypes)
     .where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.id, id), sql`NOT EXISTS ${subscribers}`))
     .returning({ id: eventTypes.id });
-  if (deleted.length > 0) return;
-  const row = await getEventType(d1, orgId, id);
-  const subscribed = await db
+  return deleted.length > 0;
+}
+
+export async function webhooksSubscribedTo(d1: D1Database, type: EventTypeRow): Promise<{ id: string; name: string }[]> {
+  return database(d1)
     .select({ id: webhooks.id, name: webhooks.name })
     .from(webhooks)
     .where(
       and(
-        eq(webhooks.orgId, orgId),
-        eq(webhooks.source, row.source),
-        sql`EXISTS (SELECT 1 FROM json_each(${webhooks.events}) WHERE json_each.value = ${row.name})`,
+        eq(webhooks.orgId, type.orgId),
+        eq(webhooks.source, type.source),
+        sql`EXISTS (SELECT 1 FROM json_each(${webhooks.events}) WHERE json_each.value = ${type.name})`,
       ),
     )
     .all();
-  throw conflict(
-    `event type ${row.name} has ${subscribed.length} subscribed webhook(s); unsubscribe them first`,
-    subscribed.map((w) => ({ field: `webhooks.${w.id}`, reason: `webhook ${w.name} subscribes to ${row.name}` })),
-  );
 }

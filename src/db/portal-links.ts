@@ -4,7 +4,6 @@ import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { database, inList } from "./client";
 import { apiKeys, entities, eventTypes, organizations, portalLinks } from "./schema";
 import { hashSecret, randomSecret } from "./api-keys";
-import type { ErrorDetail } from "../errors";
 
 export type PortalLinkRow = typeof portalLinks.$inferSelect;
 export type OrganizationRow = typeof organizations.$inferSelect;
@@ -27,10 +26,12 @@ export function inScope(scope: PortalScope, binding: { source: string | null; en
 
 export const scopeOf = (link: PortalLinkRow): PortalScope => ({ source: link.source, entities: link.entities });
 
-/** The scope's source and entities that do not exist in the organization, as error details. */
-export async function scopeProblems(d1: D1Database, orgId: string, scope: PortalScope): Promise<ErrorDetail[]> {
+/**
+ * What of the scope exists in the organization: whether its source has an account or an event type,
+ * and which of its entities exist (on its source, when it names one).
+ */
+export async function existingScope(d1: D1Database, orgId: string, scope: PortalScope): Promise<{ sourceExists: boolean; entities: Set<string> }> {
   const db = database(d1);
-  const problems: ErrorDetail[] = [];
   const [sourceEntities, sourceTypes, named] = await db.batch([
     db.select({ name: entities.name }).from(entities).where(and(eq(entities.orgId, orgId), eq(entities.source, scope.source ?? ""))).limit(1),
     db.select({ name: eventTypes.name }).from(eventTypes).where(and(eq(eventTypes.orgId, orgId), eq(eventTypes.source, scope.source ?? ""))).limit(1),
@@ -39,16 +40,7 @@ export async function scopeProblems(d1: D1Database, orgId: string, scope: Portal
       .from(entities)
       .where(and(eq(entities.orgId, orgId), inList(entities.name, scope.entities ?? []), scope.source ? eq(entities.source, scope.source) : undefined)),
   ]);
-  if (scope.source !== null && sourceEntities.length === 0 && sourceTypes.length === 0) {
-    problems.push({ field: "source", reason: `no account or event type of ${scope.source} exists in this organization` });
-  }
-  const known = new Set(named.map((row) => row.name));
-  (scope.entities ?? []).forEach((name, i) => {
-    if (!known.has(name)) {
-      problems.push({ field: `entities.${i}`, reason: `no entity named ${JSON.stringify(name)} exists${scope.source ? ` on ${scope.source}` : ""} in this organization` });
-    }
-  });
-  return problems;
+  return { sourceExists: sourceEntities.length > 0 || sourceTypes.length > 0, entities: new Set(named.map((row) => row.name)) };
 }
 
 export interface NewPortalLink {

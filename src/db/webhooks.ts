@@ -1,7 +1,7 @@
 // Webhook queries. The rules they serve (what a binding may name, who may delete) live in
 // src/webhooks/; the guarded statements stay here because the guard is part of the SQL.
-import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
-import { containsIgnoringCase, database, inList, paged, type Page } from "./client";
+import { and, asc, eq, or, sql, type SQL } from "drizzle-orm";
+import { containsIgnoringCase, database, inList, pagedWithTotal, type Page } from "./client";
 import { entities, eventTypes, notificationActions, notificationConditions, webhooks } from "./schema";
 import type { PortalScope } from "./portal-links";
 
@@ -46,11 +46,9 @@ export async function listWebhooks(d1: D1Database, orgId: string, query: Webhook
   if (query.scope?.source != null) conditions.push(eq(webhooks.source, query.scope.source));
   if (query.scope?.entities != null) conditions.push(inList(webhooks.entity, query.scope.entities));
   const where = and(...conditions);
-  const [rows, [total]] = await db.batch([
-    paged(db.select().from(webhooks).where(where).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic(), query),
-    db.select({ n: count() }).from(webhooks).where(where),
-  ]);
-  return { totalRecords: total?.n ?? 0, webhooks: rows };
+  const ordered = db.select().from(webhooks).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic();
+  const { rows, totalRecords } = await pagedWithTotal(db, webhooks, where, ordered, query);
+  return { totalRecords, webhooks: rows };
 }
 
 /** Whether the source has the entity, and the source's event type names (the catalog a binding is checked against). */

@@ -3,9 +3,9 @@
 // idle webhooks, run side by side. A job that throws is retried by the queue with a growing delay.
 import type { Env } from "../env";
 import { eventLog } from "../ingest/event-log-client";
-import type { DrainJob, Job } from "./jobs";
+import type { DrainJob, Job } from "../queue/jobs";
 import { fanOut, fanOutChunk } from "./fanout";
-import { drain } from "./worker";
+import { drain } from "./drain";
 import { DrainPool } from "./drain-pool";
 import { DRAIN_CONCURRENCY, drainClaimed } from "./dispatch";
 import { describeError, log } from "../log";

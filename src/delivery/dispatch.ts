@@ -5,9 +5,9 @@
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
 import type { AppendOrdering } from "./fanout";
-import type { DrainJob } from "./jobs";
+import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
-import { drain } from "./worker";
+import { drain } from "./drain";
 import { DrainPool } from "./drain-pool";
 import { log } from "../log";
 

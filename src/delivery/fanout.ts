@@ -6,7 +6,7 @@ import { numberSetting, type Env } from "../env";
 import type { FanoutItem } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AppendItem } from "../sequencer/records";
-import type { DrainJob, FanoutChunkJob } from "./jobs";
+import type { DrainJob, FanoutChunkJob } from "../queue/jobs";
 import { sequencer } from "./sequencer-client";
 
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
@@ -28,11 +28,11 @@ export interface AppendOrdering {
 export async function fanOut(env: Env, orgId: string, items: FanoutItem[], ordering?: AppendOrdering): Promise<DrainJob[]> {
   if (items.length === 0) return [];
   const chunkSize = chunkSizeOf(env);
-  const direct = items.filter((item) => item.webhookIds.length <= chunkSize);
+  const small = items.filter((item) => item.webhookIds.length <= chunkSize);
   const large = items.filter((item) => item.webhookIds.length > chunkSize);
-  const claimed = await appendToSequencers(env, orgId, direct.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), ordering);
-  if (direct.length > 0) {
-    const watermark = await eventLog(env, orgId).fannedOut(direct.map((item) => item.seq));
+  const claimed = await appendToSequencers(env, orgId, small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), ordering);
+  if (small.length > 0) {
+    const watermark = await eventLog(env, orgId).fannedOut(small.map((item) => item.seq));
     for (const drain of claimed) drain.watermark = watermark;
   }
   for (const item of large) {

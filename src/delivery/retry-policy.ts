@@ -1,9 +1,8 @@
 // The seed's response-code table: 2xx succeeds; 5xx, a timeout or a connection error is retried
 // (three times, RETRY_DELAY_SECONDS apart); anything else (1xx, 3xx, 4xx) fails at once.
-import { numberSetting, retentionMs, type Env } from "../env";
-import type { AttemptResult } from "./webhook-http-client";
-
-export type Outcome = "succeeded" | "retry" | "failed";
+import { numberSetting, type Env } from "../env";
+import type { AttemptResult, Outcome } from "../sequencer/records";
+import { sequencerSettings } from "../sequencer/settings";
 
 export function isRetryable(result: AttemptResult): boolean {
   if (result.statusCode !== null) return result.statusCode >= 500 && result.statusCode <= 599;
@@ -18,11 +17,9 @@ export function outcomeOf(result: AttemptResult, attempt: number, maxAttempts: n
 
 export function deliverySettings(env: Env) {
   return {
-    maxAttempts: 1 + numberSetting(env.MAX_RETRIES, 3),
+    ...sequencerSettings(env),
     retryDelaySeconds: numberSetting(env.RETRY_DELAY_SECONDS, 300),
     connectTimeoutMs: numberSetting(env.CONNECT_TIMEOUT_MS, 3000),
     readTimeoutMs: numberSetting(env.READ_TIMEOUT_MS, 3000),
-    /** How long a final delivery (and its attempt log) is kept after its last change. */
-    retentionMs: retentionMs(env),
   };
 }

@@ -1,17 +1,7 @@
 // One HTTP attempt: POST with redirects left unfollowed, a timeout to connect and receive the
 // headers, another to read the body, and the first 4 KB of the answer kept for the log.
-import { declaredLength } from "../http/json-body";
-
-export type ErrorKind = "timeout" | "connection" | "redirect" | "refused_url";
-
-export interface AttemptResult {
-  started: number;
-  durationMs: number;
-  statusCode: number | null;
-  errorKind: ErrorKind | null;
-  error: string | null;
-  responseBody: string | null;
-}
+import { declaredLength } from "./content-length";
+import type { AttemptResult } from "../sequencer/records";
 
 export const RESPONSE_SNIPPET_BYTES = 4096;
 export const USER_AGENT = "edge-webhooks/1.0 (+https://github.com/edge-webhooks)";

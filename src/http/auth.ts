@@ -1,8 +1,8 @@
 // Authentication: the operator's admin token, and tenants' API keys (HTTP Basic `email:key`, as
 // Apigee's `curl -u email:password`, or `Authorization: Bearer key`).
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../errors";
-import type { AppEnv, Principal } from "./context";
+import { ApiError, forbidden, notFound, unavailable } from "../errors";
+import type { AppEnv, Credentials, Principal } from "./context";
 import { hashesMatch, hashSecret, parseApiKey, type ApiKeyRow } from "../db/api-keys";
 import { cachedActiveKey, TooManyUnknownKeys } from "../ingest/admission";
 
@@ -34,13 +34,6 @@ export function requireAdminToken(): MiddlewareHandler<AppEnv> {
 export async function presentsAdminToken(adminToken: string | undefined, header: string | undefined): Promise<boolean> {
   const token = bearer(header);
   return token !== undefined && !!adminToken && (await timingSafeEqualText(token, adminToken));
-}
-
-/** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */
-export interface Credentials {
-  keyId: string;
-  secret: string;
-  email?: string;
 }
 
 /** Reads the Authorization header without touching storage: 401 unless it holds a well-formed key. */
@@ -82,7 +75,7 @@ export async function authenticateCredentials(db: D1Database, key: string, email
 export async function authenticatedKey(db: D1Database, credentials: Credentials): Promise<ApiKeyRow> {
   const [row, presentedHash] = await Promise.all([
     cachedActiveKey(db, credentials.keyId).catch((e) => {
-      if (e instanceof TooManyUnknownKeys) throw new ApiError(503, "unavailable", "Too many unknown keys are being tried; try again shortly", [], { "retry-after": "1" });
+      if (e instanceof TooManyUnknownKeys) throw unavailable("Too many unknown keys are being tried; try again shortly", 1);
       throw e;
     }),
     hashSecret(credentials.secret),
@@ -109,9 +102,9 @@ export function verifiedKey(row: ApiKeyRow | undefined, credentials: Credentials
  * another organization gets 404, so the organization's existence is not revealed) and have `role`.
  */
 export function authorize(principal: Principal, org: string | undefined, role: "admin" | "producer" | "any"): void {
-  if (org !== undefined && org !== principal.orgId) throw new ApiError(404, "not_found", "organization was not found");
+  if (org !== undefined && org !== principal.orgId) throw notFound("organization");
   if (role !== "any" && principal.role !== role) {
-    throw new ApiError(403, "forbidden", `This route needs an ${role} key`, [
+    throw forbidden(`This route needs an ${role} key`, [
       { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
     ]);
   }

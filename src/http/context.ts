@@ -1,7 +1,6 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import { ApiError, detailsFromZod } from "../errors";
-import type { Credentials } from "./auth";
+import { badRequest, detailsFromZod, type ApiError } from "../errors";
 
 /** Who is calling: the API key that authenticated the request. */
 export interface Principal {
@@ -10,6 +9,13 @@ export interface Principal {
   email: string;
   role: "admin" | "producer";
   source: string | null;
+}
+
+/** What a request presents: its API key, split into id and secret, and the e-mail of HTTP Basic. */
+export interface Credentials {
+  keyId: string;
+  secret: string;
+  email?: string;
 }
 
 export interface AppEnv {
@@ -31,7 +37,7 @@ export function createRouter() {
 /** The 400 for a request part that fails its zod schema. */
 export function validationError(result: { target: string; error: z.ZodError }): ApiError {
   const where = result.target === "json" ? "" : result.target === "param" ? "path" : result.target;
-  return new ApiError(400, "invalid_request", describe(result.target), detailsFromZod(result.error, where));
+  return badRequest(describe(result.target), detailsFromZod(result.error, where));
 }
 
 function describe(target: string): string {

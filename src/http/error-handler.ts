@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../errors";
+import { ApiError, unavailable } from "../errors";
 import type { AppEnv } from "./context";
 import { log } from "../log";
 
@@ -31,7 +31,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   if (isStoreUnavailable(err)) {
     log.error("a store is unavailable", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
-    return respond(c, new ApiError(503, "unavailable", "A store this call needs cannot be reached right now; nothing was changed, try again", [], { "retry-after": "5" }));
+    return respond(c, unavailable("A store this call needs cannot be reached right now; nothing was changed, try again", 5));
   }
   log.error("unhandled error", { method: c.req.method, path: new URL(c.req.url).pathname, error: err });
   return respond(c, new ApiError(500, "internal_error", "Something went wrong on our side; the request was not applied"));

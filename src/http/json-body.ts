@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../errors";
+import { ApiError, badRequest, unsupportedMediaType } from "../errors";
 import type { AppEnv } from "./context";
 import { numberSetting } from "../env";
+import { declaredLength } from "../delivery/content-length";
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 
@@ -26,32 +27,32 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     if (text.trim() === "") {
       // A JSON request with no JSON in it; without this the validator answers without naming the body.
       if (JSON_TYPE.test(contentType) && c.req.method !== "DELETE") {
-        throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
-          { field: "body", reason: "is empty; send a JSON object" },
-        ]);
+        throw malformedJson("is empty; send a JSON object");
       }
       return next();
     }
     if (isForm || !JSON_TYPE.test(contentType)) {
-      throw new ApiError(415, "unsupported_media_type", "The request body must be JSON", [
+      throw unsupportedMediaType("The request body must be JSON", [
         { field: "content-type", reason: `must be application/json, got ${contentType ? JSON.stringify(contentType) : "none"}` },
       ]);
     }
     try {
       JSON.parse(text);
     } catch (e) {
-      throw new ApiError(400, "malformed_json", "The request body is not valid JSON", [
-        { field: "body", reason: `${whereJsonBreaks(text)}${(e as Error).message}` },
-      ]);
+      throw malformedJson(`${whereJsonBreaks(text)}${(e as Error).message}`);
     }
     const duplicate = firstDuplicateKey(text);
     if (duplicate) {
-      throw new ApiError(400, "invalid_request", "The request body names a field twice", [
+      throw badRequest("The request body names a field twice", [
         { field: duplicate.key, reason: `${position(text, duplicate.offset)}given more than once in the same object; send it once` },
       ]);
     }
     return next();
   };
+}
+
+function malformedJson(reason: string) {
+  return new ApiError(400, "malformed_json", "The request body is not valid JSON", [{ field: "body", reason }]);
 }
 
 function tooLarge(limit: number) {
@@ -193,10 +194,4 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
       break;
     }
   }
-}
-
-/** The Content-Length a message declares, or Infinity when it declares none (a chunked body). */
-export function declaredLength(headers: Headers): number {
-  const declared = headers.get("content-length");
-  return declared !== null && /^\d+$/.test(declared) ? Number(declared) : Infinity;
 }

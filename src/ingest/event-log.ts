@@ -11,8 +11,8 @@
 // fans it out again, which appends nothing twice. This costs no row written per event.
 import { DurableObject } from "cloudflare:workers";
 import { numberSetting, retentionMs, type Env } from "../env";
-import type { Job } from "../delivery/jobs";
-import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
+import type { Job } from "../queue/jobs";
+import type { UsageReportInput, UsageResultJson } from "../notifications/usage-report";
 import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";
 import { whereEqual } from "../db/sql-filter";
@@ -57,7 +57,7 @@ export interface PostedEvent {
 }
 
 /** An event addressed to given webhooks: a test event or a usage notification. */
-export interface DirectedEvent {
+export interface AddressedEvent {
   kind: "test" | "notification";
   source: string;
   type: string;
@@ -286,7 +286,7 @@ export class EventLog extends DurableObject<Env> {
   }
 
   /** Stores events addressed to given webhooks (those enabled now); returns them for the caller to fan out. */
-  async storeDirected(orgId: string, events: DirectedEvent[]): Promise<LogAnswer<FanoutItem[]>> {
+  async storeAddressed(orgId: string, events: AddressedEvent[]): Promise<LogAnswer<FanoutItem[]>> {
     this.bind(orgId);
     const config = await this.currentConfigOrRefusal();
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };

@@ -5,7 +5,7 @@
 // `meta.rows_read/rows_written`, the SQL cursors' `rowsRead/rowsWritten`: what Cloudflare bills).
 // Unset — production and the tests — nothing is wrapped and nothing is printed.
 import type { Env } from "../env";
-import type { Job } from "../delivery/jobs";
+import type { Job } from "../queue/jobs";
 import { OPS_LOG_PREFIX, type OpCounts } from "./ops-counts";
 
 export function isMetered(env: Pick<Env, "OPS_METER">): boolean {

@@ -1,7 +1,7 @@
 // The callback payload of a usage notification, in the Apigee seed's format: every field filled
 // from the usage report and the recorded crossing; dates in epoch ms except the quota reset date,
 // which the seed shows as a string.
-import type { UsageNotificationPayloadJson, UsageReportInput } from "../api/usage-schemas";
+import type { UsageNotificationPayloadJson, UsageReportInput } from "./usage-report";
 import { percentText, UNITS_PER_PERCENT } from "./usage-target";
 
 /** A crossing as recorded: the threshold (hundredths of a percent) and usage at that moment. */

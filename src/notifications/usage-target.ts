@@ -112,6 +112,13 @@ function thresholdsOf(expression: string): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
+/** The thresholds of a stored condition, in hundredths of a percent (stored expressions always parse). */
+export function conditionThresholds(condition: { id: string; usageTarget: string }): number[] {
+  const parsed = parseUsageTarget(condition.usageTarget);
+  if (!parsed.ok) throw new Error(`notification condition ${condition.id} holds an invalid UsageTarget: ${parsed.reason}`);
+  return parsed.thresholds;
+}
+
 /** A threshold in units as the percentage it stands for (12.5 for 1250). */
 export function percentOf(units: number): number {
   return units / UNITS_PER_PERCENT;

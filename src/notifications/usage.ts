@@ -6,10 +6,9 @@
 // crossing is stored in the same transaction as the claim, so a crossing is either not claimed or
 // claimed and certain to be delivered: there is no outbox to sweep.
 import type { ConditionWithActions } from "../db/notification-conditions";
-import { conditionThresholds } from "../db/notification-conditions";
-import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "../api/usage-schemas";
+import type { FiredNotificationJson, UsageReportInput, UsageResultJson } from "./usage-report";
 import { notificationPayload, percentUsed } from "./payload";
-import { percentOf, UNITS_PER_PERCENT } from "./usage-target";
+import { conditionThresholds, percentOf, UNITS_PER_PERCENT } from "./usage-target";
 
 /** The event type of usage notifications in the event and delivery logs. */
 export const USAGE_NOTIFICATION_TYPE = "usage.threshold_crossed";

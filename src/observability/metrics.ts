@@ -7,7 +7,7 @@
 //   blob4   outcome: an attempt's "succeeded" | "retry" | "failed"; an ingest's "accepted" | "duplicate" | "refused" | …
 //   blob5   an attempt's status class: "2xx" … "5xx", or "none" (timeout, connection, refused URL); "" for ingest
 //   double1 duration in ms   double2  HTTP status code (0: none)   double3  events (1 per attempt)
-import type { Outcome } from "../delivery/retry-policy";
+import type { Outcome } from "../sequencer/records";
 import { log } from "../log";
 
 /** The binding, absent where wrangler.toml has none (a missing binding writes nothing). */

@@ -11,30 +11,10 @@ import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./r
 import { OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
 import { whereEqual } from "../db/sql-filter";
+import { DELIVERIES_TABLE } from "./schema";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const FINAL = `NOT ${OPEN}`;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS deliveries (
-  seq INTEGER NOT NULL,
-  position INTEGER NOT NULL,
-  nonce INTEGER NOT NULL,
-  event_id TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER,
-  created INTEGER NOT NULL,
-  updated INTEGER NOT NULL,
-  last_status_code INTEGER,
-  last_error TEXT,
-  lease TEXT,
-  attempt_log TEXT NOT NULL DEFAULT '[]',
-  PRIMARY KEY (seq, position)
-) WITHOUT ROWID;
-`;
 
 /** A delivery's columns but its attempt log, which only `withAttemptLog` reads. */
 const COLUMNS = `seq, position, nonce, event_id, event_type, origin, status, attempts, next_attempt_at, created, updated, last_status_code, last_error, lease`;
@@ -68,7 +48,7 @@ export class DeliveriesTable {
 
   /** Creates the table if missing and finds where the open deliveries start. */
   create() {
-    this.sql.exec(SCHEMA);
+    this.sql.exec(DELIVERIES_TABLE);
     this.openFrom = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`).toArray()[0] ?? null;
   }
 

@@ -1,11 +1,25 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
-import type { AttemptResult } from "../delivery/webhook-http-client";
-import type { Outcome } from "../delivery/retry-policy";
+import type { DeliverStep } from "../queue/jobs";
 import { formatDeliveryId } from "./delivery-id";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
 export const DELIVERY_STATUSES = [...OPEN_STATUSES, "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export type ErrorKind = "timeout" | "connection" | "redirect" | "refused_url";
+
+/** What happened on the wire (delivery/webhook-http-client.ts): defined here, as the sequencer keeps it in its log. */
+export interface AttemptResult {
+  started: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorKind: ErrorKind | null;
+  error: string | null;
+  responseBody: string | null;
+}
+
+/** What an attempt led to, as delivery/retry-policy.ts decides and the log keeps it. */
+export type Outcome = "succeeded" | "retry" | "failed";
 
 export interface AppendItem {
   eventId: string;
@@ -35,17 +49,6 @@ export interface NextRequest {
   pause?: boolean;
   /** Name the events of the next open deliveries too, so the drain can read them in one go. */
   lookahead?: boolean;
-}
-
-/** A delivery handed out: the holder sends it and reports. */
-export interface DeliverStep {
-  action: "deliver";
-  lease: string;
-  delivery: { id: string; eventId: string; attempt: number; seq: number };
-  /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
-  webhookVersion: number;
-  /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
-  upcomingEventIds: string[];
 }
 
 /** The lease an append handed its caller, and the delivery it handed out with it, if one could go at once. */

@@ -1,21 +1,12 @@
 // One WebhookSequencer per webhook: its FIFO of deliveries (in ingest order), the log of every
 // attempt (deliveries-table.ts), and the lease that lets exactly one consumer work on its head at a
-// time. Final deliveries are kept for RETENTION_DAYS after their last change, then purged.
-//
-// The lease: whoever holds the current token may take the next delivery. Each delivery handed out
-// is marked with the token it went out under, and a call with that token that does not report it
-// is answered "stale": so a duplicate drain job (or a retried call whose first answer was lost) can
-// never send a delivery again while it is in flight. If the holder dies (consumer crash,
-// eviction), the alarm at the lease's deadline issues a new token and a new drain job; the delivery
-// it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
+// time (lease.ts). Final deliveries are kept for RETENTION_DAYS after their last change, then purged.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { deliverySettings } from "../delivery/retry-policy";
-import type { DrainJob } from "../delivery/jobs";
+import type { DeliverStep, DrainJob } from "../queue/jobs";
 import {
   type AppendItem,
   type Claim,
-  type DeliverStep,
   type AttemptReport,
   type DeliveryRecord,
   type DeliveryStatus,
@@ -26,14 +17,16 @@ import {
   type DeliveryRow,
 } from "./records";
 import { DeliveriesTable } from "./deliveries-table";
+import { Alarm } from "./alarm";
+import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
+import { SequencerState } from "./state";
+import { sequencerSettings } from "./settings";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
 import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
 import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
 
-/** How long a holder may take between two calls before the lease is presumed dead. */
-const LEASE_MS = 60_000;
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
 const BLOCKED_RECHECK_MS = 200;
 const BLOCKED_RECHECK_MAX_MS = 5_000;
@@ -45,28 +38,14 @@ const UPCOMING_EVENTS = 50;
 const PURGE_CHUNK = 500;
 const PURGE_AGAIN_MS = 250;
 
-const STATE_SCHEMA = `CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;`;
-
-interface Lease {
-  token: string;
-  until: number;
-  /** Whether the state table has it: only a token handed to a queued job must outlive the object. */
-  stored: boolean;
-}
-
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
   private readonly deliveries: DeliveriesTable;
   private readonly attemptStats: AttemptStats;
-  /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
-  private readonly state = new Map<string, SqlStorageValue>();
-  /**
-   * Who may take the next delivery. Kept in memory while its holder is at work: each delivery it
-   * takes is marked with its token, so a fresh object finds it on its in-flight head. Written to
-   * the state table only when handed to a queued job (a handover, a retry's or a wait's job).
-   */
-  private lease: Lease | null = null;
+  private readonly state: SequencerState;
+  private readonly nextAlarm: Alarm;
+  private readonly leaseKeeper: LeaseKeeper;
   /**
    * The highest fan-out watermark heard of (see ordering.ts). It only grows and lives in the
    * organization's records, so a fresh object starts from 0 and asks a drain to read it again.
@@ -76,18 +55,22 @@ export class WebhookSequencer extends DurableObject<Env> {
   private blockedCount = 0;
   /** The delivery last handed out, as it stands in storage, until its report arrives. */
   private handedOut: DeliveryRow | undefined;
-  /** The alarm's time as set by this object (null: none); undefined until first read. */
-  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, meterBindings(withOutages(env)));
     this.storage = meterStorage(ctx.storage, env);
     this.sql = this.storage.sql;
-    this.sql.exec(STATE_SCHEMA);
+    this.state = new SequencerState(this.sql);
     this.deliveries = new DeliveriesTable(this.sql);
     this.attemptStats = new AttemptStats(this.sql);
-    this.loadState();
-    this.loadLease();
+    this.nextAlarm = new Alarm(this.storage);
+    this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm);
+    this.leaseKeeper.load(this.deliveries.head());
+  }
+
+  /** Who may take the next delivery (lease.ts). */
+  private get lease(): Lease | null {
+    return this.leaseKeeper.current;
   }
 
   // ── appending ──────────────────────────────────────────────────────────────────────────
@@ -111,21 +94,20 @@ export class WebhookSequencer extends DurableObject<Env> {
     let handedOut: DeliveryRow | undefined;
     try {
       this.storage.transactionSync(() => {
-        this.setState("webhook_id", webhookId);
-        this.setState("org_id", orgId);
+        this.state.setWebhook(webhookId, orgId);
         items.forEach((item, i) => {
           const inserted = this.deliveries.insertEvent(item, now, i === 0 ? handOut : null);
           if (i === 0 && handOut) handedOut = inserted;
         });
       });
     } catch (e) {
-      this.loadState(); // the transaction rolled back the state it had set
+      this.state.load(); // the transaction rolled back the state it had set
       throw e;
     }
     if (handOut && handedOut) {
       this.handedOut = handedOut;
       this.blockedCount = 0;
-      await this.holdLease(handOut, now + LEASE_MS);
+      await this.leaseKeeper.hold(handOut, now + LEASE_MS);
       return { lease: handOut, first: this.deliverStep(handedOut, handOut, false) };
     }
     if (claim) {
@@ -171,7 +153,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (report) {
       const retryAt = this.record(report, now);
       if (retryAt !== null) {
-        await this.holdLease(current.token, retryAt + LEASE_MS, { store: true });
+        await this.leaseKeeper.hold(current.token, retryAt + LEASE_MS, { store: true });
         return { action: "retry-scheduled", retryAt };
       }
     }
@@ -184,14 +166,14 @@ export class WebhookSequencer extends DurableObject<Env> {
       if (ready) {
         this.handedOut = ready;
         this.blockedCount = 0;
-        await this.holdLease(current.token, now + LEASE_MS);
+        await this.leaseKeeper.hold(current.token, now + LEASE_MS);
         if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
         return this.deliverStep(ready, current.token, lookahead);
       }
       // Not ready: find out why.
       const head = this.deliveries.head();
       if (!head) {
-        this.releaseLease();
+        this.leaseKeeper.release();
         return { action: "idle" };
       }
       if (head.status === "in_flight") {
@@ -204,17 +186,17 @@ export class WebhookSequencer extends DurableObject<Env> {
         continue;
       }
       if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
-        await this.holdLease(current.token, head.next_attempt_at + LEASE_MS, { store: true });
+        await this.leaseKeeper.hold(current.token, head.next_attempt_at + LEASE_MS, { store: true });
         return { action: "wait", until: head.next_attempt_at };
       }
       if (head.seq <= this.watermark) throw new Error(`sequencer: head ${formatDeliveryId(head)} (${head.status}) is neither ready nor waiting`);
       if (watermark !== undefined) {
         // The alarm hands the head to a fresh drain once the earlier fan-out had time.
-        await this.holdLease(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** this.blockedCount, BLOCKED_RECHECK_MAX_MS));
+        await this.leaseKeeper.hold(current.token, now + Math.min(BLOCKED_RECHECK_MS * 2 ** this.blockedCount, BLOCKED_RECHECK_MAX_MS));
         this.blockedCount += 1;
         return { action: "blocked", seq: head.seq };
       }
-      return { action: "need-watermark", seq: head.seq, orgId: String(this.getState("org_id")) };
+      return { action: "need-watermark", seq: head.seq, orgId: String(this.state.orgId) };
     }
   }
 
@@ -223,14 +205,14 @@ export class WebhookSequencer extends DurableObject<Env> {
       action: "deliver",
       lease,
       delivery: { id: formatDeliveryId(row), eventId: row.event_id, attempt: row.attempts + 1, seq: row.seq },
-      webhookVersion: Number(this.getState("webhook_version") ?? 0),
+      webhookVersion: this.state.webhookVersion,
       upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(row, UPCOMING_EVENTS) : [],
     };
   }
 
   /** The webhook's settings changed (saved in D1 first): drains re-read them before their next attempt. */
   webhookChanged(): void {
-    this.setState("webhook_version", Number(this.getState("webhook_version") ?? 0) + 1);
+    this.state.webhookChanged();
   }
 
   /**
@@ -240,19 +222,19 @@ export class WebhookSequencer extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     meterAlarm(this.env);
-    this.alarmAt = null;
+    this.nextAlarm.rang();
     this.attemptStats.flush();
     const now = Date.now();
     const current = this.lease;
     if (current && current.until > now) {
-      await this.setAlarm(current.until);
+      await this.nextAlarm.set(current.until);
     } else {
       const head = this.deliveries.head();
       if (head) {
         const waitMs = head.status === "retrying" && head.next_attempt_at ? head.next_attempt_at - now : 0;
         await this.handOver(Math.max(0, Math.ceil(waitMs / 1000)));
       } else if (current) {
-        this.releaseLease();
+        this.leaseKeeper.release();
       }
     }
     await this.purgeExpired(now);
@@ -265,13 +247,13 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = deliverySettings(this.env);
+    const { retentionMs } = sequencerSettings(this.env);
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
-      await this.alarmBy(Date.now() + PURGE_AGAIN_MS);
-    } else if ((await this.currentAlarm()) === null) {
+      await this.nextAlarm.ringBy(Date.now() + PURGE_AGAIN_MS);
+    } else if ((await this.nextAlarm.current()) === null) {
       const oldest = this.deliveries.oldestFinalUpdate();
-      if (oldest !== null) await this.setAlarm(oldest + retentionMs);
+      if (oldest !== null) await this.nextAlarm.set(oldest + retentionMs);
     }
     return purged;
   }
@@ -313,17 +295,15 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The webhook is gone: drop everything, so no drain job finds work again. */
   async erase(): Promise<number> {
     const open = this.openCount();
-    await this.storage.deleteAlarm();
-    this.alarmAt = null;
+    await this.nextAlarm.delete();
     await this.storage.deleteAll();
     this.handedOut = undefined;
-    this.lease = null;
+    this.leaseKeeper.current = null;
     this.blockedCount = 0;
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
-    this.sql.exec(STATE_SCHEMA);
+    this.state.create();
     this.deliveries.create();
     this.attemptStats.reset();
-    this.loadState();
     return open;
   }
 
@@ -347,7 +327,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
+    const last = row.attempts + 1 >= sequencerSettings(this.env).maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,
       started: row.updated,
@@ -366,7 +346,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private async claimLease(): Promise<string | null> {
     if (this.lease || !this.deliveries.head()) return null;
     const token = crypto.randomUUID();
-    await this.holdLease(token, Date.now() + LEASE_MS);
+    await this.leaseKeeper.hold(token, Date.now() + LEASE_MS);
     return token;
   }
 
@@ -378,11 +358,10 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /** A new token and a drain job carrying it (after `delaySeconds`). */
   private async handOver(delaySeconds: number) {
-    const webhookId = this.getState("webhook_id") as string | null;
-    const orgId = this.getState("org_id") as string | null;
+    const { webhookId, orgId } = this.state;
     if (!webhookId || !orgId) return;
     const token = crypto.randomUUID();
-    await this.holdLease(token, Date.now() + delaySeconds * 1000 + LEASE_MS, { store: true });
+    await this.leaseKeeper.hold(token, Date.now() + delaySeconds * 1000 + LEASE_MS, { store: true });
     const job: DrainJob = { kind: "drain", webhookId, orgId, lease: token };
     try {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
@@ -392,78 +371,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     }
   }
 
-  /** Holds the lease for `token` until `until`; `store` when the token goes to a queued job. */
-  private async holdLease(token: string, until: number, { store = false } = {}) {
-    const stored = store || (this.lease?.token === token && this.lease.stored);
-    this.lease = { token, until, stored };
-    if (store) this.setState("lease", JSON.stringify({ token, until }));
-    // An earlier alarm is as good: it finds the lease still running and moves itself to `until`.
-    // Most holds (one per delivery) so write no alarm.
-    await this.alarmBy(until);
-  }
-
-  /**
-   * The alarm stays set: when it rings it finds no work and only purges, while a webhook that gets
-   * work again before then needs no new alarm. Deleting it would cost a write every time a webhook
-   * goes idle, and setting it again another when it wakes.
-   */
-  private releaseLease() {
-    if (this.lease?.stored) this.deleteState("lease");
-    this.lease = null;
-  }
-
-  /** Makes sure the alarm rings by `at`. */
-  private async alarmBy(at: number) {
-    const current = await this.currentAlarm();
-    if (current === null || current > at) await this.setAlarm(at);
-  }
-
-  private async currentAlarm(): Promise<number | null> {
-    if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
-    return this.alarmAt;
-  }
-
-  private async setAlarm(at: number) {
-    await this.storage.setAlarm(at);
-    this.alarmAt = at;
-  }
-
   private raiseWatermark(value: number) {
     if (value > this.watermark) this.watermark = value;
-  }
-
-  private loadState() {
-    this.state.clear();
-    for (const row of this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`)) this.state.set(row.key, row.value);
-  }
-
-  /** The lease a fresh object starts with: as stored for a queued job, or as its in-flight head went out under. */
-  private loadLease() {
-    const stored = this.getState("lease");
-    const head = this.deliveries.head();
-    const inFlight = head?.status === "in_flight" && head.lease ? { token: head.lease, until: head.updated + LEASE_MS } : null;
-    if (typeof stored === "string") {
-      const lease = JSON.parse(stored) as { token: string; until: number };
-      const until = inFlight?.token === lease.token ? Math.max(lease.until, inFlight.until) : lease.until;
-      this.lease = { token: lease.token, until, stored: true };
-    } else {
-      this.lease = inFlight && { ...inFlight, stored: false };
-    }
-  }
-
-  private getState(key: string): SqlStorageValue {
-    return this.state.get(key) ?? null;
-  }
-
-  /** Writes only a changed value: rows written are what storage bills. */
-  private setState(key: string, value: string | number) {
-    if (this.getState(key) === value) return;
-    this.sql.exec(`INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
-    this.state.set(key, value);
-  }
-
-  private deleteState(key: string) {
-    this.sql.exec(`DELETE FROM state WHERE key = ?`, key);
-    this.state.delete(key);
   }
 }

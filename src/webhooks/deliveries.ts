@@ -49,7 +49,7 @@ export async function recoverDeliveries(env: Env, orgId: string, id: string, fro
  */
 export async function sendTestEventTo(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, orgId: string, id: string): Promise<string> {
   const webhook: WebhookRow = await getEnabledWebhook(env.DB, orgId, id);
-  const stored = await eventLog(env, orgId).storeDirected(orgId, [
+  const stored = await eventLog(env, orgId).storeAddressed(orgId, [
     {
       kind: "test",
       source: webhook.source ?? "platform",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import worker from "../../src/index";
-import type { Job } from "../../src/delivery/jobs";
+import type { Job } from "../../src/queue/jobs";
 import { admin, call, createTenant } from "./helpers";
 
 describe("staging", () => {

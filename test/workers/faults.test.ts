@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { createMessageBatch, createExecutionContext, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import worker from "../../src/index";
-import type { Job } from "../../src/delivery/jobs";
-import { drain } from "../../src/delivery/worker";
+import type { Job } from "../../src/queue/jobs";
+import { drain } from "../../src/delivery/drain";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { injectFault } from "../../src/delivery/fault-injection";
 import { seqOfEventId } from "../../src/ingest/event-ids";
@@ -45,7 +45,7 @@ async function leaseHeld(webhookId: string): Promise<boolean> {
 
 /** Stores an event in the organization's log, addressed to no webhook: the test drives the pipeline by hand. */
 async function storedEvent(orgId: string) {
-  const stored = await eventLog(env, orgId).storeDirected(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [] }]);
+  const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [] }]);
   if (!stored.ok) throw new Error(stored.refusal.message);
   const [item] = stored.value;
   return { id: item!.eventId, seq: item!.seq };
@@ -231,7 +231,7 @@ describe("a fan-out that keeps failing", () => {
     const tenant = await producerTenant();
     const b = bucket();
     const hook = await enabledWebhook(tenant, receiverUrl(b));
-    const stored = await eventLog(env, tenant.org).storeDirected(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [hook.id] }]);
+    const stored = await eventLog(env, tenant.org).storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [hook.id] }]);
     if (!stored.ok) throw new Error(stored.refusal.message);
     const [event] = stored.value;
     // Sequencers that cannot be reached: every fan-out of the event fails.

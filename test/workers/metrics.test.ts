@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { recordAttempt, recordIngest } from "../../src/observability/metrics";
-import { drain } from "../../src/delivery/worker";
+import { drain } from "../../src/delivery/drain";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { captureLogs } from "./log-capture";
 import { enabledWebhook, postEvent, producerTenant, received, receiverUrl } from "./delivery-helpers";

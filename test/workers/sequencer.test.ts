@@ -7,7 +7,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { deliverySettings } from "../../src/delivery/retry-policy";
-import type { AttemptResult } from "../../src/delivery/webhook-http-client";
+import type { AttemptResult } from "../../src/sequencer/records";
 import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
 import type { Claim, NextStep } from "../../src/sequencer/records";
 

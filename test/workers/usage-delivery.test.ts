@@ -1,5 +1,5 @@
 // Usage notifications end to end in workerd: a usage report crosses thresholds, the real pipeline
-// (the organization's event log, the sequencer, the delivery worker) delivers the seed's callback payload
+// (the organization's event log, the sequencer, the drain) delivers the seed's callback payload
 // to a real HTTP receiver, signed, in order, retried, and logged like any delivery.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

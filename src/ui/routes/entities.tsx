@@ -4,11 +4,11 @@
 import { Hono, type Context } from "hono";
 import type { UiEnv } from "../env";
 import { IdParam } from "../../api/common";
-import { CreateEntity } from "../../api/entities";
-import { CreateEventType } from "../../api/event-types";
+import { CreateEntity, createEntity, deleteEntity, getEntity } from "../../api/entities";
+import { CreateEventType, createEventType, deleteEventType, getEventType } from "../../api/event-types";
 import { ApiError, detailsFromZod, type ErrorDetail } from "../../errors";
-import { createEntity, deleteEntity, getEntity, listEntities } from "../../db/entities";
-import { createEventType, deleteEventType, getEventType, listEventTypes } from "../../db/event-types";
+import { listEntities } from "../../db/entities";
+import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash } from "../flash";
 import { text } from "../form";
 import { page, viewerOf } from "../render";

@@ -1,15 +1,15 @@
-// The delivery worker: holds one webhook's lease and sends its ready deliveries back to back,
+// The drain: holds one webhook's lease and sends its ready deliveries back to back,
 // one at a time, in order, until it is idle, has to wait (a retry, an unfinished earlier fan-out)
 // or has had its turn.
 import type { Env } from "../env";
 import type { WebhookRow } from "../db/webhooks";
 import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
-import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
-import type { DrainJob } from "./jobs";
+import type { AttemptReport, AttemptResult, NextRequest, NextStep } from "../sequencer/records";
+import type { DrainJob } from "../queue/jobs";
 import { deliverySettings, outcomeOf } from "./retry-policy";
 import { Signer } from "./signing";
-import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
+import { postWebhook, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
 import { injectFault } from "./fault-injection";

@@ -1,5 +1,4 @@
 // The messages on the jobs queue. Every job is idempotent: the queue delivers at least once.
-import type { DeliverStep } from "../sequencer/records";
 
 /** Fan the events with these seqs out to their webhooks' sequencers (the event log re-drives it). */
 export interface FanoutJob {
@@ -31,3 +30,14 @@ export interface DrainJob {
 }
 
 export type Job = FanoutJob | FanoutChunkJob | DrainJob;
+
+/** A delivery a sequencer handed out: the holder sends it and reports (defined here as a drain job can carry one). */
+export interface DeliverStep {
+  action: "deliver";
+  lease: string;
+  delivery: { id: string; eventId: string; attempt: number; seq: number };
+  /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
+  webhookVersion: number;
+  /** With `lookahead`: the events of the next open deliveries, to read with this one's. */
+  upcomingEventIds: string[];
+}

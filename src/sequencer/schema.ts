@@ -1,0 +1,27 @@
+// A sequencer's SQLite tables (the statistics' table, whose columns follow its histogram, is in
+// stats.ts). Created if missing when the object starts, and again after erase() wiped storage.
+
+/** The sequencer's own values, one row per key (state.ts). */
+export const STATE_TABLE = `CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;`;
+
+/** Its deliveries, the FIFO and the log in one (deliveries-table.ts says why so). */
+export const DELIVERIES_TABLE = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  nonce INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  last_status_code INTEGER,
+  last_error TEXT,
+  lease TEXT,
+  attempt_log TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (seq, position)
+) WITHOUT ROWID;
+`;
