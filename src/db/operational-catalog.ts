@@ -1,4 +1,4 @@
-// The event-type catalog of the source `operational` (src/webhooks/operational-events.ts): built
+// The event-type catalog of the source `operational` (src/delivery/operational-events.ts): built
 // in, the same for every organization, never in D1. Tenants subscribe to its types without
 // registering them and cannot add to it: entities, event types and producer keys may not name the
 // source.

@@ -119,8 +119,8 @@ export const webhooks = sqliteTable(
     previousSecretExpires: integer("previous_secret_expires"),
     // The most deliveries per second the drain sends it (src/delivery/throttle.ts); null: no limit.
     rateLimit: integer("rate_limit"),
-    // Why and when the platform disabled it (src/webhooks/auto-disable.ts); null unless it did.
-    // Enabling it again clears both.
+    // Why and when the platform disabled it (auto-disable: src/sequencer/failure-run.ts decides,
+    // src/delivery/operational-events.ts applies); null unless it did. Enabling it again clears both.
     disabledReason: text("disabled_reason"),
     disabledAt: integer("disabled_at"),
     created: integer("created").notNull(),

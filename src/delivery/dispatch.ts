@@ -15,7 +15,7 @@ import { log } from "../log";
 export const DRAIN_CONCURRENCY = 4;
 /**
  * A drain's turn after a response: well inside the 30 s an invocation may go on after answering
- * (a throttled drain's turn may last twice that, waits included); a busy webhook then continues
+ * (a throttled drain's, its waits included, up to twice this); a busy webhook then continues
  * through the queue.
  */
 const AFTER_RESPONSE_TURN_MS = 10_000;
