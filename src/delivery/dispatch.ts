@@ -4,7 +4,6 @@
 // the event log (fan-out) and the sequencers (delivery) take over on their own.
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
-import type { AppendOrdering } from "./fanout";
 import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
 import { drain } from "./drain";
@@ -21,12 +20,12 @@ const AFTER_RESPONSE_TURN_MS = 10_000;
 
 /**
  * `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask
- * for them; `ordering`: what the log knew as it stored them, so an idle webhook can hand its delivery out at once.
+ * for them; `watermark`: the log's as it stored them, so an idle webhook can hand its delivery out at once.
  */
-export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, ordering?: AppendOrdering): Promise<void> {
+export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
   let claimed: DrainJob[];
   try {
-    claimed = await fanOut(env, orgId, items, ordering);
+    claimed = await fanOut(env, orgId, items, watermark);
   } catch (e) {
     log.error("fan-out after ingest failed; the event log re-drives it", { orgId, error: e });
     return;
