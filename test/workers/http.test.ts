@@ -20,20 +20,24 @@ describe("a wrong method on a known path", () => {
     const tenant = await createTenant();
     const response = await call("PATCH", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth, body: { name: "x" } });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "POST", "PUT"]);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "POST", "PUT"]);
   });
 
   it("is 405 with Allow on the webhooks collection", async () => {
     const tenant = await createTenant();
     const response = await call("DELETE", webhooksPath(tenant.org), { auth: tenant.auth });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "POST"]);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "HEAD", "POST"]);
   });
 
   it("is 405 with Allow on /healthz", async () => {
     const response = await call("POST", "/healthz", { body: {} });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("answers HEAD where Allow lists it", async () => {
+    expect((await call("HEAD", "/healthz")).status).toBe(200);
   });
 });
 
