@@ -87,6 +87,16 @@ describe("request bodies", () => {
     expect(expectError(response, 413, "payload_too_large")).toEqual(["body"]);
   });
 
+  it("refuses a page form over MAX_BODY_BYTES with a 413 page", async () => {
+    const response = await call("POST", "/ui/sign-in", {
+      body: `email=${"x".repeat(Number(env.MAX_BODY_BYTES))}`,
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://webhooks.test" },
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.body).toContain("The request body is larger than");
+  });
+
   it("refuses a body that is not JSON with 415", async () => {
     const tenant = await createTenant();
     const response = await call("POST", webhooksPath(tenant.org), {
