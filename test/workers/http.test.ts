@@ -153,3 +153,18 @@ describe("paths that differ from a route", () => {
     expectError(await call("GET", "/openapiXjson"), 404, "not_found");
   });
 });
+
+describe("the page's security headers", () => {
+  it("are exactly the page's own: its CSP, no framing, nosniff, same-origin referrer, no caching", async () => {
+    const response = await call("GET", "/ui/sign-in");
+    expect(response.status).toBe(200);
+    const sent = Object.fromEntries([...response.headers].filter(([name]) => !["content-type", "content-length", "set-cookie"].includes(name)));
+    expect(sent).toEqual({
+      "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "x-frame-options": "DENY",
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "same-origin",
+      "cache-control": "no-store",
+    });
+  });
+});
