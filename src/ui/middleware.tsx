@@ -100,7 +100,7 @@ export const notForScopedSessions: MiddlewareHandler<UiEnv> = async (c, next) =>
 /** Every POST: same origin, and the session's token in the form. The form is read here, once. */
 export const requireCsrf: MiddlewareHandler<UiEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
-  assertSameOrigin(c);
+  await assertSameOrigin(c);
   const form = await readForm(c);
   if (!(await csrfTokenValid(c.env.ADMIN_TOKEN, `session.${c.var.session.id}`, form.get(CSRF_FIELD)))) {
     throw csrfRefused("the form's security token is missing or out of date; reload the page and try again");

@@ -1,11 +1,12 @@
-// SSRF refusals, the ingest rate limit, and where keys and secrets may (not) appear.
+// SSRF refusals, the ingest rate limit, where keys and secrets may (not) appear, and the page forms' origin check.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/webhooks/lifecycle";
 import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
-import { call, createKey, webhooksPath, type Call } from "./helpers";
+import { call, createKey, createTenant, webhooksPath, type Call } from "./helpers";
+import { signedIn } from "./page-helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { captureLogs, failing, SECRET_SHAPES } from "./log-capture";
 
@@ -177,5 +178,27 @@ describe("secrets and keys", () => {
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token")).toBe(true);
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token-longer")).toBe(false);
     expect(await timingSafeEqualText("", "x")).toBe(false);
+  });
+});
+
+describe("the page's forms", () => {
+  it("are refused from another origin, even with the session's token", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, { origin: "https://evil.example" });
+    expect(answer.status).toBe(403);
+    expect(answer.html).toContain("the form was sent from https://evil.example, not from this site");
+  });
+
+  it("are refused from a cross-site page that sends no Origin", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, { "sec-fetch-site": "cross-site" });
+    expect(answer.status).toBe(403);
+    expect(answer.html).toContain("the form was sent from a cross-site page");
+  });
+
+  it("are taken on the token alone from a client that sends neither Origin nor Sec-Fetch-Site", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, {});
+    expect(answer.status).toBe(303);
   });
 });
