@@ -1,11 +1,12 @@
-// SSRF refusals, the ingest rate limit, where keys and secrets may (not) appear, and the page forms' origin check.
+// SSRF refusals, the ingest rate limit, where keys and secrets may (not) appear, the page's signed
+// session cookie and its forms' origin check.
 import { describe, expect, it } from "vitest";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/webhooks/lifecycle";
 import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
-import { call, createKey, createTenant, webhooksPath, type Call } from "./helpers";
+import { call, createKey, createTenant, pageSession, webhooksPath, type Call } from "./helpers";
 import { signedIn } from "./page-helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { captureLogs, failing, SECRET_SHAPES } from "./log-capture";
@@ -200,5 +201,20 @@ describe("the page's forms", () => {
     const page = await signedIn(await createTenant());
     const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, {});
     expect(answer.status).toBe(303);
+  });
+});
+
+describe("the page's session cookie", () => {
+  it("signs nobody in once its value is changed", async () => {
+    const session = async () => /__Host-ewk_session=([^;]+)/.exec(await pageSession(await createTenant()))![1]!;
+    const [one, two] = [await session(), await session()];
+    const show = (value: string) =>
+      exports.default.fetch(new Request("https://webhooks.test/ui/webhooks", { headers: { cookie: `__Host-ewk_session=${value}` }, redirect: "manual" }));
+    expect((await show(one)).status).toBe(200);
+    // One session's value under another's signature.
+    const forged = one.slice(0, one.lastIndexOf(".")) + two.slice(two.lastIndexOf("."));
+    const answer = await show(forged);
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get("location")).toBe("/ui/sign-in");
   });
 });
