@@ -136,7 +136,7 @@ function producerCredentials(): MiddlewareHandler<AppEnv> {
     const started = Date.now();
     let status: number | undefined;
     try {
-      c.set("credentials", readCredentials(c.req.header("authorization")));
+      c.set("credentials", readCredentials(c.req.raw));
       await next();
       status = c.res.status;
     } catch (e) {
