@@ -3,6 +3,7 @@
 // there is no second secret to provision, the admin token itself never signs anything a browser
 // holds, and rotating the admin token signs every page user out (what an operator rotating after a
 // leak wants).
+import { decodeBase64Url, encodeBase64Url } from "hono/utils/encode";
 import { ApiError } from "../errors";
 
 const LABEL = "edge-webhooks/ui/v1";
@@ -27,7 +28,7 @@ async function deriveKey(adminToken: string): Promise<CryptoKey> {
 
 /** HMAC of `purpose.message`: the purpose keeps a token made for one use from passing as another. */
 export async function mac(key: CryptoKey, purpose: string, message: string): Promise<string> {
-  return toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${purpose}.${message}`))));
+  return toBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(`${purpose}.${message}`)));
 }
 
 /** Constant-time check of a MAC made by `mac` (crypto.subtle.verify compares in constant time). */
@@ -43,19 +44,19 @@ export async function cookieSecret(adminToken: string | undefined, name: string)
 }
 
 export function randomToken(bytes = 16): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let text = "";
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+/** hono's base64url, without its padding. */
+function toBase64Url(bytes: ArrayBuffer): string {
+  return encodeBase64Url(bytes).replace(/=+$/, "");
 }
 
+/** hono's base64url decoding, for our alphabet only (it would also take + / and =). */
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
+    return decodeBase64Url(text);
   } catch {
     return undefined;
   }
