@@ -36,6 +36,30 @@ describe("the SSRF guard", () => {
     "http://127.1/hook",
     "http://metadata.google.internal/computeMetadata/v1",
     "http://printer.local/hook",
+    // Each range's ends; the neighbours outside them are among the allowed below.
+    "http://0.255.255.255/hook",
+    "http://10.255.255.255/hook",
+    "http://100.64.0.0/hook",
+    "http://100.127.255.255/hook",
+    "http://169.254.0.0/hook",
+    "http://169.254.255.255/hook",
+    "http://192.0.0.0/hook",
+    "http://192.0.0.255/hook",
+    "http://192.168.255.255/hook",
+    "http://198.18.0.0/hook",
+    "http://198.19.255.255/hook",
+    "http://224.0.0.1/hook",
+    "http://239.255.255.250/hook",
+    "http://240.0.0.1/hook",
+    "http://255.255.255.255/hook",
+    "http://[::2]/hook",
+    "http://[::127.0.0.1]/hook",
+    "http://[64:ff9b::10.0.0.1]/hook",
+    "http://[::ffff:100.64.0.1]/hook",
+    "http://[fc00::1]/hook",
+    "http://[fdff:ffff::1]/hook",
+    "http://[febf::1]/hook",
+    "http://[ff02::1]/hook",
   ];
   for (const url of refused) {
     it(`refuses ${url}`, () => {
@@ -43,7 +67,35 @@ describe("the SSRF guard", () => {
     });
   }
 
-  const allowed = ["https://my.system.com/webhook/wink", "http://8.8.8.8/hook", "http://172.32.0.1/hook", "http://[2606:4700::1111]/hook", "http://11.0.0.1/"];
+  const allowed = [
+    "https://my.system.com/webhook/wink",
+    "http://8.8.8.8/hook",
+    "http://172.32.0.1/hook",
+    "http://[2606:4700::1111]/hook",
+    "http://11.0.0.1/",
+    "http://1.0.0.0/",
+    "http://9.255.255.255/",
+    "http://100.63.255.255/",
+    "http://100.128.0.0/",
+    "http://126.255.255.255/",
+    "http://128.0.0.0/",
+    "http://169.253.255.255/",
+    "http://169.255.0.0/",
+    "http://172.15.255.255/",
+    "http://191.255.255.255/",
+    "http://192.0.1.0/",
+    "http://192.167.255.255/",
+    "http://192.169.0.0/",
+    "http://198.17.255.255/",
+    "http://198.20.0.0/",
+    "http://223.255.255.255/",
+    "http://[::ffff:8.8.8.8]/",
+    "http://[::8.8.8.8]/",
+    "http://[64:ff9b::8.8.8.8]/",
+    "http://[fe00::1]/",
+    "http://[fec0::1]/",
+    "http://[fb00::1]/",
+  ];
   for (const url of allowed) {
     it(`allows ${url}`, () => {
       expect(refusedUrlReason(url, false)).toBeNull();
