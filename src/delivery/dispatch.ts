@@ -7,7 +7,7 @@ import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
 import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
 import { drain } from "./drain";
-import { DrainPool } from "./drain-pool";
+import pLimit from "p-limit";
 import { log } from "../log";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
@@ -30,9 +30,8 @@ export async function dispatch(env: Env, orgId: string, items: FanoutItem[], see
     log.error("fan-out after ingest failed; the event log re-drives it", { orgId, error: e });
     return;
   }
-  const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const job of claimed) pool.add(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS, seed ?? undefined));
-  await pool.idle();
+  const limit = pLimit(DRAIN_CONCURRENCY);
+  await Promise.all(claimed.map((job) => limit(() => drainClaimed(env, job, AFTER_RESPONSE_TURN_MS, seed ?? undefined))));
 }
 
 export async function drainClaimed(env: Env, job: DrainJob, turnMs?: number, seed?: DeliverySeed) {
