@@ -1,9 +1,10 @@
 // The HTTP side of the Worker: every router mounted at its path, one error shape, the OpenAPI
 // document and its reference page.
 import { createRoute, z } from "@hono/zod-openapi";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import { createRouter } from "./http/context";
 import { jsonBody } from "./http/json-body";
-import { notFoundOrMethodNotAllowed, onError } from "./http/error-handler";
+import { notFound, onError, onMethodNotAllowed } from "./http/error-handler";
 import { adminRouter } from "./api/admin";
 import { entitiesRouter } from "./api/entities";
 import { eventTypesRouter } from "./api/event-types";
@@ -21,6 +22,7 @@ import { webhookStatsRouter } from "./api/webhook-stats";
 
 export const app = createRouter();
 
+app.use("*", methodNotAllowed({ app, onMethodNotAllowed }));
 app.use("*", jsonBody());
 app.openapi(
   createRoute({
@@ -75,4 +77,4 @@ app.doc31("/openapi.json", openApiConfig);
 app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(openApiConfig))));
 
 app.onError(onError);
-app.notFound(notFoundOrMethodNotAllowed(() => app.routes));
+app.notFound(notFound);

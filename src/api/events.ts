@@ -117,9 +117,9 @@ eventsRouter.openapi(
       events: inputs.map((input) => ({ type: input.type, entity: input.entity ?? null, data: JSON.stringify(input.data), producerId: input.id ?? null })),
     });
     if (!answer.ok) throw apiErrorOf(answer.refusal);
-    const { events: stored, created, fanout, seed, watermark, earlierWaiting } = answer.value;
+    const { events: stored, created, fanout, seed, watermark } = answer.value;
     c.set("ingestedEvents", fanout.length);
-    if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed, { watermark, earlierWaiting }));
+    if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed, watermark));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;
     return c.json({ id: one!.id, duplicate: one!.duplicate, type: inputs[0]!.type, created }, 202);
@@ -136,7 +136,7 @@ function producerCredentials(): MiddlewareHandler<AppEnv> {
     const started = Date.now();
     let status: number | undefined;
     try {
-      c.set("credentials", readCredentials(c.req.header("authorization")));
+      c.set("credentials", readCredentials(c.req.raw));
       await next();
       status = c.res.status;
     } catch (e) {

@@ -6,8 +6,8 @@ import { eventLog } from "../ingest/event-log-client";
 import type { DrainJob, Job } from "../queue/jobs";
 import { fanOut, fanOutChunk } from "./fanout";
 import { drain } from "./drain";
-import { DrainPool } from "./drain-pool";
-import { DRAIN_CONCURRENCY, drainClaimed } from "./dispatch";
+import pLimit from "p-limit";
+import { DRAIN_CONCURRENCY, drainClaimed, restOutside } from "./dispatch";
 import { describeError, log } from "../log";
 import { injectFault } from "./fault-injection";
 
@@ -18,15 +18,16 @@ export const isDeadLetterQueue = (queue: string) => queue.endsWith("-dead");
 const RETRY_MAX_DELAY_SECONDS = 60 * 60;
 
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
-  const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const message of batch.messages) if (message.body.kind === "drain") pool.add((rest) => handle(message, env, rest));
+  const limit = pLimit(DRAIN_CONCURRENCY);
+  const rest = restOutside(limit);
+  const drains: Promise<unknown>[] = batch.messages.filter((m) => m.body.kind === "drain").map((message) => limit(() => handle(message, env, rest)));
   const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
   const claimed: DrainJob[] = [];
   for (const message of fanouts) claimed.push(...(await handle(message, env)));
   // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
   // reported, or a drain would find a later event of the batch not yet fanned out and wait.
-  for (const job of claimed) pool.add((rest) => drainClaimed(env, job, { rest }));
-  await pool.idle();
+  drains.push(...claimed.map((job) => limit(() => drainClaimed(env, job, { rest }))));
+  await Promise.all(drains);
 }
 
 const firstSeq = (job: Job) => (job.kind === "fanout" ? Math.min(...job.seqs) : job.kind === "fanout-chunk" ? job.seq : 0);

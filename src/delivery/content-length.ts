@@ -1,5 +1,5 @@
-// Both ends read a message's declared size before its body: the HTTP layer to refuse a request too
-// large, the webhook client to skip streaming an answer short enough to read whole.
+// A message's declared size, read before its body: the webhook client skips streaming an answer
+// short enough to read whole.
 /** The Content-Length a message declares, or Infinity when it declares none (a chunked body). */
 export function declaredLength(headers: Headers): number {
   const declared = headers.get("content-length");

@@ -4,11 +4,10 @@
 // the event log (fan-out) and the sequencers (delivery) take over on their own.
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
-import type { AppendOrdering } from "./fanout";
 import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
-import { DrainPool } from "./drain-pool";
+import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
@@ -22,19 +21,35 @@ const AFTER_RESPONSE_TURN_MS = 10_000;
 
 /**
  * `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask
- * for them; `ordering`: what the log knew as it stored them, so an idle webhook can hand its delivery out at once.
+ * for them; `watermark`: the log's as it stored them, so an idle webhook can hand its delivery out at once.
  */
-export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, ordering?: AppendOrdering): Promise<void> {
+export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
   let claimed: DrainJob[];
   try {
-    claimed = await fanOut(env, orgId, items, ordering);
+    claimed = await fanOut(env, orgId, items, watermark);
   } catch (e) {
     log.error("fan-out after ingest failed; the event log re-drives it", { orgId, error: e });
     return;
   }
-  const pool = new DrainPool(DRAIN_CONCURRENCY);
-  for (const job of claimed) pool.add((rest) => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed: seed ?? undefined, rest }));
-  await pool.idle();
+  const limit = pLimit(DRAIN_CONCURRENCY);
+  const rest = restOutside(limit);
+  await Promise.all(claimed.map((job) => limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed: seed ?? undefined, rest }))));
+}
+
+/**
+ * How a throttled drain waits for its next turn: outside `limit` (one more place while it waits),
+ * so the drains waiting for a place start meanwhile instead of waiting on a webhook that is only
+ * keeping its pace; it holds no connection while it waits.
+ */
+export function restOutside(limit: LimitFunction) {
+  return async (ms: number) => {
+    limit.concurrency += 1;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      limit.concurrency -= 1;
+    }
+  };
 }
 
 export async function drainClaimed(env: Env, job: DrainJob, options: DrainOptions) {

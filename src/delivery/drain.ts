@@ -35,7 +35,7 @@ export interface DrainOptions {
   turnMs?: number;
   /** The events and webhooks the caller already has, so the first deliveries need not ask for them. */
   seed?: DeliverySeed | undefined;
-  /** How a throttled drain waits for its next turn (its pool lets others run meanwhile). */
+  /** How a throttled drain waits for its next turn (the drains beside it may run meanwhile). */
   rest?: (ms: number) => Promise<void>;
 }
 

@@ -14,23 +14,17 @@ const APPEND_CONCURRENCY = 5;
 
 const chunkSizeOf = (env: Env) => Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
 
-/** What the event log knew of the order when it stored the events (see Ingested). */
-export interface AppendOrdering {
-  watermark: number;
-  earlierWaiting: Record<string, number[]> | null;
-}
-
 /**
  * Appends the events to their webhooks' sequencers, each webhook's events in one call, and tells
  * the log. Returns the drains it claimed: webhooks that were idle, for the caller to deliver to
  * right away instead of through a trip on the queue.
  */
-export async function fanOut(env: Env, orgId: string, items: FanoutItem[], ordering?: AppendOrdering): Promise<DrainJob[]> {
+export async function fanOut(env: Env, orgId: string, items: FanoutItem[], watermark?: number): Promise<DrainJob[]> {
   if (items.length === 0) return [];
   const chunkSize = chunkSizeOf(env);
   const small = items.filter((item) => item.webhookIds.length <= chunkSize);
   const large = items.filter((item) => item.webhookIds.length > chunkSize);
-  const claimed = await appendToSequencers(env, orgId, small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), ordering);
+  const claimed = await appendToSequencers(env, orgId, small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), watermark);
   if (small.length > 0) {
     const watermark = await eventLog(env, orgId).fannedOut(small.map((item) => item.seq));
     for (const drain of claimed) drain.watermark = watermark;
@@ -61,9 +55,9 @@ function appendItem(item: FanoutItem): AppendItem {
 
 /**
  * One append per webhook with all its items (in seq order); returns the drains claimed. With the
- * ordering, an idle webhook hands its first delivery out with the append.
+ * watermark, an idle webhook hands its first delivery out with the append.
  */
-async function appendToSequencers(env: Env, orgId: string, entries: { webhookId: string; item: AppendItem }[], ordering?: AppendOrdering): Promise<DrainJob[]> {
+async function appendToSequencers(env: Env, orgId: string, entries: { webhookId: string; item: AppendItem }[], watermark?: number): Promise<DrainJob[]> {
   const byWebhook = new Map<string, AppendItem[]>();
   for (const { webhookId, item } of entries) byWebhook.set(webhookId, [...(byWebhook.get(webhookId) ?? []), item]);
   const webhookIds = [...byWebhook.keys()];
@@ -72,7 +66,7 @@ async function appendToSequencers(env: Env, orgId: string, entries: { webhookId:
   const worker = async () => {
     while (next < webhookIds.length) {
       const webhookId = webhookIds[next++]!;
-      const claim = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, ordering?.watermark, true, ordering?.earlierWaiting?.[webhookId]);
+      const claim = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, watermark, true);
       if (claim) claimed.push({ kind: "drain", webhookId, orgId, lease: claim.lease, first: claim.first });
     }
   };

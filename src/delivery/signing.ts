@@ -1,8 +1,9 @@
 // Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the
 // bytes behind a `whsec_<base64>` secret. Receivers verify them with the standardwebhooks/svix libraries.
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 
 export function newSigningSecret(): string {
-  return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return `whsec_${encodeBase64(crypto.getRandomValues(new Uint8Array(32)).buffer)}`;
 }
 
 /**
@@ -16,7 +17,7 @@ export class Signer {
   async header(secrets: string[], id: string, timestamp: number, body: string): Promise<string> {
     const content = new TextEncoder().encode(`${id}.${timestamp}.${body}`);
     const signatures = await Promise.all(
-      secrets.map(async (secret) => `v1,${toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", await this.key(secret), content)))}`),
+      secrets.map(async (secret) => `v1,${encodeBase64(await crypto.subtle.sign("HMAC", await this.key(secret), content))}`),
     );
     return signatures.join(" ");
   }
@@ -24,17 +25,9 @@ export class Signer {
   private key(secret: string): Promise<CryptoKey> {
     let key = this.keys.get(secret);
     if (!key) {
-      key = crypto.subtle.importKey("raw", fromBase64(secret.slice("whsec_".length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      key = crypto.subtle.importKey("raw", decodeBase64(secret.slice("whsec_".length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
       this.keys.set(secret, key);
     }
     return key;
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
-
-function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
 }

@@ -1,6 +1,7 @@
 // Authentication: the operator's admin token, and tenants' API keys (HTTP Basic `email:key`, as
 // Apigee's `curl -u email:password`, or `Authorization: Bearer key`).
 import type { MiddlewareHandler } from "hono";
+import { auth } from "hono/utils/basic-auth";
 import { ApiError, forbidden, notFound, unavailable } from "../errors";
 import type { AppEnv, Credentials, Principal } from "./context";
 import { hashesMatch, hashSecret, parseApiKey, type ApiKeyRow } from "../db/api-keys";
@@ -36,20 +37,18 @@ export async function presentsAdminToken(adminToken: string | undefined, header:
   return token !== undefined && !!adminToken && (await timingSafeEqualText(token, adminToken));
 }
 
-/** Reads the Authorization header without touching storage: 401 unless it holds a well-formed key. */
-export function readCredentials(header: string | undefined): Credentials {
+/**
+ * Reads the Authorization header without touching storage: 401 unless it holds a well-formed key.
+ * HTTP Basic is parsed by hono/utils/basic-auth, which answers bad base64 and a missing colon
+ * alike, so both get one reason.
+ */
+export function readCredentials(request: Request): Credentials {
+  const header = request.headers.get("authorization");
   if (!header) throw unauthorized("send HTTP Basic email:key or Authorization: Bearer <key>");
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (!basic) return credentialsOf(bearer(header) ?? "");
-  let decoded: string;
-  try {
-    decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]!.trim()), (ch) => ch.charCodeAt(0)));
-  } catch {
-    throw unauthorized("the Basic credentials are not valid base64");
-  }
-  const colon = decoded.indexOf(":");
-  if (colon < 0) throw unauthorized("Basic credentials must be email:key");
-  return credentialsOf(decoded.slice(colon + 1), decoded.slice(0, colon));
+  if (!/^Basic\s+./i.test(header)) return credentialsOf(bearer(header) ?? "");
+  const basic = auth(request);
+  if (!basic) throw unauthorized("the Basic credentials must be email:key in base64");
+  return credentialsOf(basic.password, basic.username);
 }
 
 function credentialsOf(key: string, email?: string): Credentials {
@@ -59,8 +58,8 @@ function credentialsOf(key: string, email?: string): Credentials {
 }
 
 /** Reads the API key of the request, or refuses with 401. */
-export async function authenticateKey(db: D1Database, header: string | undefined): Promise<Principal> {
-  return principalOf(await authenticatedKey(db, readCredentials(header)));
+export async function authenticateKey(db: D1Database, request: Request): Promise<Principal> {
+  return principalOf(await authenticatedKey(db, readCredentials(request)));
 }
 
 /**
@@ -117,7 +116,7 @@ export function principalOf(row: ApiKeyRow): Principal {
 
 export function requireKey(role: "admin" | "producer" | "any"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = c.get("principal") ?? (await authenticateKey(c.env.DB, c.req.header("authorization")));
+    const principal = c.get("principal") ?? (await authenticateKey(c.env.DB, c.req.raw));
     c.set("principal", principal);
     authorize(principal, c.req.param("org"), role);
     await next();

@@ -48,32 +48,16 @@ function isStoreUnavailable(err: unknown): boolean {
   return false;
 }
 
-/**
- * 404 for unknown paths, 405 (with Allow) for known paths called with another method. `routes`
- * are the app's registered method/path pairs.
- */
-export function notFoundOrMethodNotAllowed(routes: () => { method: string; path: string }[]): NotFoundHandler<AppEnv> {
-  let patterns: { method: string; regex: RegExp }[] | undefined;
-  return (c) => {
-    // Exactly the paths the router matches (it is strict about trailing slashes), so a path that
-    // only differs by a slash is a 404 rather than a 405 that lists the very method used.
-    patterns ??= routes()
-      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
-      .map((r) => ({ method: r.method, regex: new RegExp(`^${r.path.split("/").map(segmentPattern).join("/")}$`) }));
-    const path = new URL(c.req.url).pathname;
-    const allowed = [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))];
-    if (allowed.length > 0) {
-      return respond(
-        c,
-        new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on this path`, [
-          { field: "method", reason: `use one of ${allowed.join(", ")}` },
-        ], { allow: allowed.join(", ") }),
-      );
-    }
-    return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${path}`));
-  };
-}
+/** 404 for a path no route matches (hono/method-not-allowed turns it into a 405 where another method would). */
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 
-function segmentPattern(segment: string): string {
-  return segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** hono/method-not-allowed's 405 for a known path called with another method, in the platform's error shape. */
+export function onMethodNotAllowed(c: Context<AppEnv>, allowed: string[]) {
+  return respond(
+    c,
+    new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on this path`, [
+      { field: "method", reason: `use one of ${allowed.join(", ")}` },
+    ], { allow: allowed.join(", ") }),
+  );
 }

@@ -107,12 +107,6 @@ export interface Ingested {
   seed: DeliverySeed | null;
   /** The watermark once they were stored: a sequencer that gets one of them at or below it may send it at once. */
   watermark: number;
-  /**
-   * For each webhook of the seed, the events stored before this call that go to it and whose
-   * fan-out has not reported yet (null when the log does not know them all): a sequencer that
-   * already holds all of them may send this call's first event at once, watermark or not.
-   */
-  earlierWaiting: Record<string, number[]> | null;
 }
 
 export interface EventLogStatus {
@@ -201,12 +195,7 @@ interface Waiting {
   nextRedriveAt: number;
   /** Chunks of a large fan-out that reported back. */
   chunksDone?: Set<number>;
-  /** Its webhooks, kept while few events wait (see earlierWaitingFor); unknown after a restart. */
-  webhookIds?: string[];
 }
-
-/** While fewer events than this wait, each keeps its webhooks in memory, for earlierWaitingFor. */
-const EARLIER_WAITING_TRACKED = 64;
 
 class ConfigUnavailable extends Error {}
 
@@ -287,9 +276,8 @@ export class EventLog extends DurableObject<Env> {
     await this.armAlarm(created + FANOUT_GRACE_MS);
     if (injectFault(this.env.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
-    const seed = webhookIds.size > 0 && webhookIds.size <= this.fanoutChunkSize() ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
-    const earlierWaiting = seed && stored.length > 0 ? this.earlierWaitingFor(webhookIds, stored[0]!.seq) : null;
-    return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark(), earlierWaiting } };
+    const seed = webhookIds.size > 0 && webhookIds.size <= numberSetting(this.env.FANOUT_CHUNK_SIZE, 40) ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
+    return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark() } };
   }
 
   /** The 429 a request of this key gets now, if any; counts the request. For refusals decided before `ingest`. */
@@ -510,31 +498,12 @@ export class EventLog extends DurableObject<Env> {
       seq, stored.id, stored.kind, stored.source, stored.type, stored.entity, stored.producerId, stored.data, created, JSON.stringify(stored.webhookIds),
     );
     this.nextSeq = seq + 1;
-    const webhookIds = this.waiting.size < EARLIER_WAITING_TRACKED && stored.webhookIds.length <= this.fanoutChunkSize() ? stored.webhookIds : undefined;
-    this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS, webhookIds });
+    this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
     return stored;
   }
 
   private aboutOperationalDelivery(event: OperationalEvent): boolean {
     return event.causeEventId !== undefined && this.eventsByIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE;
-  }
-
-  /**
-   * For each webhook, the waiting events below `before` that go to it; null when some waiting
-   * event's webhooks are not in memory (many waiting, a large fan-out, or a restart).
-   */
-  private earlierWaitingFor(webhookIds: Set<string>, before: number): Record<string, number[]> | null {
-    const earlier: Record<string, number[]> = Object.fromEntries([...webhookIds].map((id) => [id, []]));
-    for (const [seq, entry] of this.waiting) {
-      if (seq >= before) break;
-      if (!entry.webhookIds) return null;
-      for (const id of entry.webhookIds) earlier[id]?.push(seq);
-    }
-    return earlier;
-  }
-
-  private fanoutChunkSize(): number {
-    return numberSetting(this.env.FANOUT_CHUNK_SIZE, 40);
   }
 
   private byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {

@@ -131,15 +131,6 @@ export class DeliveriesTable {
 
   // ── reading ────────────────────────────────────────────────────────────────────────────
 
-  /** Whether the events with these seqs have all been appended. */
-  holdsEvents(seqs: number[]): boolean {
-    if (seqs.length === 0) return true;
-    const found = this.sql
-      .exec<{ n: number }>(`SELECT count(DISTINCT seq) AS n FROM deliveries WHERE origin = 'event' AND seq IN (SELECT value FROM json_each(?))`, JSON.stringify(seqs))
-      .one().n;
-    return found >= new Set(seqs).size;
-  }
-
   head(): DeliveryRow | undefined {
     const from = this.openFrom;
     if (!from) return undefined;

@@ -83,19 +83,15 @@ export class WebhookSequencer extends DurableObject<Env> {
   /**
    * Adds events to the FIFO (an event already appended is ignored). If nobody holds the lease, it
    * is handed to the caller when `claim` (the fan-out then drains right away; the lease's alarm
-   * covers a caller that dies first), else to a new drain job. `earlierWaiting`: the events below
-   * the first item whose fan-out the log had not heard back from that go to this webhook.
+   * covers a caller that dies first), else to a new drain job.
    */
-  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false, earlierWaiting?: number[]): Promise<Claim | null> {
+  async append(webhookId: string, orgId: string, items: AppendItem[], watermark?: number, claim = false): Promise<Claim | null> {
     const now = Date.now();
     if (watermark !== undefined) this.raiseWatermark(watermark);
     // An idle webhook whose first new delivery may go now hands it out with its insert: one row
     // written and one call fewer than inserting it and handing it out on the holder's first next().
-    // It may go when every earlier event has reached this sequencer: below the watermark, or the
-    // earlier ones still fanning out are already here (their appends come before their report).
     const first = items[0];
-    const inOrder = first !== undefined && (first.seq <= this.watermark || (earlierWaiting !== undefined && this.deliveries.holdsEvents(earlierWaiting)));
-    const handOut = claim && !this.lease && inOrder && !this.deliveries.head() ? crypto.randomUUID() : null;
+    const handOut = claim && !this.lease && first !== undefined && first.seq <= this.watermark && !this.deliveries.head() ? crypto.randomUUID() : null;
     let handedOut: DeliveryRow | undefined;
     try {
       this.storage.transactionSync(() => {

@@ -1,8 +1,9 @@
 // The page's cookies. `__Host-` names force Secure, Path=/ and no Domain, so a sibling subdomain
 // can neither read nor plant them; HttpOnly keeps them from scripts.
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from "hono/cookie";
 import type { UiEnv } from "./env";
+import { cookieSecret } from "./seal";
 
 export const SESSION_COOKIE = "ewk_session";
 export const PORTAL_COOKIE = "ewk_portal";
@@ -27,8 +28,21 @@ export function readCookie(c: Context, name: string): string | undefined {
   return getCookie(c, name, "host");
 }
 
+const lifetime = (maxAgeSeconds: number) => ({ maxAge: maxAgeSeconds, expires: new Date(Date.now() + maxAgeSeconds * 1000) });
+
 export function writeCookie(c: Context<UiEnv>, name: string, value: string, maxAgeSeconds: number, site: CookieSite = siteOf(c)) {
-  setCookie(c, name, value, { ...attributes(site), maxAge: maxAgeSeconds, expires: new Date(Date.now() + maxAgeSeconds * 1000) });
+  setCookie(c, name, value, { ...attributes(site), ...lifetime(maxAgeSeconds) });
+}
+
+/** `value` as JSON, signed with this cookie's own key: readable by anyone, changeable by no one without it. */
+export async function writeSignedCookie(c: Context<UiEnv>, name: string, value: unknown, maxAgeSeconds: number, site: CookieSite = siteOf(c)) {
+  await setSignedCookie(c, name, JSON.stringify(value), await cookieSecret(c.env.ADMIN_TOKEN, name), { ...attributes(site), ...lifetime(maxAgeSeconds) });
+}
+
+/** The value writeSignedCookie wrote, or undefined when the cookie is missing or was not signed by us. */
+export async function readSignedCookie(c: Context<UiEnv>, name: string): Promise<unknown> {
+  const json = await getSignedCookie(c, await cookieSecret(c.env.ADMIN_TOKEN, name), name, "host");
+  return json ? JSON.parse(json) : undefined;
 }
 
 export function clearCookie(c: Context<UiEnv>, name: string, site: CookieSite = siteOf(c)) {

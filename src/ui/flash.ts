@@ -1,9 +1,8 @@
 // The one-time message shown on the page an action lands on ("Webhook X was removed."). Kept in a
 // short-lived signed cookie rather than the URL, so a crafted link cannot put words in our mouth.
 import type { Context } from "hono";
-import { clearCookie, FLASH_COOKIE, readCookie, writeCookie } from "./cookies";
+import { clearCookie, FLASH_COOKIE, readCookie, readSignedCookie, writeSignedCookie } from "./cookies";
 import type { UiEnv } from "./env";
-import { pageKey, seal, unseal } from "./seal";
 
 export interface Flash {
   kind: "success" | "error";
@@ -11,15 +10,14 @@ export interface Flash {
 }
 
 export async function setFlash(c: Context<UiEnv>, flash: Flash): Promise<void> {
-  writeCookie(c, FLASH_COOKIE, await seal(await pageKey(c.env.ADMIN_TOKEN), "flash", flash), 60);
+  await writeSignedCookie(c, FLASH_COOKIE, flash, 60);
 }
 
 /** The pending message, removed as it is read so a reload does not repeat it. */
 export async function takeFlash(c: Context<UiEnv>): Promise<Flash | undefined> {
-  const raw = readCookie(c, FLASH_COOKIE);
-  if (raw === undefined) return undefined;
+  if (readCookie(c, FLASH_COOKIE) === undefined) return undefined;
   clearCookie(c, FLASH_COOKIE);
-  const value = (await unseal(await pageKey(c.env.ADMIN_TOKEN), "flash", raw)) as Flash | undefined;
+  const value = (await readSignedCookie(c, FLASH_COOKIE)) as Flash | undefined;
   if (!value || (value.kind !== "success" && value.kind !== "error") || typeof value.text !== "string") return undefined;
   return value;
 }

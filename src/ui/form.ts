@@ -1,8 +1,7 @@
 // Reads a posted HTML form once, within the same size limit as JSON bodies.
 import type { Context } from "hono";
 import { ApiError } from "../errors";
-import { readLimited } from "../http/json-body";
-import { numberSetting } from "../env";
+import { limitBody } from "../http/json-body";
 import type { UiEnv } from "./env";
 
 export async function readForm(c: Context<UiEnv>): Promise<URLSearchParams> {
@@ -11,7 +10,8 @@ export async function readForm(c: Context<UiEnv>): Promise<URLSearchParams> {
   if (!/^application\/x-www-form-urlencoded(\s*;|$)/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "Forms must be sent as application/x-www-form-urlencoded");
   }
-  return new URLSearchParams(await readLimited(c.req.raw, numberSetting(c.env.MAX_BODY_BYTES, 102_400)));
+  await limitBody(c);
+  return new URLSearchParams(await c.req.text());
 }
 
 /** A single text field, trimmed; "" when absent. */

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // What every page request goes through: security headers, the session, and the CSRF check.
 import type { MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import type { UiEnv } from "./env";
 import { currentPortalSession, currentSession, endPortalSession, endSession } from "./session";
 import { assertSameOrigin, CSRF_FIELD, csrfRefused, csrfToken, csrfTokenValid } from "./csrf";
@@ -15,19 +16,37 @@ import { PortalRefusedPage } from "./pages/portal-refused";
 /**
  * No script runs on the page at all (script-src defaults to 'none'); styles only from our own
  * stylesheets; forms post only to us. No framing, except a portal page by the origins its
- * organization allows. Pages are per-user, so nothing is cached.
+ * organization allows.
+ */
+const headersFor = (framers: string[]) =>
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: framers.length > 0 ? framers : ["'none'"],
+      baseUri: ["'none'"],
+    },
+    // X-Frame-Options has no way to name origins, so it is sent only where nobody may frame the page.
+    xFrameOptions: framers.length > 0 ? false : "DENY",
+    xContentTypeOptions: true,
+    referrerPolicy: "same-origin",
+    // hono's other defaults, which the page has never sent:
+    crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, originAgentCluster: false, strictTransportSecurity: false,
+    xDnsPrefetchControl: false, xDownloadOptions: false, xPermittedCrossDomainPolicies: false, xXssProtection: false,
+  });
+const unframed = headersFor([]);
+
+/**
+ * The page's security headers. Who may frame it is known only once a page is answered (the portal
+ * organization's origins), while secure-headers fixes its CSP before the handler runs; so it is
+ * applied afterwards, made for those origins. Pages are per-user, so nothing is cached.
  */
 export const securityHeaders: MiddlewareHandler<UiEnv> = async (c, next) => {
   await next();
   const framers = c.get("frameAncestors") ?? [];
-  c.header(
-    "content-security-policy",
-    `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors ${framers.length > 0 ? framers.join(" ") : "'none'"}; base-uri 'none'`,
-  );
-  // X-Frame-Options has no way to name origins, so it is sent only where nobody may frame the page.
-  if (framers.length === 0) c.header("x-frame-options", "DENY");
-  c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "same-origin");
+  await (framers.length > 0 ? headersFor(framers) : unframed)(c, async () => {});
   if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
 };
 
@@ -81,7 +100,7 @@ export const notForScopedSessions: MiddlewareHandler<UiEnv> = async (c, next) =>
 /** Every POST: same origin, and the session's token in the form. The form is read here, once. */
 export const requireCsrf: MiddlewareHandler<UiEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
-  assertSameOrigin(c);
+  await assertSameOrigin(c);
   const form = await readForm(c);
   if (!(await csrfTokenValid(c.env.ADMIN_TOKEN, `session.${c.var.session.id}`, form.get(CSRF_FIELD)))) {
     throw csrfRefused("the form's security token is missing or out of date; reload the page and try again");

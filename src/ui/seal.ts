@@ -1,7 +1,9 @@
-// Signed (not encrypted) tokens for the page: the session cookie, the flash message, the CSRF
-// tokens. The key is derived from the ADMIN_TOKEN secret with HMAC and a fixed label, so there is
-// no second secret to provision, the admin token itself never signs anything a browser holds, and
-// rotating the admin token signs every page user out (what an operator rotating after a leak wants).
+// The page's keys: for the CSRF tokens, and for the cookies hono/cookie signs (the sessions, the
+// flash message). They are derived from the ADMIN_TOKEN secret with HMAC and a fixed label, so
+// there is no second secret to provision, the admin token itself never signs anything a browser
+// holds, and rotating the admin token signs every page user out (what an operator rotating after a
+// leak wants).
+import { decodeBase64Url, encodeBase64Url } from "hono/utils/encode";
 import { ApiError } from "../errors";
 
 const LABEL = "edge-webhooks/ui/v1";
@@ -26,7 +28,7 @@ async function deriveKey(adminToken: string): Promise<CryptoKey> {
 
 /** HMAC of `purpose.message`: the purpose keeps a token made for one use from passing as another. */
 export async function mac(key: CryptoKey, purpose: string, message: string): Promise<string> {
-  return toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${purpose}.${message}`))));
+  return toBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(`${purpose}.${message}`)));
 }
 
 /** Constant-time check of a MAC made by `mac` (crypto.subtle.verify compares in constant time). */
@@ -36,42 +38,25 @@ export async function verifyMac(key: CryptoKey, purpose: string, message: string
   return crypto.subtle.verify("HMAC", key, bytes, encoder.encode(`${purpose}.${message}`));
 }
 
-/** `<base64url JSON>.<mac>`: readable by anyone, changeable by no one without the key. */
-export async function seal(key: CryptoKey, purpose: string, value: unknown): Promise<string> {
-  const body = toBase64Url(encoder.encode(JSON.stringify(value)));
-  return `${body}.${await mac(key, purpose, body)}`;
-}
-
-/** The value sealed for `purpose`, or undefined if the token is malformed or was not made by us. */
-export async function unseal(key: CryptoKey, purpose: string, token: string | undefined): Promise<unknown> {
-  if (!token) return undefined;
-  const dot = token.indexOf(".");
-  if (dot < 0) return undefined;
-  const body = token.slice(0, dot);
-  if (!(await verifyMac(key, purpose, body, token.slice(dot + 1)))) return undefined;
-  const bytes = fromBase64Url(body);
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
+/** The key hono/cookie signs the cookie `name` with: the page's key, made the cookie's own. */
+export async function cookieSecret(adminToken: string | undefined, name: string): Promise<ArrayBuffer> {
+  return crypto.subtle.sign("HMAC", await pageKey(adminToken), encoder.encode(`cookie.${name}`));
 }
 
 export function randomToken(bytes = 16): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let text = "";
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+/** hono's base64url, without its padding. */
+function toBase64Url(bytes: ArrayBuffer): string {
+  return encodeBase64Url(bytes).replace(/=+$/, "");
 }
 
+/** hono's base64url decoding, for our alphabet only (it would also take + / and =). */
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
+    return decodeBase64Url(text);
   } catch {
     return undefined;
   }

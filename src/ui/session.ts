@@ -6,9 +6,9 @@ import { findActiveKey } from "../db/api-keys";
 import { findOpenedLink, scopeOf, type OrganizationRow, type PortalLinkRow } from "../db/portal-links";
 import { principalOf } from "../http/auth";
 import type { Principal } from "../http/context";
-import { clearCookie, PORTAL_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "./cookies";
+import { clearCookie, PORTAL_COOKIE, readCookie, readSignedCookie, SESSION_COOKIE, writeSignedCookie } from "./cookies";
 import type { Session, UiEnv } from "./env";
-import { pageKey, randomToken, seal, unseal } from "./seal";
+import { randomToken } from "./seal";
 
 /** Sessions end after this long whatever happens; signing in again starts a new one. */
 export const SESSION_SECONDS = 8 * 60 * 60;
@@ -45,7 +45,7 @@ function isPortalClaims(value: unknown): value is PortalClaims {
 
 export async function startSession(c: Context<UiEnv>, principal: Principal): Promise<void> {
   const claims: Claims = { sid: randomToken(), kid: principal.keyId, org: principal.orgId, exp: Date.now() + SESSION_SECONDS * 1000 };
-  writeCookie(c, SESSION_COOKIE, await seal(await pageKey(c.env.ADMIN_TOKEN), "session", claims), SESSION_SECONDS);
+  await writeSignedCookie(c, SESSION_COOKIE, claims, SESSION_SECONDS);
   // A portal session opened in this browser (outside any host's frame) would otherwise take precedence.
   if (readCookie(c, PORTAL_COOKIE) !== undefined) clearCookie(c, PORTAL_COOKIE, "embeddable");
 }
@@ -53,7 +53,7 @@ export async function startSession(c: Context<UiEnv>, principal: Principal): Pro
 /** Starts the session a portal link opens: its cookie works inside the host's frame. */
 export async function startPortalSession(c: Context<UiEnv>, link: PortalLinkRow): Promise<void> {
   const claims: PortalClaims = { sid: randomToken(), link: link.id, org: link.orgId, exp: Date.now() + link.sessionSeconds * 1000 };
-  writeCookie(c, PORTAL_COOKIE, await seal(await pageKey(c.env.ADMIN_TOKEN), "portal-session", claims), link.sessionSeconds, "embeddable");
+  await writeSignedCookie(c, PORTAL_COOKIE, claims, link.sessionSeconds, "embeddable");
 }
 
 export function endSession(c: Context<UiEnv>): void {
@@ -62,7 +62,7 @@ export function endSession(c: Context<UiEnv>): void {
 
 /** The sign-in session of the request, or undefined when there is none, it expired, or its key no longer works. */
 export async function currentSession(c: Context<UiEnv>): Promise<Session | undefined> {
-  const claims = await unseal(await pageKey(c.env.ADMIN_TOKEN), "session", readCookie(c, SESSION_COOKIE));
+  const claims = await readSignedCookie(c, SESSION_COOKIE);
   if (!isClaims(claims) || claims.exp <= Date.now()) return undefined;
   const key = await findActiveKey(c.env.DB, claims.kid);
   // Only admin keys manage webhooks; the organization check guards against a key id reused elsewhere.
@@ -78,7 +78,7 @@ export async function currentSession(c: Context<UiEnv>): Promise<Session | undef
 export async function currentPortalSession(
   c: Context<UiEnv>,
 ): Promise<{ session: Session } | { ended: { organization: OrganizationRow | undefined; returnUrl: string | null } } | undefined> {
-  const claims = await unseal(await pageKey(c.env.ADMIN_TOKEN), "portal-session", readCookie(c, PORTAL_COOKIE));
+  const claims = await readSignedCookie(c, PORTAL_COOKIE);
   if (!isPortalClaims(claims)) return undefined;
   const opened = await findOpenedLink(c.env.DB, claims.link);
   if (!opened || !opened.keyActive || opened.link.orgId !== claims.org || claims.exp <= Date.now()) {

@@ -20,20 +20,24 @@ describe("a wrong method on a known path", () => {
     const tenant = await createTenant();
     const response = await call("PATCH", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth, body: { name: "x" } });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "POST", "PUT"]);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "POST", "PUT"]);
   });
 
   it("is 405 with Allow on the webhooks collection", async () => {
     const tenant = await createTenant();
     const response = await call("DELETE", webhooksPath(tenant.org), { auth: tenant.auth });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "POST"]);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "HEAD", "POST"]);
   });
 
   it("is 405 with Allow on /healthz", async () => {
     const response = await call("POST", "/healthz", { body: {} });
     expectError(response, 405, "method_not_allowed");
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("answers HEAD where Allow lists it", async () => {
+    expect((await call("HEAD", "/healthz")).status).toBe(200);
   });
 });
 
@@ -81,6 +85,16 @@ describe("request bodies", () => {
     });
     const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: stream });
     expect(expectError(response, 413, "payload_too_large")).toEqual(["body"]);
+  });
+
+  it("refuses a page form over MAX_BODY_BYTES with a 413 page", async () => {
+    const response = await call("POST", "/ui/sign-in", {
+      body: `email=${"x".repeat(Number(env.MAX_BODY_BYTES))}`,
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://webhooks.test" },
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.body).toContain("The request body is larger than");
   });
 
   it("refuses a body that is not JSON with 415", async () => {
@@ -137,5 +151,20 @@ describe("paths that differ from a route", () => {
 
   it("answers 404 for a path that only resembles a route", async () => {
     expectError(await call("GET", "/openapiXjson"), 404, "not_found");
+  });
+});
+
+describe("the page's security headers", () => {
+  it("are exactly the page's own: its CSP, no framing, nosniff, same-origin referrer, no caching", async () => {
+    const response = await call("GET", "/ui/sign-in");
+    expect(response.status).toBe(200);
+    const sent = Object.fromEntries([...response.headers].filter(([name]) => !["content-type", "content-length", "set-cookie"].includes(name)));
+    expect(sent).toEqual({
+      "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "x-frame-options": "DENY",
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "same-origin",
+      "cache-control": "no-store",
+    });
   });
 });

@@ -2,7 +2,6 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, webhooksPath } from "./helpers";
-import { eventLog } from "../../src/ingest/event-log-client";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, waitFor } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
@@ -158,25 +157,5 @@ describe("ordering, a full batch", () => {
     const posted = await postEvent(tenant, { events: Array.from({ length: 100 }, (_, n) => ({ type: "booking.created", data: { n } })) });
     expect(posted.status).toBe(202);
     expect(ids(await receivedCount(b, 100, 30_000))).toEqual(Array.from({ length: 100 }, (_, n) => n));
-  });
-});
-
-describe("what the event log tells a fan-out about order", () => {
-  it("names, for each webhook, the earlier events still fanning out to it", async () => {
-    const tenant = await producerTenant();
-    const bookings = await enabledWebhook(tenant, receiverUrl(bucket()), { events: ["booking.created"] });
-    const payments = await enabledWebhook(tenant, receiverUrl(bucket()), { events: ["payment.settled"] });
-    // Stored straight into the log, so no fan-out reports back: both stay waiting.
-    const ingest = async (type: string) => {
-      const answer = await eventLog(env, tenant.org).ingest({ orgId: tenant.org, keyId: tenant.producerKey.split("_")[1]!, source: "wink", batch: false, events: [{ type, entity: null, data: "{}", producerId: null }] });
-      if (!answer.ok) throw new Error(answer.refusal.message);
-      return answer.value;
-    };
-    const first = await ingest("booking.created");
-    expect(first.earlierWaiting).toEqual({ [bookings.id]: [] });
-    const second = await ingest("booking.created");
-    expect(second.earlierWaiting).toEqual({ [bookings.id]: [first.events[0]!.seq] });
-    expect(second.watermark).toBe(first.events[0]!.seq);
-    expect((await ingest("payment.settled")).earlierWaiting).toEqual({ [payments.id]: [] });
   });
 });

@@ -18,15 +18,15 @@ export class PageSession {
     return this.send(new Request(`${ORIGIN}${path}`, { headers: this.headers(), redirect: "manual" }));
   }
 
-  /** Posts the form of the page at `formPage` (its CSRF token included) to `action`. */
-  async submit(formPage: string, action: string, fields: Record<string, string>): Promise<PageAnswer> {
+  /** Posts the form of the page at `formPage` (its CSRF token included) to `action`, from our own origin unless `headers` say otherwise. */
+  async submit(formPage: string, action: string, fields: Record<string, string>, headers: Record<string, string> = { origin: ORIGIN }): Promise<PageAnswer> {
     const token = csrfOf((await this.get(formPage)).html);
     const body = new URLSearchParams({ ...fields, _csrf: token }).toString();
     return this.send(
       new Request(`${ORIGIN}${action}`, {
         method: "POST",
         redirect: "manual",
-        headers: { ...this.headers(), origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" },
+        headers: { ...this.headers(), ...headers, "content-type": "application/x-www-form-urlencoded" },
         body,
       }),
     );

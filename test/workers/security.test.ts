@@ -1,11 +1,13 @@
-// SSRF refusals, the ingest rate limit, and where keys and secrets may (not) appear.
+// SSRF refusals, the ingest rate limit, where keys and secrets may (not) appear, the page's signed
+// session cookie and its forms' origin check.
 import { describe, expect, it } from "vitest";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { refusedUrlReason } from "../../src/delivery/url-policy";
 import { createWebhook } from "../../src/webhooks/lifecycle";
 import { hashesMatch, hashSecret, parseApiKey } from "../../src/db/api-keys";
 import { timingSafeEqualText } from "../../src/http/auth";
-import { call, createKey, webhooksPath, type Call } from "./helpers";
+import { call, createKey, createTenant, pageSession, webhooksPath, type Call } from "./helpers";
+import { signedIn } from "./page-helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { captureLogs, failing, SECRET_SHAPES } from "./log-capture";
 
@@ -34,6 +36,30 @@ describe("the SSRF guard", () => {
     "http://127.1/hook",
     "http://metadata.google.internal/computeMetadata/v1",
     "http://printer.local/hook",
+    // Each range's ends; the neighbours outside them are among the allowed below.
+    "http://0.255.255.255/hook",
+    "http://10.255.255.255/hook",
+    "http://100.64.0.0/hook",
+    "http://100.127.255.255/hook",
+    "http://169.254.0.0/hook",
+    "http://169.254.255.255/hook",
+    "http://192.0.0.0/hook",
+    "http://192.0.0.255/hook",
+    "http://192.168.255.255/hook",
+    "http://198.18.0.0/hook",
+    "http://198.19.255.255/hook",
+    "http://224.0.0.1/hook",
+    "http://239.255.255.250/hook",
+    "http://240.0.0.1/hook",
+    "http://255.255.255.255/hook",
+    "http://[::2]/hook",
+    "http://[::127.0.0.1]/hook",
+    "http://[64:ff9b::10.0.0.1]/hook",
+    "http://[::ffff:100.64.0.1]/hook",
+    "http://[fc00::1]/hook",
+    "http://[fdff:ffff::1]/hook",
+    "http://[febf::1]/hook",
+    "http://[ff02::1]/hook",
   ];
   for (const url of refused) {
     it(`refuses ${url}`, () => {
@@ -41,7 +67,35 @@ describe("the SSRF guard", () => {
     });
   }
 
-  const allowed = ["https://my.system.com/webhook/wink", "http://8.8.8.8/hook", "http://172.32.0.1/hook", "http://[2606:4700::1111]/hook", "http://11.0.0.1/"];
+  const allowed = [
+    "https://my.system.com/webhook/wink",
+    "http://8.8.8.8/hook",
+    "http://172.32.0.1/hook",
+    "http://[2606:4700::1111]/hook",
+    "http://11.0.0.1/",
+    "http://1.0.0.0/",
+    "http://9.255.255.255/",
+    "http://100.63.255.255/",
+    "http://100.128.0.0/",
+    "http://126.255.255.255/",
+    "http://128.0.0.0/",
+    "http://169.253.255.255/",
+    "http://169.255.0.0/",
+    "http://172.15.255.255/",
+    "http://191.255.255.255/",
+    "http://192.0.1.0/",
+    "http://192.167.255.255/",
+    "http://192.169.0.0/",
+    "http://198.17.255.255/",
+    "http://198.20.0.0/",
+    "http://223.255.255.255/",
+    "http://[::ffff:8.8.8.8]/",
+    "http://[::8.8.8.8]/",
+    "http://[64:ff9b::8.8.8.8]/",
+    "http://[fe00::1]/",
+    "http://[fec0::1]/",
+    "http://[fb00::1]/",
+  ];
   for (const url of allowed) {
     it(`allows ${url}`, () => {
       expect(refusedUrlReason(url, false)).toBeNull();
@@ -177,5 +231,42 @@ describe("secrets and keys", () => {
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token")).toBe(true);
     expect(await timingSafeEqualText("test-admin-token", "test-admin-token-longer")).toBe(false);
     expect(await timingSafeEqualText("", "x")).toBe(false);
+  });
+});
+
+describe("the page's forms", () => {
+  it("are refused from another origin, even with the session's token", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, { origin: "https://evil.example" });
+    expect(answer.status).toBe(403);
+    expect(answer.html).toContain("the form was sent from https://evil.example, not from this site");
+  });
+
+  it("are refused from a cross-site page that sends no Origin", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, { "sec-fetch-site": "cross-site" });
+    expect(answer.status).toBe(403);
+    expect(answer.html).toContain("the form was sent from a cross-site page");
+  });
+
+  it("are taken on the token alone from a client that sends neither Origin nor Sec-Fetch-Site", async () => {
+    const page = await signedIn(await createTenant());
+    const answer = await page.submit("/ui/webhooks", "/ui/sign-out", {}, {});
+    expect(answer.status).toBe(303);
+  });
+});
+
+describe("the page's session cookie", () => {
+  it("signs nobody in once its value is changed", async () => {
+    const session = async () => /__Host-ewk_session=([^;]+)/.exec(await pageSession(await createTenant()))![1]!;
+    const [one, two] = [await session(), await session()];
+    const show = (value: string) =>
+      exports.default.fetch(new Request("https://webhooks.test/ui/webhooks", { headers: { cookie: `__Host-ewk_session=${value}` }, redirect: "manual" }));
+    expect((await show(one)).status).toBe(200);
+    // One session's value under another's signature.
+    const forged = one.slice(0, one.lastIndexOf(".")) + two.slice(two.lastIndexOf("."));
+    const answer = await show(forged);
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get("location")).toBe("/ui/sign-in");
   });
 });

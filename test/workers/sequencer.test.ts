@@ -132,26 +132,6 @@ describe("sequencer storage", () => {
     });
   });
 
-  it("hands an idle webhook's delivery out with its append when the earlier events still fanning out are already here", async () => {
-    const { webhookId, stub } = newWebhook();
-    await runInDurableObject(stub, async (sequencer) => {
-      // Event 2 is delivered, but its fan-out has not reported back, so the watermark is still 2.
-      await deliverBatch(sequencer, webhookId, 1, 2);
-      const claim = await sequencer.append(webhookId, ORG, [eventAt(3)], 2, true, [2]);
-      expect(claim!.first).toMatchObject({ action: "deliver", delivery: { eventId: "event-3" } });
-    });
-  });
-
-  it("keeps a delivery back when an earlier event still fanning out to the webhook has not arrived", async () => {
-    const { webhookId, stub } = newWebhook();
-    await runInDurableObject(stub, async (sequencer) => {
-      await deliverBatch(sequencer, webhookId, 1, 1);
-      const claim = await sequencer.append(webhookId, ORG, [eventAt(3)], 2, true, [2]);
-      expect(claim!.first).toBeUndefined();
-      expect(await sequencer.next(claim!.lease, { watermark: 2 })).toMatchObject({ action: "blocked", seq: 3 });
-    });
-  });
-
   it("accepts a retry's drain job after the object was evicted while it waited", async () => {
     const { webhookId, stub } = newWebhook();
     const lease = await runInDurableObject(stub, async (sequencer) => {

@@ -1,8 +1,9 @@
-// The per-webhook throttle's pace on a simulated clock (src/delivery/throttle.ts), and the drain
-// pool letting other drains run while a throttled one waits (src/delivery/drain-pool.ts).
+// The per-webhook throttle's pace on a simulated clock (src/delivery/throttle.ts), and the drains
+// side by side letting another run while a throttled one waits (restOutside, src/delivery/dispatch.ts).
 import { describe, expect, it } from "vitest";
+import pLimit from "p-limit";
 import { Throttle } from "../../src/delivery/throttle";
-import { DrainPool } from "../../src/delivery/drain-pool";
+import { restOutside } from "../../src/delivery/dispatch";
 
 /** A throttle on a clock that only moves when told or while it rests; records each wait. */
 function simulated(start = 1_000_000) {
@@ -59,55 +60,27 @@ describe("the throttle", () => {
   });
 });
 
-describe("the drain pool", () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  it("runs another drain while a throttled one rests", async () => {
-    const pool = new DrainPool(1);
+describe("drains side by side", () => {
+  it("run another drain while a throttled one waits for its turn", async () => {
+    const limit = pLimit(1);
+    const rest = restOutside(limit);
     const log: string[] = [];
-    pool.add(async (rest) => {
-      log.push("throttled sends");
-      await rest(50);
-      log.push("throttled sends again");
-    });
-    pool.add(async () => {
-      log.push("other sends");
-    });
-    await pool.idle();
+    await Promise.all([
+      limit(async () => {
+        log.push("throttled sends");
+        await rest(50);
+        log.push("throttled sends again");
+      }),
+      limit(async () => {
+        log.push("other sends");
+      }),
+    ]);
     expect(log).toEqual(["throttled sends", "other sends", "throttled sends again"]);
   });
 
-  it("gives a drain back from its rest the next place, before drains not yet started", async () => {
-    const pool = new DrainPool(1);
-    const log: string[] = [];
-    pool.add(async (rest) => {
-      await rest(10);
-      log.push("throttled");
-    });
-    pool.add(async () => {
-      await sleep(50);
-      log.push("busy");
-    });
-    pool.add(async () => {
-      log.push("waiting");
-    });
-    await pool.idle();
-    expect(log).toEqual(["busy", "throttled", "waiting"]);
-  });
-
-  it("runs at most its concurrency at once", async () => {
-    const pool = new DrainPool(2);
-    let running = 0;
-    let most = 0;
-    for (let i = 0; i < 5; i++) {
-      pool.add(async () => {
-        running += 1;
-        most = Math.max(most, running);
-        await sleep(5);
-        running -= 1;
-      });
-    }
-    await pool.idle();
-    expect(most).toBe(2);
+  it("keep their limit once the wait is over", async () => {
+    const limit = pLimit(2);
+    await limit(() => restOutside(limit)(5));
+    expect(limit.concurrency).toBe(2);
   });
 });

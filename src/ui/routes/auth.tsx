@@ -38,7 +38,7 @@ authRoutes.get("/sign-in", async (c) => {
 });
 
 authRoutes.post("/sign-in", async (c) => {
-  assertSameOrigin(c);
+  await assertSameOrigin(c);
   const form = await readForm(c);
   const email = text(form, "email");
   const next = safeNext(form.get("next"));
