@@ -21,10 +21,6 @@ export interface Env {
   INGEST_RATE_LIMIT: string;
   RETENTION_DAYS: string;
   CONFIG_REFRESH_SECONDS: string;
-  /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
-  OPS_METER?: string;
-  /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
-  CHAOS_FAULTS?: string;
 }
 
 /** A numeric setting, falling back to its documented default when unset or not a number. */

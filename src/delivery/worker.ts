@@ -12,7 +12,6 @@ import { Signer } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
-import { injectFault } from "./fault-injection";
 import { recordAttempt } from "../observability/metrics";
 
 /**
@@ -81,7 +80,6 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
         }
         const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
-        if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         recordAttempt(env, { orgId: webhook.orgId, webhookId: webhook.id, outcome, statusCode: attempt.statusCode, durationMs: attempt.durationMs });
         report = {

@@ -8,7 +8,8 @@ import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { deliverySettings } from "../../src/delivery/retry-policy";
 import type { AttemptResult } from "../../src/delivery/webhook-http-client";
-import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
+import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
+import { WebhookSequencer as MeteredSequencer } from "../harness/worker";
 import type { Claim, NextStep } from "../../src/sequencer/records";
 
 const ORG = "org-sequencer-test";
@@ -51,7 +52,7 @@ async function deliverBatch(sequencer: WebhookSequencer, webhookId: string, from
 async function metered(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<void>): Promise<OpCounts> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   try {
-    await work(new WebhookSequencer(state, { ...env, OPS_METER: "log" }));
+    await work(new MeteredSequencer(state, { ...env, OPS_METER: "log" }));
     const totals: Record<string, number> = {};
     for (const [line] of log.mock.calls) {
       if (typeof line !== "string" || !line.startsWith(OPS_LOG_PREFIX)) continue;
