@@ -1,6 +1,5 @@
 // The seed's response-code table: 2xx succeeds; 5xx, a timeout or a connection error is retried
 // (three times, RETRY_DELAY_SECONDS apart); anything else (1xx, 3xx, 4xx) fails at once.
-import { numberSetting, retentionMs, type Env } from "../env";
 import type { AttemptResult } from "./webhook-http-client";
 
 export type Outcome = "succeeded" | "retry" | "failed";
@@ -14,15 +13,4 @@ export function isRetryable(result: AttemptResult): boolean {
 export function outcomeOf(result: AttemptResult, attempt: number, maxAttempts: number): Outcome {
   if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299) return "succeeded";
   return isRetryable(result) && attempt < maxAttempts ? "retry" : "failed";
-}
-
-export function deliverySettings(env: Env) {
-  return {
-    maxAttempts: 1 + numberSetting(env.MAX_RETRIES, 3),
-    retryDelaySeconds: numberSetting(env.RETRY_DELAY_SECONDS, 300),
-    connectTimeoutMs: numberSetting(env.CONNECT_TIMEOUT_MS, 3000),
-    readTimeoutMs: numberSetting(env.READ_TIMEOUT_MS, 3000),
-    /** How long a final delivery (and its attempt log) is kept after its last change. */
-    retentionMs: retentionMs(env),
-  };
 }

@@ -7,7 +7,8 @@ import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob } from "./jobs";
-import { deliverySettings, outcomeOf } from "./retry-policy";
+import { outcomeOf } from "./retry-policy";
+import { config } from "../config";
 import { Signer } from "./signing";
 import { postWebhook, type AttemptResult, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
@@ -25,7 +26,7 @@ const TURN_MS = 20_000;
 export const WEBHOOK_RECHECK_MS = 5_000;
 
 export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: DeliverySeed): Promise<void> {
-  const settings = deliverySettings(env);
+  const settings = config(env);
   let webhookSequencer = sequencer(env, job.webhookId);
   const inputs = new DeliveryInputs(env, job.orgId, job.webhookId, seed);
   const signer = new Signer();
@@ -78,7 +79,7 @@ export async function drain(env: Env, job: DrainJob, turnMs = TURN_MS, seed?: De
           report = { deliveryId: step.delivery.id, outcome: "cancelled", reason };
           continue;
         }
-        const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
+        const refused = refusedUrlReason(webhook.postUrl, settings.allowPrivateUrls);
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         recordAttempt(env, { orgId: webhook.orgId, webhookId: webhook.id, outcome, statusCode: attempt.statusCode, durationMs: attempt.durationMs });

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./context";
-import { numberSetting } from "../env";
+import { config } from "../config";
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 
@@ -14,7 +14,7 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 export function jsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
-    const limit = numberSetting(c.env.MAX_BODY_BYTES, 102_400);
+    const limit = config(c.env).maxBodyBytes;
     const contentType = c.req.header("content-type") ?? "";
     const isForm = contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("multipart/form-data");
     // The page's forms have their own size check and CSRF token; the API under /v1/ takes JSON only,

@@ -10,7 +10,9 @@
 // restart the log takes every event from the last written watermark on as not fanned out yet and
 // fans it out again, which appends nothing twice. This costs no row written per event.
 import { DurableObject } from "cloudflare:workers";
-import { numberSetting, retentionMs, type Env } from "../env";
+import type { Env } from "../env";
+// Aliased: "config" here is the organization's configuration (OrgConfig).
+import { config as platformSettings, type Config } from "../config";
 import type { Job } from "../delivery/jobs";
 import type { UsageReportInput, UsageResultJson } from "../api/usage-schemas";
 import type { WebhookRow } from "../db/webhooks";
@@ -187,6 +189,7 @@ class ConfigUnavailable extends Error {}
 export class EventLog extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  private readonly settings: Config;
   private orgId: string | null;
   private nextSeq: number;
   /** In seq order (a Map iterates in insertion order, and seqs are inserted ascending): the first key is the watermark. */
@@ -208,6 +211,7 @@ export class EventLog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, storage: DurableObjectStorage = ctx.storage) {
     super(ctx, env);
     this.storage = storage;
+    this.settings = platformSettings(env);
     this.sql = this.storage.sql;
     this.sql.exec(SCHEMA);
     const state = new Map(this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`).toArray().map((r) => [r.key, r.value]));
@@ -264,7 +268,7 @@ export class EventLog extends DurableObject<Env> {
     });
     await this.armAlarm(created + FANOUT_GRACE_MS);
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
-    const seed = webhookIds.size > 0 && webhookIds.size <= numberSetting(this.env.FANOUT_CHUNK_SIZE, 40) ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
+    const seed = webhookIds.size > 0 && webhookIds.size <= this.settings.fanoutChunkSize ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
     return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark() } };
   }
 
@@ -424,7 +428,7 @@ export class EventLog extends DurableObject<Env> {
    * whether more is left to purge.
    */
   purgeExpired(now: number): { events: number; usageCounters: number; more: boolean } {
-    const before = now - retentionMs(this.env);
+    const before = now - this.settings.retentionMs;
     const expired = this.sql
       .exec<{ seq: number }>(`SELECT seq FROM events WHERE created < ? AND seq < ? ORDER BY seq LIMIT ?`, before, this.nextSeq - 1, PURGE_CHUNK)
       .toArray()
@@ -482,7 +486,7 @@ export class EventLog extends DurableObject<Env> {
   private countRequest(keyId: string): Refusal | null {
     const now = Date.now();
     const window = Math.floor(now / RATE_WINDOW_MS);
-    const limit = numberSetting(this.env.INGEST_RATE_LIMIT, 10_000);
+    const limit = this.settings.ingestRateLimit;
     const entry = this.rates.get(keyId);
     if (!entry || entry.window !== window) {
       // Old windows go as new ones open, so the map holds only keys active in the current window.
@@ -519,7 +523,7 @@ export class EventLog extends DurableObject<Env> {
   private async currentConfig(): Promise<OrgConfig> {
     const now = Date.now();
     const config = this.config;
-    const fresh = config && !this.configStale && now - config.loadedAt < numberSetting(this.env.CONFIG_REFRESH_SECONDS, 60) * 1000;
+    const fresh = config && !this.configStale && now - config.loadedAt < this.settings.configRefreshMs;
     if (fresh || (config && now - this.configFailedAt < CONFIG_RETRY_MS)) return config;
     this.configLoad ??= this.loadConfig().finally(() => (this.configLoad = undefined));
     try {

@@ -10,7 +10,7 @@
 // it was sending, in flight under the old token, is counted as an interrupted attempt and sent again.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { deliverySettings } from "../delivery/retry-policy";
+import { config, type Config } from "../config";
 import type { DrainJob } from "../delivery/jobs";
 import {
   type AppendItem,
@@ -55,6 +55,7 @@ interface Lease {
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  private readonly settings: Config;
   private readonly deliveries: DeliveriesTable;
   private readonly attemptStats: AttemptStats;
   /** The state table, mirrored: every call reads it, so it is read from storage once per object. */
@@ -84,6 +85,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, storage: DurableObjectStorage = ctx.storage) {
     super(ctx, env);
     this.storage = storage;
+    this.settings = config(env);
     this.sql = this.storage.sql;
     this.sql.exec(STATE_SCHEMA);
     this.deliveries = new DeliveriesTable(this.sql);
@@ -261,7 +263,7 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = deliverySettings(this.env);
+    const { retentionMs } = this.settings;
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.alarmBy(Date.now() + PURGE_AGAIN_MS);
@@ -343,7 +345,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const last = row.attempts + 1 >= deliverySettings(this.env).maxAttempts;
+    const last = row.attempts + 1 >= this.settings.maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,
       started: row.updated,

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { ApiError } from "../http/errors";
 import { readLimited } from "../http/json-body";
-import { numberSetting } from "../env";
+import { config } from "../config";
 import type { UiEnv } from "./env";
 
 export async function readForm(c: Context<UiEnv>): Promise<URLSearchParams> {
@@ -11,7 +11,7 @@ export async function readForm(c: Context<UiEnv>): Promise<URLSearchParams> {
   if (!/^application\/x-www-form-urlencoded(\s*;|$)/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "Forms must be sent as application/x-www-form-urlencoded");
   }
-  return new URLSearchParams(await readLimited(c.req.raw, numberSetting(c.env.MAX_BODY_BYTES, 102_400)));
+  return new URLSearchParams(await readLimited(c.req.raw, config(c.env).maxBodyBytes));
 }
 
 /** A single text field, trimmed; "" when absent. */

@@ -6,14 +6,14 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { deliverySettings } from "../../src/delivery/retry-policy";
+import { config } from "../../src/config";
 import type { AttemptResult } from "../../src/delivery/webhook-http-client";
 import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
 import { WebhookSequencer as MeteredSequencer } from "../harness/worker";
 import type { Claim, NextStep } from "../../src/sequencer/records";
 
 const ORG = "org-sequencer-test";
-const RETENTION_MS = deliverySettings(env).retentionMs;
+const RETENTION_MS = config(env).retentionMs;
 const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
 
 function newWebhook() {
