@@ -1,5 +1,5 @@
-// Counting billable operations for the benchmark (bench/ops.ts), around the production code by the
-// harness entry (worker.ts). With OPS_METER=log every billable operation prints one `[ops] {…}`
+// Counting billable operations for the benchmark (bench/ops.ts), wrapped around the production code
+// by the harness entry (worker.ts). With OPS_METER=log every billable operation prints one `[ops] {…}`
 // line, which the benchmark sums from wrangler's output: Worker invocations, queue messages
 // written, read and deleted (acked), Durable Object requests (RPC calls and alarms), and the rows
 // D1 and the Durable Objects' SQLite report as read and written (D1's `meta.rows_read/rows_written`,
