@@ -3,6 +3,7 @@
 // time (lease.ts). Final deliveries are kept for RETENTION_DAYS after their last change, then purged.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { config, type Config } from "../config";
 import type { DeliverStep, DrainJob } from "../queue/jobs";
 import {
   type AppendItem,
@@ -20,11 +21,8 @@ import { DeliveriesTable } from "./deliveries-table";
 import { Alarm } from "./alarm";
 import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
 import { SequencerState } from "./state";
-import { sequencerSettings } from "./settings";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
-import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
-import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
 
 /** First re-check of a head waiting for an earlier event's fan-out; doubles up to the max. */
@@ -41,6 +39,7 @@ const PURGE_AGAIN_MS = 250;
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  private readonly settings: Config;
   private readonly deliveries: DeliveriesTable;
   private readonly attemptStats: AttemptStats;
   private readonly state: SequencerState;
@@ -56,9 +55,14 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The delivery last handed out, as it stands in storage, until its report arrives. */
   private handedOut: DeliveryRow | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(withOutages(env)));
-    this.storage = meterStorage(ctx.storage, env);
+  /**
+   * `storage` is the object's own (`ctx.storage`) unless a subclass hands in a view of it: the
+   * benchmark's harness (test/harness/) counts the rows its statements read and write.
+   */
+  constructor(ctx: DurableObjectState, env: Env, storage: DurableObjectStorage = ctx.storage) {
+    super(ctx, env);
+    this.storage = storage;
+    this.settings = config(env);
     this.sql = this.storage.sql;
     this.state = new SequencerState(this.sql);
     this.deliveries = new DeliveriesTable(this.sql);
@@ -163,7 +167,6 @@ export class WebhookSequencer extends DurableObject<Env> {
         this.handedOut = ready;
         this.blockedCount = 0;
         await this.leaseKeeper.hold(current.token, now + LEASE_MS);
-        if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
         return this.deliverStep(ready, current.token, lookahead);
       }
       // Not ready: find out why.
@@ -217,7 +220,6 @@ export class WebhookSequencer extends DurableObject<Env> {
    * the alarms the lease sets anyway.
    */
   override async alarm(): Promise<void> {
-    meterAlarm(this.env);
     this.nextAlarm.rang();
     this.attemptStats.flush();
     const now = Date.now();
@@ -243,7 +245,7 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = sequencerSettings(this.env);
+    const { retentionMs } = this.settings;
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.nextAlarm.ringBy(Date.now() + PURGE_AGAIN_MS);
@@ -323,7 +325,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const last = row.attempts + 1 >= sequencerSettings(this.env).maxAttempts;
+    const last = row.attempts + 1 >= this.settings.maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,
       started: row.updated,
