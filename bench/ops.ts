@@ -1,12 +1,12 @@
-// Billable operations per delivered event, and what they cost. A separate `wrangler dev` of the
-// platform runs with OPS_METER=log (src/metering/ops-meter.ts prints one line per billable operation); events
-// are posted one at a time to an organization with one webhook, then to one with ten, and every line
-// printed from a count's first post until its last delivery is settled is summed and divided by the
-// events delivered. The two counts give the cost of an event and of each webhook it goes to beyond
-// the first.
-import type { DevServer } from "../test/support/dev-server.ts";
+// Billable operations per delivered event, and what they cost. A separate `wrangler dev` runs the
+// platform through the harness entry with OPS_METER=log (test/harness/ops-meter.ts prints one line
+// per billable operation); events are posted one at a time to an organization with one webhook,
+// then to one with ten, and every line printed from a count's first post until its last delivery
+// is settled is summed and divided by the events delivered. The two counts give the cost of an
+// event and of each webhook it goes to beyond the first.
+import { HARNESS_SCRIPT, type DevServer } from "../test/support/dev-server.ts";
 import type { Receiver } from "../test/support/receiver.ts";
-import { OPS_LOG_PREFIX, type OpCounts } from "../src/metering/ops-counts.ts";
+import { OPS_LOG_PREFIX, type OpCounts } from "../test/harness/ops-counts.ts";
 import { createWebhooks, ourIngest, post, seedOrg, startOurs } from "./platforms.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { steadyRate, until } from "./load.ts";
@@ -92,7 +92,7 @@ export function sumOps(log: string): OpCounts {
 
 /** The platform printing its billable operations; started beside the others, used last. */
 export function startMetered(): Promise<DevServer> {
-  return startOurs({ OPS_METER: "log" });
+  return startOurs({ OPS_METER: "log" }, HARNESS_SCRIPT);
 }
 
 /** Operations per event at fan-out 1 and at fan-out 10, one count after the other on the metered platform. */

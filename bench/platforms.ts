@@ -14,8 +14,9 @@ export interface Tenant {
   producerKeys: string[];
 }
 
-export async function startOurs(vars: Record<string, string> = {}): Promise<DevServer> {
-  return startDevServer({ vars: { RETRY_DELAY_SECONDS: "1", ...vars } });
+/** `script`: an entry to run instead of src/index.ts (the harness, for the operation count). */
+export async function startOurs(vars: Record<string, string> = {}, script?: string): Promise<DevServer> {
+  return startDevServer({ script, vars: { RETRY_DELAY_SECONDS: "1", ...vars } });
 }
 
 export async function startFloor(): Promise<DevServer> {

@@ -1,7 +1,7 @@
 // The benchmark's outputs: the table on the terminal, the targets met or not, latest.json and a
 // chart (latest.svg) of every figure, ours beside the floor's.
 import type { Figure } from "./scenarios.ts";
-import type { OpCounts } from "../src/metering/ops-counts.ts";
+import type { OpCounts } from "../test/harness/ops-counts.ts";
 import type { OpsResult } from "./ops.ts";
 import { PER_ADDITIONAL_WEBHOOK, PRICES_CHECKED, WHY } from "./ops.ts";
 

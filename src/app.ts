@@ -3,6 +3,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { createRouter } from "./http/context";
+import { ApiError } from "./errors";
+import { config, ConfigError } from "./config";
+import { log } from "./log";
 import { jsonBody } from "./http/json-body";
 import { notFound, onError, onMethodNotAllowed } from "./http/error-handler";
 import { adminRouter } from "./api/admin";
@@ -22,6 +25,19 @@ import { webhookStatsRouter } from "./api/webhook-stats";
 
 export const app = createRouter();
 
+// The settings are checked before anything else runs: a bad value fails every request, naming the
+// setting (and logged with the value it got), rather than something running on a default.
+app.use("*", async (c, next) => {
+  try {
+    config(c.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    log.error("the Worker's settings are not valid", { error: e });
+    const details = e.problems.map(({ setting, reason }) => ({ field: setting, reason }));
+    throw new ApiError(500, "misconfigured", "The platform's settings are not valid; its operator must correct them", details);
+  }
+  await next();
+});
 app.use("*", methodNotAllowed({ app, onMethodNotAllowed }));
 app.use("*", jsonBody());
 app.openapi(

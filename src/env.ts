@@ -1,43 +1,11 @@
-import type { WebhookSequencer } from "./sequencer/webhook-sequencer";
-import type { EventLog } from "./ingest/event-log";
+// The Worker's bindings and settings, typed from wrangler.toml by `npm run types` (wrangler types
+// writes worker-configuration.d.ts, committed; `npm run typecheck` fails when it is out of date).
 import type { Job } from "./queue/jobs";
 
-/** Bindings and settings of the Worker (wrangler.toml); every setting arrives as a string. */
-export interface Env {
-  DB: D1Database;
+/**
+ * What wrangler.toml binds, with the jobs queue's messages typed (wrangler cannot know them).
+ * Settings arrive as strings: read them through config() (src/config.ts), which checks them.
+ */
+export interface Env extends Omit<WranglerEnv, "JOBS"> {
   JOBS: Queue<Job>;
-  SEQUENCER: DurableObjectNamespace<WebhookSequencer>;
-  EVENT_LOG: DurableObjectNamespace<EventLog>;
-  /** Delivery and ingest metrics (src/observability/metrics.ts); writes nothing where unbound. */
-  METRICS?: AnalyticsEngineDataset;
-  ADMIN_TOKEN: string;
-  MAX_BODY_BYTES: string;
-  ALLOW_PRIVATE_URLS: string;
-  RETRY_DELAY_SECONDS: string;
-  MAX_RETRIES: string;
-  CONNECT_TIMEOUT_MS: string;
-  READ_TIMEOUT_MS: string;
-  FANOUT_CHUNK_SIZE: string;
-  INGEST_RATE_LIMIT: string;
-  RETENTION_DAYS: string;
-  CONFIG_REFRESH_SECONDS: string;
-  /** Deliveries in a row that must end failed before a webhook is disabled automatically (20). */
-  DISABLE_AFTER_FAILED_DELIVERIES: string;
-  /** Hours that run of failures must have lasted too (120, Svix's five days); fractions allowed. */
-  DISABLE_AFTER_FAILING_HOURS: string;
-  /** "log": print every billable operation for the benchmark (src/metering/ops-meter.ts). Unset elsewhere. */
-  OPS_METER?: string;
-  /** Fault injection for the chaos suite only (src/delivery/fault-injection.ts); unset in production. */
-  CHAOS_FAULTS?: string;
-}
-
-/** A numeric setting, falling back to its documented default when unset or not a number. */
-export function numberSetting(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isFinite(n) ? n : fallback;
-}
-
-/** How long events, deliveries and usage counters are kept (RETENTION_DAYS, 30 by default). */
-export function retentionMs(env: Pick<Env, "RETENTION_DAYS">): number {
-  return numberSetting(env.RETENTION_DAYS, 30) * 24 * 60 * 60 * 1000;
 }

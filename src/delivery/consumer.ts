@@ -9,7 +9,6 @@ import { drain } from "./drain";
 import pLimit from "p-limit";
 import { DRAIN_CONCURRENCY, drainClaimed, restOutside } from "./dispatch";
 import { describeError, log } from "../log";
-import { injectFault } from "./fault-injection";
 
 /** Dead-letter queues end in `-dead` in every environment of wrangler.toml (production, staging). */
 export const isDeadLetterQueue = (queue: string) => queue.endsWith("-dead");
@@ -36,7 +35,6 @@ const firstSeq = (job: Job) => (job.kind === "fanout" ? Math.min(...job.seqs) : 
 async function handle(message: Message<Job>, env: Env, rest?: (ms: number) => Promise<void>): Promise<DrainJob[]> {
   const job = message.body;
   try {
-    if (injectFault(env.CHAOS_FAULTS, "duplicate-job")) await env.JOBS.send(job);
     let claimed: DrainJob[] = [];
     if (job.kind === "fanout") claimed = await fanOut(env, job.orgId, await eventLog(env, job.orgId).fanoutItems(job.seqs));
     else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);

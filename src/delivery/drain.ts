@@ -7,12 +7,12 @@ import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, AttemptResult, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob } from "../queue/jobs";
-import { deliverySettings, outcomeOf } from "./retry-policy";
+import { outcomeOf } from "./retry-policy";
+import { config } from "../config";
 import { Signer } from "./signing";
 import { postWebhook, type Timeouts } from "./webhook-http-client";
 import { sequencer } from "./sequencer-client";
 import { refusedUrlReason } from "./url-policy";
-import { injectFault } from "./fault-injection";
 import { recordAttempt } from "../observability/metrics";
 import { Throttle } from "./throttle";
 import { tellOrganization } from "./operational-events";
@@ -40,7 +40,7 @@ export interface DrainOptions {
 }
 
 export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, rest }: DrainOptions = {}): Promise<void> {
-  const settings = deliverySettings(env);
+  const settings = config(env);
   let webhookSequencer = sequencer(env, job.webhookId);
   const inputs = new DeliveryInputs(env, job.orgId, job.webhookId, seed);
   const signer = new Signer();
@@ -102,10 +102,9 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
           report = { deliveryId: step.delivery.id, outcome: "cancelled", reason };
           continue;
         }
-        const refused = refusedUrlReason(webhook.postUrl, env.ALLOW_PRIVATE_URLS === "true");
+        const refused = refusedUrlReason(webhook.postUrl, settings.allowPrivateUrls);
         if (!refused) await throttle.turn(webhook.rateLimit, step.previousAttemptAt);
         const attempt = refused ? refusedAttempt(refused) : await send(webhook, event, signer, settings);
-        if (injectFault(env.CHAOS_FAULTS, "crash-mid-delivery")) throw new Error("chaos: the delivery worker crashed before recording its attempt");
         const outcome = outcomeOf(attempt, step.delivery.attempt, settings.maxAttempts);
         recordAttempt(env, { orgId: webhook.orgId, webhookId: webhook.id, outcome, statusCode: attempt.statusCode, durationMs: attempt.durationMs });
         report = {

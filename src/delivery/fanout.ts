@@ -2,7 +2,8 @@
 // stored it, then the log is told, which moves the organization's watermark. Ingest runs this right
 // after its answer; the queue runs it for events the log re-drives. Fan-outs too large for one
 // invocation are split into chunk jobs, so no invocation comes near the subrequest limit.
-import { numberSetting, type Env } from "../env";
+import type { Env } from "../env";
+import { config } from "../config";
 import type { FanoutItem } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AppendItem } from "../sequencer/records";
@@ -12,8 +13,6 @@ import { sequencer } from "./sequencer-client";
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
 const APPEND_CONCURRENCY = 5;
 
-const chunkSizeOf = (env: Env) => Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZE, 40));
-
 /**
  * Appends the events to their webhooks' sequencers, each webhook's events in one call, and tells
  * the log. Returns the drains it claimed: webhooks that were idle, for the caller to deliver to
@@ -21,7 +20,7 @@ const chunkSizeOf = (env: Env) => Math.max(1, numberSetting(env.FANOUT_CHUNK_SIZ
  */
 export async function fanOut(env: Env, orgId: string, items: FanoutItem[], watermark?: number): Promise<DrainJob[]> {
   if (items.length === 0) return [];
-  const chunkSize = chunkSizeOf(env);
+  const chunkSize = config(env).fanoutChunkSize;
   const small = items.filter((item) => item.webhookIds.length <= chunkSize);
   const large = items.filter((item) => item.webhookIds.length > chunkSize);
   const claimed = await appendToSequencers(env, orgId, small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }))), watermark);
@@ -41,7 +40,7 @@ export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<DrainJ
   const log = eventLog(env, job.orgId);
   const [item] = await log.fanoutItems([job.seq]);
   if (!item) return [];
-  const chunkSize = chunkSizeOf(env);
+  const chunkSize = config(env).fanoutChunkSize;
   const slice = item.webhookIds.slice(job.chunk * chunkSize, (job.chunk + 1) * chunkSize);
   const claimed = await appendToSequencers(env, job.orgId, slice.map((webhookId) => ({ webhookId, item: appendItem(item) })));
   const watermark = await log.chunkFannedOut(job.seq, job.chunk, job.chunks);

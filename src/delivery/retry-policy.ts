@@ -1,8 +1,6 @@
 // The seed's response-code table: 2xx succeeds; 5xx, a timeout or a connection error is retried
 // (three times, RETRY_DELAY_SECONDS apart); anything else (1xx, 3xx, 4xx) fails at once.
-import { numberSetting, type Env } from "../env";
 import type { AttemptResult, Outcome } from "../sequencer/records";
-import { sequencerSettings } from "../sequencer/settings";
 
 export function isRetryable(result: AttemptResult): boolean {
   if (result.statusCode !== null) return result.statusCode >= 500 && result.statusCode <= 599;
@@ -13,13 +11,4 @@ export function isRetryable(result: AttemptResult): boolean {
 export function outcomeOf(result: AttemptResult, attempt: number, maxAttempts: number): Outcome {
   if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299) return "succeeded";
   return isRetryable(result) && attempt < maxAttempts ? "retry" : "failed";
-}
-
-export function deliverySettings(env: Env) {
-  return {
-    ...sequencerSettings(env),
-    retryDelaySeconds: numberSetting(env.RETRY_DELAY_SECONDS, 300),
-    connectTimeoutMs: numberSetting(env.CONNECT_TIMEOUT_MS, 3000),
-    readTimeoutMs: numberSetting(env.READ_TIMEOUT_MS, 3000),
-  };
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError, badRequest, unsupportedMediaType } from "../errors";
 import type { AppEnv } from "./context";
-import { numberSetting } from "../env";
+import { config } from "../config";
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json(\s*;|$)/i;
 
@@ -67,7 +67,7 @@ function tooLarge(limit: number) {
  * to the limit; it stops reading as soon as one passes it).
  */
 export async function limitBody<E extends { Bindings: AppEnv["Bindings"] }>(c: Context<E>): Promise<void> {
-  const limit = numberSetting(c.env.MAX_BODY_BYTES, 102_400);
+  const limit = config(c.env).maxBodyBytes;
   const onError = () => {
     throw tooLarge(limit);
   };

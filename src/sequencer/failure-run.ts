@@ -6,14 +6,10 @@
 // written only when a delivery fails, a run ends, or news is told; a healthy webhook's deliveries
 // write nothing here. News stays until told, so a drain that dies first leaves it to the next one
 // (the event log stores each event once however often it is told).
+import type { Config } from "../config";
 
-/** The auto-disable rule (sequencer settings): how long a run of failures must be, and how old. */
-export interface AutoDisableRule {
-  /** Deliveries in a row that must have ended failed. */
-  failedDeliveries: number;
-  /** How long ago the first of them must have failed. */
-  failingMs: number;
-}
+/** The auto-disable rule (DISABLE_AFTER_FAILED_DELIVERIES, DISABLE_AFTER_FAILING_HOURS): how long a run of failures must be, and how old. */
+export type AutoDisableRule = Config["autoDisable"];
 
 /** A delivery that ended failed after its last attempt. */
 export interface FailedDelivery {

@@ -3,6 +3,7 @@
 // time (lease.ts). Final deliveries are kept for RETENTION_DAYS after their last change, then purged.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { config, type Config } from "../config";
 import type { DeliverStep, DrainJob } from "../queue/jobs";
 import {
   type AppendItem,
@@ -20,11 +21,8 @@ import { DeliveriesTable } from "./deliveries-table";
 import { Alarm } from "./alarm";
 import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
 import { SequencerState } from "./state";
-import { autoDisableRule, sequencerSettings } from "./settings";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
-import { meterAlarm, meterBindings, meterStorage } from "../metering/ops-meter";
-import { injectFault, withOutages } from "../delivery/fault-injection";
 import { AttemptStats, type StatsWindow, type WebhookStats } from "./stats";
 import { FailureRun, type FailedDelivery, type OperationalNews } from "./failure-run";
 
@@ -42,6 +40,7 @@ const PURGE_AGAIN_MS = 250;
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  private readonly settings: Config;
   private readonly deliveries: DeliveriesTable;
   private readonly attemptStats: AttemptStats;
   private readonly state: SequencerState;
@@ -61,9 +60,14 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** When the last attempt reported started: a throttled drain spaces the next one from it. */
   private lastAttemptAt: number | null = null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, meterBindings(withOutages(env)));
-    this.storage = meterStorage(ctx.storage, env);
+  /**
+   * `storage` is the object's own (`ctx.storage`) unless a subclass hands in a view of it: the
+   * benchmark's harness (test/harness/) counts the rows its statements read and write.
+   */
+  constructor(ctx: DurableObjectState, env: Env, storage: DurableObjectStorage = ctx.storage) {
+    super(ctx, env);
+    this.storage = storage;
+    this.settings = config(env);
     this.sql = this.storage.sql;
     this.state = new SequencerState(this.sql);
     this.deliveries = new DeliveriesTable(this.sql);
@@ -173,7 +177,6 @@ export class WebhookSequencer extends DurableObject<Env> {
         this.handedOut = ready;
         this.blockedCount = 0;
         await this.leaseKeeper.hold(current.token, now + LEASE_MS);
-        if (injectFault(this.env.CHAOS_FAULTS, "evict-sequencer")) setTimeout(() => this.ctx.abort("chaos: evicted mid-delivery"), 20);
         return this.deliverStep(ready, current.token, lookahead);
       }
       // Not ready: find out why.
@@ -234,7 +237,6 @@ export class WebhookSequencer extends DurableObject<Env> {
    * the alarms the lease sets anyway.
    */
   override async alarm(): Promise<void> {
-    meterAlarm(this.env);
     this.nextAlarm.rang();
     this.attemptStats.flush();
     const now = Date.now();
@@ -260,7 +262,7 @@ export class WebhookSequencer extends DurableObject<Env> {
    * deliveries are never purged. Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
-    const { retentionMs } = sequencerSettings(this.env);
+    const { retentionMs } = this.settings;
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
       await this.nextAlarm.ringBy(Date.now() + PURGE_AGAIN_MS);
@@ -337,13 +339,13 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.attemptStats.record(attempt, now);
     this.lastAttemptAt = attempt.started;
     if (report.outcome === "succeeded") this.failures.succeeded();
-    else if (report.outcome === "failed") this.failures.failed(failedDelivery(row, attempt), now, autoDisableRule(this.env));
+    else if (report.outcome === "failed") this.failures.failed(failedDelivery(row, attempt), now, this.settings.autoDisable);
     return retryAt;
   }
 
   private interrupted(row: DeliveryRow, now: number) {
     this.handedOut = undefined;
-    const last = row.attempts + 1 >= sequencerSettings(this.env).maxAttempts;
+    const last = row.attempts + 1 >= this.settings.maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,
       started: row.updated,
@@ -356,7 +358,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     };
     this.deliveries.settle(row, { status: last ? "failed" : "pending", now, attempt });
     this.attemptStats.record(attempt, now);
-    if (last) this.failures.failed(failedDelivery(row, attempt), now, autoDisableRule(this.env));
+    if (last) this.failures.failed(failedDelivery(row, attempt), now, this.settings.autoDisable);
   }
 
   /** The holder told the organization this news; a disable it applied changes the webhook its drains must read. */

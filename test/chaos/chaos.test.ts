@@ -1,12 +1,12 @@
 // Loses nothing, keeps order, logs every attempt: thousands of events to webhooks whose receivers
 // answer at random (200, 503, hang past the timeout, reset, 400, or 200 too late), on the real
-// `wrangler dev`, first as is and then with faults injected into the platform
-// (src/delivery/fault-injection.ts). Sizes come from the environment (CHAOS_EVENTS,
+// `wrangler dev`, first as is and then with faults injected into the platform by the harness entry
+// (test/harness/worker.ts, faults.ts). Sizes come from the environment (CHAOS_EVENTS,
 // CHAOS_FAULT_EVENTS, CHAOS_WEBHOOKS); the figures of each run go to test-output/chaos.json.
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { startDevServer, seedTenant, type DevServer } from "../support/dev-server";
+import { HARNESS_SCRIPT, startDevServer, seedTenant, type DevServer } from "../support/dev-server";
 import { startReceiver, type Receiver, type Received } from "../support/receiver";
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -126,7 +126,7 @@ async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: numb
 
 async function run(scenario: Scenario) {
   const [server, receiver] = await Promise.all([
-    startDevServer({ vars: { RETRY_DELAY_SECONDS: "1", ...(scenario.faults ? { CHAOS_FAULTS: scenario.faults } : {}) } }),
+    startDevServer(scenario.faults ? { script: HARNESS_SCRIPT, vars: { RETRY_DELAY_SECONDS: "1", CHAOS_FAULTS: scenario.faults } } : { vars: { RETRY_DELAY_SECONDS: "1" } }),
     startReceiver(),
   ]);
   try {

@@ -22,6 +22,12 @@ export interface DevServer {
 }
 
 const root = new URL("../..", import.meta.url).pathname;
+
+/**
+ * The entry the chaos suite and the benchmark's operation count run instead of wrangler.toml's
+ * `main`: the production Worker with fault injection and metering around it (test/harness/worker.ts).
+ */
+export const HARNESS_SCRIPT = "test/harness/worker.ts";
 const wranglerBin = join(root, "node_modules", ".bin", "wrangler");
 
 export async function freePort(): Promise<number> {
@@ -46,7 +52,14 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 export async function startDevServer(
-  options: { vars?: Record<string, string>; configPath?: string; /** false for a Worker without D1 (the benchmark's floor) */ migrate?: boolean } = {},
+  options: {
+    vars?: Record<string, string>;
+    configPath?: string;
+    /** An entry to run instead of the configuration's `main` (HARNESS_SCRIPT), with its bindings. */
+    script?: string;
+    /** false for a Worker without D1 (the benchmark's floor) */
+    migrate?: boolean;
+  } = {},
 ): Promise<DevServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-dev-"));
   const port = await freePort();
@@ -59,7 +72,7 @@ export async function startDevServer(
   const vars = { ADMIN_TOKEN: adminToken, ALLOW_PRIVATE_URLS: "true", ...options.vars };
   const child: ChildProcess = spawn(
     wranglerBin,
-    ["dev", "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    ["dev", ...(options.script ? [options.script] : []), "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";

@@ -7,7 +7,7 @@ import worker from "../../src/index";
 import type { Job } from "../../src/queue/jobs";
 import { drain } from "../../src/delivery/drain";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { injectFault } from "../../src/delivery/fault-injection";
+import { crashingMidDelivery, injectFault } from "../harness/faults";
 import { seqOfEventId } from "../../src/ingest/event-ids";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { call } from "./helpers";
@@ -264,10 +264,23 @@ describe("a fan-out that keeps failing", () => {
   });
 });
 
-describe("fault injection (the chaos suite's hook)", () => {
+describe("fault injection (the chaos suite's harness, test/harness/)", () => {
   it("injects nothing unless CHAOS_FAULTS names the fault, and wrangler.toml never sets it", () => {
-    expect(env.CHAOS_FAULTS).toBeUndefined();
+    expect("CHAOS_FAULTS" in env).toBe(false);
     for (const spec of [undefined, "", "evict-sequencer:1", "duplicate-job:0"]) expect(injectFault(spec, "duplicate-job")).toBe(false);
     expect(injectFault("evict-sequencer:0.5,duplicate-job:1", "duplicate-job")).toBe(true);
+  });
+
+  it("crash-mid-delivery: the attempt goes out, its outcome is never recorded and the drain dies", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    await heldDelivery(hook.id, tenant.org, event.id, event.seq, "lease-crash");
+    const crashing = crashingMidDelivery(env, "crash-mid-delivery:1");
+    await expect(drain(crashing, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: "lease-crash" })).rejects.toThrow(/crashed before recording its attempt/);
+    expect(await received(b)).toHaveLength(1);
+    const list = await call("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${hook.id}/deliveries`, { auth: tenant.auth });
+    expect(list.body.deliveries).toMatchObject([{ status: "in_flight", attempts: 0 }]);
   });
 });

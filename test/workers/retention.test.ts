@@ -3,13 +3,13 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { retentionMs } from "../../src/env";
+import { config } from "../../src/config";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { admin, call } from "./helpers";
 import { conditionBody, createCondition, createWebhook, report, usageReport } from "./notification-helpers";
 
-const RETENTION = retentionMs(env);
+const RETENTION = config(env).retentionMs;
 
 async function postBatches(tenant: Producer, batches: number) {
   for (let b = 0; b < batches; b++) {

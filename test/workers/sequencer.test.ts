@@ -6,13 +6,14 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
-import { deliverySettings } from "../../src/delivery/retry-policy";
+import { config } from "../../src/config";
 import type { AttemptResult } from "../../src/sequencer/records";
-import { OPS_LOG_PREFIX, type OpCounts } from "../../src/metering/ops-counts";
+import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
+import { WebhookSequencer as MeteredSequencer } from "../harness/worker";
 import type { Claim, NextStep } from "../../src/sequencer/records";
 
 const ORG = "org-sequencer-test";
-const RETENTION_MS = deliverySettings(env).retentionMs;
+const RETENTION_MS = config(env).retentionMs;
 const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
 
 function newWebhook() {
@@ -51,7 +52,7 @@ async function deliverBatch(sequencer: WebhookSequencer, webhookId: string, from
 async function metered(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<void>): Promise<OpCounts> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   try {
-    await work(new WebhookSequencer(state, { ...env, OPS_METER: "log" }));
+    await work(new MeteredSequencer(state, { ...env, OPS_METER: "log" }));
     const totals: Record<string, number> = {};
     for (const [line] of log.mock.calls) {
       if (typeof line !== "string" || !line.startsWith(OPS_LOG_PREFIX)) continue;

@@ -1,4 +1,4 @@
-// The billable operations src/metering/ops-meter.ts prints and the benchmark (bench/ops.ts) sums. Kept free of
+// The billable operations ops-meter.ts prints and the benchmark (bench/ops.ts) sums. Kept free of
 // Worker types so the benchmark's Node code can share it.
 
 export interface OpCounts {

@@ -1,14 +1,20 @@
-// Counting billable operations for the benchmark (bench/ops.ts). With OPS_METER=log every billable
-// operation prints one `[ops] {…}` line, which the benchmark sums from wrangler's output: Worker
-// invocations, queue messages written, read and deleted (acked), Durable Object requests (RPC
-// calls and alarms), and the rows D1 and the sequencers' SQLite report as read and written (D1's
-// `meta.rows_read/rows_written`, the SQL cursors' `rowsRead/rowsWritten`: what Cloudflare bills).
-// Unset — production and the tests — nothing is wrapped and nothing is printed.
-import type { Env } from "../env";
-import type { Job } from "../queue/jobs";
+// Counting billable operations for the benchmark (bench/ops.ts), wrapped around the production code
+// by the harness entry (worker.ts). With OPS_METER=log every billable operation prints one `[ops] {…}`
+// line, which the benchmark sums from wrangler's output: Worker invocations, queue messages
+// written, read and deleted (acked), Durable Object requests (RPC calls and alarms), and the rows
+// D1 and the Durable Objects' SQLite report as read and written (D1's `meta.rows_read/rows_written`,
+// the SQL cursors' `rowsRead/rowsWritten`: what Cloudflare bills). Unset, nothing is wrapped and
+// nothing is printed.
+import type { Env } from "../../src/env";
+import type { Job } from "../../src/queue/jobs";
 import { OPS_LOG_PREFIX, type OpCounts } from "./ops-counts";
 
-export function isMetered(env: Pick<Env, "OPS_METER">): boolean {
+/** The var that switches counting on; never set in wrangler.toml. */
+export interface MeterVars {
+  OPS_METER?: string;
+}
+
+function isMetered(env: MeterVars): boolean {
   return env.OPS_METER === "log";
 }
 
@@ -17,14 +23,14 @@ function count(counts: OpCounts) {
 }
 
 /** An HTTP request or a cron run: one invocation, and the bindings it uses counted. */
-export function meterRequest(env: Env): Env {
+export function meterRequest<E extends Env & MeterVars>(env: E): E {
   if (!isMetered(env)) return env;
   count({ workerInvocations: 1 });
   return meterBindings(env);
 }
 
 /** A consumer invocation: each message read once, each ack a delete. */
-export function meterBatch(batch: MessageBatch<Job>, env: Env): [MessageBatch<Job>, Env] {
+export function meterBatch<E extends Env & MeterVars>(batch: MessageBatch<Job>, env: E): [MessageBatch<Job>, E] {
   if (!isMetered(env)) return [batch, env];
   count({ workerInvocations: 1, queueReads: batch.messages.length });
   const messages = batch.messages.map((message) =>
@@ -40,13 +46,13 @@ export function meterBatch(batch: MessageBatch<Job>, env: Env): [MessageBatch<Jo
 }
 
 /** The env a Durable Object keeps: its outgoing calls counted (its own requests are counted by the caller). */
-export function meterBindings(env: Env): Env {
+export function meterBindings<E extends Env & MeterVars>(env: E): E {
   if (!isMetered(env)) return env;
   return { ...env, DB: meterD1(env.DB), JOBS: meterQueue(env.JOBS), SEQUENCER: meterObjects(env.SEQUENCER), EVENT_LOG: meterObjects(env.EVENT_LOG) };
 }
 
 /** A Durable Object's storage with its SQL rows and alarm writes counted. */
-export function meterStorage(storage: DurableObjectStorage, env: Env): DurableObjectStorage {
+export function meterStorage(storage: DurableObjectStorage, env: MeterVars): DurableObjectStorage {
   if (!isMetered(env)) return storage;
   const sql = meterSql(storage.sql);
   return new Proxy(storage, {
@@ -61,7 +67,7 @@ export function meterStorage(storage: DurableObjectStorage, env: Env): DurableOb
 }
 
 /** An alarm invocation is a billed Durable Object request. */
-export function meterAlarm(env: Env) {
+export function meterAlarm(env: MeterVars) {
   if (isMetered(env)) count({ doRequests: 1 });
 }
 
