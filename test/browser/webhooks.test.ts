@@ -27,6 +27,15 @@ async function call(method: string, path: string, body?: unknown, auth = tenant.
 }
 const webhooks = async (of = tenant): Promise<any[]> => (await call("GET", `/v1/mint/organizations/${of.org}/webhooks`, undefined, of.adminKey)).webhooks;
 const url = (path: string) => `${server.url}${path}`;
+/** Reloads the page at `path` until `probe` holds (deliveries, and what they lead to, happen in the background). */
+async function reloadUntil(path: string, probe: () => Promise<boolean>) {
+  await expect
+    .poll(async () => {
+      await browser.page.goto(url(path));
+      return probe();
+    }, { timeout: 30_000, interval: 300 })
+    .toBe(true);
+}
 
 beforeAll(async () => {
   [server, receiver, browser] = await Promise.all([startDevServer({ vars: { RETRY_DELAY_SECONDS: "1" } }), startReceiver(), openBrowser()]);
@@ -230,15 +239,6 @@ describe("what the page refuses", () => {
 
 describe("a webhook's detail", () => {
   const deliveryTexts = () => browser.page.locator("li.delivery .delivery-head").allTextContents();
-  /** Reloads the detail page until `probe` holds (deliveries happen in the background). */
-  async function reloadUntil(probe: () => Promise<boolean>) {
-    await expect
-      .poll(async () => {
-        await browser.page.goto(url(`/ui/webhooks/${hookId}`));
-        return probe();
-      }, { timeout: 30_000, interval: 300 })
-      .toBe(true);
-  }
 
   it("lists its deliveries with every attempt: status code, duration, error and response", async () => {
     const { page } = browser;
@@ -253,7 +253,7 @@ describe("a webhook's detail", () => {
     hookId = created.id;
     await call("POST", `/v1/organizations/${tenant.org}/events`, { type: "booking.created", entity: "Cool Account", data: { n: 1 } }, tenant.producerKey);
 
-    await reloadUntil(async () => (await deliveryTexts()).some((t) => t.includes("Failed (404)")));
+    await reloadUntil(`/ui/webhooks/${hookId}`, async () => (await deliveryTexts()).some((t) => t.includes("Failed (404)")));
     const attempt = page.locator("table.attempts tbody tr").first();
     expect(await attempt.locator('td[data-label="Status code"]').textContent()).toBe("404");
     expect(await attempt.locator('td[data-label="Duration"]').textContent()).toMatch(/^\d+ ms$/);
@@ -270,7 +270,7 @@ describe("a webhook's detail", () => {
     await page.goto(url(`/ui/webhooks/${hookId}`));
     await page.getByRole("button", { name: /^Redeliver booking\.created/ }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("The booking.created event is queued for delivery again, after anything already waiting.");
-    await reloadUntil(async () => (await deliveryTexts()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
+    await reloadUntil(`/ui/webhooks/${hookId}`, async () => (await deliveryTexts()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
     expect(receiver.received("detail").map((r) => JSON.parse(r.body).type)).toEqual(["booking.created", "booking.created"]);
   });
 
@@ -290,7 +290,7 @@ describe("a webhook's detail", () => {
     expect(await page.content()).not.toContain("whsec_");
     await page.getByRole("button", { name: "Send test event" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("A webhook.test event is on its way");
-    await reloadUntil(async () => (await deliveryTexts()).some((t) => t.includes("webhook.test") && t.includes("Succeeded (200)")));
+    await reloadUntil(`/ui/webhooks/${hookId}`, async () => (await deliveryTexts()).some((t) => t.includes("webhook.test") && t.includes("Succeeded (200)")));
 
     await page.getByRole("button", { name: "Reveal secret" }).click();
     const secret = (await page.locator("#secret").textContent())!;
@@ -327,15 +327,6 @@ describe("a webhook that looks after itself", () => {
   let opsId: string;
   let goneId: string;
   const goneDetail = () => url(`/ui/webhooks/${goneId}`);
-  /** Reloads Gone Hook's page until `probe` holds (deliveries and the disable happen in the background). */
-  async function reloadUntil(probe: () => Promise<boolean>) {
-    await expect
-      .poll(async () => {
-        await browser.page.goto(goneDetail());
-        return probe();
-      }, { timeout: 30_000, interval: 300 })
-      .toBe(true);
-  }
 
   it("subscribes a webhook to the organization's operational events from the form, with nothing to register", async () => {
     const { page } = browser;
@@ -380,7 +371,7 @@ describe("a webhook that looks after itself", () => {
     goneId = gone.id;
     await call("POST", `/v1/organizations/${tenant.org}/events`, { type: "booking.created", entity: "Cool Account", data: { n: 1 } }, tenant.producerKey);
     const banner = page.getByRole("region", { name: "Disabled automatically" });
-    await reloadUntil(async () => (await banner.count()) === 1);
+    await reloadUntil(`/ui/webhooks/${goneId}`, async () => (await banner.count()) === 1);
     expect(await banner.locator("#auto-disabled-reason").textContent()).toMatch(/^The platform disabled this webhook on \S+ \S+ UTC: the receiver answered 410 Gone\./);
     expect(await banner.getByRole("button", { name: "Enable" }).count()).toBe(1);
     await screenshot(page, "webhook-detail-auto-disabled");
@@ -420,7 +411,7 @@ describe("a webhook that looks after itself", () => {
     await screenshot(page, "webhook-detail-recover");
     await page.getByRole("button", { name: "Recover" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("1 failed delivery is queued again, after anything already waiting.");
-    await reloadUntil(async () => (await page.locator("li.delivery .delivery-head").allTextContents()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
+    await reloadUntil(`/ui/webhooks/${goneId}`, async () => (await page.locator("li.delivery .delivery-head").allTextContents()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
     expect(receiver.received("gone").map((r) => r.answer)).toEqual(["410", "200"]);
   });
 

@@ -23,16 +23,6 @@ afterAll(async () => {
   await Promise.all([server?.stop(), receiver?.close()]);
 });
 
-async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out\n${server.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 type Tenant = Awaited<ReturnType<typeof seedTenant>>;
 
 async function webhook(tenant: Tenant, body: Record<string, unknown>) {
@@ -59,6 +49,12 @@ async function post(tenant: Tenant, ns: number[]) {
 }
 
 const get = async (tenant: Tenant, id: string) => (await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${id}`, { auth: tenant.adminKey })).body;
+/** The webhook as the API shows it once the platform has disabled it. */
+const disabledWebhook = (tenant: Tenant, id: string) =>
+  server.until(async () => {
+    const current = await get(tenant, id);
+    return !current.enabled && current;
+  });
 const ns = (bucket: string) => receiver.received(bucket).map((r) => JSON.parse(r.body).data.n as number);
 
 describe("auto-disable on wrangler dev", () => {
@@ -69,12 +65,9 @@ describe("auto-disable on wrangler dev", () => {
     await webhook(tenant, wink("healthy"));
 
     await post(tenant, [1, 2, 3, 4, 5]);
-    const disabled = await until(async () => {
-      const current = await get(tenant, failing.id);
-      return !current.enabled && current;
-    });
+    const disabled = await disabledWebhook(tenant, failing.id);
     expect(disabled.disabledReason).toMatch(/^3 deliveries in a row ended failed since \S+Z; the last answered 503$/);
-    const [told] = await until(() => receiver.received("ops").length > 0 && receiver.received("ops"));
+    const [told] = await server.until(() => receiver.received("ops").length > 0 && receiver.received("ops"));
     const { key } = (await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${ops.id}/secret`, { auth: tenant.adminKey })).body;
     expect(new Webhook(key).verify(told!.body, told!.headers)).toMatchObject({
       type: "webhook.disabled",
@@ -83,13 +76,13 @@ describe("auto-disable on wrangler dev", () => {
     });
 
     await post(tenant, [6, 7]);
-    await until(() => receiver.received("healthy").length >= 7);
+    await server.until(() => receiver.received("healthy").length >= 7);
     expect(ns("healthy")).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // Three deliveries of two attempts each failed; the two waiting behind them were cancelled, and
     // the events after the disable were never its.
     expect(ns("down")).toEqual([1, 1, 2, 2, 3, 3]);
     expect(receiver.received("down").every((r) => r.receivedAt <= disabled.disabledAt)).toBe(true);
-    const statuses = await until(async () => {
+    const statuses = await server.until(async () => {
       const list = await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${failing.id}/deliveries`, { auth: tenant.adminKey });
       const found = list.body.deliveries.map((d: any) => d.status);
       return !found.some((status: string) => ["pending", "in_flight", "retrying"].includes(status)) && found;
@@ -102,17 +95,14 @@ describe("auto-disable on wrangler dev", () => {
     const tenant = await seedTenant(server, "gone");
     const gone = await webhook(tenant, wink("gone", "410,200"));
     await post(tenant, [1, 2]);
-    const disabled = await until(async () => {
-      const current = await get(tenant, gone.id);
-      return !current.enabled && current;
-    });
+    const disabled = await disabledWebhook(tenant, gone.id);
     expect(disabled.disabledReason).toBe("the receiver answered 410 Gone");
     expect(ns("gone")).toEqual([1]);
 
     const enabled = await server.api("POST", `/v1/mint/organizations/${tenant.org}/webhooks/${gone.id}`, { auth: tenant.adminKey, body: { enabled: "true" } });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
     await post(tenant, [3]);
-    await until(() => receiver.received("gone").length >= 2);
+    await server.until(() => receiver.received("gone").length >= 2);
     expect(receiver.received("gone").map((r) => [JSON.parse(r.body).data.n, r.answer])).toEqual([
       [1, "410"],
       [3, "200"],
@@ -127,7 +117,7 @@ describe("the throttle on wrangler dev", () => {
     await webhook(tenant, wink("fast"));
     const events = Array.from({ length: 15 }, (_, i) => i + 1);
     await post(tenant, events);
-    await until(() => receiver.received("slow").length >= 15);
+    await server.until(() => receiver.received("slow").length >= 15);
     expect(ns("slow")).toEqual(events);
     expect(ns("fast")).toEqual(events);
     // Sent 200 ms apart at 5/s. What the receiver sees also carries each request's own time on the

@@ -19,6 +19,8 @@ export interface DevServer {
   stop(): Promise<void>;
   /** Everything wrangler printed (for failure messages). */
   output(): string;
+  /** Polls `probe` every 100 ms until it gives a value, and answers it; past `timeoutMs`, fails with wrangler's last output. */
+  until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
 }
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -96,6 +98,15 @@ export async function startDevServer(
     pid: child.pid!,
     persistDir: persist,
     output: () => output,
+    async until(probe, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out\n${output.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async api(method, path, { auth, body, headers } = {}) {
       const response = await fetch(`${url}${path}`, {
         method,

@@ -9,6 +9,8 @@ import { Webhook } from "standardwebhooks";
 import { call, webhooksPath } from "./helpers";
 import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, waitFor, type Producer } from "./delivery-helpers";
 import { sequencer } from "../../src/delivery/sequencer-client";
+import type { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
+import type { AttemptResult, NextStep } from "../../src/sequencer/records";
 
 const bucket = () => crypto.randomUUID();
 
@@ -142,6 +144,28 @@ describe.concurrent("auto-disable", () => {
       type: "webhook.enabled",
       source: "operational",
       data: { webhookId: hook.id, enabledBy: "joe@example.com", disabledReason: "the receiver answered 410 Gone", disabledAt: webhook.disabledAt },
+    });
+  });
+});
+
+describe("the news a sequencer owes", () => {
+  const gone: AttemptResult = { started: 0, durationMs: 1, statusCode: 410, errorKind: null, error: null, responseBody: null };
+
+  it("is handed to its drain before anything else, again until the drain says it was told, and then makes the drain read the webhook again", async () => {
+    const webhookId = crypto.randomUUID();
+    await runInDurableObject(sequencer(env, webhookId), async (instance: WebhookSequencer) => {
+      const items = [1, 2].map((seq) => ({ eventId: `event-${seq}`, eventType: "booking.created", seq }));
+      const claim = (await instance.append(webhookId, "org-news-test", items, 2, true))!;
+      const first = claim.first!;
+      const tell = await instance.next(claim.lease, { report: { deliveryId: first.delivery.id, outcome: "failed", attempt: gone } });
+      expect(tell).toMatchObject({
+        action: "tell",
+        news: { failed: [{ deliveryId: first.delivery.id, eventId: "event-1", attempts: 1, lastStatusCode: 410 }], disabling: { reason: "the receiver answered 410 Gone" } },
+      });
+      // A drain that died before telling: the next call is answered the same news.
+      expect(await instance.next(claim.lease)).toEqual(tell);
+      const told = await instance.next(claim.lease, { told: (tell as Extract<NextStep, { action: "tell" }>).news });
+      expect(told).toMatchObject({ action: "deliver", delivery: { eventId: "event-2" }, webhookVersion: first.webhookVersion + 1 });
     });
   });
 });
