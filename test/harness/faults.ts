@@ -6,6 +6,7 @@
 // isolate started.
 import type { Env } from "../../src/env";
 import type { NextRequest } from "../../src/sequencer/records";
+import { aroundObjectCalls } from "./object-calls";
 
 export type Fault =
   /** The delivery worker dies after an attempt went out and before its outcome is recorded. */
@@ -83,27 +84,10 @@ export function crashingMidDelivery<E extends Pick<Env, "SEQUENCER">>(env: E, sp
     }
     return crashed.has(report);
   };
-  const SEQUENCER = new Proxy(env.SEQUENCER, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (typeof value !== "function") return value;
-      if (prop !== "get") return value.bind(target);
-      return (...args: unknown[]) => {
-        const stub = Reflect.apply(value, target, args) as object;
-        return new Proxy(stub, {
-          get(remote, method) {
-            const member = Reflect.get(remote, method);
-            if (typeof member !== "function") return member;
-            return (...callArgs: unknown[]) => {
-              const report = method === "next" ? (callArgs[1] as NextRequest | undefined)?.report : undefined;
-              if (report && crashes(report)) return Promise.reject(new Error("chaos: the delivery worker crashed before recording its attempt"));
-              // Reflect.apply: an RPC method's own `apply` would be taken for a remote method.
-              return Reflect.apply(member, remote, callArgs);
-            };
-          },
-        });
-      };
-    },
+  const SEQUENCER = aroundObjectCalls(env.SEQUENCER, (method, args, call) => {
+    const report = method === "next" ? (args[1] as NextRequest | undefined)?.report : undefined;
+    if (report && crashes(report)) return Promise.reject(new Error("chaos: the delivery worker crashed before recording its attempt"));
+    return call();
   });
   return { ...env, SEQUENCER };
 }

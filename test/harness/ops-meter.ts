@@ -8,6 +8,7 @@
 import type { Env } from "../../src/env";
 import type { Job } from "../../src/queue/jobs";
 import { OPS_LOG_PREFIX, type OpCounts } from "./ops-counts";
+import { aroundObjectCalls } from "./object-calls";
 
 /** The var that switches counting on; never set in wrangler.toml. */
 export interface MeterVars {
@@ -114,24 +115,7 @@ function meterQueue(queue: Queue<Job>): Queue<Job> {
 
 /** Every RPC call on an object of the namespace is a billed request. */
 function meterObjects<N extends object>(namespace: N): N {
-  return new Proxy(namespace, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (typeof value !== "function") return value;
-      if (prop !== "get") return value.bind(target);
-      return (...args: unknown[]) => {
-        const object = Reflect.apply(value, target, args) as object;
-        return new Proxy(object, {
-          get(remote, method) {
-            const member = Reflect.get(remote, method);
-            if (typeof member !== "function") return member;
-            // Reflect.apply: an RPC method's own `apply` would be taken for a remote method.
-            return (...callArgs: unknown[]) => (count({ doRequests: 1 }), Reflect.apply(member, remote, callArgs));
-          },
-        });
-      };
-    },
-  });
+  return aroundObjectCalls(namespace, (_method, _args, call) => (count({ doRequests: 1 }), call()));
 }
 
 const statements = new WeakMap<object, D1PreparedStatement>();
