@@ -16,7 +16,6 @@ afterAll(async () => {
   await Promise.all([server?.stop(), receiver?.close()]);
 });
 
-
 describe("wrangler dev, end to end", () => {
   it("delivers posted events in order, retries a 503, and shows every attempt", async () => {
     const { org, adminKey, producerKey } = await seedTenant(server, "e2e");

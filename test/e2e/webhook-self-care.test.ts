@@ -23,7 +23,6 @@ afterAll(async () => {
   await Promise.all([server?.stop(), receiver?.close()]);
 });
 
-
 type Tenant = Awaited<ReturnType<typeof seedTenant>>;
 
 async function webhook(tenant: Tenant, body: Record<string, unknown>) {
