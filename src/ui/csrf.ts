@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { ApiError } from "../errors";
+import { forbidden } from "../errors";
 import { mac, pageKey, verifyMac } from "./seal";
 import type { UiEnv } from "./env";
 
@@ -19,7 +19,7 @@ export async function csrfTokenValid(adminToken: string | undefined, bindTo: str
 }
 
 const refused = (reason: string) =>
-  new ApiError(403, "forbidden", "This form submission was refused", [{ field: CSRF_FIELD, reason }]);
+  forbidden("This form submission was refused", [{ field: CSRF_FIELD, reason }]);
 
 const sameOrigin = csrf({ secFetchSite: ["same-origin", "none"] });
 

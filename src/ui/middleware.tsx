@@ -10,7 +10,7 @@ import { setFlash } from "./flash";
 import { readForm } from "./form";
 import { page } from "./render";
 import { isScoped } from "./layout";
-import { ApiError } from "../errors";
+import { forbidden } from "../errors";
 import { PortalRefusedPage } from "./pages/portal-refused";
 
 /**
@@ -92,7 +92,7 @@ export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
 /** Pages a portal session limited to a source or accounts may not open. */
 export const notForScopedSessions: MiddlewareHandler<UiEnv> = async (c, next) => {
   if (isScoped(c.var.session.portal)) {
-    throw new ApiError(403, "forbidden", "This page is not part of what your link opened: it shows only the webhooks of your accounts");
+    throw forbidden("This page is not part of what your link opened: it shows only the webhooks of your accounts");
   }
   await next();
 };

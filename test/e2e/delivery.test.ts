@@ -2,7 +2,7 @@
 // reports posted over HTTP, a real receiver, and the API's account of every attempt.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { startDevServer, seedTenant, type DevServer } from "../support/dev-server";
+import { startDevServer, seedTenant, type DevServer, until } from "../support/dev-server";
 import { startReceiver, type Receiver } from "../support/receiver";
 
 let server: DevServer;
@@ -35,13 +35,13 @@ describe("wrangler dev, end to end", () => {
       });
       expect(posted.status).toBe(202);
     }
-    const requests = await server.until(() => receiver.received("e2e").length >= 4 && receiver.received("e2e"));
+    const requests = await until(server, () => receiver.received("e2e").length >= 4 && receiver.received("e2e"));
     expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 1, 2, 3]);
     expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(1000);
     const { key } = (await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${id}/secret`, { auth: adminKey })).body;
     for (const request of requests) expect(() => new Webhook(key).verify(request.body, request.headers)).not.toThrow();
 
-    const deliveries = await server.until(async () => {
+    const deliveries = await until(server, async () => {
       const list = await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${id}/deliveries`, { auth: adminKey });
       return list.body.deliveries.length === 3 && list.body.deliveries.every((d: any) => d.status === "succeeded") && list.body.deliveries;
     });
@@ -70,8 +70,8 @@ describe("wrangler dev, end to end", () => {
     expect(posted.status).toBe(202);
     // The receivers first (a local check); the API's list of the event's deliveries asks all 1,000
     // sequencers, so it is read only once they all have it, and then once a second.
-    await server.until(() => webhookIds.every((_, i) => receiver.received(`fanout-${i}`).length > 0), 90_000);
-    const deliveries = await server.until(async () => {
+    await until(server, () => webhookIds.every((_, i) => receiver.received(`fanout-${i}`).length > 0), 90_000);
+    const deliveries = await until(server, async () => {
       const list = await server.api("GET", `/v1/organizations/${org}/events/${posted.body.id}/deliveries?limit=1000`, { auth: adminKey });
       if (list.body.deliveries.length === 1000 && list.body.deliveries.every((d: any) => d.status === "succeeded")) return list.body.deliveries;
       await new Promise((r) => setTimeout(r, 1000));
@@ -129,7 +129,7 @@ describe("wrangler dev: usage notifications", () => {
     expect(jump.body.fired.map((f: any) => [f.threshold, f.status])).toEqual([80, 90, 100, 110, 120].map((t) => [t, "queued"]));
 
     // The first answer is a 503: it is retried before the next notification is sent.
-    const requests = await server.until(() => receiver.received("usage").length >= 6 && receiver.received("usage"));
+    const requests = await until(server, () => receiver.received("usage").length >= 6 && receiver.received("usage"));
     const thresholds = requests.map((r) => Number(/crossed (\d+)%/.exec(JSON.parse(r.body).triggerReason)![1]));
     expect(thresholds).toEqual([80, 80, 90, 100, 110, 120]);
     const { key } = (await server.api("GET", `/v1/mint/organizations/${org}/webhooks/${hook.body.id}/secret`, { auth: adminKey })).body;

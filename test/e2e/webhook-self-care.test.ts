@@ -6,7 +6,7 @@
 // its pace while another runs at full speed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { startDevServer, seedTenant, type DevServer } from "../support/dev-server";
+import { startDevServer, seedTenant, type DevServer, until } from "../support/dev-server";
 import { startReceiver, type Receiver } from "../support/receiver";
 
 let server: DevServer;
@@ -51,7 +51,7 @@ async function post(tenant: Tenant, ns: number[]) {
 const get = async (tenant: Tenant, id: string) => (await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${id}`, { auth: tenant.adminKey })).body;
 /** The webhook as the API shows it once the platform has disabled it. */
 const disabledWebhook = (tenant: Tenant, id: string) =>
-  server.until(async () => {
+  until(server, async () => {
     const current = await get(tenant, id);
     return !current.enabled && current;
   });
@@ -67,7 +67,7 @@ describe("auto-disable on wrangler dev", () => {
     await post(tenant, [1, 2, 3, 4, 5]);
     const disabled = await disabledWebhook(tenant, failing.id);
     expect(disabled.disabledReason).toMatch(/^3 deliveries in a row ended failed since \S+Z; the last answered 503$/);
-    const [told] = await server.until(() => receiver.received("ops").length > 0 && receiver.received("ops"));
+    const [told] = await until(server, () => receiver.received("ops").length > 0 && receiver.received("ops"));
     const { key } = (await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${ops.id}/secret`, { auth: tenant.adminKey })).body;
     expect(new Webhook(key).verify(told!.body, told!.headers)).toMatchObject({
       type: "webhook.disabled",
@@ -76,13 +76,13 @@ describe("auto-disable on wrangler dev", () => {
     });
 
     await post(tenant, [6, 7]);
-    await server.until(() => receiver.received("healthy").length >= 7);
+    await until(server, () => receiver.received("healthy").length >= 7);
     expect(ns("healthy")).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // Three deliveries of two attempts each failed; the two waiting behind them were cancelled, and
     // the events after the disable were never its.
     expect(ns("down")).toEqual([1, 1, 2, 2, 3, 3]);
     expect(receiver.received("down").every((r) => r.receivedAt <= disabled.disabledAt)).toBe(true);
-    const statuses = await server.until(async () => {
+    const statuses = await until(server, async () => {
       const list = await server.api("GET", `/v1/mint/organizations/${tenant.org}/webhooks/${failing.id}/deliveries`, { auth: tenant.adminKey });
       const found = list.body.deliveries.map((d: any) => d.status);
       return !found.some((status: string) => ["pending", "in_flight", "retrying"].includes(status)) && found;
@@ -102,7 +102,7 @@ describe("auto-disable on wrangler dev", () => {
     const enabled = await server.api("POST", `/v1/mint/organizations/${tenant.org}/webhooks/${gone.id}`, { auth: tenant.adminKey, body: { enabled: "true" } });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
     await post(tenant, [3]);
-    await server.until(() => receiver.received("gone").length >= 2);
+    await until(server, () => receiver.received("gone").length >= 2);
     expect(receiver.received("gone").map((r) => [JSON.parse(r.body).data.n, r.answer])).toEqual([
       [1, "410"],
       [3, "200"],
@@ -117,7 +117,7 @@ describe("the throttle on wrangler dev", () => {
     await webhook(tenant, wink("fast"));
     const events = Array.from({ length: 15 }, (_, i) => i + 1);
     await post(tenant, events);
-    await server.until(() => receiver.received("slow").length >= 15);
+    await until(server, () => receiver.received("slow").length >= 15);
     expect(ns("slow")).toEqual(events);
     expect(ns("fast")).toEqual(events);
     // Sent 200 ms apart at 5/s. What the receiver sees also carries each request's own time on the

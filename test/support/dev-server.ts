@@ -19,8 +19,6 @@ export interface DevServer {
   stop(): Promise<void>;
   /** Everything wrangler printed (for failure messages). */
   output(): string;
-  /** Polls `probe` every 100 ms until it gives a value, and answers it; past `timeoutMs`, fails with wrangler's last output. */
-  until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
 }
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -29,6 +27,20 @@ const root = new URL("../..", import.meta.url).pathname;
  * The entry the chaos suite and the benchmark's operation count run instead of wrangler.toml's
  * `main`: the production Worker with fault injection and metering around it (test/harness/worker.ts).
  */
+/**
+ * Polls `probe` every 100 ms until it answers something truthy, and returns that; past `timeoutMs`
+ * fails with the end of the server's output, which usually says why.
+ */
+export async function until<T>(server: DevServer, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out\n${server.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export const HARNESS_SCRIPT = "test/harness/worker.ts";
 const wranglerBin = join(root, "node_modules", ".bin", "wrangler");
 
@@ -98,15 +110,6 @@ export async function startDevServer(
     pid: child.pid!,
     persistDir: persist,
     output: () => output,
-    async until(probe, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out\n${output.slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
     async api(method, path, { auth, body, headers } = {}) {
       const response = await fetch(`${url}${path}`, {
         method,

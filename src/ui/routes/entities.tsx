@@ -6,7 +6,7 @@ import type { UiEnv } from "../env";
 import { IdParam } from "../../api/common";
 import { CreateEntity, createEntity, deleteEntity, getEntity } from "../../api/entities";
 import { CreateEventType, createEventType, deleteEventType, getEventType } from "../../api/event-types";
-import { ApiError, detailsFromZod, type ErrorDetail } from "../../errors";
+import { ApiError, detailsFromZod, notFound, type ErrorDetail } from "../../errors";
 import { listEntities } from "../../db/entities";
 import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash } from "../flash";
@@ -53,7 +53,7 @@ function fieldErrors(prefix: string, details: ErrorDetail[]): FormErrors {
 /** The id in the path; anything that is not one is simply not found. */
 function idOf(c: Context<UiEnv>, what: string): string {
   const parsed = IdParam.safeParse({ id: c.req.param("id") });
-  if (!parsed.success) throw new ApiError(404, "not_found", `${what} was not found`);
+  if (!parsed.success) throw notFound(what);
   return parsed.data.id;
 }
 

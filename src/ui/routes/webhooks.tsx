@@ -7,7 +7,7 @@ import { IdParam } from "../../api/common";
 import { ListQuery } from "../../api/webhooks";
 import { UpdateWebhook } from "../../api/webhook-schemas";
 import { z } from "@hono/zod-openapi";
-import { ApiError, detailsFromZod, notFound } from "../../errors";
+import { ApiError, badRequest, detailsFromZod, notFound } from "../../errors";
 import { DeliveryStatus, Recover, recoverFrom } from "../../api/delivery-schemas";
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "../../db/operational-catalog";
 import { listWebhooks, type WebhookRow } from "../../db/webhooks";
@@ -63,10 +63,10 @@ const scopeOf = (c: Context<UiEnv>) => c.var.session.portal?.scope;
  */
 async function webhookOf(c: Context<UiEnv>) {
   const parsed = IdParam.safeParse({ id: c.req.param("id") });
-  if (!parsed.success) throw new ApiError(404, "not_found", "webhook was not found");
+  if (!parsed.success) throw notFound("webhook");
   const webhook = await getWebhook(c.env.DB, c.var.session.principal.orgId, parsed.data.id);
   const scope = scopeOf(c);
-  if (scope && !inScope(scope, webhook)) throw new ApiError(404, "not_found", "webhook was not found");
+  if (scope && !inScope(scope, webhook)) throw notFound("webhook");
   return webhook;
 }
 
@@ -287,7 +287,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
   const webhook = await webhookOf(c);
   const q = text(c.var.form, "q");
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
-  if (!parsed.success) throw new ApiError(400, "invalid_request", "The status switch sent neither true nor false");
+  if (!parsed.success) throw badRequest("The status switch sent neither true nor false");
   const updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
   // The detail page's Enable button comes back to the detail page; the list's switch to the list.
   return redirectWithFlash(c, text(c.var.form, "return") === "detail" ? detailHref(webhook.id) : listHref(q), {
