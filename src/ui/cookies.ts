@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from "hono/cookie";
 import type { UiEnv } from "./env";
-import { cookieSecret } from "./seal";
+import { cookieSecret } from "./page-keys";
 
 export const SESSION_COOKIE = "ewk_session";
 export const PORTAL_COOKIE = "ewk_portal";

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { forbidden } from "../errors";
-import { mac, pageKey, verifyMac } from "./seal";
+import { mac, pageKey, verifyMac } from "./page-keys";
 import type { UiEnv } from "./env";
 
 export const CSRF_FIELD = "_csrf";

@@ -8,7 +8,7 @@ import { principalOf } from "../http/auth";
 import type { Principal } from "../http/context";
 import { clearCookie, PORTAL_COOKIE, readCookie, readSignedCookie, SESSION_COOKIE, writeSignedCookie } from "./cookies";
 import type { Session, UiEnv } from "./env";
-import { randomToken } from "./seal";
+import { randomToken } from "./page-keys";
 
 /** Sessions end after this long whatever happens; signing in again starts a new one. */
 export const SESSION_SECONDS = 8 * 60 * 60;

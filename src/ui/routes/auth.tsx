@@ -9,7 +9,7 @@ import { ApiError } from "../../errors";
 import { readForm, text } from "../form";
 import { assertSameOrigin, CSRF_FIELD, csrfToken, csrfTokenValid } from "../csrf";
 import { clearCookie, readCookie, SIGN_IN_COOKIE, writeCookie } from "../cookies";
-import { randomToken } from "../seal";
+import { randomToken } from "../page-keys";
 import { currentSession, endSession, startSession } from "../session";
 import { redirectWithFlash, takeFlash } from "../flash";
 import { requireCsrf, requireSession, safeNext } from "../middleware";
