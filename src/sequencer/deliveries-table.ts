@@ -2,11 +2,13 @@
 //
 // Storage bills every row written, index entries included, and rows read a thousand times less. So
 // the table has no index but its key (seq, position) — WITHOUT ROWID, so the key is the row's own
-// b-tree — and a delivery costs three rows written: its insert, its hand-out, its outcome (each
-// further attempt two more). Everything else reads: ids encode the key (delivery-id.ts), the
-// FIFO's head is found by scanning from a key kept in memory, and listings and lookups by event
-// scan. A delivery's attempts live in its own row (a JSON array appended by the statement that
-// records the outcome).
+// b-tree — and a delivery costs two rows written: its insert and its outcome (each further attempt
+// one more). Its hand-out is written on a row written anyway: its own insert when an append hands it
+// out at once, else the row of the delivery before it, whose outcome is recorded in the same call
+// (`handed_next`); only a hand-out with no outcome beside it (a drain's first step) writes its own row.
+// Everything else reads: ids encode the key (delivery-id.ts), the FIFO's head is found by scanning
+// from a key kept in memory, and listings and lookups by event scan. A delivery's attempts live in
+// its own row (a JSON array appended by the statement that records the outcome).
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
@@ -25,6 +27,13 @@ const AT_OR_AFTER = `seq >= ? AND (seq > ? OR position >= ?)`;
 /** The next position within a seq: bind seq. Positions only grow within a seq, so the FIFO keeps append order. */
 const NEXT_POSITION = `(SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = ?)`;
 
+/** The delivery handed out beside a row's outcome, as that row's `handed_next` names it. */
+interface HandedNext extends DeliveryKey {
+  /** Its attempt number then: a delivery whose attempts have reached it was reported since. */
+  attempt: number;
+  lease: string;
+}
+
 /** A delivery's change after an attempt (appended to its log) or a cancellation (for `reason`). */
 export interface Settlement {
   status: DeliveryStatus;
@@ -41,15 +50,38 @@ export class DeliveriesTable {
    * race), so an insert can move it back.
    */
   private openFrom: DeliveryKey | null = null;
+  /**
+   * The delivery handed out and not yet reported (only ever the head), as in flight, and the row
+   * that wrote its hand-out when not its own. Storage shows such a delivery still waiting, so every
+   * read of one goes through here.
+   */
+  private wire: { row: DeliveryRow; handedOnRow: DeliveryKey | null } | null = null;
 
   constructor(private readonly sql: SqlStorage) {
     this.create();
   }
 
-  /** Creates the table if missing and finds where the open deliveries start. */
+  /** Creates the table if missing, finds where the open deliveries start and whether their head is on the wire. */
   create() {
     this.sql.exec(DELIVERIES_TABLE);
-    this.openFrom = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`).toArray()[0] ?? null;
+    this.wire = null;
+    const head = this.sql.exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`).toArray()[0];
+    this.openFrom = head ? { seq: head.seq, position: head.position } : null;
+    if (head?.status === "in_flight") this.wire = { row: head, handedOnRow: null };
+    else if (head) this.wire = this.handedBeside(head);
+  }
+
+  /** `head` as in flight if the row before it handed it out (and it was not reported since). */
+  private handedBeside(head: DeliveryRow): { row: DeliveryRow; handedOnRow: DeliveryKey } | null {
+    const before = this.sql
+      .exec<DeliveryKey & { updated: number; handed_next: string | null }>(
+        `SELECT seq, position, updated, handed_next FROM deliveries WHERE seq < ? OR (seq = ? AND position < ?) ORDER BY seq DESC, position DESC LIMIT 1`,
+        head.seq, head.seq, head.position,
+      )
+      .toArray()[0];
+    const handed = before?.handed_next ? (JSON.parse(before.handed_next) as HandedNext) : null;
+    if (!before || !handed || !sameKey(handed, head) || handed.attempt !== head.attempts + 1) return null;
+    return { row: { ...head, status: "in_flight", lease: handed.lease, updated: before.updated }, handedOnRow: { seq: before.seq, position: before.position } };
   }
 
   // ── writing ────────────────────────────────────────────────────────────────────────────
@@ -69,6 +101,7 @@ export class DeliveriesTable {
       )
       .toArray()[0];
     if (inserted) this.opened(inserted);
+    if (inserted && handedOutUnder) this.wire = { row: inserted, handedOnRow: null };
     return inserted;
   }
 
@@ -94,38 +127,66 @@ export class DeliveriesTable {
   takeHeadIfReady(now: number, lease: string, watermark: number, dueBy: number): DeliveryRow | undefined {
     const from = this.openFrom;
     if (!from) return undefined;
+    const onWire = this.wire?.row ?? { seq: -1, position: -1 };
     const row = this.sql
       .exec<DeliveryRow>(
         `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
          WHERE (seq, position) = (SELECT seq, position FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1)
+           AND NOT (seq = ? AND position = ?)
            AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
          RETURNING ${COLUMNS}`,
-        now, lease, from.seq, from.seq, from.position, watermark, dueBy,
+        now, lease, from.seq, from.seq, from.position, onWire.seq, onWire.position, watermark, dueBy,
       )
       .toArray()[0];
-    if (row) this.openFrom = { seq: row.seq, position: row.position };
+    if (row) this.handedOut(row, null);
     return row;
   }
 
+  /**
+   * Settles `row` (just reported) and, if the delivery after it can be sent now, hands that one out
+   * in the same write: on `row`'s `handed_next`, not its own row. Returns it, as in flight, if so.
+   */
+  settleAndTakeNext(row: DeliveryRow, change: Settlement, lease: string, watermark: number, dueBy: number): DeliveryRow | undefined {
+    const from = this.openFrom ?? row;
+    const next = this.sql
+      .exec<DeliveryRow>(
+        `SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} AND NOT (seq = ? AND position = ?) ORDER BY seq, position LIMIT 1`,
+        from.seq, from.seq, from.position, row.seq, row.position,
+      )
+      .toArray()[0];
+    const ready = next && next.seq <= watermark && (next.status === "pending" || (next.status === "retrying" && (next.next_attempt_at === null || next.next_attempt_at <= dueBy)));
+    if (!ready) {
+      this.settle(row, change);
+      return undefined;
+    }
+    this.settle(row, change, { seq: next.seq, position: next.position, attempt: next.attempts + 1, lease });
+    return this.handedOut({ ...next, status: "in_flight", lease, updated: change.now }, row);
+  }
+
   /** A delivery's new status, counting the attempt and appending it to its log if there was one. One statement. */
-  settle(row: DeliveryRow, change: Settlement) {
+  settle(row: DeliveryRow, change: Settlement, handedNext: HandedNext | null = null) {
     const { attempt } = change;
     const logged = attempt ? JSON.stringify(attempt) : null;
     this.sql.exec(
       `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ?,
-         attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END
+         attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END, handed_next = ?
        WHERE seq = ? AND position = ?`,
       change.status, row.attempts + (attempt ? 1 : 0), change.nextAttemptAt ?? null, change.now, attempt?.statusCode ?? null,
-      attempt?.error ?? change.reason ?? null, logged, logged, row.seq, row.position,
+      attempt?.error ?? change.reason ?? null, logged, logged, handedNext && JSON.stringify(handedNext), row.seq, row.position,
     );
+    if (this.wire && sameKey(this.wire.row, row)) this.wire = null;
   }
 
-  /** Deletes up to `limit` final deliveries last changed before `cutoff`, oldest keys first; returns how many. */
+  /**
+   * Deletes up to `limit` final deliveries last changed before `cutoff`, oldest keys first; returns
+   * how many. The row naming the delivery on the wire stays while it is.
+   */
   deleteFinalBefore(cutoff: number, limit: number): number {
+    const keep = this.wire?.handedOnRow ?? { seq: -1, position: -1 };
     return this.sql.exec(
       `DELETE FROM deliveries WHERE (seq, position) IN (
-         SELECT seq, position FROM deliveries WHERE ${FINAL} AND updated < ? ORDER BY seq, position LIMIT ?)`,
-      cutoff, limit,
+         SELECT seq, position FROM deliveries WHERE ${FINAL} AND updated < ? AND NOT (seq = ? AND position = ?) ORDER BY seq, position LIMIT ?)`,
+      cutoff, keep.seq, keep.position, limit,
     ).rowsWritten;
   }
 
@@ -138,7 +199,12 @@ export class DeliveriesTable {
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
       .toArray()[0];
     this.openFrom = row ? { seq: row.seq, position: row.position } : null;
-    return row;
+    return row && this.asSent(row);
+  }
+
+  /** The delivery handed out and not yet reported, if any. */
+  onTheWire(): DeliveryRow | undefined {
+    return this.wire?.row;
   }
 
   /** The events of the open deliveries after `head`, in FIFO order. */
@@ -155,9 +221,10 @@ export class DeliveriesTable {
   byId(id: string): DeliveryRow | undefined {
     const parts = parseDeliveryId(id);
     if (!parts) return undefined;
-    return this.sql
+    const row = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE seq = ? AND position = ? AND nonce = ?`, parts.seq, parts.position, parts.nonce)
       .toArray()[0];
+    return row && this.asSent(row);
   }
 
   withAttemptLog(id: string): { row: DeliveryRow; attemptLog: AttemptRecord[] } | undefined {
@@ -169,7 +236,7 @@ export class DeliveriesTable {
         parts.seq, parts.position, parts.nonce,
       )
       .toArray()[0];
-    return row && { row, attemptLog: JSON.parse(row.attempt_log) as AttemptRecord[] };
+    return row && { row: this.asSent(row), attemptLog: JSON.parse(row.attempt_log) as AttemptRecord[] };
   }
 
   failedSince(since: number): DeliveryRow[] {
@@ -178,11 +245,15 @@ export class DeliveriesTable {
 
   /** Newest first (the FIFO's order reversed). */
   list(filter: { status?: DeliveryStatus; eventId?: string; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
-    const { clause, args } = whereEqual({ status: filter.status, event_id: filter.eventId });
+    // The delivery on the wire is listed, and filtered, as in flight whatever its own row says.
+    const onWire = this.wire?.row;
+    const status = onWire ? `(CASE WHEN seq = ${onWire.seq} AND position = ${onWire.position} THEN 'in_flight' ELSE status END)` : "status";
+    const { clause, args } = whereEqual({ [status]: filter.status, event_id: filter.eventId });
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
-      .toArray();
+      .toArray()
+      .map((row) => this.asSent(row));
     return { total, rows };
   }
 
@@ -207,8 +278,23 @@ export class DeliveriesTable {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries`).one().n;
   }
 
+  /** `row` as it stands: in flight if it is on the wire, whatever its own row says. */
+  private asSent(row: DeliveryRow): DeliveryRow {
+    return this.wire && sameKey(this.wire.row, row) ? this.wire.row : row;
+  }
+
+  private handedOut(row: DeliveryRow, handedOnRow: DeliveryKey | null): DeliveryRow {
+    this.wire = { row, handedOnRow: handedOnRow && { seq: handedOnRow.seq, position: handedOnRow.position } };
+    this.openFrom = { seq: row.seq, position: row.position };
+    return row;
+  }
+
   private opened(key: DeliveryKey) {
     const from = this.openFrom;
     if (!from || key.seq < from.seq || (key.seq === from.seq && key.position < from.position)) this.openFrom = { seq: key.seq, position: key.position };
   }
+}
+
+function sameKey(a: DeliveryKey, b: DeliveryKey): boolean {
+  return a.seq === b.seq && a.position === b.position;
 }

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   last_error TEXT,
   lease TEXT,
   attempt_log TEXT NOT NULL DEFAULT '[]',
+  handed_next TEXT,
   PRIMARY KEY (seq, position)
 ) WITHOUT ROWID;
 `;

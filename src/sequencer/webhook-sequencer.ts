@@ -17,7 +17,7 @@ import {
   type AttemptRecord,
   type DeliveryRow,
 } from "./records";
-import { DeliveriesTable } from "./deliveries-table";
+import { DeliveriesTable, type Settlement } from "./deliveries-table";
 import { Alarm } from "./alarm";
 import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
 import { SequencerState } from "./state";
@@ -53,8 +53,6 @@ export class WebhookSequencer extends DurableObject<Env> {
   private watermark = 0;
   /** Consecutive "blocked" answers: how long to wait before the next re-check. */
   private blockedCount = 0;
-  /** The delivery last handed out, as it stands in storage, until its report arrives. */
-  private handedOut: DeliveryRow | undefined;
   /** Failed deliveries in a row, and the news they make (auto-disable, `delivery.failed`). */
   private readonly failures = new FailureRun({ read: () => this.state.failureRun, write: (value) => this.state.storeFailureRun(value) });
   /** When the last attempt reported started: a throttled drain spaces the next one from it. */
@@ -110,7 +108,6 @@ export class WebhookSequencer extends DurableObject<Env> {
       throw e;
     }
     if (handOut && handedOut) {
-      this.handedOut = handedOut;
       this.blockedCount = 0;
       await this.leaseKeeper.hold(handOut, now + LEASE_MS);
       return { lease: handOut, first: this.deliverStep(handedOut, handOut, false) };
@@ -147,7 +144,8 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /**
    * The consumer's one call per step: records the outcome of the delivery it just attempted (if
-   * any), then hands out the next one, or says why not. `pause` ends this holder's turn (a fresh
+   * any), then hands out the next one, or says why not: in the same row write when it can go at
+   * once (deliveries-table.ts). `pause` ends this holder's turn (a fresh
    * drain job continues) so one busy webhook never keeps an invocation forever. News the
    * organization is owed (failures, a decision to disable) goes to the holder before anything
    * else; once it says the news was `told`, a disable it applied makes it re-read the webhook.
@@ -157,12 +155,16 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (!current || current.token !== lease) return { action: "stale" };
     const now = Date.now();
     if (watermark !== undefined) this.raiseWatermark(watermark);
-    if (report) {
-      const retryAt = this.record(report, now);
-      if (retryAt !== null) {
-        await this.leaseKeeper.hold(current.token, retryAt + LEASE_MS, { store: true });
-        return { action: "retry-scheduled", retryAt };
-      }
+    // Written below, with the next hand-out if one goes at once.
+    let reported = report ? this.record(report, now) : null;
+    const retryAt = reported?.change.status === "retrying" ? reported.change.nextAttemptAt! : null;
+    if (reported && (retryAt !== null || told || pause || this.failures.owed())) {
+      this.deliveries.settle(reported.row, reported.change);
+      reported = null;
+    }
+    if (retryAt !== null) {
+      await this.leaseKeeper.hold(current.token, retryAt + LEASE_MS, { store: true });
+      return { action: "retry-scheduled", retryAt };
     }
     if (told) this.heard(told);
     const news = this.failures.owed();
@@ -172,9 +174,12 @@ export class WebhookSequencer extends DurableObject<Env> {
       return { action: "paused" };
     }
     for (;;) {
-      const ready = this.deliveries.takeHeadIfReady(now, current.token, this.watermark, now + RETRY_EARLY_MS);
+      const dueBy = now + RETRY_EARLY_MS;
+      const ready = reported
+        ? this.deliveries.settleAndTakeNext(reported.row, reported.change, current.token, this.watermark, dueBy)
+        : this.deliveries.takeHeadIfReady(now, current.token, this.watermark, dueBy);
+      reported = null;
       if (ready) {
-        this.handedOut = ready;
         this.blockedCount = 0;
         await this.leaseKeeper.hold(current.token, now + LEASE_MS);
         return this.deliverStep(ready, current.token, lookahead);
@@ -312,7 +317,6 @@ export class WebhookSequencer extends DurableObject<Env> {
     const open = this.openCount();
     await this.nextAlarm.delete();
     await this.storage.deleteAll();
-    this.handedOut = undefined;
     this.leaseKeeper.current = null;
     this.blockedCount = 0;
     // Late calls (a drain job still in the queue) must find empty tables, not missing ones.
@@ -324,27 +328,25 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   // ── internals ──────────────────────────────────────────────────────────────────────────
 
-  /** Applies a report; returns the retry time when the delivery is to be tried again. */
-  private record(report: AttemptReport, now: number): number | null {
-    const row = this.handedOut && formatDeliveryId(this.handedOut) === report.deliveryId ? this.handedOut : this.deliveries.byId(report.deliveryId);
-    this.handedOut = undefined;
+  /**
+   * Applies a report but for its write: returns the delivery's settlement for the caller to write,
+   * or null when the delivery is not on the wire (a report applied before).
+   */
+  private record(report: AttemptReport, now: number): { row: DeliveryRow; change: Settlement } | null {
+    const onWire = this.deliveries.onTheWire();
+    const row = onWire && formatDeliveryId(onWire) === report.deliveryId ? onWire : this.deliveries.byId(report.deliveryId);
     if (!row || row.status !== "in_flight") return null;
-    if (report.outcome === "cancelled") {
-      this.deliveries.settle(row, { status: "cancelled", now, reason: report.reason });
-      return null;
-    }
+    if (report.outcome === "cancelled") return { row, change: { status: "cancelled", now, reason: report.reason } };
     const retryAt = report.outcome === "retry" ? (report.retryAt ?? now) : null;
     const attempt = { attempt: row.attempts + 1, ...report.attempt, outcome: report.outcome };
-    this.deliveries.settle(row, { status: report.outcome === "retry" ? "retrying" : report.outcome, now, nextAttemptAt: retryAt, attempt });
     this.attemptStats.record(attempt, now);
     this.lastAttemptAt = attempt.started;
     if (report.outcome === "succeeded") this.failures.succeeded();
     else if (report.outcome === "failed") this.failures.failed(failedDelivery(row, attempt), now, this.settings.autoDisable);
-    return retryAt;
+    return { row, change: { status: report.outcome === "retry" ? "retrying" : report.outcome, now, nextAttemptAt: retryAt, attempt } };
   }
 
   private interrupted(row: DeliveryRow, now: number) {
-    this.handedOut = undefined;
     const last = row.attempts + 1 >= this.settings.maxAttempts;
     const attempt: AttemptRecord = {
       attempt: row.attempts + 1,

@@ -147,6 +147,33 @@ describe.concurrent("faults", () => {
     expect(detail.attemptLog[0].error).toMatch(/interrupted/);
   });
 
+  it("sends again, counting the lost attempt, a delivery handed out beside its predecessor's outcome whose worker died", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const first = await storedEvent(tenant.org);
+    const second = await storedEvent(tenant.org);
+    // The second went out in the call that recorded the first's outcome, under a lease that ran out.
+    await heldDelivery(hook.id, tenant.org, second.id, second.seq, "dead-holder", { leaseUntil: Date.now() - 1 });
+    await runInDurableObject(sequencer(env, hook.id), (_instance, state) => {
+      const handedNext = JSON.stringify({ seq: second.seq, position: 1, attempt: 1, lease: "dead-holder" });
+      state.storage.sql.exec(
+        `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, attempts, created, updated, handed_next)
+         VALUES (?, 1, 0, ?, 'booking.created', 'event', 'succeeded', 1, ?, ?, ?)`,
+        first.seq, first.id, Date.now() - 61_000, Date.now() - 61_000, handedNext,
+      );
+    });
+    await evictDurableObject(sequencer(env, hook.id));
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await receivedCount(b, 1);
+    const deliveries = await finalDeliveries(tenant, hook.id, 2);
+    const resent = deliveries.find((d: any) => d.eventId === second.id);
+    expect(resent).toMatchObject({ status: "succeeded", attempts: 2 });
+    const detail = await deliveryDetail(tenant, hook.id, resent.id);
+    expect(detail.attemptLog.map((a: any) => a.outcome)).toEqual(["retry", "succeeded"]);
+    expect(detail.attemptLog[0].error).toMatch(/interrupted/);
+  });
+
   it("finishes a delivery once when its sequencer is evicted while the attempt is on the wire", async () => {
     const tenant = await producerTenant();
     const b = bucket();
