@@ -40,14 +40,14 @@ export const WHY: Record<keyof OpCounts, string> = {
   queueDeletes: "each job is acked once it is done",
   doRequests: "the event log's ingest call and its fan-out report, the sequencer's append, one next() per delivery (it records the last attempt and hands out the next one) and one that ends the turn",
   doRowsRead: "the event log's dedupe check and matching, the sequencer's head and the rows its statements walk (reads cost 1/1000 of writes)",
-  doRowsWritten: "the event's row in its organization's log, then per webhook the delivery's three: inserted, handed out (in flight under its lease, so a crash is logged as an interrupted attempt), final with the attempt appended",
+  doRowsWritten: "the event's row in its organization's log, then per webhook the delivery's two: inserted (already in flight under its lease when it goes at once), final with the attempt appended and the next delivery's hand-out beside it (so a crash is logged as an interrupted attempt)",
   doAlarmWrites: "the event log's alarm (its fan-out check) and the sequencer's lease alarm, each set only when none is pending",
   d1RowsRead: "none per event: the producer key is read once per 30 s per isolate and the organization's configuration once per minute or change",
   d1RowsWritten: "none: D1 holds configuration only",
 };
 
 /** Why an event's further webhooks cost what they do; printed with the cost per additional webhook. */
-export const PER_ADDITIONAL_WEBHOOK = "each webhook adds its own append, its delivery's three rows and its drain's next() calls; the ingest request, the event's row and the fan-out report are paid once per event";
+export const PER_ADDITIONAL_WEBHOOK = "each webhook adds its own append, its delivery's two rows and its drain's next() calls; the ingest request, the event's row and the fan-out report are paid once per event";
 
 /** The floor's consumer batch size (bench/floor/wrangler.toml). */
 const FLOOR_BATCH_SIZE = 10;
