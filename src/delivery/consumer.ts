@@ -4,7 +4,7 @@
 import type { Env } from "../env";
 import { eventLog } from "../ingest/event-log-client";
 import type { DrainJob, Job } from "../queue/jobs";
-import { fanOut, fanOutChunk } from "./fanout";
+import { fanOutAgain, fanOutChunk, type QueuedFanout } from "./fanout";
 import { drain } from "./drain";
 import pLimit from "p-limit";
 import { DRAIN_CONCURRENCY, drainClaimed, restOutside } from "./dispatch";
@@ -21,31 +21,34 @@ export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<v
   const rest = restOutside(limit);
   const drains: Promise<unknown>[] = batch.messages.filter((m) => m.body.kind === "drain").map((message) => limit(() => handle(message, env, rest)));
   const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
-  const claimed: DrainJob[] = [];
-  for (const message of fanouts) claimed.push(...(await handle(message, env)));
+  const fannedOut: QueuedFanout[] = [];
+  for (const message of fanouts) {
+    const done = await handle(message, env);
+    if (done) fannedOut.push(done);
+  }
   // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
   // reported, or a drain would find a later event of the batch not yet fanned out and wait.
-  drains.push(...claimed.map((job) => limit(() => drainClaimed(env, job, { rest }))));
+  for (const { claimed, seed } of fannedOut) drains.push(...claimed.map((job) => limit(() => drainClaimed(env, job, { rest, seed }))));
   await Promise.all(drains);
 }
 
 const firstSeq = (job: Job) => (job.kind === "fanout" ? Math.min(...job.seqs) : job.kind === "fanout-chunk" ? job.seq : 0);
 
-/** Runs a job and acks it, or has the queue retry it later. Returns the drains a fan-out claimed. */
-async function handle(message: Message<Job>, env: Env, rest?: (ms: number) => Promise<void>): Promise<DrainJob[]> {
+/** Runs a job and acks it, or has the queue retry it later. Returns what a fan-out claimed. */
+async function handle(message: Message<Job>, env: Env, rest?: (ms: number) => Promise<void>): Promise<QueuedFanout | null> {
   const job = message.body;
   try {
-    let claimed: DrainJob[] = [];
-    if (job.kind === "fanout") claimed = await fanOut(env, job.orgId, await eventLog(env, job.orgId).fanoutItems(job.seqs));
-    else if (job.kind === "fanout-chunk") claimed = await fanOutChunk(env, job);
+    let fannedOut: QueuedFanout | null = null;
+    if (job.kind === "fanout") fannedOut = await fanOutAgain(env, job);
+    else if (job.kind === "fanout-chunk") fannedOut = await fanOutChunk(env, job);
     else await drain(env, job, { rest });
     message.ack();
-    return claimed;
+    return fannedOut;
   } catch (e) {
     log.error("job failed; the queue will retry it", { job: job.kind, messageId: message.id, orgId: job.orgId, attempts: message.attempts, error: e });
     if (job.kind !== "drain") await reportFanoutFailure(env, job, e);
     message.retry({ delaySeconds: Math.min(RETRY_MAX_DELAY_SECONDS, 5 * 2 ** message.attempts) });
-    return [];
+    return null;
   }
 }
 

@@ -4,10 +4,10 @@
 // invocation are split into chunk jobs, so no invocation comes near the subrequest limit.
 import type { Env } from "../env";
 import { config } from "../config";
-import type { FanoutItem } from "../ingest/event-log";
+import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
 import { eventLog } from "../ingest/event-log-client";
 import type { AppendItem } from "../sequencer/records";
-import type { DrainJob, FanoutChunkJob } from "../queue/jobs";
+import type { DrainJob, FanoutChunkJob, FanoutJob } from "../queue/jobs";
 import { sequencer } from "./sequencer-client";
 
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
@@ -36,16 +36,27 @@ export async function fanOut(env: Env, orgId: string, items: FanoutItem[], water
   return claimed;
 }
 
-export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<DrainJob[]> {
+/** The drains a queued fan-out claimed, and what they need to start without asking the log. */
+export interface QueuedFanout {
+  claimed: DrainJob[];
+  seed: DeliverySeed;
+}
+
+/** A fan-out job the event log re-drove. */
+export async function fanOutAgain(env: Env, job: FanoutJob): Promise<QueuedFanout> {
+  const { items, seed, watermark } = await eventLog(env, job.orgId).fanoutWork(job.orgId, job.seqs);
+  return { claimed: await fanOut(env, job.orgId, items, watermark), seed };
+}
+
+export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<QueuedFanout> {
   const log = eventLog(env, job.orgId);
-  const [item] = await log.fanoutItems([job.seq]);
-  if (!item) return [];
   const chunkSize = config(env).fanoutChunkSize;
-  const slice = item.webhookIds.slice(job.chunk * chunkSize, (job.chunk + 1) * chunkSize);
-  const claimed = await appendToSequencers(env, job.orgId, slice.map((webhookId) => ({ webhookId, item: appendItem(item) })));
-  const watermark = await log.chunkFannedOut(job.seq, job.chunk, job.chunks);
-  for (const drain of claimed) drain.watermark = watermark;
-  return claimed;
+  const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { from: job.chunk * chunkSize, to: (job.chunk + 1) * chunkSize });
+  if (!item) return { claimed: [], seed };
+  const claimed = await appendToSequencers(env, job.orgId, item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) })), watermark);
+  const reported = await log.chunkFannedOut(job.seq, job.chunk, job.chunks);
+  for (const drain of claimed) drain.watermark = reported;
+  return { claimed, seed };
 }
 
 function appendItem(item: FanoutItem): AppendItem {

@@ -98,6 +98,12 @@ export interface DeliverySeed {
   events: LoggedEvent[];
 }
 
+export interface FanoutWork {
+  items: FanoutItem[];
+  seed: DeliverySeed;
+  watermark: number;
+}
+
 export interface Ingested {
   events: { id: string; seq: number; duplicate: boolean }[];
   created: number;
@@ -356,10 +362,20 @@ export class EventLog extends DurableObject<Env> {
 
   // ── fan-out bookkeeping ─────────────────────────────────────────────────────────────────
 
-  /** Of these events, those still waiting for their fan-out. */
-  fanoutItems(seqs: number[]): FanoutItem[] {
-    const wanted = seqs.filter((seq) => this.waiting.has(seq));
-    return this.eventsBySeq(wanted).map(toFanoutItem);
+  /**
+   * A queued fan-out's work: of these events, those still waiting for their fan-out (with `slice`,
+   * only that stretch of one event's webhooks), what their drains need (the events, and the
+   * webhooks of fan-outs small enough for one invocation as configured now) and the watermark, so
+   * an idle webhook hands its delivery out with the append and its drain asks the log for nothing.
+   */
+  async fanoutWork(orgId: string, seqs: number[], slice?: { from: number; to: number }): Promise<FanoutWork> {
+    this.bind(orgId);
+    const events = this.eventsBySeq(seqs.filter((seq) => this.waiting.has(seq)));
+    const items = events.map(toFanoutItem).map((item) => (slice ? { ...item, webhookIds: item.webhookIds.slice(slice.from, slice.to) } : item));
+    const config = await this.currentConfig();
+    const seeded = new Set(items.filter((item) => item.webhookIds.length <= this.settings.fanoutChunkSize).flatMap((item) => item.webhookIds));
+    const webhooks = [...seeded].flatMap((id) => config.webhook(id) ?? []);
+    return { items, seed: { webhooks, events }, watermark: this.watermark() };
   }
 
   /** These events reached all their webhooks' sequencers; answers the watermark. */

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
+import { eventLog } from "../../src/ingest/event-log-client";
+import { fanOutChunk } from "../../src/delivery/fanout";
 
 const bucket = () => crypto.randomUUID();
 const settle = () => new Promise((r) => setTimeout(r, 1500));
@@ -229,5 +231,20 @@ describe.concurrent("matching", () => {
     const event = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}`, { auth: tenant.auth });
     expect(event.body.fannedOut).not.toBeNull();
     await finalDeliveries(tenant, hooks[0]!.id, 1);
+  });
+
+  it("starts a chunk's drains with their first delivery handed out and their event and webhook in hand", async () => {
+    const tenant = await producerTenant();
+    const hooks = [];
+    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
+    // Stored and waiting for its fan-out, as a chunk job finds it; chunks of two webhooks.
+    const stored = await eventLog(env, tenant.org).storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
+    if (!stored.ok) throw new Error(stored.refusal.message);
+    const [event] = stored.value;
+    const { claimed, seed } = await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "2" }, { kind: "fanout-chunk", orgId: tenant.org, seq: event!.seq, chunk: 1, chunks: 2 });
+    expect(claimed.map((job) => job.webhookId)).toEqual([hooks[2]!.id]);
+    expect(claimed[0]!.first).toMatchObject({ action: "deliver", delivery: { eventId: event!.eventId, attempt: 1 } });
+    expect(seed.events.map((e) => e.id)).toEqual([event!.eventId]);
+    expect(seed.webhooks.map((webhook) => webhook.id)).toEqual([hooks[2]!.id]);
   });
 });
