@@ -9,7 +9,7 @@ import { authenticatedKey, authorize, principalOf, readCredentials, requireKey }
 import { ApiError, apiErrorOf, badRequest, notFound } from "../errors";
 import { existingWebhookIds } from "../db/webhooks";
 import type { ApiKeyRow } from "../db/api-keys";
-import type { LoggedEvent } from "../ingest/event-log";
+import type { LoggedEvent } from "../ingest/records";
 import { eventLog } from "../ingest/event-log-client";
 import { dispatch } from "../delivery/dispatch";
 import { recordIngest } from "../observability/metrics";

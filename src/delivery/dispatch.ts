@@ -3,7 +3,7 @@
 // quiet webhook gets its event without waiting for a queue batch. Whatever this does not finish,
 // the event log (fan-out) and the sequencers (delivery) take over on their own.
 import type { Env } from "../env";
-import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
+import type { DeliverySeed, FanoutItem } from "../ingest/records";
 import type { DrainJob } from "../queue/jobs";
 import { fanOut } from "./fanout";
 import { drain, type DrainOptions } from "./drain";

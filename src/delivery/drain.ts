@@ -3,7 +3,7 @@
 // or has had its turn.
 import type { Env } from "../env";
 import type { WebhookRow } from "../db/webhooks";
-import type { DeliverySeed, LoggedEvent } from "../ingest/event-log";
+import type { DeliverySeed, LoggedEvent } from "../ingest/records";
 import { eventLog } from "../ingest/event-log-client";
 import type { AttemptReport, AttemptResult, NextRequest, NextStep } from "../sequencer/records";
 import type { DrainJob } from "../queue/jobs";

@@ -4,7 +4,7 @@
 // invocation are split into chunk jobs, so no invocation comes near the subrequest limit.
 import type { Env } from "../env";
 import { config } from "../config";
-import type { DeliverySeed, FanoutItem } from "../ingest/event-log";
+import type { DeliverySeed, FanoutItem } from "../ingest/records";
 import { eventLog } from "../ingest/event-log-client";
 import type { AppendItem } from "../sequencer/records";
 import type { DrainJob, FanoutChunkJob, FanoutJob } from "../queue/jobs";

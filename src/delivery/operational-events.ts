@@ -10,7 +10,7 @@
 // the drain then reads the webhook disabled and cancels what waits, as after a manual disable.
 import type { Env } from "../env";
 import { disableWebhookRow, type WebhookRow } from "../db/webhooks";
-import type { OperationalEvent } from "../ingest/event-log";
+import type { OperationalEvent } from "../ingest/records";
 import { announceConfigChange, eventLog } from "../ingest/event-log-client";
 import type { DisableDecision, FailedDelivery, OperationalNews } from "../sequencer/failure-run";
 import { log } from "../log";

@@ -17,114 +17,24 @@ import type { Job } from "../queue/jobs";
 import type { UsageReportInput, UsageResultJson } from "../notifications/usage-report";
 import type { WebhookRow } from "../db/webhooks";
 import { readOrgConfig } from "../db/org-config";
-import { whereEqual } from "../db/sql-filter";
 import { recordUsage, purgeUsage, USAGE_SCHEMA } from "../notifications/usage";
 import { describeError, log } from "../log";
 import { OrgConfig } from "./org-config";
-import { OPERATIONAL_SOURCE, type OperationalType } from "../db/operational-catalog";
-import { eventIdFor, seqOfEventId } from "./event-ids";
-
-export type EventKind = "event" | "test" | "notification" | "operational";
-
-/** An event as the log keeps it. `data` is JSON text: the envelope's data, or a notification's body. */
-export interface LoggedEvent {
-  seq: number;
-  id: string;
-  kind: EventKind;
-  source: string;
-  type: string;
-  entity: string | null;
-  producerId: string | null;
-  data: string;
-  created: number;
-  /** The webhooks it goes to, matched when it was stored. */
-  webhookIds: string[];
-}
-
-/** What fan-out needs of one event. */
-export interface FanoutItem {
-  seq: number;
-  eventId: string;
-  eventType: string;
-  webhookIds: string[];
-}
-
-/** A producer's event, validated by the route. */
-export interface PostedEvent {
-  type: string;
-  entity: string | null;
-  data: string;
-  producerId: string | null;
-}
-
-/** An event addressed to given webhooks: a test event or a usage notification. */
-export interface AddressedEvent {
-  kind: "test" | "notification";
-  source: string;
-  type: string;
-  data: string;
-  webhookIds: string[];
-}
-
-/** An event the platform tells an organization about one of its webhooks (source operational). */
-export interface OperationalEvent {
-  type: OperationalType;
-  /** The webhook it is about: it is never delivered there. */
-  about: string;
-  /** Stored as the event's producer id: telling the log again stores it once. */
-  key: string;
-  data: Record<string, unknown>;
-  /** The event whose delivery it reports: none is stored about an operational event's delivery, so two failing operational webhooks cannot feed each other. */
-  causeEventId?: string;
-}
-
-/** Why the log refused a call, for the route to answer with. */
-export interface Refusal {
-  status: 400 | 429 | 503;
-  code: string;
-  message: string;
-  details: { field: string; reason: string }[];
-  retryAfterSeconds?: number;
-}
-
-export type LogAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
-
-/**
- * What the drains of a fan-out need, handed over by the call that stored the events so that the
- * first drains ask the log for nothing: the events and their webhooks as configured now.
- */
-export interface DeliverySeed {
-  webhooks: WebhookRow[];
-  events: LoggedEvent[];
-}
-
-export interface FanoutWork {
-  items: FanoutItem[];
-  seed: DeliverySeed;
-  watermark: number;
-}
-
-export interface Ingested {
-  events: { id: string; seq: number; duplicate: boolean }[];
-  created: number;
-  /** The events this call stored, for the caller to fan out. */
-  fanout: FanoutItem[];
-  /** For fan-outs small enough to go out in one invocation (FANOUT_CHUNK_SIZE webhooks). */
-  seed: DeliverySeed | null;
-  /** The watermark once they were stored: a sequencer that gets one of them at or below it may send it at once. */
-  watermark: number;
-}
-
-export interface EventLogStatus {
-  orgId: string | null;
-  /** Events stored and not yet fanned out to every webhook. */
-  behind: number;
-  oldestWaiting: { seq: number; eventId: string; ageMs: number; redrives: number } | null;
-  watermark: number;
-  latestSeq: number;
-  lastFanoutError: { message: string; at: number } | null;
-  storage: { events: number; bytes: number };
-}
+import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
+import { eventIdFor } from "./event-ids";
+import { EventsTable } from "./events-table";
+import type {
+  AddressedEvent,
+  EventLogStatus,
+  FanoutItem,
+  FanoutWork,
+  Ingested,
+  LoggedEvent,
+  LogAnswer,
+  OperationalEvent,
+  PostedEvent,
+  Refusal,
+} from "./records";
 
 /** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
 const FANOUT_GRACE_MS = 5_000;
@@ -143,48 +53,10 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** The ingest rate window per producer key (INGEST_RATE_LIMIT requests per window). */
 const RATE_WINDOW_MS = 10_000;
 
+/** The log's own values (its organization, the watermark last written) and the usage tables. */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  source TEXT NOT NULL,
-  type TEXT NOT NULL,
-  entity TEXT,
-  producer_id TEXT,
-  data TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  webhook_ids TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS events_producer_id ON events(source, producer_id) WHERE producer_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 ${USAGE_SCHEMA}`;
-
-interface EventRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  id: string;
-  kind: string;
-  source: string;
-  type: string;
-  entity: string | null;
-  producer_id: string | null;
-  data: string;
-  created: number;
-  webhook_ids: string;
-}
-
-const toEvent = (row: EventRow): LoggedEvent => ({
-  seq: row.seq,
-  id: row.id,
-  kind: row.kind as EventKind,
-  source: row.source,
-  type: row.type,
-  entity: row.entity,
-  producerId: row.producer_id,
-  data: row.data,
-  created: row.created,
-  webhookIds: JSON.parse(row.webhook_ids) as string[],
-});
 
 const toFanoutItem = (event: Pick<LoggedEvent, "seq" | "id" | "type" | "webhookIds">): FanoutItem => ({
   seq: event.seq,
@@ -208,6 +80,7 @@ class ConfigUnavailable extends Error {}
 export class EventLog extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
+  private readonly events: EventsTable;
   private readonly settings: Config;
   private orgId: string | null;
   private nextSeq: number;
@@ -232,13 +105,14 @@ export class EventLog extends DurableObject<Env> {
     this.storage = storage;
     this.settings = platformSettings(env);
     this.sql = this.storage.sql;
+    this.events = new EventsTable(this.sql);
     this.sql.exec(SCHEMA);
     const state = new Map(this.sql.exec<{ key: string; value: SqlStorageValue }>(`SELECT key, value FROM state`).toArray().map((r) => [r.key, r.value]));
     this.orgId = (state.get("org_id") as string | undefined) ?? null;
-    this.nextSeq = this.sql.exec<{ next: number }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).one().next;
+    this.nextSeq = this.events.nextSeq();
     this.storedWatermark = Number(state.get("watermark") ?? 1);
     const now = Date.now();
-    for (const row of this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? ORDER BY seq`, this.storedWatermark)) {
+    for (const row of this.events.from(this.storedWatermark)) {
       this.waiting.set(row.seq, { eventId: row.id, created: row.created, redrives: 0, nextRedriveAt: Math.max(now, row.created + FANOUT_GRACE_MS) });
     }
   }
@@ -274,7 +148,7 @@ export class EventLog extends DurableObject<Env> {
     const stored: LoggedEvent[] = [];
     this.storage.transactionSync(() => {
       for (const event of request.events) {
-        const original = event.producerId === null ? undefined : this.byProducerId(request.source, event.producerId);
+        const original = event.producerId === null ? undefined : this.events.byProducerId(request.source, event.producerId);
         if (original) {
           answers.push({ id: original.id, seq: original.seq, duplicate: true });
           continue;
@@ -323,7 +197,7 @@ export class EventLog extends DurableObject<Env> {
     const created = Date.now();
     const stored = this.storage.transactionSync(() =>
       events
-        .filter((event) => !this.byProducerId(OPERATIONAL_SOURCE, event.key) && !this.aboutOperationalDelivery(event))
+        .filter((event) => !this.events.byProducerId(OPERATIONAL_SOURCE, event.key) && !this.aboutOperationalDelivery(event))
         .map((event) => {
           const webhookIds = config.subscribers({ source: OPERATIONAL_SOURCE, type: event.type, entity: null }).filter((id) => id !== event.about);
           return this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
@@ -370,7 +244,7 @@ export class EventLog extends DurableObject<Env> {
    */
   async fanoutWork(orgId: string, seqs: number[], slice?: { from: number; to: number }): Promise<FanoutWork> {
     this.bind(orgId);
-    const events = this.eventsBySeq(seqs.filter((seq) => this.waiting.has(seq)));
+    const events = this.events.bySeq(seqs.filter((seq) => this.waiting.has(seq)));
     const items = events.map(toFanoutItem).map((item) => (slice ? { ...item, webhookIds: item.webhookIds.slice(slice.from, slice.to) } : item));
     const config = await this.currentConfig();
     const seeded = new Set(items.filter((item) => item.webhookIds.length <= this.settings.fanoutChunkSize).flatMap((item) => item.webhookIds));
@@ -422,19 +296,17 @@ export class EventLog extends DurableObject<Env> {
   async deliveryInputs(orgId: string, webhookId: string | null, eventIds: string[]): Promise<{ webhook: WebhookRow | null | undefined; events: LoggedEvent[] }> {
     this.bind(orgId);
     const webhook = webhookId === null ? undefined : ((await this.currentConfig()).webhook(webhookId) ?? null);
-    return { webhook, events: this.eventsByIds(eventIds) };
+    return { webhook, events: this.events.byIds(eventIds) };
   }
 
   getEvent(id: string): (LoggedEvent & { fannedOut: boolean }) | null {
-    const event = this.eventsByIds([id])[0];
+    const event = this.events.byIds([id])[0];
     return event ? { ...event, fannedOut: !this.waiting.has(event.seq) } : null;
   }
 
   listEvents(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: (LoggedEvent & { fannedOut: boolean })[] } {
-    const { clause, args } = whereEqual({ type: query.type, source: query.source });
-    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n;
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
-    return { total, events: rows.map((row) => ({ ...toEvent(row), fannedOut: !this.waiting.has(row.seq) })) };
+    const { total, events } = this.events.list(query);
+    return { total, events: events.map((event) => ({ ...event, fannedOut: !this.waiting.has(event.seq) })) };
   }
 
   /** The API changed the organization's configuration: read it again before using it. */
@@ -453,7 +325,7 @@ export class EventLog extends DurableObject<Env> {
       watermark: this.watermark(),
       latestSeq: this.latestSeq(),
       lastFanoutError: this.lastFanoutError,
-      storage: { events: this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n, bytes: this.sql.databaseSize },
+      storage: { events: this.events.count(), bytes: this.sql.databaseSize },
     };
   }
 
@@ -487,15 +359,9 @@ export class EventLog extends DurableObject<Env> {
    */
   purgeExpired(now: number): { events: number; usageCounters: number; more: boolean } {
     const before = now - this.settings.retentionMs;
-    const expired = this.sql
-      .exec<{ seq: number }>(`SELECT seq FROM events WHERE created < ? AND seq < ? ORDER BY seq LIMIT ?`, before, this.nextSeq - 1, PURGE_CHUNK)
-      .toArray()
-      .map((row) => row.seq);
-    if (expired.length > 0) {
-      this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);
-      for (const seq of expired) {
-        if (this.waiting.delete(seq)) log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
-      }
+    const expired = this.events.deleteBefore(before, this.nextSeq - 1, PURGE_CHUNK);
+    for (const seq of expired) {
+      if (this.waiting.delete(seq)) log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
     }
     const usageCounters = purgeUsage(this.sql, before, PURGE_CHUNK);
     return { events: expired.length, usageCounters, more: expired.length === PURGE_CHUNK || usageCounters === PURGE_CHUNK };
@@ -512,37 +378,14 @@ export class EventLog extends DurableObject<Env> {
 
   private insert(event: Omit<LoggedEvent, "seq" | "id" | "created">, created: number): LoggedEvent {
     const seq = this.nextSeq;
-    const stored: LoggedEvent = { ...event, seq, id: eventIdFor(seq), created };
-    this.sql.exec(
-      `INSERT INTO events (seq, id, kind, source, type, entity, producer_id, data, created, webhook_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      seq, stored.id, stored.kind, stored.source, stored.type, stored.entity, stored.producerId, stored.data, created, JSON.stringify(stored.webhookIds),
-    );
+    const stored = this.events.insert({ ...event, seq, id: eventIdFor(seq), created });
     this.nextSeq = seq + 1;
     this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
     return stored;
   }
 
   private aboutOperationalDelivery(event: OperationalEvent): boolean {
-    return event.causeEventId !== undefined && this.eventsByIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE;
-  }
-
-  private byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {
-    return this.sql.exec<{ id: string; seq: number }>(`SELECT id, seq FROM events WHERE source = ? AND producer_id = ?`, source, producerId).toArray()[0];
-  }
-
-  private eventsBySeq(seqs: number[]): LoggedEvent[] {
-    if (seqs.length === 0) return [];
-    return this.sql
-      .exec<EventRow>(`SELECT * FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`, JSON.stringify(seqs))
-      .toArray()
-      .map(toEvent);
-  }
-
-  /** The events with these ids (found through the seq each id carries), in seq order. */
-  private eventsByIds(ids: string[]): LoggedEvent[] {
-    const wanted = new Set(ids.map((id) => id.toLowerCase()));
-    const seqs = ids.flatMap((id) => seqOfEventId(id) ?? []);
-    return this.eventsBySeq(seqs).filter((event) => wanted.has(event.id));
+    return event.causeEventId !== undefined && this.events.byIds([event.causeEventId])[0]?.source === OPERATIONAL_SOURCE;
   }
 
   private countRequest(keyId: string): Refusal | null {

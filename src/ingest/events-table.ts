@@ -1,0 +1,111 @@
+// An event log's events: one row per event, keyed by its seq (its id carries the seq, so looking
+// an event up by id needs no index), with one unique index for the producer's id (idempotency).
+import type { EventKind, LoggedEvent } from "./records";
+import { seqOfEventId } from "./event-ids";
+import { whereEqual } from "../db/sql-filter";
+
+const EVENTS_TABLE = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  entity TEXT,
+  producer_id TEXT,
+  data TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  webhook_ids TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_producer_id ON events(source, producer_id) WHERE producer_id IS NOT NULL;`;
+
+interface EventRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  kind: string;
+  source: string;
+  type: string;
+  entity: string | null;
+  producer_id: string | null;
+  data: string;
+  created: number;
+  webhook_ids: string;
+}
+
+const toEvent = (row: EventRow): LoggedEvent => ({
+  seq: row.seq,
+  id: row.id,
+  kind: row.kind as EventKind,
+  source: row.source,
+  type: row.type,
+  entity: row.entity,
+  producerId: row.producer_id,
+  data: row.data,
+  created: row.created,
+  webhookIds: JSON.parse(row.webhook_ids) as string[],
+});
+
+export class EventsTable {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(EVENTS_TABLE);
+  }
+
+  /** The seq the next event gets. */
+  nextSeq(): number {
+    return this.sql.exec<{ next: number }>(`SELECT coalesce(max(seq), 0) + 1 AS next FROM events`).one().next;
+  }
+
+  insert(event: LoggedEvent): LoggedEvent {
+    this.sql.exec(
+      `INSERT INTO events (seq, id, kind, source, type, entity, producer_id, data, created, webhook_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      event.seq, event.id, event.kind, event.source, event.type, event.entity, event.producerId, event.data, event.created, JSON.stringify(event.webhookIds),
+    );
+    return event;
+  }
+
+  /** The events from `seq` on, in seq order, as much as a restart needs to know of them. */
+  from(seq: number): Iterable<{ seq: number; id: string; created: number }> {
+    return this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? ORDER BY seq`, seq);
+  }
+
+  byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {
+    return this.sql.exec<{ id: string; seq: number }>(`SELECT id, seq FROM events WHERE source = ? AND producer_id = ?`, source, producerId).toArray()[0];
+  }
+
+  bySeq(seqs: number[]): LoggedEvent[] {
+    if (seqs.length === 0) return [];
+    return this.sql
+      .exec<EventRow>(`SELECT * FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`, JSON.stringify(seqs))
+      .toArray()
+      .map(toEvent);
+  }
+
+  /** The events with these ids (found through the seq each id carries), in seq order. */
+  byIds(ids: string[]): LoggedEvent[] {
+    const wanted = new Set(ids.map((id) => id.toLowerCase()));
+    const seqs = ids.flatMap((id) => seqOfEventId(id) ?? []);
+    return this.bySeq(seqs).filter((event) => wanted.has(event.id));
+  }
+
+  /** Newest first. */
+  list(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
+    const { clause, args } = whereEqual({ type: query.type, source: query.source });
+    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n;
+    const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
+    return { total, events: rows.map(toEvent) };
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n;
+  }
+
+  /** Deletes up to `limit` events created before `before` with a seq below `belowSeq`, oldest first; returns their seqs. */
+  deleteBefore(before: number, belowSeq: number, limit: number): number[] {
+    const expired = this.sql
+      .exec<{ seq: number }>(`SELECT seq FROM events WHERE created < ? AND seq < ? ORDER BY seq LIMIT ?`, before, belowSeq, limit)
+      .toArray()
+      .map((row) => row.seq);
+    if (expired.length > 0) this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);
+    return expired;
+  }
+}
