@@ -57,7 +57,17 @@ export class DeliveriesTable {
    */
   private wire: { row: DeliveryRow; handedOnRow: DeliveryKey | null } | null = null;
 
-  constructor(private readonly sql: SqlStorage) {
+  /**
+   * `bound`: a key no open delivery sorts before, kept in the state table, so a fresh object looks
+   * for its head from there instead of walking every final delivery kept for the log (a month of
+   * them). Lowered at once by an insert before it (rare: appends race only within the watermark),
+   * raised only by `storeBound`, which the alarm calls: about one row written a minute per busy
+   * webhook, none per delivery.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly bound: { read(): DeliveryKey | null; write(key: DeliveryKey): void },
+  ) {
     this.create();
   }
 
@@ -65,7 +75,10 @@ export class DeliveriesTable {
   create() {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
-    const head = this.sql.exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${OPEN} ORDER BY seq, position LIMIT 1`).toArray()[0];
+    const from = this.bound.read() ?? { seq: 0, position: 0 };
+    const head = this.sql
+      .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
+      .toArray()[0];
     this.openFrom = head ? { seq: head.seq, position: head.position } : null;
     if (head?.status === "in_flight") this.wire = { row: head, handedOnRow: null };
     else if (head) this.wire = this.handedBeside(head);
@@ -289,10 +302,22 @@ export class DeliveriesTable {
     return row;
   }
 
+  /** Raises the stored bound to where the open deliveries start now (or past the last delivery). */
+  storeBound() {
+    const from = this.openFrom ?? this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0];
+    if (from) this.bound.write(from);
+  }
+
   private opened(key: DeliveryKey) {
     const from = this.openFrom;
-    if (!from || key.seq < from.seq || (key.seq === from.seq && key.position < from.position)) this.openFrom = { seq: key.seq, position: key.position };
+    if (!from || before(key, from)) this.openFrom = { seq: key.seq, position: key.position };
+    const bound = this.bound.read();
+    if (bound && before(key, bound)) this.bound.write(key);
   }
+}
+
+function before(a: DeliveryKey, b: DeliveryKey): boolean {
+  return a.seq < b.seq || (a.seq === b.seq && a.position < b.position);
 }
 
 function sameKey(a: DeliveryKey, b: DeliveryKey): boolean {

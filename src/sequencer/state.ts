@@ -2,6 +2,7 @@
 // reads them, so storage is read once per object. Each value has its accessor here, so its key and
 // type are written down once.
 import { STATE_TABLE } from "./schema";
+import type { DeliveryKey } from "./delivery-id";
 
 /** A lease as stored for a queued job (lease.ts says when it is). */
 export interface StoredLease {
@@ -9,7 +10,7 @@ export interface StoredLease {
   until: number;
 }
 
-type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run";
+type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run" | "open_bound";
 
 export class SequencerState {
   private readonly values = new Map<Key, SqlStorageValue>();
@@ -75,6 +76,16 @@ export class SequencerState {
   storeFailureRun(value: string | null) {
     if (value !== null) this.set("failure_run", value);
     else if (this.get("failure_run") !== null) this.delete("failure_run");
+  }
+
+  /** No open delivery sorts before this key (deliveries-table.ts); null: none written yet. */
+  get openBound(): DeliveryKey | null {
+    const stored = this.get("open_bound");
+    return typeof stored === "string" ? (JSON.parse(stored) as DeliveryKey) : null;
+  }
+
+  storeOpenBound(key: DeliveryKey) {
+    this.set("open_bound", JSON.stringify({ seq: key.seq, position: key.position }));
   }
 
   private get(key: Key): SqlStorageValue {

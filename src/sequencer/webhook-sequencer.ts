@@ -68,7 +68,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.settings = config(env);
     this.sql = this.storage.sql;
     this.state = new SequencerState(this.sql);
-    this.deliveries = new DeliveriesTable(this.sql);
+    this.deliveries = new DeliveriesTable(this.sql, { read: () => this.state.openBound, write: (key) => this.state.storeOpenBound(key) });
     this.attemptStats = new AttemptStats(this.sql);
     this.nextAlarm = new Alarm(this.storage);
     this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm);
@@ -244,6 +244,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.nextAlarm.rang();
     this.attemptStats.flush();
+    this.deliveries.storeBound();
     const now = Date.now();
     const current = this.lease;
     if (current && current.until > now) {

@@ -179,6 +179,41 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("finds its head on waking without reading the final deliveries kept for the log", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, (sequencer) => deliverBatch(sequencer, webhookId, 1, 300));
+    // The lease's alarm rings once the webhook is idle, and notes where its open deliveries start.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await evictDurableObject(stub);
+    const ops = await runInDurableObject(stub, async (_sequencer, state) =>
+      metered(state, async (woken) => {
+        expect(woken.openCount()).toBe(0);
+      }),
+    );
+    expect(ops.doRowsRead ?? 0).toBeLessThan(30);
+    // And an event appended after it wakes is its head.
+    await runInDurableObject(stub, async (sequencer) => {
+      const claim = await sequencer.append(webhookId, ORG, [eventAt(301)], 301, true);
+      expect(claim!.first).toMatchObject({ action: "deliver", delivery: { eventId: "event-301" } });
+    });
+  });
+
+  it("finds on waking a delivery appended before where its open deliveries started when last noted", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 2);
+      await deliverBatch(sequencer, webhookId, 5, 5);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // A fan-out that raced behind: event 4 arrives after event 5 was delivered.
+    await runInDurableObject(stub, (sequencer) => sequencer.append(webhookId, ORG, [eventAt(4)], 0));
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (sequencer) => {
+      expect(sequencer.openCount()).toBe(1);
+      expect(sequencer.list({ status: "pending", limit: 10, offset: 0 }).deliveries.map((d) => d.eventId)).toEqual(["event-4"]);
+    });
+  });
+
   it("counts its deliveries and the bytes its database takes", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
