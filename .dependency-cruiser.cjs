@@ -15,7 +15,7 @@ const layers = [
   // The per-webhook WebhookSequencer Durable Object.
   ["sequencer", "src/sequencer/"],
   ["storage", "src/db/"],
-  ["configuration, bindings, errors and logging", "src/(config|env|log|errors)\\.ts$"],
+  ["configuration, bindings, errors, logging and call rounds", "src/(config|env|log|errors|rounds)\\.ts$"],
   // The messages on the jobs queue: sent by the event log and the sequencers, consumed by delivery,
   // and the type of the JOBS binding (env.ts). They import nothing.
   ["queue messages", "src/queue/"],

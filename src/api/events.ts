@@ -10,7 +10,7 @@ import { ApiError, apiErrorOf, badRequest, notFound } from "../errors";
 import { existingWebhookIds } from "../db/webhooks";
 import type { ApiKeyRow } from "../db/api-keys";
 import type { LoggedEvent } from "../ingest/records";
-import { eventLog } from "../ingest/event-log-client";
+import { eventLog, ingest } from "../ingest/event-log-client";
 import { dispatch } from "../delivery/dispatch";
 import { recordIngest } from "../observability/metrics";
 import { sequencer } from "../delivery/sequencer-client";
@@ -109,7 +109,7 @@ eventsRouter.openapi(
     }
     const inputs = body.events ?? [{ type: body.type!, entity: body.entity, data: body.data!, id: body.id ?? headerKey }];
     const key = await producerKey(c, org);
-    const answer = await eventLog(c.env, org).ingest({
+    const answer = await ingest(c.env, {
       orgId: org,
       keyId: key.id,
       source: key.source!,

@@ -9,6 +9,7 @@ import { fanOut } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
 import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
+import { Rounds } from "../rounds";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
 export const DRAIN_CONCURRENCY = 4;
@@ -23,63 +24,38 @@ const AFTER_RESPONSE_TURN_MS = 10_000;
  * `seed`: the events and their webhooks, when the caller has them, so the first drains need not ask
  * for them; `watermark`: the log's as it stored them, so an idle webhook can hand its delivery out at once.
  *
- * Fan-outs of one organization in this isolate go out one at a time: a request whose fan-out finds
- * another under way waits for it and then sends its own together with those of the requests that
- * arrived meanwhile (each webhook's events in one append, one report to the log). Under load that
- * is one append and one report per webhook per round instead of per event, and nothing waits longer
- * than the fan-out ahead of it. The waiting request does the sending itself, so no request does I/O
- * for another.
+ * An organization's fan-outs go out in rounds (rounds.ts): those that arrive in one isolate while
+ * another is under way are sent together, each webhook's events in one append and one report to
+ * the log per round instead of per event. The request that sends a round delivers to the webhooks
+ * it claimed; the others are done once their events are fanned out.
  */
 export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
-  const round = fanoutRounds.get(orgId);
-  if (!round) return sendRound(env, orgId, { items, seeds: seed ? [seed] : [], watermark, joined: [] });
-  const next = round.next;
-  if (next && next.items.length + items.length <= MAX_ROUND_EVENTS) {
-    next.items.push(...items);
-    if (seed) next.seeds.push(seed);
-    next.watermark = Math.max(next.watermark ?? 0, watermark ?? 0) || undefined;
-    const joined = Promise.withResolvers<void>();
-    next.joined.push(joined);
-    return joined.promise;
-  }
-  if (next) return fanOutAndDrain(env, orgId, items, seed ?? undefined, watermark);
-  const mine: PendingRound = { items: [...items], seeds: seed ? [seed] : [], watermark, joined: [] };
-  round.next = mine;
-  await round.sent;
-  return sendRound(env, orgId, mine);
+  const sent = await fanoutRounds.call(orgId, { env, items, seed: seed ?? undefined, watermark });
+  if (sent) await drainAll(env, sent.claimed, sent.seed);
 }
 
-/** Events gathered behind an organization's fan-out under way, and the requests that left theirs to it. */
-interface PendingRound {
+interface Fanout {
+  env: Env;
   items: FanoutItem[];
-  seeds: DeliverySeed[];
+  seed: DeliverySeed | undefined;
   watermark: number | undefined;
-  joined: PromiseWithResolvers<void>[];
 }
 
-/** Per organization: its fan-out under way in this isolate, and the round gathering behind it. */
-const fanoutRounds = new Map<string, { sent: Promise<unknown>; next: PendingRound | null }>();
 /** A round carries at most this many events, so one invocation's appends stay few. */
 const MAX_ROUND_EVENTS = 100;
 
-async function sendRound(env: Env, orgId: string, round: PendingRound): Promise<void> {
-  const seed = round.seeds.length > 0 ? mergeSeeds(round.seeds) : undefined;
-  const fannedOut = fanOutOnly(env, orgId, round.items, round.watermark);
-  const entry = { sent: fannedOut, next: null };
-  fanoutRounds.set(orgId, entry);
-  let claimed: DrainJob[];
-  try {
-    claimed = await fannedOut;
-  } finally {
-    if (fanoutRounds.get(orgId) === entry) fanoutRounds.delete(orgId);
-    for (const joined of round.joined) joined.resolve();
-  }
-  await drainAll(env, claimed, seed);
-}
-
-async function fanOutAndDrain(env: Env, orgId: string, items: FanoutItem[], seed: DeliverySeed | undefined, watermark: number | undefined) {
-  await drainAll(env, await fanOutOnly(env, orgId, items, watermark), seed);
-}
+const fanoutRounds = new Rounds<Fanout, { claimed: DrainJob[]; seed: DeliverySeed | undefined } | null>(
+  async (orgId, fanouts) => {
+    const items = fanouts.flatMap((fanout) => fanout.items);
+    // Watermarks only grow, so the highest is true of every event of the round.
+    const watermark = Math.max(...fanouts.map((fanout) => fanout.watermark ?? 0)) || undefined;
+    const seeds = fanouts.flatMap((fanout) => fanout.seed ?? []);
+    const claimed = await fanOutOnly(fanouts[0]!.env, orgId, items, watermark);
+    return fanouts.map((_, i) => (i === 0 ? { claimed, seed: seeds.length > 0 ? mergeSeeds(seeds) : undefined } : null));
+  },
+  MAX_ROUND_EVENTS,
+  (fanout) => fanout.items.length,
+);
 
 /** The fan-out; a failure is the event log's to re-drive. */
 async function fanOutOnly(env: Env, orgId: string, items: FanoutItem[], watermark: number | undefined): Promise<DrainJob[]> {

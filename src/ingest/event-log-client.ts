@@ -1,5 +1,7 @@
 import type { Env } from "../env";
 import { log } from "../log";
+import { Rounds } from "../rounds";
+import type { IngestRequest, Ingested, LogAnswer } from "./records";
 
 /** The event log Durable Object of one organization. */
 export function eventLog(env: Pick<Env, "EVENT_LOG">, orgId: string) {
@@ -18,3 +20,21 @@ export async function announceConfigChange(env: Pick<Env, "EVENT_LOG">, orgId: s
     log.error("configuration change not announced to the event log", { orgId, error: e });
   }
 }
+
+/**
+ * Stores a producer's request in its organization's log. Requests that arrive in one isolate while
+ * the organization's previous call is under way go to the log together in the next (rounds.ts):
+ * one call and one write to storage for many requests under load, each answered on its own.
+ */
+export function ingest(env: Pick<Env, "EVENT_LOG">, request: IngestRequest): Promise<LogAnswer<Ingested>> {
+  return ingestRounds.call(request.orgId, { env, request });
+}
+
+/** A round's events' data in bytes: a round carries at most MAX_ROUND_BYTES, so no call grows large. */
+const MAX_ROUND_BYTES = 1_048_576;
+
+const ingestRounds = new Rounds<{ env: Pick<Env, "EVENT_LOG">; request: IngestRequest }, LogAnswer<Ingested>>(
+  (orgId, calls) => eventLog(calls[0]!.env, orgId).ingestAll(calls.map((call) => call.request)),
+  MAX_ROUND_BYTES,
+  ({ request }) => request.events.reduce((bytes, event) => bytes + event.data.length, 0),
+);

@@ -29,10 +29,10 @@ import type {
   FanoutItem,
   FanoutWork,
   Ingested,
+  IngestRequest,
   LoggedEvent,
   LogAnswer,
   OperationalEvent,
-  PostedEvent,
   Refusal,
 } from "./records";
 
@@ -124,7 +124,7 @@ export class EventLog extends DurableObject<Env> {
    * entity not in the source's catalog, else each event stored once (a repeated producer id
    * answers the first event as a duplicate).
    */
-  async ingest(request: { orgId: string; keyId: string; source: string; events: PostedEvent[]; batch: boolean }): Promise<LogAnswer<Ingested>> {
+  async ingest(request: IngestRequest): Promise<LogAnswer<Ingested>> {
     this.bind(request.orgId);
     const limited = this.countRequest(request.keyId);
     if (limited) return { ok: false, refusal: limited };
@@ -163,6 +163,13 @@ export class EventLog extends DurableObject<Env> {
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
     const seed = webhookIds.size > 0 && webhookIds.size <= this.settings.fanoutChunkSize ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
     return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark() } };
+  }
+
+  /** Several producers' requests in one call (a round of them, see event-log-client.ts), each answered as `ingest` would. */
+  async ingestAll(requests: IngestRequest[]): Promise<LogAnswer<Ingested>[]> {
+    const answers: LogAnswer<Ingested>[] = [];
+    for (const request of requests) answers.push(await this.ingest(request));
+    return answers;
   }
 
   /** The 429 a request of this key gets now, if any; counts the request. For refusals decided before `ingest`. */

@@ -36,6 +36,16 @@ export interface PostedEvent {
   producerId: string | null;
 }
 
+/** A producer's request to store its events, as the route hands it to the log. */
+export interface IngestRequest {
+  orgId: string;
+  keyId: string;
+  source: string;
+  events: PostedEvent[];
+  /** Posted as a batch (`events: […]`): problems name `events.<i>.<field>`. */
+  batch: boolean;
+}
+
 /** An event addressed to given webhooks: a test event or a usage notification. */
 export interface AddressedEvent {
   kind: "test" | "notification";

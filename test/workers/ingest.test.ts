@@ -209,6 +209,17 @@ describe.concurrent("matching", () => {
     expect(recorded).toEqual([[bookingHook.id], [paymentHook.id], [bookingHook.id]]);
   });
 
+  it("answers each of many requests sent at once with its own event, storing a repeated id once", async () => {
+    const tenant = await producerTenant();
+    const posts = await Promise.all(Array.from({ length: 12 }, (_, i) => postEvent(tenant, { type: "booking.created", data: { i }, id: i < 2 ? "same-booking" : `booking-${i}` })));
+    expect(posts.map((post) => post.status)).toEqual(Array(12).fill(202));
+    expect(posts[0]!.body.id).toBe(posts[1]!.body.id);
+    expect(posts.filter((post) => post.body.duplicate)).toHaveLength(1);
+    expect(new Set(posts.map((post) => post.body.id)).size).toBe(11);
+    const stored = await Promise.all(posts.slice(2).map((post) => call("GET", `/v1/organizations/${tenant.org}/events/${post.body.id}`, { auth: tenant.auth })));
+    expect(stored.map((event) => event.body.data.i)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+  });
+
   it("does not send an event of one source to webhooks of another", async () => {
     const tenant = await producerTenant();
     const b = bucket();

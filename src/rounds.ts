@@ -1,0 +1,71 @@
+// Calls that arrive while one like them is under way go out together in the next one. Per key (an
+// organization), one call at a time in this isolate: what queues behind it is sent as one round by
+// the first of the queued callers, once the call ahead has answered. Under load that is one round
+// trip for many requests; a request alone goes at once. The caller that sends does all the I/O, so
+// no request does I/O on behalf of another, and a caller waiting for another's call watches for its
+// answer on its own timer: the runtime does not let one request's promise wake another request.
+
+interface Round<In, Out> {
+  inputs: In[];
+  weight: number;
+  /** Set once the round's call has answered (or failed). */
+  answers?: Out[];
+  error?: unknown;
+  settled: boolean;
+}
+
+/** How often a waiting caller looks whether the call it waits for has answered. */
+const WATCH_MS = 1;
+
+export class Rounds<In, Out> {
+  private readonly underWay = new Map<string, { settled: boolean; next: Round<In, Out> | null }>();
+
+  /**
+   * `send` answers each of a round's inputs in order, the first being the sender's own; a round
+   * holds inputs of at most `maxWeight` in all (an input heavier than what is left goes alone).
+   */
+  constructor(
+    private readonly send: (key: string, inputs: In[]) => Promise<Out[]>,
+    private readonly maxWeight: number,
+    private readonly weightOf: (input: In) => number = () => 1,
+  ) {}
+
+  async call(key: string, input: In): Promise<Out> {
+    const weight = this.weightOf(input);
+    const current = this.underWay.get(key);
+    if (!current) return this.sendRound(key, { inputs: [input], weight, settled: false });
+    const next = current.next;
+    if (next && next.weight + weight <= this.maxWeight) {
+      const index = next.inputs.push(input) - 1;
+      next.weight += weight;
+      await watch(() => next.settled);
+      if (next.error !== undefined) throw next.error;
+      return next.answers![index]!;
+    }
+    if (next) return (await this.send(key, [input]))[0]!;
+    const mine: Round<In, Out> = { inputs: [input], weight, settled: false };
+    current.next = mine;
+    await watch(() => current.settled);
+    return this.sendRound(key, mine);
+  }
+
+  private async sendRound(key: string, round: Round<In, Out>): Promise<Out> {
+    const entry = { settled: false, next: null };
+    this.underWay.set(key, entry);
+    try {
+      round.answers = await this.send(key, round.inputs);
+      return round.answers[0]!;
+    } catch (e) {
+      round.error = e;
+      throw e;
+    } finally {
+      round.settled = true;
+      entry.settled = true;
+      if (this.underWay.get(key) === entry) this.underWay.delete(key);
+    }
+  }
+}
+
+async function watch(settled: () => boolean) {
+  while (!settled()) await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+}

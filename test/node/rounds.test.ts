@@ -1,0 +1,76 @@
+// Call rounds: per key one call at a time, and what arrives meanwhile goes out together, sent by
+// the first caller that queued, each caller answered with its own answer.
+import { describe, expect, it } from "vitest";
+import { Rounds } from "../../src/rounds";
+
+/** Rounds whose calls record their inputs and answer each doubled; the first call is held until `release`. */
+function recording(maxWeight = 100) {
+  const calls: number[][] = [];
+  const held = Promise.withResolvers<void>();
+  const rounds = new Rounds<number, number>(
+    async (_key, inputs) => {
+      calls.push(inputs);
+      if (calls.length === 1) await held.promise;
+      return inputs.map((n) => n * 2);
+    },
+    maxWeight,
+    (n) => n,
+  );
+  return { rounds, calls, release: held.resolve };
+}
+
+describe("rounds", () => {
+  it("sends a call at once when none is under way", async () => {
+    const { rounds, calls, release } = recording();
+    release();
+    expect(await rounds.call("a", 1)).toBe(2);
+    expect(calls).toEqual([[1]]);
+  });
+
+  it("sends what arrives during a call as one round once it has answered, each caller getting its own answer", async () => {
+    const { rounds, calls, release } = recording();
+    const answers = [rounds.call("a", 1), rounds.call("a", 2), rounds.call("a", 3), rounds.call("a", 4)];
+    expect(calls).toEqual([[1]]);
+    release();
+    expect(await Promise.all(answers)).toEqual([2, 4, 6, 8]);
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it("keeps keys apart", async () => {
+    const { rounds, calls, release } = recording();
+    const first = rounds.call("a", 1);
+    expect(await rounds.call("b", 2)).toBe(4);
+    expect(calls).toEqual([[1], [2]]);
+    release();
+    await first;
+  });
+
+  it("sends alone, at once, an input heavier than what its round has left", async () => {
+    const { rounds, calls, release } = recording(10);
+    const answers = [rounds.call("a", 1), rounds.call("a", 6), rounds.call("a", 5)];
+    await Promise.resolve();
+    expect(calls).toEqual([[1], [5]]);
+    release();
+    expect(await Promise.all(answers)).toEqual([2, 12, 10]);
+    expect(calls).toEqual([[1], [5], [6]]);
+  });
+
+  it("fails every caller of a round whose call failed, and the next round goes on", async () => {
+    let fail = true;
+    const held = Promise.withResolvers<void>();
+    const rounds = new Rounds<number, number>(async (_key, inputs) => {
+      if (inputs[0] === 0) await held.promise;
+      if (inputs[0] !== 0 && fail) {
+        fail = false;
+        throw new Error("down");
+      }
+      return inputs;
+    }, 100);
+    const first = rounds.call("a", 0);
+    const failed = [rounds.call("a", 1), rounds.call("a", 2)];
+    held.resolve();
+    await first;
+    for (const call of failed) await expect(call).rejects.toThrow("down");
+    expect(await rounds.call("a", 3)).toBe(3);
+  });
+});
