@@ -47,6 +47,7 @@ const shape = {
   CONFIG_REFRESH_SECONDS: wholeNumber(1, 3_600, 60, "seconds an event log trusts its copy of the configuration without an announced change"),
   DISABLE_AFTER_FAILED_DELIVERIES: wholeNumber(1, 100_000, 20, "deliveries in a row that must have ended failed before a webhook is disabled automatically"),
   DISABLE_AFTER_FAILING_HOURS: decimal(0, 8_760, 120, "hours since the first of those failures before the webhook is disabled automatically"),
+  LEASE_SECONDS: wholeNumber(10, 600, 60, "seconds a drain may go between two calls to its sequencer before its delivery is sent again by a fresh one"),
 } satisfies Record<Setting, z.ZodType>;
 
 const settings = z.object(shape).transform((s) => ({
@@ -66,6 +67,8 @@ const settings = z.object(shape).transform((s) => ({
    * failed deliveries whose first failed this long ago. A 410 Gone disables at once.
    */
   autoDisable: { failedDeliveries: s.DISABLE_AFTER_FAILED_DELIVERIES, failingMs: Math.round(s.DISABLE_AFTER_FAILING_HOURS * 60 * 60 * 1000) },
+  /** How long a sequencer's lease lasts without a call from its holder (src/sequencer/lease.ts). */
+  leaseMs: s.LEASE_SECONDS * 1000,
 }));
 
 export type Config = z.output<typeof settings>;

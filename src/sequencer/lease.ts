@@ -8,9 +8,6 @@ import type { Alarm } from "./alarm";
 import type { DeliveryRow } from "./records";
 import type { SequencerState } from "./state";
 
-/** How long a holder may take between two calls before the lease is presumed dead. */
-export const LEASE_MS = 60_000;
-
 export interface Lease {
   token: string;
   until: number;
@@ -26,15 +23,17 @@ export class LeaseKeeper {
    */
   current: Lease | null = null;
 
+  /** `leaseMs`: how long a holder may take between two calls before the lease is presumed dead (LEASE_SECONDS). */
   constructor(
     private readonly state: SequencerState,
     private readonly alarm: Alarm,
+    private readonly leaseMs: number,
   ) {}
 
   /** The lease a fresh object starts with: as stored for a queued job, or as its in-flight head went out under. */
   load(head: DeliveryRow | undefined) {
     const stored = this.state.lease;
-    const inFlight = head?.status === "in_flight" && head.lease ? { token: head.lease, until: head.updated + LEASE_MS } : null;
+    const inFlight = head?.status === "in_flight" && head.lease ? { token: head.lease, until: head.updated + this.leaseMs } : null;
     if (stored) {
       const until = inFlight?.token === stored.token ? Math.max(stored.until, inFlight.until) : stored.until;
       this.current = { token: stored.token, until, stored: true };

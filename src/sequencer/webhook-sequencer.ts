@@ -19,7 +19,7 @@ import {
 } from "./records";
 import { DeliveriesTable, type Settlement } from "./deliveries-table";
 import { Alarm } from "./alarm";
-import { LEASE_MS, LeaseKeeper, type Lease } from "./lease";
+import { LeaseKeeper, type Lease } from "./lease";
 import { SequencerState } from "./state";
 import { formatDeliveryId } from "./delivery-id";
 import { log } from "../log";
@@ -71,7 +71,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.deliveries = new DeliveriesTable(this.sql, { read: () => this.state.openBound, write: (key) => this.state.storeOpenBound(key) });
     this.attemptStats = new AttemptStats(this.sql);
     this.nextAlarm = new Alarm(this.storage);
-    this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm);
+    this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm, this.settings.leaseMs);
     this.leaseKeeper.load(this.deliveries.head());
   }
 
@@ -109,7 +109,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     }
     if (handOut && handedOut) {
       this.blockedCount = 0;
-      await this.leaseKeeper.hold(handOut, now + LEASE_MS);
+      await this.leaseKeeper.hold(handOut, now + this.settings.leaseMs);
       return { lease: handOut, first: this.deliverStep(handedOut, handOut, false) };
     }
     if (claim) {
@@ -163,7 +163,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       reported = null;
     }
     if (retryAt !== null) {
-      await this.leaseKeeper.hold(current.token, retryAt + LEASE_MS, { store: true });
+      await this.leaseKeeper.hold(current.token, retryAt + this.settings.leaseMs, { store: true });
       return { action: "retry-scheduled", retryAt };
     }
     if (told) this.heard(told);
@@ -181,7 +181,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       reported = null;
       if (ready) {
         this.blockedCount = 0;
-        await this.leaseKeeper.hold(current.token, now + LEASE_MS);
+        await this.leaseKeeper.hold(current.token, now + this.settings.leaseMs);
         return this.deliverStep(ready, current.token, lookahead);
       }
       // Not ready: find out why.
@@ -202,7 +202,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         continue;
       }
       if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
-        await this.leaseKeeper.hold(current.token, head.next_attempt_at + LEASE_MS, { store: true });
+        await this.leaseKeeper.hold(current.token, head.next_attempt_at + this.settings.leaseMs, { store: true });
         return { action: "wait", until: head.next_attempt_at };
       }
       if (head.seq <= this.watermark) throw new Error(`sequencer: head ${formatDeliveryId(head)} (${head.status}) is neither ready nor waiting`);
@@ -374,7 +374,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   private async claimLease(): Promise<string | null> {
     if (this.lease || !this.deliveries.head()) return null;
     const token = crypto.randomUUID();
-    await this.leaseKeeper.hold(token, Date.now() + LEASE_MS);
+    await this.leaseKeeper.hold(token, Date.now() + this.settings.leaseMs);
     return token;
   }
 
@@ -389,7 +389,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     const { webhookId, orgId } = this.state;
     if (!webhookId || !orgId) return;
     const token = crypto.randomUUID();
-    await this.leaseKeeper.hold(token, Date.now() + delaySeconds * 1000 + LEASE_MS, { store: true });
+    await this.leaseKeeper.hold(token, Date.now() + delaySeconds * 1000 + this.settings.leaseMs, { store: true });
     const job: DrainJob = { kind: "drain", webhookId, orgId, lease: token };
     try {
       await this.env.JOBS.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);

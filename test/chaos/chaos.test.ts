@@ -40,7 +40,7 @@ const scenarios: Scenario[] = [
     events: setting("CHAOS_FAULT_EVENTS", 60),
     // Half the hangs become a 200 sent after the platform gave up (3 s).
     mix: "200:60,503:20,hang:5,slow:3500:5,reset:5,400:5",
-    // A crash leaves its delivery to the sequencer's 60 s lease, so crashes are kept rare.
+    // A crash leaves its delivery to the sequencer's lease (LEASE_SECONDS), so crashes are kept rare.
     faults: "crash-mid-delivery:0.03,duplicate-job:0.05,evict-sequencer:0.05,evict-event-log:0.5",
     drainTimeoutMs: setting("CHAOS_DRAIN_TIMEOUT_MS", 15 * 60_000),
   },
@@ -63,6 +63,12 @@ const scenarios: Scenario[] = [
     drainTimeoutMs: setting("CHAOS_DRAIN_TIMEOUT_MS", 15 * 60_000),
   },
 ];
+
+/**
+ * Retries 1 s apart, and a dead drain's delivery taken over after 10 s instead of 60 (the shortest
+ * LEASE_SECONDS allowed; an attempt with both timeouts takes at most 6 s).
+ */
+const CHAOS_VARS = { RETRY_DELAY_SECONDS: "1", LEASE_SECONDS: "10" };
 
 const figures: Record<string, unknown>[] = [];
 
@@ -126,7 +132,7 @@ async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: numb
 
 async function run(scenario: Scenario) {
   const [server, receiver] = await Promise.all([
-    startDevServer(scenario.faults ? { script: HARNESS_SCRIPT, vars: { RETRY_DELAY_SECONDS: "1", CHAOS_FAULTS: scenario.faults } } : { vars: { RETRY_DELAY_SECONDS: "1" } }),
+    startDevServer(scenario.faults ? { script: HARNESS_SCRIPT, vars: { ...CHAOS_VARS, CHAOS_FAULTS: scenario.faults } } : { vars: CHAOS_VARS }),
     startReceiver(),
   ]);
   try {

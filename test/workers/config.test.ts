@@ -23,6 +23,7 @@ describe("configuration", () => {
       retentionMs: 30 * DAY_MS,
       configRefreshMs: 60_000,
       autoDisable: { failedDeliveries: 20, failingMs: 5 * DAY_MS },
+      leaseMs: 60_000,
     });
   });
 
