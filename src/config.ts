@@ -50,7 +50,14 @@ const shape = {
   LEASE_SECONDS: wholeNumber(10, 600, 60, "seconds a drain may go between two calls to its sequencer before its delivery is sent again by a fresh one"),
 } satisfies Record<Setting, z.ZodType>;
 
-const settings = z.object(shape).transform((s) => ({
+const settings = z
+  .object(shape)
+  .refine((s) => s.LEASE_SECONDS * 1000 >= 2 * (s.CONNECT_TIMEOUT_MS + s.READ_TIMEOUT_MS), {
+    // A lease shorter than an attempt could take would hand a delivery still on the wire to a second drain.
+    message: "must be at least twice CONNECT_TIMEOUT_MS + READ_TIMEOUT_MS",
+    path: ["LEASE_SECONDS"],
+  })
+  .transform((s) => ({
   allowPrivateUrls: s.ALLOW_PRIVATE_URLS,
   maxBodyBytes: s.MAX_BODY_BYTES,
   retryDelaySeconds: s.RETRY_DELAY_SECONDS,

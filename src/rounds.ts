@@ -4,10 +4,14 @@
 // trip for many requests; a request alone goes at once. The caller that sends does all the I/O, so
 // no request does I/O on behalf of another, and a caller waiting for another's call watches for its
 // answer on its own timer: the runtime does not let one request's promise wake another request.
+// A request can be cancelled mid-call (its client went away) and never say how its round ended, so
+// every round has a deadline: past it, whoever waited on it goes its own way (see `call`).
 
 interface Round<In, Out> {
   inputs: In[];
   weight: number;
+  /** When those waiting for this round stop waiting: its sender is presumed gone. */
+  deadline: number;
   /** Set once the round's call has answered (or failed). */
   answers?: Out[];
   error?: unknown;
@@ -17,40 +21,61 @@ interface Round<In, Out> {
 /** How often a waiting caller looks whether the call it waits for has answered. */
 const WATCH_MS = 1;
 
+/** Thrown to a caller whose round's sender went away before saying how the call ended: its input may or may not have been sent. */
+export class RoundAbandoned extends Error {
+  constructor() {
+    super("the call this request was sent with did not answer in time");
+  }
+}
+
 export class Rounds<In, Out> {
-  private readonly underWay = new Map<string, { settled: boolean; next: Round<In, Out> | null }>();
+  private readonly underWay = new Map<string, { settled: boolean; deadline: number; next: Round<In, Out> | null }>();
 
   /**
    * `send` answers each of a round's inputs in order, the first being the sender's own; a round
    * holds inputs of at most `maxWeight` in all (an input heavier than what is left goes alone).
    */
+  /**
+   * `send` answers each of a round's inputs in order, the first being the sender's own; a round
+   * holds inputs of at most `maxWeight` in all (an input heavier than what is left goes alone);
+   * those waiting on a call give up on it `patienceMs` after it was sent.
+   */
   constructor(
     private readonly send: (key: string, inputs: In[]) => Promise<Out[]>,
     private readonly maxWeight: number,
     private readonly weightOf: (input: In) => number = () => 1,
+    private readonly patienceMs = 10_000,
   ) {}
 
+  /** `input`'s answer; throws RoundAbandoned if it joined a round whose sender went away. */
   async call(key: string, input: In): Promise<Out> {
     const weight = this.weightOf(input);
-    const current = this.underWay.get(key);
-    if (!current) return this.sendRound(key, { inputs: [input], weight, settled: false });
+    let current = this.underWay.get(key);
+    if (current && Date.now() > current.deadline) {
+      this.underWay.delete(key);
+      current = undefined;
+    }
+    if (!current) return this.sendRound(key, { inputs: [input], weight, deadline: Date.now() + this.patienceMs, settled: false });
     const next = current.next;
     if (next && next.weight + weight <= this.maxWeight) {
       const index = next.inputs.push(input) - 1;
       next.weight += weight;
-      await watch(() => next.settled);
+      await watch(() => next.settled || Date.now() > next.deadline);
+      if (!next.settled) throw new RoundAbandoned();
       if (next.error !== undefined) throw next.error;
       return next.answers![index]!;
     }
     if (next) return (await this.send(key, [input]))[0]!;
-    const mine: Round<In, Out> = { inputs: [input], weight, settled: false };
+    // This caller sends the next round once the call ahead has answered, or has been given up on.
+    const mine: Round<In, Out> = { inputs: [input], weight, deadline: current.deadline + this.patienceMs, settled: false };
     current.next = mine;
-    await watch(() => current.settled);
+    const ahead = current;
+    await watch(() => ahead.settled || Date.now() > ahead.deadline);
     return this.sendRound(key, mine);
   }
 
   private async sendRound(key: string, round: Round<In, Out>): Promise<Out> {
-    const entry = { settled: false, next: null };
+    const entry = { settled: false, deadline: Date.now() + this.patienceMs, next: null };
     this.underWay.set(key, entry);
     try {
       round.answers = await this.send(key, round.inputs);

@@ -95,6 +95,9 @@ eventsRouter.openapi(
       ...tenantErrors,
       ...bodyErrors,
       429: errorResponse("Over this key's ingest rate; see Retry-After. Nothing was stored"),
+      503: errorResponse(
+        "A store this call needs cannot be reached right now; try again. Nothing was stored, unless the organization's event log took too long to answer (code unavailable, message says so): then the events may be stored, and sending them again with their ids answers each stored one as a duplicate",
+      ),
     },
   }),
   async (c) => {

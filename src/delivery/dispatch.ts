@@ -30,7 +30,14 @@ const AFTER_RESPONSE_TURN_MS = 10_000;
  * it claimed; the others are done once their events are fanned out.
  */
 export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
-  const sent = await fanoutRounds.call(orgId, { env, items, seed: seed ?? undefined, watermark });
+  let sent;
+  try {
+    sent = await fanoutRounds.call(orgId, { env, items, seed: seed ?? undefined, watermark });
+  } catch (e) {
+    // The round these events joined was never sent or never answered: the event log re-drives them.
+    log.warn("fan-out after ingest abandoned; the event log re-drives it", { orgId, error: e });
+    return;
+  }
   if (sent) await drainAll(env, sent.claimed, sent.seed);
 }
 
@@ -41,8 +48,8 @@ interface Fanout {
   watermark: number | undefined;
 }
 
-/** A round carries at most this many events, so one invocation's appends stay few. */
-const MAX_ROUND_EVENTS = 100;
+/** A round makes at most this many appends (events × their webhooks), so one invocation's calls stay few. */
+const MAX_ROUND_APPENDS = 100;
 
 const fanoutRounds = new Rounds<Fanout, { claimed: DrainJob[]; seed: DeliverySeed | undefined } | null>(
   async (orgId, fanouts) => {
@@ -53,8 +60,8 @@ const fanoutRounds = new Rounds<Fanout, { claimed: DrainJob[]; seed: DeliverySee
     const claimed = await fanOutOnly(fanouts[0]!.env, orgId, items, watermark);
     return fanouts.map((_, i) => (i === 0 ? { claimed, seed: seeds.length > 0 ? mergeSeeds(seeds) : undefined } : null));
   },
-  MAX_ROUND_EVENTS,
-  (fanout) => fanout.items.length,
+  MAX_ROUND_APPENDS,
+  (fanout) => fanout.items.reduce((appends, item) => appends + item.webhookIds.length, 0),
 );
 
 /** The fan-out; a failure is the event log's to re-drive. */

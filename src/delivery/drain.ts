@@ -56,6 +56,12 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
   let sent = 0;
   for (;;) {
     const request: NextRequest = { report, watermark, told, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
+    // A delivery handed out with the claim that waited its turn among a fan-out's drains for half
+    // its lease is handed out again before it is sent, so its lease cannot run out on the wire.
+    if (first && Date.now() - first.handedOutAt > settings.leaseMs / 2) {
+      request.unsent = first.delivery.id;
+      first = undefined;
+    }
     let step: NextStep;
     if (first) {
       step = first;

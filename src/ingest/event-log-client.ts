@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import { log } from "../log";
-import { Rounds } from "../rounds";
+import { RoundAbandoned, Rounds } from "../rounds";
 import type { IngestRequest, Ingested, LogAnswer } from "./records";
 
 /** The event log Durable Object of one organization. */
@@ -26,8 +26,14 @@ export async function announceConfigChange(env: Pick<Env, "EVENT_LOG">, orgId: s
  * the organization's previous call is under way go to the log together in the next (rounds.ts):
  * one call and one write to storage for many requests under load, each answered on its own.
  */
-export function ingest(env: Pick<Env, "EVENT_LOG">, request: IngestRequest): Promise<LogAnswer<Ingested>> {
-  return ingestRounds.call(request.orgId, { env, request });
+export async function ingest(env: Pick<Env, "EVENT_LOG">, request: IngestRequest): Promise<LogAnswer<Ingested>> {
+  try {
+    return await ingestRounds.call(request.orgId, { env, request });
+  } catch (e) {
+    if (!(e instanceof RoundAbandoned)) throw e;
+    const message = "The event log did not answer in time; the events may or may not be stored: send them again with their ids (a repeat is answered as a duplicate)";
+    return { ok: false, refusal: { status: 503, code: "unavailable", message, details: [], retryAfterSeconds: 1 } };
+  }
 }
 
 /** A round's events' data in bytes: a round carries at most MAX_ROUND_BYTES, so no call grows large. */

@@ -168,7 +168,15 @@ export class EventLog extends DurableObject<Env> {
   /** Several producers' requests in one call (a round of them, see event-log-client.ts), each answered as `ingest` would. */
   async ingestAll(requests: IngestRequest[]): Promise<LogAnswer<Ingested>[]> {
     const answers: LogAnswer<Ingested>[] = [];
-    for (const request of requests) answers.push(await this.ingest(request));
+    for (const request of requests) {
+      try {
+        answers.push(await this.ingest(request));
+      } catch (e) {
+        // Its own transaction rolled back; the others of the round stand.
+        log.error("event log: a request of a round failed", { orgId: request.orgId, error: e });
+        answers.push({ ok: false, refusal: { status: 503, code: "unavailable", message: "The event log could not store these events; nothing was stored", details: [], retryAfterSeconds: 1 } });
+      }
+    }
     return answers;
   }
 

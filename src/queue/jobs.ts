@@ -38,6 +38,8 @@ export interface DeliverStep {
   delivery: { id: string; eventId: string; attempt: number; seq: number };
   /** Changes each time the webhook's settings change: a drain re-reads the webhook when it does. */
   webhookVersion: number;
+  /** When it was handed out: its lease runs out LEASE_SECONDS after, unless the holder calls again. */
+  handedOutAt: number;
   /** When the webhook's last reported attempt started (null: not known to the sequencer now): a throttled drain paces from it. */
   previousAttemptAt: number | null;
   /** With `lookahead`: the events of the next open deliveries, to read with this one's. */

@@ -4,8 +4,9 @@
 // the table has no index but its key (seq, position) — WITHOUT ROWID, so the key is the row's own
 // b-tree — and a delivery costs two rows written: its insert and its outcome (each further attempt
 // one more). Its hand-out is written on a row written anyway: its own insert when an append hands it
-// out at once, else the row of the delivery before it, whose outcome is recorded in the same call
-// (`handed_next`); only a hand-out with no outcome beside it (a drain's first step) writes its own row.
+// out at once, else the row of the delivery just before it, whose outcome is recorded in the same
+// call (`handed_next`); only a hand-out with no outcome beside it (a drain's first step), or after a
+// row other than the one just before it (appends that raced), writes its own row.
 // Everything else reads: ids encode the key (delivery-id.ts), the FIFO's head is found by scanning
 // from a key kept in memory, and listings and lookups by event scan. A delivery's attempts live in
 // its own row (a JSON array appended by the statement that records the outcome).
@@ -75,13 +76,8 @@ export class DeliveriesTable {
   create() {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
-    const from = this.bound.read() ?? { seq: 0, position: 0 };
-    const head = this.sql
-      .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
-      .toArray()[0];
-    this.openFrom = head ? { seq: head.seq, position: head.position } : null;
-    if (head?.status === "in_flight") this.wire = { row: head, handedOnRow: null };
-    else if (head) this.wire = this.handedBeside(head);
+    this.openFrom = this.bound.read() ?? { seq: 0, position: 0 };
+    this.head();
   }
 
   /** `head` as in flight if the row before it handed it out (and it was not reported since). */
@@ -139,16 +135,15 @@ export class DeliveriesTable {
    */
   takeHeadIfReady(now: number, lease: string, watermark: number, dueBy: number): DeliveryRow | undefined {
     const from = this.openFrom;
-    if (!from) return undefined;
-    const onWire = this.wire?.row ?? { seq: -1, position: -1 };
+    // One delivery on the wire at a time, even when a raced append put another before it.
+    if (!from || this.wire) return undefined;
     const row = this.sql
       .exec<DeliveryRow>(
         `UPDATE deliveries SET status = 'in_flight', updated = ?, lease = ?
          WHERE (seq, position) = (SELECT seq, position FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1)
-           AND NOT (seq = ? AND position = ?)
            AND seq <= ? AND (status = 'pending' OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))
          RETURNING ${COLUMNS}`,
-        now, lease, from.seq, from.seq, from.position, onWire.seq, onWire.position, watermark, dueBy,
+        now, lease, from.seq, from.seq, from.position, watermark, dueBy,
       )
       .toArray()[0];
     if (row) this.handedOut(row, null);
@@ -168,12 +163,25 @@ export class DeliveriesTable {
       )
       .toArray()[0];
     const ready = next && next.seq <= watermark && (next.status === "pending" || (next.status === "retrying" && (next.next_attempt_at === null || next.next_attempt_at <= dueBy)));
-    if (!ready) {
+    // A fresh object looks for a hand-out on the row just before its head, so only that row may carry it.
+    if (!ready || !this.justBefore(row, next)) {
       this.settle(row, change);
-      return undefined;
+      return ready && !this.wire ? this.takeHeadIfReady(change.now, lease, watermark, dueBy) : undefined;
     }
     this.settle(row, change, { seq: next.seq, position: next.position, attempt: next.attempts + 1, lease });
     return this.handedOut({ ...next, status: "in_flight", lease, updated: change.now }, row);
+  }
+
+  /** The delivery on the wire, handed out again from `now` on its own row (its holder had not sent it yet). */
+  handOutAgain(row: DeliveryRow, now: number): DeliveryRow {
+    this.sql.exec(`UPDATE deliveries SET status = 'in_flight', lease = ?, updated = ? WHERE seq = ? AND position = ?`, row.lease, now, row.seq, row.position);
+    return this.handedOut({ ...row, status: "in_flight", updated: now }, null);
+  }
+
+  /** Whether `before` sorts just before `key`, with no delivery between them. */
+  private justBefore(before: DeliveryKey, key: DeliveryKey): boolean {
+    if (!precedes(before, key)) return false;
+    return this.sql.exec(`SELECT 1 FROM deliveries WHERE (seq, position) > (?, ?) AND (seq, position) < (?, ?) LIMIT 1`, before.seq, before.position, key.seq, key.position).toArray().length === 0;
   }
 
   /** A delivery's new status, counting the attempt and appending it to its log if there was one. One statement. */
@@ -212,6 +220,7 @@ export class DeliveriesTable {
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
       .toArray()[0];
     this.openFrom = row ? { seq: row.seq, position: row.position } : null;
+    if (row && !this.wire) this.wire = row.status === "in_flight" ? { row, handedOnRow: null } : this.handedBeside(row);
     return row && this.asSent(row);
   }
 
@@ -310,13 +319,13 @@ export class DeliveriesTable {
 
   private opened(key: DeliveryKey) {
     const from = this.openFrom;
-    if (!from || before(key, from)) this.openFrom = { seq: key.seq, position: key.position };
+    if (!from || precedes(key, from)) this.openFrom = { seq: key.seq, position: key.position };
     const bound = this.bound.read();
-    if (bound && before(key, bound)) this.bound.write(key);
+    if (bound && precedes(key, bound)) this.bound.write(key);
   }
 }
 
-function before(a: DeliveryKey, b: DeliveryKey): boolean {
+function precedes(a: DeliveryKey, b: DeliveryKey): boolean {
   return a.seq < b.seq || (a.seq === b.seq && a.position < b.position);
 }
 

@@ -50,6 +50,11 @@ export interface NextRequest {
   pause?: boolean;
   /** Name the events of the next open deliveries too, so the drain can read them in one go. */
   lookahead?: boolean;
+  /**
+   * The delivery handed out with the lease was not sent yet (it waited its turn among a fan-out's
+   * drains): hand it out again under a fresh deadline, so its lease cannot run out while it is sent.
+   */
+  unsent?: string;
   /** The news of a "tell" answer, told to the organization. */
   told?: OperationalNews;
 }

@@ -104,7 +104,7 @@ export class WebhookSequencer extends DurableObject<Env> {
         });
       });
     } catch (e) {
-      this.state.load(); // the transaction rolled back the state it had set
+      this.reload(); // the transaction rolled back what it had set
       throw e;
     }
     if (handOut && handedOut) {
@@ -133,9 +133,14 @@ export class WebhookSequencer extends DurableObject<Env> {
   async recover(since: number, seq: number): Promise<number> {
     const failed = this.deliveries.failedSince(since);
     const now = Date.now();
-    this.storage.transactionSync(() => {
-      for (const row of failed) this.deliveries.insertRedelivery(row, seq, now);
-    });
+    try {
+      this.storage.transactionSync(() => {
+        for (const row of failed) this.deliveries.insertRedelivery(row, seq, now);
+      });
+    } catch (e) {
+      this.reload();
+      throw e;
+    }
     if (failed.length > 0) await this.wake();
     return failed.length;
   }
@@ -150,11 +155,17 @@ export class WebhookSequencer extends DurableObject<Env> {
    * organization is owed (failures, a decision to disable) goes to the holder before anything
    * else; once it says the news was `told`, a disable it applied makes it re-read the webhook.
    */
-  async next(lease: string, { report, watermark, pause = false, lookahead = false, told }: NextRequest = {}): Promise<NextStep> {
+  async next(lease: string, { report, watermark, pause = false, lookahead = false, told, unsent }: NextRequest = {}): Promise<NextStep> {
     const current = this.lease;
     if (!current || current.token !== lease) return { action: "stale" };
     const now = Date.now();
     if (watermark !== undefined) this.raiseWatermark(watermark);
+    const waited = this.deliveries.onTheWire();
+    if (unsent && waited && waited.lease === current.token && formatDeliveryId(waited) === unsent) {
+      const renewed = this.deliveries.handOutAgain(waited, now);
+      await this.leaseKeeper.hold(current.token, now + this.settings.leaseMs);
+      return this.deliverStep(renewed, current.token, lookahead);
+    }
     // Written below, with the next hand-out if one goes at once.
     let reported = report ? this.record(report, now) : null;
     const retryAt = reported?.change.status === "retrying" ? reported.change.nextAttemptAt! : null;
@@ -175,6 +186,18 @@ export class WebhookSequencer extends DurableObject<Env> {
     }
     for (;;) {
       const dueBy = now + RETRY_EARLY_MS;
+      const onWire = reported ? undefined : this.deliveries.onTheWire();
+      if (onWire) {
+        // On the wire and not reported by this call: under this lease, another holder of the same
+        // token (a duplicate job) is sending it, or this is a retried call whose first answer handed
+        // it out and was lost: not to be sent again now. Under an older lease, its holder died
+        // mid-attempt: count the attempt, and send it again unless it was the last.
+        if (onWire.lease === current.token) return { action: "stale" };
+        this.interrupted(onWire, now);
+        const news = this.failures.owed();
+        if (news) return { action: "tell", news };
+        continue;
+      }
       const ready = reported
         ? this.deliveries.settleAndTakeNext(reported.row, reported.change, current.token, this.watermark, dueBy)
         : this.deliveries.takeHeadIfReady(now, current.token, this.watermark, dueBy);
@@ -190,17 +213,8 @@ export class WebhookSequencer extends DurableObject<Env> {
         this.leaseKeeper.release();
         return { action: "idle" };
       }
-      if (head.status === "in_flight") {
-        // Handed out under this very lease and not reported by this call: another holder of the
-        // same token (a duplicate job) is sending it, or this is a retried call whose first answer
-        // handed it out and was lost. Either way, not to be sent again now.
-        if (head.lease === current.token) return { action: "stale" };
-        // Its holder died mid-attempt: count the attempt, and send it again unless it was the last.
-        this.interrupted(head, now);
-        const news = this.failures.owed();
-        if (news) return { action: "tell", news };
-        continue;
-      }
+      // Reading the head found it on the wire (handed out before this object started): as above.
+      if (head.status === "in_flight") continue;
       if (head.status === "retrying" && head.next_attempt_at !== null && head.next_attempt_at > now + RETRY_EARLY_MS) {
         await this.leaseKeeper.hold(current.token, head.next_attempt_at + this.settings.leaseMs, { store: true });
         return { action: "wait", until: head.next_attempt_at };
@@ -221,6 +235,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       action: "deliver",
       lease,
       delivery: { id: formatDeliveryId(row), eventId: row.event_id, attempt: row.attempts + 1, seq: row.seq },
+      handedOutAt: row.updated,
       webhookVersion: this.state.webhookVersion,
       previousAttemptAt: this.lastAttemptAt,
       upcomingEventIds: lookahead ? this.deliveries.eventIdsAfter(row, UPCOMING_EVENTS) : [],
@@ -362,6 +377,12 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.deliveries.settle(row, { status: last ? "failed" : "pending", now, attempt });
     this.attemptStats.record(attempt, now);
     if (last) this.failures.failed(failedDelivery(row, attempt), now, this.settings.autoDisable);
+  }
+
+  /** Reads storage again into memory: after a transaction rolled back what it had set there. */
+  private reload() {
+    this.state.load();
+    this.deliveries.create();
   }
 
   /** The holder told the organization this news; a disable it applied changes the webhook its drains must read. */

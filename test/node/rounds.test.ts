@@ -1,7 +1,7 @@
 // Call rounds: per key one call at a time, and what arrives meanwhile goes out together, sent by
 // the first caller that queued, each caller answered with its own answer.
 import { describe, expect, it } from "vitest";
-import { Rounds } from "../../src/rounds";
+import { RoundAbandoned, Rounds } from "../../src/rounds";
 
 /** Rounds whose calls record their inputs and answer each doubled; the first call is held until `release`. */
 function recording(maxWeight = 100) {
@@ -53,6 +53,34 @@ describe("rounds", () => {
     release();
     expect(await Promise.all(answers)).toEqual([2, 12, 10]);
     expect(calls).toEqual([[1], [5], [6]]);
+  });
+
+  it("gives up on a round whose sender never says how it ended: its callers are told, and later calls go on", async () => {
+    const calls: number[][] = [];
+    const rounds = new Rounds<number, number>(
+      async (_key, inputs) => {
+        calls.push(inputs);
+        // The first call's request is cancelled mid-call: it never answers.
+        if (calls.length === 1) return new Promise<number[]>(() => {});
+        return inputs;
+      },
+      100,
+      () => 1,
+      50,
+    );
+    void rounds.call("a", 1);
+    const queued = [rounds.call("a", 2), rounds.call("a", 3)];
+    // The second caller sends its round once the first is given up on; the third had joined it.
+    expect(await Promise.all(queued)).toEqual([2, 3]);
+    expect(calls).toEqual([[1], [2, 3]]);
+    expect(await rounds.call("a", 4)).toBe(4);
+  });
+
+  it("tells the callers of a round whose sender went away that it was abandoned", async () => {
+    const rounds = new Rounds<number, number>(() => new Promise<number[]>(() => {}), 100, () => 1, 50);
+    void rounds.call("a", 1);
+    void rounds.call("a", 2);
+    await expect(rounds.call("a", 3)).rejects.toBeInstanceOf(RoundAbandoned);
   });
 
   it("fails every caller of a round whose call failed, and the next round goes on", async () => {

@@ -68,6 +68,18 @@ describe("configuration", () => {
     expect(() => config(bad)).toThrow(ConfigError);
   });
 
+  it("refuses a lease shorter than twice an attempt's timeouts, which would hand a delivery on the wire to a second drain", () => {
+    expect(config({ LEASE_SECONDS: "12" }).leaseMs).toBe(12_000);
+    expect(() => config({ LEASE_SECONDS: "11" })).toThrow(ConfigError);
+    try {
+      config({ LEASE_SECONDS: "30", CONNECT_TIMEOUT_MS: "10000", READ_TIMEOUT_MS: "10000" });
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([{ setting: "LEASE_SECONDS", reason: "must be at least twice CONNECT_TIMEOUT_MS + READ_TIMEOUT_MS" }]);
+      return;
+    }
+    throw new Error("expected a ConfigError");
+  });
+
   it("answers the first request 500 naming the bad setting, and logs it with its value", async () => {
     const misconfigured = { ...env, MAX_RETRIES: "abc" };
     let response: Response | undefined;

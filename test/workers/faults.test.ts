@@ -174,6 +174,28 @@ describe.concurrent("faults", () => {
     expect(detail.attemptLog[0].error).toMatch(/interrupted/);
   });
 
+  it("hands out again, before sending, a claimed delivery that waited past half its lease: sent once", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org);
+    const claim = await runInDurableObject(sequencer(env, hook.id), (instance) =>
+      instance.append(hook.id, tenant.org, [{ eventId: event.id, eventType: "booking.created", seq: event.seq }], event.seq, true),
+    );
+    const first = claim!.first!;
+    // It waited its turn among a fan-out's drains until its lease ran out: the lease's alarm handed
+    // the delivery to a fresh drain, which sends it (counting the wait as an interrupted attempt).
+    await runInDurableObject(sequencer(env, hook.id), (instance) => {
+      (instance as unknown as { leaseKeeper: { current: { until: number } } }).leaseKeeper.current.until = Date.now() - 1;
+    });
+    expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
+    await receivedCount(b, 1);
+    // The first holder, its turn come at last, asks before sending and is told it is stale.
+    await drain(env, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: claim!.lease, watermark: event.seq, first: { ...first, handedOutAt: Date.now() - 60_000 } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await received(b)).toHaveLength(1);
+  });
+
   it("finishes a delivery once when its sequencer is evicted while the attempt is on the wire", async () => {
     const tenant = await producerTenant();
     const b = bucket();

@@ -179,6 +179,63 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("hands out on its own row a delivery that does not directly follow the one just reported, and finds it in flight after an eviction", async () => {
+    const { webhookId, stub } = newWebhook();
+    const { lease, seven } = await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 2);
+      await deliverBatch(sequencer, webhookId, 5, 6);
+      // Event 4's fan-out raced behind: it arrives with 7, after 5 and 6 were delivered.
+      const claim = await sequencer.append(webhookId, ORG, [eventAt(4), eventAt(7)], 7, true);
+      const four = claim!.first;
+      if (four?.action !== "deliver") throw new Error("expected event 4 handed out with the append");
+      const seven = await sequencer.next(claim!.lease, { report: { deliveryId: four.delivery.id, outcome: "succeeded", attempt: answered200 } });
+      if (seven.action !== "deliver") throw new Error(`expected event 7 handed out, got ${seven.action}`);
+      expect(seven.delivery.eventId).toBe("event-7");
+      return { lease: claim!.lease, seven };
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (sequencer) => {
+      expect(sequencer.get(seven.delivery.id)).toMatchObject({ status: "in_flight" });
+      expect(await sequencer.next(lease)).toEqual({ action: "stale" });
+      const report = { deliveryId: seven.delivery.id, outcome: "succeeded" as const, attempt: answered200 };
+      expect(await sequencer.next(lease, { report, watermark: 7 })).toEqual({ action: "idle" });
+      expect(sequencer.get(seven.delivery.id)).toMatchObject({ status: "succeeded", attempts: 1 });
+    });
+  });
+
+  it("hands out again, under a fresh deadline, a delivery its holder says it has not sent", async () => {
+    const { webhookId, stub } = newWebhook();
+    const { lease, again } = await runInDurableObject(stub, async (sequencer) => {
+      const claim = await sequencer.append(webhookId, ORG, [eventAt(1)], 1, true);
+      const first = claim!.first!;
+      const again = await sequencer.next(claim!.lease, { unsent: first.delivery.id });
+      expect(again).toMatchObject({ action: "deliver", delivery: { id: first.delivery.id, attempt: 1 } });
+      expect((again as typeof first).handedOutAt).toBeGreaterThanOrEqual(first.handedOutAt);
+      return { lease: claim!.lease, again: again as typeof first };
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (sequencer) => {
+      expect(sequencer.get(again.delivery.id)).toMatchObject({ status: "in_flight", attempts: 0 });
+      const report = { deliveryId: again.delivery.id, outcome: "succeeded" as const, attempt: answered200 };
+      expect(await sequencer.next(lease, { report, watermark: 1 })).toEqual({ action: "idle" });
+    });
+  });
+
+  it("keeps one delivery on the wire when a raced append puts another before it", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 2);
+      const claim = await sequencer.append(webhookId, ORG, [eventAt(10)], 10, true);
+      const ten = claim!.first;
+      if (ten?.action !== "deliver") throw new Error("expected event 10 handed out with the append");
+      await sequencer.append(webhookId, ORG, [eventAt(4)], 10);
+      // A duplicate of the drain, with nothing to report, gets nothing while 10 is on the wire.
+      expect(await sequencer.next(claim!.lease)).toEqual({ action: "stale" });
+      const report = { deliveryId: ten.delivery.id, outcome: "succeeded" as const, attempt: answered200 };
+      expect(await sequencer.next(claim!.lease, { report })).toMatchObject({ action: "deliver", delivery: { eventId: "event-4" } });
+    });
+  });
+
   it("finds its head on waking without reading the final deliveries kept for the log", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, (sequencer) => deliverBatch(sequencer, webhookId, 1, 300));
