@@ -57,6 +57,13 @@ export class DeliveriesTable {
    * read of one goes through here.
    */
   private wire: { row: DeliveryRow; handedOnRow: DeliveryKey | null } | null = null;
+  /**
+   * The last key in the table, and whether an insert has landed before it (appends that raced):
+   * only then can a final delivery sit between the head and the next open one, which is what
+   * `justBefore` otherwise has to ask storage.
+   */
+  private lastKey: DeliveryKey | null = null;
+  private raced = false;
 
   /**
    * `bound`: a key no open delivery sorts before, kept in the state table, so a fresh object looks
@@ -77,7 +84,9 @@ export class DeliveriesTable {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
     this.openFrom = this.bound.read() ?? { seq: 0, position: 0 };
-    this.head();
+    const head = this.head();
+    this.lastKey = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0] ?? null;
+    this.raced = head !== undefined && this.sql.exec(`SELECT 1 FROM deliveries WHERE (seq, position) > (?, ?) AND ${FINAL} LIMIT 1`, head.seq, head.position).toArray().length > 0;
   }
 
   /** `head` as in flight if the row before it handed it out (and it was not reported since). */
@@ -181,6 +190,8 @@ export class DeliveriesTable {
   /** Whether `before` sorts just before `key`, with no delivery between them. */
   private justBefore(before: DeliveryKey, key: DeliveryKey): boolean {
     if (!precedes(before, key)) return false;
+    // Inserted in key order, the rows between the head and the next open one would be open too.
+    if (!this.raced) return true;
     return this.sql.exec(`SELECT 1 FROM deliveries WHERE (seq, position) > (?, ?) AND (seq, position) < (?, ?) LIMIT 1`, before.seq, before.position, key.seq, key.position).toArray().length === 0;
   }
 
@@ -220,6 +231,7 @@ export class DeliveriesTable {
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
       .toArray()[0];
     this.openFrom = row ? { seq: row.seq, position: row.position } : null;
+    if (!row) this.raced = false;
     if (row && !this.wire) this.wire = row.status === "in_flight" ? { row, handedOnRow: null } : this.handedBeside(row);
     return row && this.asSent(row);
   }
@@ -318,6 +330,8 @@ export class DeliveriesTable {
   }
 
   private opened(key: DeliveryKey) {
+    if (this.lastKey && precedes(key, this.lastKey)) this.raced = true;
+    else this.lastKey = { seq: key.seq, position: key.position };
     const from = this.openFrom;
     if (!from || precedes(key, from)) this.openFrom = { seq: key.seq, position: key.position };
     const bound = this.bound.read();
