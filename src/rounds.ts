@@ -10,12 +10,14 @@
 interface Round<In, Out> {
   inputs: In[];
   weight: number;
-  /** When those waiting for this round stop waiting: its sender is presumed gone. */
+  /** When those waiting on this round stop waiting: its sender is presumed gone. */
   deadline: number;
   /** Set once the round's call has answered (or failed). */
+  settled: boolean;
   answers?: Out[];
   error?: unknown;
-  settled: boolean;
+  /** The round gathering behind this one while it is sent. */
+  next?: Round<In, Out>;
 }
 
 /** How often a waiting caller looks whether the call it waits for has answered. */
@@ -29,12 +31,9 @@ export class RoundAbandoned extends Error {
 }
 
 export class Rounds<In, Out> {
-  private readonly underWay = new Map<string, { settled: boolean; deadline: number; next: Round<In, Out> | null }>();
+  /** Per key, the round being sent. */
+  private readonly underWay = new Map<string, Round<In, Out>>();
 
-  /**
-   * `send` answers each of a round's inputs in order, the first being the sender's own; a round
-   * holds inputs of at most `maxWeight` in all (an input heavier than what is left goes alone).
-   */
   /**
    * `send` answers each of a round's inputs in order, the first being the sender's own; a round
    * holds inputs of at most `maxWeight` in all (an input heavier than what is left goes alone);
@@ -50,13 +49,14 @@ export class Rounds<In, Out> {
   /** `input`'s answer; throws RoundAbandoned if it joined a round whose sender went away. */
   async call(key: string, input: In): Promise<Out> {
     const weight = this.weightOf(input);
-    let current = this.underWay.get(key);
-    if (current && Date.now() > current.deadline) {
+    let ahead = this.underWay.get(key);
+    if (ahead && Date.now() > ahead.deadline) {
       this.underWay.delete(key);
-      current = undefined;
+      ahead = undefined;
     }
-    if (!current) return this.sendRound(key, { inputs: [input], weight, deadline: Date.now() + this.patienceMs, settled: false });
-    const next = current.next;
+    const mine: Round<In, Out> = { inputs: [input], weight, deadline: Date.now() + this.patienceMs, settled: false };
+    if (!ahead) return this.sendRound(key, mine);
+    const next = ahead.next;
     if (next && next.weight + weight <= this.maxWeight) {
       const index = next.inputs.push(input) - 1;
       next.weight += weight;
@@ -67,16 +67,16 @@ export class Rounds<In, Out> {
     }
     if (next) return (await this.send(key, [input]))[0]!;
     // This caller sends the next round once the call ahead has answered, or has been given up on.
-    const mine: Round<In, Out> = { inputs: [input], weight, deadline: current.deadline + this.patienceMs, settled: false };
-    current.next = mine;
-    const ahead = current;
-    await watch(() => ahead.settled || Date.now() > ahead.deadline);
+    mine.deadline = ahead.deadline + this.patienceMs;
+    ahead.next = mine;
+    const waitedOn = ahead;
+    await watch(() => waitedOn.settled || Date.now() > waitedOn.deadline);
     return this.sendRound(key, mine);
   }
 
   private async sendRound(key: string, round: Round<In, Out>): Promise<Out> {
-    const entry = { settled: false, deadline: Date.now() + this.patienceMs, next: null };
-    this.underWay.set(key, entry);
+    round.deadline = Date.now() + this.patienceMs;
+    this.underWay.set(key, round);
     try {
       round.answers = await this.send(key, round.inputs);
       return round.answers[0]!;
@@ -85,8 +85,7 @@ export class Rounds<In, Out> {
       throw e;
     } finally {
       round.settled = true;
-      entry.settled = true;
-      if (this.underWay.get(key) === entry) this.underWay.delete(key);
+      if (this.underWay.get(key) === round) this.underWay.delete(key);
     }
   }
 }

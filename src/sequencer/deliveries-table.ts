@@ -64,6 +64,8 @@ export class DeliveriesTable {
    */
   private lastKey: DeliveryKey | null = null;
   private raced = false;
+  /** The bound as stored (see the constructor), read once per start rather than on every insert. */
+  private storedBound: DeliveryKey | null = null;
 
   /**
    * `bound`: a key no open delivery sorts before, kept in the state table, so a fresh object looks
@@ -83,7 +85,8 @@ export class DeliveriesTable {
   create() {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
-    this.openFrom = this.bound.read() ?? { seq: 0, position: 0 };
+    this.storedBound = this.bound.read();
+    this.openFrom = this.storedBound ?? { seq: 0, position: 0 };
     const head = this.head();
     this.lastKey = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0] ?? null;
     this.raced = head !== undefined && this.sql.exec(`SELECT 1 FROM deliveries WHERE (seq, position) > (?, ?) AND ${FINAL} LIMIT 1`, head.seq, head.position).toArray().length > 0;
@@ -312,6 +315,11 @@ export class DeliveriesTable {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries`).one().n;
   }
 
+  private writeBound(key: DeliveryKey) {
+    this.storedBound = { seq: key.seq, position: key.position };
+    this.bound.write(this.storedBound);
+  }
+
   /** `row` as it stands: in flight if it is on the wire, whatever its own row says. */
   private asSent(row: DeliveryRow): DeliveryRow {
     return this.wire && sameKey(this.wire.row, row) ? this.wire.row : row;
@@ -326,7 +334,7 @@ export class DeliveriesTable {
   /** Raises the stored bound to where the open deliveries start now (or past the last delivery). */
   storeBound() {
     const from = this.openFrom ?? this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0];
-    if (from) this.bound.write(from);
+    if (from) this.writeBound(from);
   }
 
   private opened(key: DeliveryKey) {
@@ -334,8 +342,7 @@ export class DeliveriesTable {
     else this.lastKey = { seq: key.seq, position: key.position };
     const from = this.openFrom;
     if (!from || precedes(key, from)) this.openFrom = { seq: key.seq, position: key.position };
-    const bound = this.bound.read();
-    if (bound && precedes(key, bound)) this.bound.write(key);
+    if (this.storedBound && precedes(key, this.storedBound)) this.writeBound(key);
   }
 }
 

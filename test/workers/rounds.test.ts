@@ -1,11 +1,13 @@
-// Fan-out right after ingest, as one isolate batches it: the fan-outs of one organization that
-// arrive while another is under way go out together, one append per webhook and one report to the
-// log. The Durable Object bindings are stand-ins that record the calls and hold the first fan-out
-// open, so what overlaps is decided by the test rather than by timing.
+// Ingest and the fan-out right after it, as one isolate batches them (src/rounds.ts): the calls of
+// one organization that arrive while another is under way go out together: one call to the log
+// for many requests, one append per webhook and one report for many fan-outs. The Durable Object
+// bindings are stand-ins that record the calls and hold the first one open, so what overlaps is
+// decided by the test rather than by timing.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { dispatch } from "../../src/delivery/dispatch";
-import type { FanoutItem } from "../../src/ingest/records";
+import { ingest } from "../../src/ingest/event-log-client";
+import type { FanoutItem, IngestRequest } from "../../src/ingest/records";
 import type { Env } from "../../src/env";
 
 const item = (seq: number, webhookIds: string[]): FanoutItem => ({ seq, eventId: `event-${seq}`, eventType: "booking.created", webhookIds });
@@ -32,6 +34,26 @@ function recordingEnv() {
   const recording = { ...env, SEQUENCER: binding(sequencerStub), EVENT_LOG: binding(logStub) } as unknown as Env;
   return { env: recording, appends, reports, release: held.resolve };
 }
+
+describe("ingest", () => {
+  it("sends the requests that arrive while one is under way to the log in one call, each answered with its own answer", async () => {
+    const calls: string[][] = [];
+    const held = Promise.withResolvers<void>();
+    const logStub = {
+      ingestAll: async (requests: IngestRequest[]) => {
+        calls.push(requests.map((request) => request.keyId));
+        if (calls.length === 1) await held.promise;
+        return requests.map((request) => ({ ok: true, value: { keyId: request.keyId } }));
+      },
+    };
+    const recording = { ...env, EVENT_LOG: { idFromName: (name: string) => name, get: () => logStub } } as unknown as Env;
+    const request = (keyId: string): IngestRequest => ({ orgId: "org-rounds-ingest", keyId, source: "wink", events: [], batch: false });
+    const answers = [ingest(recording, request("a")), ingest(recording, request("b")), ingest(recording, request("c"))];
+    held.resolve();
+    expect(await Promise.all(answers)).toEqual(["a", "b", "c"].map((keyId) => ({ ok: true, value: { keyId } })));
+    expect(calls).toEqual([["a"], ["b", "c"]]);
+  });
+});
 
 describe("dispatch", () => {
   it("sends the fan-outs that arrive while one is under way together: one append per webhook, one report", async () => {
