@@ -55,7 +55,7 @@ export async function createWebhooks(server: DevServer, tenant: Tenant, hooks: {
 export function ourIngest(server: DevServer, tenant: Tenant, type: string, n: number): HttpRequest {
   return {
     url: `${server.url}/v1/organizations/${tenant.org}/events`,
-    headers: { authorization: `Bearer ${tenant.producerKeys[n % tenant.producerKeys.length]}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${tenant.producerKeys[Math.abs(n) % tenant.producerKeys.length]}`, "content-type": "application/json" },
     body: JSON.stringify({ type, data: { n } }),
   };
 }

@@ -62,13 +62,16 @@ export function judge(figures: Figure[], ops: OpsResult | undefined): Target[] {
       met: quiet.ours <= 100,
     });
   }
+  // Judged on the first event (cold sequencers among them), the slower of the two; the second is shown beside it.
   for (const size of [10, 1000]) {
     const fan = figures.find((f) => f.scenario === "fan-out" && f.metric === `time to all ${size}`);
     if (!fan) continue;
+    const again = figures.find((f) => f.scenario === "fan-out" && f.metric === `time to all ${size}, again`);
+    const reached = (f: Figure) => (Number.isFinite(f.ours) ? `${fmt(ratio(f), 1)}× (${fmt(f.ours, 0)} vs ${fmt(f.floor, 0)} ms)` : `did not finish${f.note ? ` (${f.note})` : ""}`);
     targets.push({
       name: `fan-out to ${size.toLocaleString("en")}`,
       wanted: "≤ 5× the floor's time",
-      reached: Number.isFinite(fan.ours) ? `${fmt(ratio(fan), 1)}× (${fmt(fan.ours, 0)} vs ${fmt(fan.floor, 0)} ms)` : `did not finish${fan.note ? ` (${fan.note})` : ""}`,
+      reached: `${reached(fan)}${again ? `; the next event, to the same webhooks: ${reached(again)}` : ""}`,
       met: ratio(fan) <= 5,
     });
   }

@@ -261,33 +261,44 @@ export async function fanout(bench: Bench): Promise<Figure[]> {
     Array.from({ length: largest }, (_, i) => ({ url: receiver.url(`fan-ours-${i}`), events: sizes.fanouts.filter((s) => i < s).map(typeOf) })),
   );
   const figures: Figure[] = [];
-  const timeToAll = async (prefix: string, size: number, send: () => Promise<void>) => {
-    const has = (i: number) => receiver.received(`${prefix}-${i}`).some((r) => JSON.parse(r.body).data.n === size);
+  // Timed by the receiver's clock (the last webhook's first arrival), not by when a poll noticed it:
+  // a poll every 50 ms would round a 30 ms fan-out up to 50 or 100.
+  const timeToAll = async (prefix: string, size: number, n: number, send: () => Promise<void>) => {
+    const arrivalAt = (i: number) => receiver.received(`${prefix}-${i}`).find((r) => JSON.parse(r.body).data.n === n)?.receivedAt;
     const started = Date.now();
     await send();
     const done = await until(() => {
-      for (let i = 0; i < size; i++) if (!has(i)) return false;
+      for (let i = 0; i < size; i++) if (arrivalAt(i) === undefined) return false;
       return true;
     }, sizes.settleMs, 50);
-    const reached = Array.from({ length: size }, (_, i) => i).filter(has).length;
-    return { ms: done ? Date.now() - started : NaN, reached };
+    const arrivals = Array.from({ length: size }, (_, i) => arrivalAt(i)).filter((at) => at !== undefined);
+    return { ms: done ? Math.max(...arrivals) - started : NaN, reached: arrivals.length };
   };
+  // Each size's first event finds some webhooks that never had one (their sequencers start cold);
+  // the second, sent right after, finds them all in use: both are figures a tenant sees.
+  const passes = [
+    { n: (size: number) => size, metric: (size: number) => `time to all ${size}` },
+    { n: (size: number) => -size, metric: (size: number) => `time to all ${size}, again` },
+  ];
   for (const size of sizes.fanouts) {
-    bench.progress(`fan-out to ${size}: floor`);
-    const floorRun = await timeToAll("fan-floor", size, () =>
-      post(floorIngest(floor, Array.from({ length: size }, (_, i) => receiver.url(`fan-floor-${i}`)), typeOf(size), size)),
-    );
-    bench.progress(`fan-out to ${size}: ours`);
-    const oursRun = await timeToAll("fan-ours", size, () => post(ourIngest(ours, tenant, typeOf(size), size)));
-    figures.push({
-      scenario: "fan-out",
-      metric: `time to all ${size}`,
-      unit: "ms",
-      floor: floorRun.ms,
-      ours: oursRun.ms,
-      better: "lower",
-      note: oursRun.reached < size || floorRun.reached < size ? `reached ours ${oursRun.reached}, floor ${floorRun.reached} of ${size}` : undefined,
-    });
+    for (const pass of passes) {
+      const n = pass.n(size);
+      bench.progress(`${pass.metric(size)}: floor`);
+      const floorRun = await timeToAll("fan-floor", size, n, () =>
+        post(floorIngest(floor, Array.from({ length: size }, (_, i) => receiver.url(`fan-floor-${i}`)), typeOf(size), n)),
+      );
+      bench.progress(`${pass.metric(size)}: ours`);
+      const oursRun = await timeToAll("fan-ours", size, n, () => post(ourIngest(ours, tenant, typeOf(size), n)));
+      figures.push({
+        scenario: "fan-out",
+        metric: pass.metric(size),
+        unit: "ms",
+        floor: floorRun.ms,
+        ours: oursRun.ms,
+        better: "lower",
+        note: oursRun.reached < size || floorRun.reached < size ? `reached ours ${oursRun.reached}, floor ${floorRun.reached} of ${size}` : undefined,
+      });
+    }
   }
   return figures;
 }
