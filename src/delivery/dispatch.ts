@@ -5,7 +5,7 @@
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/records";
 import type { DrainJob } from "../queue/jobs";
-import { fanOut } from "./fanout";
+import { fanOut, type StartDrain } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
 import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
@@ -27,7 +27,7 @@ const AFTER_RESPONSE_TURN_MS = 10_000;
  * An organization's fan-outs go out in rounds (rounds.ts): those that arrive in one isolate while
  * another is under way are sent together, each webhook's events in one append and one report to
  * the log per round instead of per event. The request that sends a round delivers to the webhooks
- * it claimed; the others are done once their events are fanned out.
+ * it claimed, each as soon as its append returns; the others are done once their events are fanned out.
  */
 export async function dispatch(env: Env, orgId: string, items: FanoutItem[], seed?: DeliverySeed | null, watermark?: number): Promise<void> {
   let sent;
@@ -38,7 +38,7 @@ export async function dispatch(env: Env, orgId: string, items: FanoutItem[], see
     log.warn("fan-out after ingest abandoned; the event log re-drives it", { orgId, error: e });
     return;
   }
-  if (sent) await drainAll(env, sent.claimed, sent.seed);
+  if (sent) await Promise.all(sent.drains);
 }
 
 interface Fanout {
@@ -51,33 +51,38 @@ interface Fanout {
 /** A round makes at most this many appends (events × their webhooks), so one invocation's calls stay few. */
 const MAX_ROUND_APPENDS = 100;
 
-const fanoutRounds = new Rounds<Fanout, { claimed: DrainJob[]; seed: DeliverySeed | undefined } | null>(
+/**
+ * A round is done once its events are fanned out; the drains it started go on after it, in the
+ * sending request (which also holds up to APPEND_CONCURRENCY appends meanwhile: the runtime holds
+ * back connections past its six until one closes).
+ */
+const fanoutRounds = new Rounds<Fanout, { drains: Promise<void>[] } | null>(
   async (orgId, fanouts) => {
+    const env = fanouts[0]!.env;
     const items = fanouts.flatMap((fanout) => fanout.items);
     // Watermarks only grow, so the highest is true of every event of the round.
     const watermark = Math.max(...fanouts.map((fanout) => fanout.watermark ?? 0)) || undefined;
     const seeds = fanouts.flatMap((fanout) => fanout.seed ?? []);
-    const claimed = await fanOutOnly(fanouts[0]!.env, orgId, items, watermark);
-    return fanouts.map((_, i) => (i === 0 ? { claimed, seed: seeds.length > 0 ? mergeSeeds(seeds) : undefined } : null));
+    const seed = seeds.length > 0 ? mergeSeeds(seeds) : undefined;
+    const limit = pLimit(DRAIN_CONCURRENCY);
+    const rest = restOutside(limit);
+    const drains: Promise<void>[] = [];
+    await fanOutOnly(env, orgId, items, watermark, (job, reported) =>
+      drains.push(limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed, rest, reported }))),
+    );
+    return fanouts.map((_, i) => (i === 0 ? { drains } : null));
   },
   MAX_ROUND_APPENDS,
   (fanout) => fanout.items.reduce((appends, item) => appends + item.webhookIds.length, 0),
 );
 
 /** The fan-out; a failure is the event log's to re-drive. */
-async function fanOutOnly(env: Env, orgId: string, items: FanoutItem[], watermark: number | undefined): Promise<DrainJob[]> {
+async function fanOutOnly(env: Env, orgId: string, items: FanoutItem[], watermark: number | undefined, startDrain: StartDrain): Promise<void> {
   try {
-    return await fanOut(env, orgId, items, watermark);
+    await fanOut(env, orgId, items, watermark, startDrain);
   } catch (e) {
     log.error("fan-out after ingest failed; the event log re-drives it", { orgId, error: e });
-    return [];
   }
-}
-
-async function drainAll(env: Env, claimed: DrainJob[], seed: DeliverySeed | undefined) {
-  const limit = pLimit(DRAIN_CONCURRENCY);
-  const rest = restOutside(limit);
-  await Promise.all(claimed.map((job) => limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed, rest }))));
 }
 
 /** The seeds of a round's requests as one: every event, each webhook as last read. */

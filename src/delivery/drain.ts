@@ -37,9 +37,14 @@ export interface DrainOptions {
   seed?: DeliverySeed | undefined;
   /** How a throttled drain waits for its next turn (the drains beside it may run meanwhile). */
   rest?: (ms: number) => Promise<void>;
+  /**
+   * The watermark the fan-out that claimed this drain will report (fanout.ts, StartDrain): the drain
+   * started before that report, and takes the watermark from it rather than asking the log.
+   */
+  reported?: Promise<number | undefined>;
 }
 
-export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, rest }: DrainOptions = {}): Promise<void> {
+export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, rest, reported }: DrainOptions = {}): Promise<void> {
   const settings = config(env);
   let webhookSequencer = sequencer(env, job.webhookId);
   const inputs = new DeliveryInputs(env, job.orgId, job.webhookId, seed);
@@ -51,10 +56,18 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
   let report: AttemptReport | undefined;
   let told: OperationalNews | undefined;
   let watermark = job.watermark;
+  // Once the fan-out has reported, its watermark goes with the next call, which saves the sequencer
+  // asking for it when the fan-out brought this webhook more than one event.
+  let heard: number | undefined;
+  void reported?.then((value) => (heard = value));
   // Handed out with the append that claimed the lease: the first step needs no call.
   let first = job.first;
   let sent = 0;
   for (;;) {
+    if (watermark === undefined && heard !== undefined) {
+      watermark = heard;
+      heard = undefined;
+    }
     const request: NextRequest = { report, watermark, told, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
     // A delivery handed out with the claim that waited its turn among a fan-out's drains for half
     // its lease is handed out again before it is sent, so its lease cannot run out on the wire.
@@ -98,7 +111,9 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
         continue;
       case "need-watermark":
         // An earlier event still waiting for its fan-out is the event log's to re-drive.
-        watermark = await eventLog(env, step.orgId).watermark();
+        watermark = (reported ? await reported : undefined) ?? (await eventLog(env, step.orgId).watermark());
+        reported = undefined;
+        heard = undefined;
         continue;
       case "deliver": {
         lease = step.lease;

@@ -9,6 +9,11 @@ import { dispatch } from "../../src/delivery/dispatch";
 import { ingest } from "../../src/ingest/event-log-client";
 import type { FanoutItem, IngestRequest } from "../../src/ingest/records";
 import type { Env } from "../../src/env";
+import type { WebhookRow } from "../../src/db/webhooks";
+import type { LoggedEvent } from "../../src/ingest/records";
+import type { Claim, NextRequest, NextStep } from "../../src/sequencer/records";
+import { newSigningSecret } from "../../src/delivery/signing";
+import { receivedCount, receiverUrl } from "./delivery-helpers";
 
 const item = (seq: number, webhookIds: string[]): FanoutItem => ({ seq, eventId: `event-${seq}`, eventType: "booking.created", webhookIds });
 
@@ -80,4 +85,64 @@ describe("dispatch", () => {
     release();
     await first;
   });
+
+  it("delivers to a webhook it claimed as soon as its append returns, while other appends and the report are under way", async () => {
+    const fanout = claimedBeforeReport(async () => ({ action: "idle" }));
+    const dispatched = fanout.dispatch();
+    await receivedCount(fanout.bucket, 1);
+    expect(fanout.reports).toEqual([]);
+    fanout.release();
+    await dispatched;
+    expect(fanout.reports).toEqual([[1]]);
+    expect(fanout.nextCalls.map((request) => request.report?.outcome)).toEqual(["succeeded"]);
+  });
+
+  it("gives a drain that needs the watermark before the report the report's, without asking the log", async () => {
+    const fanout = claimedBeforeReport(async (request) => (request.watermark === undefined ? { action: "need-watermark", seq: 2, orgId: "org-dispatch-pipelined" } : { action: "idle" }));
+    const dispatched = fanout.dispatch();
+    await receivedCount(fanout.bucket, 1);
+    fanout.release();
+    await dispatched;
+    expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([undefined, 7]);
+  });
 });
+
+/**
+ * One event fanned out to two webhooks: hook-p is idle and hands its delivery out with the append
+ * (to a real receiver); hook-q's append is held until `release`, and the report after it. The log
+ * answers the report with watermark 7 and has no other method, so a drain that asked it would fail.
+ */
+function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>) {
+  const orgId = "org-dispatch-pipelined";
+  const bucket = `pipelined-${crypto.randomUUID()}`;
+  const held = Promise.withResolvers<void>();
+  const reports: number[][] = [];
+  const nextCalls: NextRequest[] = [];
+  const webhook: WebhookRow = {
+    ...{ id: "hook-p", orgId, name: "hook", postUrl: receiverUrl(bucket), enabled: true, description: null, source: "wink", entity: null, events: [] },
+    ...{ secret: newSigningSecret(), previousSecret: null, previousSecretExpires: null, rateLimit: null, disabledReason: null, disabledAt: null },
+    ...{ created: 0, createdBy: "test", updated: 0, updatedBy: "test" },
+  };
+  const event: LoggedEvent = { seq: 1, id: crypto.randomUUID(), kind: "event", source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: Date.now(), webhookIds: ["hook-p", "hook-q"] };
+  const claim: Claim = {
+    lease: "lease-p",
+    first: { action: "deliver", lease: "lease-p", delivery: { id: "delivery-p", eventId: event.id, attempt: 1, seq: 1 }, webhookVersion: 1, handedOutAt: Date.now(), previousAttemptAt: null, upcomingEventIds: [] },
+  };
+  const sequencerOf = (webhookId: string) => ({
+    append: async () => (webhookId === "hook-p" ? claim : (await held.promise, null)),
+    next: async (_lease: string, request: NextRequest) => (nextCalls.push(request), next(request)),
+  });
+  const logStub = { fannedOut: async (seqs: number[]) => (reports.push(seqs), 7) };
+  const recording = {
+    ...env,
+    SEQUENCER: { idFromName: (name: string) => name, get: sequencerOf },
+    EVENT_LOG: { idFromName: (name: string) => name, get: () => logStub },
+  } as unknown as Env;
+  return {
+    bucket,
+    reports,
+    nextCalls,
+    release: held.resolve,
+    dispatch: () => dispatch(recording, orgId, [{ ...item(1, event.webhookIds), eventId: event.id }], { webhooks: [webhook], events: [event] }, 1),
+  };
+}
