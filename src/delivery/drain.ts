@@ -67,6 +67,7 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
     if (watermark === undefined && heard !== undefined) {
       watermark = heard;
       heard = undefined;
+      reported = undefined; // told once: later events need the log's watermark as it is then
     }
     const request: NextRequest = { report, watermark, told, pause: sent >= TURN_DELIVERIES || turnOver(), lookahead: inputs.exhausted() };
     // A delivery handed out with the claim that waited its turn among a fan-out's drains for half

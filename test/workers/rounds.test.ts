@@ -97,7 +97,7 @@ describe("dispatch", () => {
     expect(fanout.nextCalls.map((request) => request.report?.outcome)).toEqual(["succeeded"]);
   });
 
-  it("gives a drain that needs the watermark before the report the report's, without asking the log", async () => {
+  it("gives a drain that needs the watermark before the report the report's", async () => {
     const fanout = claimedBeforeReport(async (request) => (request.watermark === undefined ? { action: "need-watermark", seq: 2, orgId: "org-dispatch-pipelined" } : { action: "idle" }));
     const dispatched = fanout.dispatch();
     await receivedCount(fanout.bucket, 1);
@@ -105,21 +105,31 @@ describe("dispatch", () => {
     await dispatched;
     expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([undefined, 7]);
   });
+
+  it("sends the report's watermark once, then asks the log for a later one", async () => {
+    let calls = 0;
+    // The receiver answers after 100 ms: the report is in by the first call.
+    const fanout = claimedBeforeReport(async () => (++calls === 1 ? { action: "need-watermark", seq: 9, orgId: "org-dispatch-pipelined" } : { action: "idle" }), "slow:100");
+    const dispatched = fanout.dispatch();
+    fanout.release();
+    await dispatched;
+    expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([7, 9]);
+  });
 });
 
 /**
  * One event fanned out to two webhooks: hook-p is idle and hands its delivery out with the append
- * (to a real receiver); hook-q's append is held until `release`, and the report after it. The log
- * answers the report with watermark 7 and has no other method, so a drain that asked it would fail.
+ * (to a real receiver answering as `script` says); hook-q's append is held until `release`, and the
+ * report after it. The log answers the report with watermark 7, and a drain that asks it with 9.
  */
-function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>) {
+function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>, script?: string) {
   const orgId = "org-dispatch-pipelined";
   const bucket = `pipelined-${crypto.randomUUID()}`;
   const held = Promise.withResolvers<void>();
   const reports: number[][] = [];
   const nextCalls: NextRequest[] = [];
   const webhook: WebhookRow = {
-    ...{ id: "hook-p", orgId, name: "hook", postUrl: receiverUrl(bucket), enabled: true, description: null, source: "wink", entity: null, events: [] },
+    ...{ id: "hook-p", orgId, name: "hook", postUrl: receiverUrl(bucket, script), enabled: true, description: null, source: "wink", entity: null, events: [] },
     ...{ secret: newSigningSecret(), previousSecret: null, previousSecretExpires: null, rateLimit: null, disabledReason: null, disabledAt: null },
     ...{ created: 0, createdBy: "test", updated: 0, updatedBy: "test" },
   };
@@ -132,7 +142,7 @@ function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>) 
     append: async () => (webhookId === "hook-p" ? claim : (await held.promise, null)),
     next: async (_lease: string, request: NextRequest) => (nextCalls.push(request), next(request)),
   });
-  const logStub = { fannedOut: async (seqs: number[]) => (reports.push(seqs), 7) };
+  const logStub = { fannedOut: async (seqs: number[]) => (reports.push(seqs), 7), watermark: async () => 9 };
   const recording = {
     ...env,
     SEQUENCER: { idFromName: (name: string) => name, get: sequencerOf },
