@@ -8,8 +8,11 @@
 // call (`handed_next`); only a hand-out with no outcome beside it (a drain's first step), or after a
 // row other than the one just before it (appends that raced), writes its own row.
 // Everything else reads: ids encode the key (delivery-id.ts), the FIFO's head is found by scanning
-// from a key kept in memory, and listings and lookups by event scan. A delivery's attempts live in
-// its own row (a JSON array appended by the statement that records the outcome).
+// from a key kept in memory, and listings and lookups by event scan. The first open deliveries are
+// kept in memory too (a window, in step with every write), so handing out the next one and finding
+// a webhook idle cost no read: one statement per delivery while a backlog drains, two per event to
+// an idle webhook. A delivery's attempts live in its own row (a JSON array appended by the
+// statement that records the outcome).
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
@@ -24,6 +27,9 @@ const COLUMNS = `seq, position, nonce, event_id, event_type, origin, status, att
 
 /** Rows at or after a key, in key order: bind seq, seq, position. */
 const AT_OR_AFTER = `seq >= ? AND (seq > ? OR position >= ?)`;
+
+/** Open deliveries one read brings into the window: more than a drain reads ahead (UPCOMING_EVENTS). */
+const WINDOW_ROWS = 64;
 
 /** The next position within a seq: bind seq. Positions only grow within a seq, so the FIFO keeps append order. */
 const NEXT_POSITION = `(SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = ?)`;
@@ -64,6 +70,12 @@ export class DeliveriesTable {
    */
   private lastKey: DeliveryKey | null = null;
   private raced = false;
+  /**
+   * The first open deliveries in key order, from the head on, as storage has them (the one on the
+   * wire as handed out), and whether they are all of them; null: not read since the table was
+   * (re)loaded. Every write that changes an open delivery changes it here too.
+   */
+  private window: { rows: DeliveryRow[]; complete: boolean } | null = null;
   /** The bound as stored (see the constructor), read once per start rather than on every insert. */
   private storedBound: DeliveryKey | null = null;
 
@@ -85,6 +97,7 @@ export class DeliveriesTable {
   create() {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
+    this.window = null;
     this.storedBound = this.bound.read();
     this.openFrom = this.storedBound ?? { seq: 0, position: 0 };
     const head = this.head();
@@ -167,13 +180,7 @@ export class DeliveriesTable {
    * in the same write: on `row`'s `handed_next`, not its own row. Returns it, as in flight, if so.
    */
   settleAndTakeNext(row: DeliveryRow, change: Settlement, lease: string, watermark: number, dueBy: number): DeliveryRow | undefined {
-    const from = this.openFrom ?? row;
-    const next = this.sql
-      .exec<DeliveryRow>(
-        `SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} AND NOT (seq = ? AND position = ?) ORDER BY seq, position LIMIT 1`,
-        from.seq, from.seq, from.position, row.seq, row.position,
-      )
-      .toArray()[0];
+    const next = this.windowRows(this.openFrom ?? row, 2).find((open) => !sameKey(open, row));
     const ready = next && next.seq <= watermark && (next.status === "pending" || (next.status === "retrying" && (next.next_attempt_at === null || next.next_attempt_at <= dueBy)));
     // A fresh object looks for a hand-out on the row just before its head, so only that row may carry it.
     if (!ready || !this.justBefore(row, next)) {
@@ -210,6 +217,16 @@ export class DeliveriesTable {
       attempt?.error ?? change.reason ?? null, logged, logged, handedNext && JSON.stringify(handedNext), row.seq, row.position,
     );
     if (this.wire && sameKey(this.wire.row, row)) this.wire = null;
+    const settled: DeliveryRow = {
+      ...row,
+      status: change.status,
+      attempts: row.attempts + (attempt ? 1 : 0),
+      next_attempt_at: change.nextAttemptAt ?? null,
+      updated: change.now,
+      last_status_code: attempt?.statusCode ?? null,
+      last_error: attempt?.error ?? change.reason ?? null,
+    };
+    this.inWindow(settled, (OPEN_STATUSES as readonly DeliveryStatus[]).includes(change.status));
   }
 
   /**
@@ -230,9 +247,7 @@ export class DeliveriesTable {
   head(): DeliveryRow | undefined {
     const from = this.openFrom;
     if (!from) return undefined;
-    const row = this.sql
-      .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT 1`, from.seq, from.seq, from.position)
-      .toArray()[0];
+    const row = this.windowRows(from, 1)[0];
     this.openFrom = row ? { seq: row.seq, position: row.position } : null;
     if (!row) this.raced = false;
     if (row && !this.wire) this.wire = row.status === "in_flight" ? { row, handedOnRow: null } : this.handedBeside(row);
@@ -246,12 +261,9 @@ export class DeliveriesTable {
 
   /** The events of the open deliveries after `head`, in FIFO order. */
   eventIdsAfter(head: DeliveryKey, limit: number): string[] {
-    return this.sql
-      .exec<{ event_id: string }>(
-        `SELECT event_id FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} AND NOT (seq = ? AND position = ?) ORDER BY seq, position LIMIT ?`,
-        head.seq, head.seq, head.position, head.seq, head.position, limit,
-      )
-      .toArray()
+    return this.windowRows(this.openFrom ?? head, limit + 1)
+      .filter((row) => precedes(head, row))
+      .slice(0, limit)
       .map((row) => row.event_id);
   }
 
@@ -326,9 +338,43 @@ export class DeliveriesTable {
   }
 
   private handedOut(row: DeliveryRow, handedOnRow: DeliveryKey | null): DeliveryRow {
+    this.inWindow(row, true);
     this.wire = { row, handedOnRow: handedOnRow && { seq: handedOnRow.seq, position: handedOnRow.position } };
     this.openFrom = { seq: row.seq, position: row.position };
     return row;
+  }
+
+  // ── the window ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The window's rows, read from `from` (no open delivery sorts before it) when it is not known, or
+   * holds fewer than `wanted` and is not complete.
+   */
+  private windowRows(from: DeliveryKey, wanted: number): DeliveryRow[] {
+    if (this.window && (this.window.complete || this.window.rows.length >= wanted)) return this.window.rows;
+    const rows = this.sql
+      .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN} ORDER BY seq, position LIMIT ${WINDOW_ROWS}`, from.seq, from.seq, from.position)
+      .toArray();
+    this.window = { rows, complete: rows.length < WINDOW_ROWS };
+    return rows;
+  }
+
+  /** A new open delivery: in the window if it sorts before its last row, or if the window holds them all. */
+  private enterWindow(row: DeliveryRow) {
+    const window = this.window;
+    if (!window) return;
+    const at = window.rows.findIndex((open) => precedes(row, open));
+    if (at >= 0) window.rows.splice(at, 0, row);
+    else if (window.complete) window.rows.push(row);
+  }
+
+  /** A delivery in the window as it is now written: kept if still `open`, else dropped. */
+  private inWindow(row: DeliveryRow, open: boolean) {
+    const rows = this.window?.rows;
+    const at = rows?.findIndex((known) => sameKey(known, row)) ?? -1;
+    if (at < 0) return;
+    if (open) rows![at] = row;
+    else rows!.splice(at, 1);
   }
 
   /** Raises the stored bound to where the open deliveries start now (or past the last delivery). */
@@ -337,7 +383,9 @@ export class DeliveriesTable {
     if (from) this.writeBound(from);
   }
 
-  private opened(key: DeliveryKey) {
+  private opened(row: DeliveryRow) {
+    this.enterWindow(row);
+    const key: DeliveryKey = row;
     if (this.lastKey && precedes(key, this.lastKey)) this.raced = true;
     else this.lastKey = { seq: key.seq, position: key.position };
     const from = this.openFrom;

@@ -64,6 +64,23 @@ async function metered(state: DurableObjectState, work: (sequencer: WebhookSeque
   }
 }
 
+/** The SQL statements `work` runs through a sequencer on `state`'s storage (a fresh object, as after an eviction). */
+async function countStatements(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<void>): Promise<number> {
+  let statements = 0;
+  const bound = (target: object, prop: string | symbol) => {
+    const value: unknown = Reflect.get(target, prop);
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  const sql = new Proxy(state.storage.sql, {
+    get: (target, prop) => (prop === "exec" ? (...args: Parameters<SqlStorage["exec"]>) => (statements++, target.exec(...args)) : bound(target, prop)),
+  });
+  const storage = new Proxy(state.storage, { get: (target, prop) => (prop === "sql" ? sql : bound(target, prop)) });
+  const sequencer = new WebhookSequencer(state, env, storage);
+  statements = 0; // what the object reads on starting is not the work's
+  await work(sequencer);
+  return statements;
+}
+
 describe("sequencer storage", () => {
   it("writes two rows per delivery to an idle webhook that gets events one at a time: handed out with its insert, then its outcome", async () => {
     const { webhookId, stub } = newWebhook();
@@ -94,6 +111,50 @@ describe("sequencer storage", () => {
     console.info(`rows written per delivery, 100 events in one turn: ${written}; rows read: ${(ops.doRowsRead ?? 0) / 100}`);
     // The turn's first hand-out has no outcome beside it: one row more per turn.
     expect(written).toBeLessThanOrEqual(2.01);
+  });
+
+  it("runs two statements per event to an idle webhook: the insert that hands it out, then its outcome", async () => {
+    const { webhookId, stub } = newWebhook();
+    const events = 20;
+    const statements = await runInDurableObject(stub, async (unmetered, state) => {
+      await deliverBatch(unmetered, webhookId, 1, 1);
+      return countStatements(state, async (sequencer) => {
+        for (let seq = 2; seq <= events + 1; seq++) {
+          const claim = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
+          await drain(sequencer, claim!, seq);
+        }
+      });
+    });
+    expect(statements / events).toBe(2);
+  });
+
+  it("hands out each delivery of a backlog with one statement, its predecessor's outcome, reading the next ones a window at a time", async () => {
+    const { webhookId, stub } = newWebhook();
+    const statements = await runInDurableObject(stub, async (unmetered, state) => {
+      await deliverBatch(unmetered, webhookId, 1, 1);
+      return countStatements(state, (sequencer) => deliverBatch(sequencer, webhookId, 2, 201));
+    });
+    // 200 inserts and 200 outcomes, and a read of the window now and then.
+    expect(statements).toBeLessThanOrEqual(400 + 5);
+  });
+
+  it("keeps its window of open deliveries in key order when appends race into it and past it", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const evens = Array.from({ length: 100 }, (_, i) => eventAt(2 + 2 * i));
+      const claim = (await sequencer.append(webhookId, ORG, evens, 200, true))!;
+      // 2..20 sent, 20 still on the wire when the odd seqs arrive: before the head, inside the window and past it.
+      const sent = await drain(sequencer, claim, 200, 10);
+      await sequencer.append(webhookId, ORG, Array.from({ length: 99 }, (_, i) => eventAt(3 + 2 * i)), 200);
+      const onWire = sequencer.list({ status: "in_flight", limit: 1, offset: 0 }).deliveries[0]!;
+      let step = await sequencer.next(claim.lease, { report: { deliveryId: onWire.id, outcome: "succeeded", attempt: answered200 } });
+      while (step.action === "deliver") {
+        sent.push(step.delivery.eventId);
+        step = await sequencer.next(claim.lease, { report: { deliveryId: step.delivery.id, outcome: "succeeded", attempt: answered200 } });
+      }
+      const seqsAfter = (n: number) => Array.from({ length: 199 }, (_, i) => 2 + i).filter((seq) => seq > n || seq % 2 === 1);
+      expect(sent.map((id) => Number(id.slice("event-".length)))).toEqual([...evens.slice(0, 10).map((e) => e.seq), ...seqsAfter(20)]);
+    });
   });
 
   it("keeps a delivery handed out beside its predecessor's outcome in flight across an eviction: its holder's report counts, a duplicate call is stale", async () => {
