@@ -4,7 +4,7 @@
 import type { Env } from "../env";
 import { eventLog } from "../ingest/event-log-client";
 import type { DrainJob, Job } from "../queue/jobs";
-import { fanOutAgain, fanOutChunk, type QueuedFanout } from "./fanout";
+import { fanOutAgain, fanOutChunk, type StartDrain } from "./fanout";
 import { drain } from "./drain";
 import pLimit from "p-limit";
 import { DRAIN_CONCURRENCY, drainClaimed, restOutside } from "./dispatch";
@@ -19,36 +19,31 @@ const RETRY_MAX_DELAY_SECONDS = 60 * 60;
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
   const limit = pLimit(DRAIN_CONCURRENCY);
   const rest = restOutside(limit);
-  const drains: Promise<unknown>[] = batch.messages.filter((m) => m.body.kind === "drain").map((message) => limit(() => handle(message, env, rest)));
+  const drains: Promise<unknown>[] = [];
+  // The webhooks a fan-out finds idle are delivered to as soon as their appends return, while the
+  // fan-outs go on. A drain that meets a later event of the batch not yet fanned out is answered
+  // "blocked", and its sequencer's alarm hands the webhook to a fresh drain shortly after.
+  const startDrain: StartDrain = (job, reported, seed) => drains.push(limit(() => drainClaimed(env, job, { rest, seed, reported })));
+  for (const message of batch.messages.filter((m) => m.body.kind === "drain")) drains.push(limit(() => handle(message, env, rest, startDrain)));
   const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
-  const fannedOut: QueuedFanout[] = [];
-  for (const message of fanouts) {
-    const done = await handle(message, env);
-    if (done) fannedOut.push(done);
-  }
-  // The fan-outs took these webhooks' leases: deliver now. Only once every fan-out of the batch has
-  // reported, or a drain would find a later event of the batch not yet fanned out and wait.
-  for (const { claimed, seed } of fannedOut) drains.push(...claimed.map((job) => limit(() => drainClaimed(env, job, { rest, seed }))));
+  for (const message of fanouts) await handle(message, env, rest, startDrain);
   await Promise.all(drains);
 }
 
 const firstSeq = (job: Job) => (job.kind === "fanout" ? Math.min(...job.seqs) : job.kind === "fanout-chunk" ? job.seq : 0);
 
-/** Runs a job and acks it, or has the queue retry it later. Returns what a fan-out claimed. */
-async function handle(message: Message<Job>, env: Env, rest?: (ms: number) => Promise<void>): Promise<QueuedFanout | null> {
+/** Runs a job and acks it, or has the queue retry it later; a fan-out's claimed drains go to `startDrain`. */
+async function handle(message: Message<Job>, env: Env, rest: (ms: number) => Promise<void>, startDrain: StartDrain): Promise<void> {
   const job = message.body;
   try {
-    let fannedOut: QueuedFanout | null = null;
-    if (job.kind === "fanout") fannedOut = await fanOutAgain(env, job);
-    else if (job.kind === "fanout-chunk") fannedOut = await fanOutChunk(env, job);
+    if (job.kind === "fanout") await fanOutAgain(env, job, startDrain);
+    else if (job.kind === "fanout-chunk") await fanOutChunk(env, job, startDrain);
     else await drain(env, job, { rest });
     message.ack();
-    return fannedOut;
   } catch (e) {
     log.error("job failed; the queue will retry it", { job: job.kind, messageId: message.id, orgId: job.orgId, attempts: message.attempts, error: e });
     if (job.kind !== "drain") await reportFanoutFailure(env, job, e);
     message.retry({ delaySeconds: Math.min(RETRY_MAX_DELAY_SECONDS, 5 * 2 ** message.attempts) });
-    return null;
   }
 }
 

@@ -55,7 +55,7 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
   let lease = job.lease;
   let report: AttemptReport | undefined;
   let told: OperationalNews | undefined;
-  let watermark = job.watermark;
+  let watermark: number | undefined;
   // Once the fan-out has reported, its watermark goes with the next call, which saves the sequencer
   // asking for it when the fan-out brought this webhook more than one event.
   let heard: number | undefined;

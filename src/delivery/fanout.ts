@@ -14,64 +14,61 @@ import { sequencer } from "./sequencer-client";
 const APPEND_CONCURRENCY = 5;
 
 /**
- * Starts a drain the fan-out claimed as soon as its append returns, while the other appends and the
- * report to the log are under way; `reported` answers the watermark the report brings back
- * (undefined if it failed).
+ * Starts a drain the fan-out claimed (an idle webhook, its first delivery handed out with the
+ * append) as soon as its append returns, while the other appends and the report to the log are
+ * under way: the caller delivers to it at once instead of through a trip on the queue. `reported`
+ * answers the watermark the report brings back (undefined if it failed); `seed`: the events and
+ * webhooks a queued fan-out read with its work, for its drains.
  */
-export type StartDrain = (drain: DrainJob, reported: Promise<number | undefined>) => void;
+export type StartDrain = (drain: DrainJob, reported: Promise<number | undefined>, seed?: DeliverySeed) => void;
 
-/**
- * Appends the events to their webhooks' sequencers, each webhook's events in one call, and tells
- * the log. Returns the drains it claimed: webhooks that were idle, for the caller to deliver to
- * right away instead of through a trip on the queue (or, with `startDrain`, already started).
- */
-export async function fanOut(env: Env, orgId: string, items: FanoutItem[], watermark?: number, startDrain?: StartDrain): Promise<DrainJob[]> {
-  if (items.length === 0) return [];
+/** Appends the events to their webhooks' sequencers, each webhook's events in one call, and tells the log. */
+export async function fanOut(env: Env, orgId: string, items: FanoutItem[], watermark: number | undefined, startDrain: StartDrain): Promise<void> {
+  if (items.length === 0) return;
   const chunkSize = config(env).fanoutChunkSize;
   const small = items.filter((item) => item.webhookIds.length <= chunkSize);
   const large = items.filter((item) => item.webhookIds.length > chunkSize);
-  let reportedWith: (watermark: number | undefined) => void = () => {};
-  const reported = new Promise<number | undefined>((resolve) => (reportedWith = resolve));
-  try {
-    const entries = small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) })));
-    const claimed = await appendToSequencers(env, orgId, entries, watermark, startDrain && ((drain) => startDrain(drain, reported)));
-    if (small.length > 0) {
-      const watermark = await eventLog(env, orgId).fannedOut(small.map((item) => item.seq));
-      reportedWith(watermark);
-      for (const drain of claimed) drain.watermark = watermark;
-    }
-    for (const item of large) {
-      const chunks = Math.ceil(item.webhookIds.length / chunkSize);
-      const jobs: FanoutChunkJob[] = Array.from({ length: chunks }, (_, chunk) => ({ kind: "fanout-chunk", orgId, seq: item.seq, chunk, chunks }));
-      for (let i = 0; i < jobs.length; i += 100) await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
-    }
-    return claimed;
-  } finally {
-    reportedWith(undefined); // no report (it failed): started drains ask the log themselves
+  const entries = small.flatMap((item) => item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) })));
+  await reportingTo(startDrain, async (start) => {
+    await appendToSequencers(env, orgId, entries, watermark, start);
+    return small.length > 0 ? eventLog(env, orgId).fannedOut(small.map((item) => item.seq)) : undefined;
+  });
+  for (const item of large) {
+    const chunks = Math.ceil(item.webhookIds.length / chunkSize);
+    const jobs: FanoutChunkJob[] = Array.from({ length: chunks }, (_, chunk) => ({ kind: "fanout-chunk", orgId, seq: item.seq, chunk, chunks }));
+    for (let i = 0; i < jobs.length; i += 100) await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
   }
 }
 
-/** The drains a queued fan-out claimed, and what they need to start without asking the log. */
-export interface QueuedFanout {
-  claimed: DrainJob[];
-  seed: DeliverySeed;
-}
-
 /** A fan-out job the event log re-drove. */
-export async function fanOutAgain(env: Env, job: FanoutJob): Promise<QueuedFanout> {
+export async function fanOutAgain(env: Env, job: FanoutJob, startDrain: StartDrain): Promise<void> {
   const { items, seed, watermark } = await eventLog(env, job.orgId).fanoutWork(job.orgId, job.seqs);
-  return { claimed: await fanOut(env, job.orgId, items, watermark), seed };
+  await fanOut(env, job.orgId, items, watermark, (drain, reported) => startDrain(drain, reported, seed));
 }
 
-export async function fanOutChunk(env: Env, job: FanoutChunkJob): Promise<QueuedFanout> {
+export async function fanOutChunk(env: Env, job: FanoutChunkJob, startDrain: StartDrain): Promise<void> {
   const log = eventLog(env, job.orgId);
   const chunkSize = config(env).fanoutChunkSize;
   const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { from: job.chunk * chunkSize, to: (job.chunk + 1) * chunkSize });
-  if (!item) return { claimed: [], seed };
-  const claimed = await appendToSequencers(env, job.orgId, item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) })), watermark);
-  const reported = await log.chunkFannedOut(job.seq, job.chunk, job.chunks);
-  for (const drain of claimed) drain.watermark = reported;
-  return { claimed, seed };
+  if (!item) return;
+  const entries = item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }));
+  await reportingTo((drain, reported) => startDrain(drain, reported, seed), async (start) => {
+    await appendToSequencers(env, job.orgId, entries, watermark, start);
+    return log.chunkFannedOut(job.seq, job.chunk, job.chunks);
+  });
+}
+
+/**
+ * Runs a fan-out whose drains start before it reports: each is handed the watermark its `work`
+ * answers once it has reported (undefined if it failed or had nothing to report).
+ */
+async function reportingTo(startDrain: StartDrain, work: (start: (drain: DrainJob) => void) => Promise<number | undefined>): Promise<void> {
+  const report = Promise.withResolvers<number | undefined>();
+  try {
+    report.resolve(await work((drain) => startDrain(drain, report.promise)));
+  } finally {
+    report.resolve(undefined); // no report: started drains ask the log themselves
+  }
 }
 
 function appendItem(item: FanoutItem): AppendItem {
@@ -79,31 +76,26 @@ function appendItem(item: FanoutItem): AppendItem {
 }
 
 /**
- * One append per webhook with all its items (in seq order); returns the drains claimed. With the
+ * One append per webhook with all its items (in seq order), the drains it claims started. With the
  * watermark, an idle webhook hands its first delivery out with the append.
  */
 async function appendToSequencers(
   env: Env,
   orgId: string,
   entries: { webhookId: string; item: AppendItem }[],
-  watermark?: number,
-  startDrain?: (drain: DrainJob) => void,
-): Promise<DrainJob[]> {
+  watermark: number | undefined,
+  startDrain: (drain: DrainJob) => void,
+): Promise<void> {
   const byWebhook = new Map<string, AppendItem[]>();
   for (const { webhookId, item } of entries) byWebhook.set(webhookId, [...(byWebhook.get(webhookId) ?? []), item]);
   const webhookIds = [...byWebhook.keys()];
-  const claimed: DrainJob[] = [];
   let next = 0;
   const worker = async () => {
     while (next < webhookIds.length) {
       const webhookId = webhookIds[next++]!;
       const claim = await sequencer(env, webhookId).append(webhookId, orgId, byWebhook.get(webhookId)!, watermark, true);
-      if (!claim) continue;
-      const drain: DrainJob = { kind: "drain", webhookId, orgId, lease: claim.lease, first: claim.first };
-      claimed.push(drain);
-      startDrain?.(drain);
+      if (claim) startDrain({ kind: "drain", webhookId, orgId, lease: claim.lease, first: claim.first });
     }
   };
   await Promise.all(Array.from({ length: Math.min(APPEND_CONCURRENCY, webhookIds.length) }, worker));
-  return claimed;
 }

@@ -23,8 +23,6 @@ export interface DrainJob {
   /** The webhook's organization, whose event log holds its events and settings. */
   orgId: string;
   lease: string;
-  /** A fan-out watermark read when the job was made (watermarks only grow, so it is never wrong). */
-  watermark?: number;
   /** The delivery the sequencer handed out with the lease (a drain claimed by a fan-out; never queued). */
   first?: DeliverStep;
 }

@@ -192,7 +192,7 @@ describe.concurrent("faults", () => {
     expect(await runDurableObjectAlarm(sequencer(env, hook.id))).toBe(true);
     await receivedCount(b, 1);
     // The first holder, its turn come at last, asks before sending and is told it is stale.
-    await drain(env, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: claim!.lease, watermark: event.seq, first: { ...first, handedOutAt: Date.now() - 60_000 } });
+    await drain(env, { kind: "drain", webhookId: hook.id, orgId: tenant.org, lease: claim!.lease, first: { ...first, handedOutAt: Date.now() - 60_000 } });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await received(b)).toHaveLength(1);
   });

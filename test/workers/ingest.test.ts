@@ -5,6 +5,8 @@ import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { fanOutChunk } from "../../src/delivery/fanout";
+import type { DrainJob, FanoutChunkJob } from "../../src/queue/jobs";
+import type { DeliverySeed } from "../../src/ingest/records";
 
 const bucket = () => crypto.randomUUID();
 const settle = () => new Promise((r) => setTimeout(r, 1500));
@@ -252,10 +254,13 @@ describe.concurrent("matching", () => {
     const stored = await eventLog(env, tenant.org).storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
     if (!stored.ok) throw new Error(stored.refusal.message);
     const [event] = stored.value;
-    const { claimed, seed } = await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "2" }, { kind: "fanout-chunk", orgId: tenant.org, seq: event!.seq, chunk: 1, chunks: 2 });
-    expect(claimed.map((job) => job.webhookId)).toEqual([hooks[2]!.id]);
-    expect(claimed[0]!.first).toMatchObject({ action: "deliver", delivery: { eventId: event!.eventId, attempt: 1 } });
-    expect(seed.events.map((e) => e.id)).toEqual([event!.eventId]);
-    expect(seed.webhooks.map((webhook) => webhook.id)).toEqual([hooks[2]!.id]);
+    const started: { job: DrainJob; seed: DeliverySeed | undefined }[] = [];
+    const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event!.seq, chunk: 1, chunks: 2 };
+    await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "2" }, chunk, (job, _reported, seed) => started.push({ job, seed }));
+    expect(started.map(({ job }) => job.webhookId)).toEqual([hooks[2]!.id]);
+    const [{ job, seed }] = started as [(typeof started)[0]];
+    expect(job.first).toMatchObject({ action: "deliver", delivery: { eventId: event!.eventId, attempt: 1 } });
+    expect(seed!.events.map((e) => e.id)).toEqual([event!.eventId]);
+    expect(seed!.webhooks.map((webhook) => webhook.id)).toEqual([hooks[2]!.id]);
   });
 });
