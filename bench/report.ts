@@ -107,7 +107,16 @@ export function judge(figures: Figure[], ops: OpsResult | undefined): Target[] {
     });
   }
   const e2e = find(figures, "end to end", "p50");
-  if (e2e) targets.push({ name: "end-to-end p50", wanted: "≤ 2.5× floor one-hop", reached: `${fmt(ratio(e2e), 2)}× (${fmt(e2e.ours)} vs ${fmt(e2e.floor)} ms)`, met: ratio(e2e) <= 2.5 });
+  if (e2e) {
+    targets.push({
+      name: "end-to-end p50",
+      wanted: "≤ 2.5× floor one-hop",
+      reached: `${fmt(ratio(e2e), 2)}× (${fmt(e2e.ours)} vs ${fmt(e2e.floor)} ms)`,
+      // Either can be negative (delivered before the client has read the 202), where a ratio says
+      // nothing: arriving no later than the floor meets it too.
+      met: e2e.ours <= e2e.floor || (e2e.floor > 0 && ratio(e2e) <= 2.5),
+    });
+  }
   const storm = find(figures, "retry storm", "healthy p50 storm/calm");
   const calm = find(figures, "retry storm", "healthy p50, calm");
   const hot = find(figures, "retry storm", "healthy p50, storm");
