@@ -340,7 +340,11 @@ export class DeliveriesTable {
   private handedOut(row: DeliveryRow, handedOnRow: DeliveryKey | null): DeliveryRow {
     this.inWindow(row, true);
     this.wire = { row, handedOnRow: handedOnRow && { seq: handedOnRow.seq, position: handedOnRow.position } };
-    this.openFrom = { seq: row.seq, position: row.position };
+    // Open deliveries start at the window's head, which a raced append may have put before this one;
+    // without a window, no further on than before (the alarm stores this bound, and a waking object
+    // reads from it).
+    const from = this.window?.rows[0] ?? (this.openFrom && precedes(this.openFrom, row) ? this.openFrom : row);
+    this.openFrom = { seq: from.seq, position: from.position };
     return row;
   }
 

@@ -297,6 +297,22 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("keeps a delivery that raced in before the one handed out again within reach after an eviction", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const claim = (await sequencer.append(webhookId, ORG, [eventAt(10)], 10, true))!;
+      await sequencer.append(webhookId, ORG, [eventAt(5)], 10);
+      // Its holder had not sent it yet: handed out again, which must not move the start of the open deliveries past event 5.
+      expect(await sequencer.next(claim.lease, { unsent: claim.first!.delivery.id })).toMatchObject({ action: "deliver", delivery: { eventId: "event-10" } });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // writes the bound where the open deliveries start
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, (sequencer) => {
+      const { deliveries } = sequencer as unknown as { deliveries: { head(): { event_id: string } | undefined } };
+      expect(deliveries.head()?.event_id).toBe("event-5");
+    });
+  });
+
   it("finds its head on waking without reading the final deliveries kept for the log", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, (sequencer) => deliverBatch(sequencer, webhookId, 1, 300));
