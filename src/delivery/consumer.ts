@@ -6,8 +6,7 @@ import { eventLog } from "../ingest/event-log-client";
 import type { DrainJob, Job } from "../queue/jobs";
 import { fanOutAgain, fanOutChunk, type StartDrain } from "./fanout";
 import { drain } from "./drain";
-import pLimit from "p-limit";
-import { DRAIN_CONCURRENCY, drainClaimed, restOutside } from "./dispatch";
+import { drainClaimed, drainPool } from "./dispatch";
 import { describeError, log } from "../log";
 
 /** Dead-letter queues end in `-dead` in every environment of wrangler.toml (production, staging). */
@@ -17,16 +16,16 @@ export const isDeadLetterQueue = (queue: string) => queue.endsWith("-dead");
 const RETRY_MAX_DELAY_SECONDS = 60 * 60;
 
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
-  const limit = pLimit(DRAIN_CONCURRENCY);
-  const rest = restOutside(limit);
+  const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
+  const { limit, rest, appendsDone } = drainPool(fanouts.length > 0);
   const drains: Promise<unknown>[] = [];
   // The webhooks a fan-out finds idle are delivered to as soon as their appends return, while the
   // fan-outs go on. A drain that meets a later event of the batch not yet fanned out is answered
   // "blocked", and its sequencer's alarm hands the webhook to a fresh drain shortly after.
   const startDrain: StartDrain = (job, reported, seed) => drains.push(limit(() => drainClaimed(env, job, { rest, seed, reported })));
   for (const message of batch.messages.filter((m) => m.body.kind === "drain")) drains.push(limit(() => handle(message, env, rest, startDrain)));
-  const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
   for (const message of fanouts) await handle(message, env, rest, startDrain);
+  appendsDone();
   await Promise.all(drains);
 }
 

@@ -5,7 +5,7 @@
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/records";
 import type { DrainJob } from "../queue/jobs";
-import { fanOut, type StartDrain } from "./fanout";
+import { APPEND_CONCURRENCY, fanOut, type StartDrain } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
 import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
@@ -13,6 +13,8 @@ import { Rounds } from "../rounds";
 
 /** Drains side by side per invocation, leaving room under the 6 open connections. */
 export const DRAIN_CONCURRENCY = 4;
+/** Simultaneous open connections a Worker invocation may have; more wait for one to close. */
+const CONNECTIONS = 6;
 /**
  * A drain's turn after a response: well inside the 30 s an invocation may go on after answering
  * (a throttled drain's, its waits included, up to twice this); a busy webhook then continues
@@ -51,11 +53,7 @@ interface Fanout {
 /** A round makes at most this many appends (events × their webhooks), so one invocation's calls stay few. */
 const MAX_ROUND_APPENDS = 100;
 
-/**
- * A round is done once its events are fanned out; the drains it started go on after it, in the
- * sending request (which also holds up to APPEND_CONCURRENCY appends meanwhile: the runtime holds
- * back connections past its six until one closes).
- */
+/** A round is done once its events are fanned out; the drains it started go on after it, in the sending request. */
 const fanoutRounds = new Rounds<Fanout, { drains: Promise<void>[] } | null>(
   async (orgId, fanouts) => {
     const env = fanouts[0]!.env;
@@ -64,12 +62,12 @@ const fanoutRounds = new Rounds<Fanout, { drains: Promise<void>[] } | null>(
     const watermark = Math.max(...fanouts.map((fanout) => fanout.watermark ?? 0)) || undefined;
     const seeds = fanouts.flatMap((fanout) => fanout.seed ?? []);
     const seed = seeds.length > 0 ? mergeSeeds(seeds) : undefined;
-    const limit = pLimit(DRAIN_CONCURRENCY);
-    const rest = restOutside(limit);
+    const pool = drainPool(true);
     const drains: Promise<void>[] = [];
     await fanOutOnly(env, orgId, items, watermark, (job, reported) =>
-      drains.push(limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed, rest, reported }))),
+      drains.push(pool.limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed, rest: pool.rest, reported }))),
     );
+    pool.appendsDone();
     return fanouts.map((_, i) => (i === 0 ? { drains } : null));
   },
   MAX_ROUND_APPENDS,
@@ -90,6 +88,24 @@ function mergeSeeds(seeds: DeliverySeed[]): DeliverySeed {
   if (seeds.length === 1) return seeds[0]!;
   const webhooks = new Map(seeds.flatMap((seed) => seed.webhooks.map((webhook) => [webhook.id, webhook] as const)));
   return { webhooks: [...webhooks.values()], events: seeds.flatMap((seed) => seed.events) };
+}
+
+/**
+ * The drains of one invocation, `fanningOut` or not: while its fan-outs' appends are under way (up to
+ * APPEND_CONCURRENCY calls at once) they take what is left of the six connections, so no attempt's
+ * connect timeout runs while it waits for a connection; then DRAIN_CONCURRENCY.
+ */
+export function drainPool(fanningOut: boolean) {
+  const besideAppends = CONNECTIONS - APPEND_CONCURRENCY;
+  const limit = pLimit(fanningOut ? besideAppends : DRAIN_CONCURRENCY);
+  return {
+    limit,
+    rest: restOutside(limit),
+    appendsDone() {
+      // Relative: a throttled drain resting outside the pool holds one more place meanwhile.
+      if (fanningOut) limit.concurrency += DRAIN_CONCURRENCY - besideAppends;
+    },
+  };
 }
 
 /**

@@ -110,12 +110,15 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
         await tellOrganization(env, job.orgId, job.webhookId, step.news);
         told = step.news;
         continue;
-      case "need-watermark":
-        // An earlier event still waiting for its fan-out is the event log's to re-drive.
-        watermark = (reported ? await reported : undefined) ?? (await eventLog(env, step.orgId).watermark());
+      case "need-watermark": {
+        // The report of the fan-out that claimed this drain, if it covers the head; else the log's
+        // watermark now (an earlier event still waiting for its fan-out is the log's to re-drive).
+        const fromReport = reported ? await reported : undefined;
+        watermark = fromReport !== undefined && fromReport >= step.seq ? fromReport : await eventLog(env, step.orgId).watermark();
         reported = undefined;
         heard = undefined;
         continue;
+      }
       case "deliver": {
         lease = step.lease;
         const { webhook, event } = await inputs.read(step);

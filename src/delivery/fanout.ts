@@ -11,7 +11,7 @@ import type { DrainJob, FanoutChunkJob, FanoutJob } from "../queue/jobs";
 import { sequencer } from "./sequencer-client";
 
 /** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
-const APPEND_CONCURRENCY = 5;
+export const APPEND_CONCURRENCY = 5;
 
 /**
  * Starts a drain the fan-out claimed (an idle webhook, its first delivery handed out with the

@@ -106,6 +106,15 @@ describe("dispatch", () => {
     expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([undefined, 7]);
   });
 
+  it("asks the log when the report's watermark does not reach the delivery waiting", async () => {
+    const fanout = claimedBeforeReport(async (request) => (request.watermark === undefined ? { action: "need-watermark", seq: 8, orgId: "org-dispatch-pipelined" } : { action: "idle" }));
+    const dispatched = fanout.dispatch();
+    await receivedCount(fanout.bucket, 1);
+    fanout.release();
+    await dispatched;
+    expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([undefined, 9]);
+  });
+
   it("sends the report's watermark once, then asks the log for a later one", async () => {
     let calls = 0;
     // The receiver answers after 100 ms: the report is in by the first call.

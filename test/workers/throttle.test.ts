@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import pLimit from "p-limit";
 import { Throttle } from "../../src/delivery/throttle";
-import { restOutside } from "../../src/delivery/dispatch";
+import { DRAIN_CONCURRENCY, drainPool, restOutside } from "../../src/delivery/dispatch";
+import { APPEND_CONCURRENCY } from "../../src/delivery/fanout";
 
 /** A throttle on a clock that only moves when told or while it rests; records each wait. */
 function simulated(start = 1_000_000) {
@@ -82,5 +83,19 @@ describe("drains side by side", () => {
     const limit = pLimit(2);
     await limit(() => restOutside(limit)(5));
     expect(limit.concurrency).toBe(2);
+  });
+
+  it("take what the fan-out's appends leave of the six connections, then their own four", async () => {
+    const pool = drainPool(true);
+    let running = 0;
+    const release = Promise.withResolvers<void>();
+    const drains = Array.from({ length: 6 }, () => pool.limit(async () => (running++, await release.promise)));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(running).toBe(6 - APPEND_CONCURRENCY);
+    pool.appendsDone();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(running).toBe(DRAIN_CONCURRENCY);
+    release.resolve();
+    await Promise.all(drains);
   });
 });
