@@ -62,7 +62,7 @@ export function judge(figures: Figure[], ops: OpsResult | undefined): Target[] {
       met: quiet.ours <= 100,
     });
   }
-  // Judged on the first event (cold sequencers among them), the slower of the two; the second is shown beside it.
+  // Judged on the worse of the two events: the first (cold sequencers among them) and the next.
   for (const size of [10, 1000]) {
     const fan = figures.find((f) => f.scenario === "fan-out" && f.metric === `time to all ${size}`);
     if (!fan) continue;
@@ -72,7 +72,7 @@ export function judge(figures: Figure[], ops: OpsResult | undefined): Target[] {
       name: `fan-out to ${size.toLocaleString("en")}`,
       wanted: "≤ 5× the floor's time",
       reached: `${reached(fan)}${again ? `; the next event, to the same webhooks: ${reached(again)}` : ""}`,
-      met: ratio(fan) <= 5,
+      met: Math.max(ratio(fan), again ? ratio(again) : 0) <= 5,
     });
   }
   const ordered = find(figures, "ordered", "deliveries");

@@ -264,7 +264,7 @@ export async function fanout(bench: Bench): Promise<Figure[]> {
   // Timed by the receiver's clock (the last webhook's first arrival), not by when a poll noticed it:
   // a poll every 50 ms would round a 30 ms fan-out up to 50 or 100.
   const timeToAll = async (prefix: string, size: number, n: number, send: () => Promise<void>) => {
-    const arrivalAt = (i: number) => receiver.received(`${prefix}-${i}`).find((r) => JSON.parse(r.body).data.n === n)?.receivedAt;
+    const arrivalAt = (i: number) => receiver.received(`${prefix}-${i}`).find((r) => r.answer === "200" && JSON.parse(r.body).data.n === n)?.receivedAt;
     const started = Date.now();
     await send();
     const done = await until(() => {
