@@ -208,15 +208,6 @@ export class DeliveriesTable {
   /** A delivery's new status, counting the attempt and appending it to its log if there was one. One statement. */
   settle(row: DeliveryRow, change: Settlement, handedNext: HandedNext | null = null) {
     const { attempt } = change;
-    const logged = attempt ? JSON.stringify(attempt) : null;
-    this.sql.exec(
-      `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ?,
-         attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END, handed_next = ?
-       WHERE seq = ? AND position = ?`,
-      change.status, row.attempts + (attempt ? 1 : 0), change.nextAttemptAt ?? null, change.now, attempt?.statusCode ?? null,
-      attempt?.error ?? change.reason ?? null, logged, logged, handedNext && JSON.stringify(handedNext), row.seq, row.position,
-    );
-    if (this.wire && sameKey(this.wire.row, row)) this.wire = null;
     const settled: DeliveryRow = {
       ...row,
       status: change.status,
@@ -226,7 +217,16 @@ export class DeliveriesTable {
       last_status_code: attempt?.statusCode ?? null,
       last_error: attempt?.error ?? change.reason ?? null,
     };
-    this.inWindow(settled, (OPEN_STATUSES as readonly DeliveryStatus[]).includes(change.status));
+    const logged = attempt ? JSON.stringify(attempt) : null;
+    this.sql.exec(
+      `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated = ?, last_status_code = ?, last_error = ?,
+         attempt_log = CASE WHEN ? IS NULL THEN attempt_log ELSE json_insert(attempt_log, '$[#]', json(?)) END, handed_next = ?
+       WHERE seq = ? AND position = ?`,
+      settled.status, settled.attempts, settled.next_attempt_at, settled.updated, settled.last_status_code, settled.last_error,
+      logged, logged, handedNext && JSON.stringify(handedNext), row.seq, row.position,
+    );
+    if (this.wire && sameKey(this.wire.row, row)) this.wire = null;
+    this.inWindow(settled, (OPEN_STATUSES as readonly DeliveryStatus[]).includes(settled.status));
   }
 
   /**
@@ -381,9 +381,9 @@ export class DeliveriesTable {
     else rows!.splice(at, 1);
   }
 
-  /** Raises the stored bound to where the open deliveries start now (or past the last delivery). */
+  /** Raises the stored bound to where the open deliveries start now (or to the last delivery, when none is open). */
   storeBound() {
-    const from = this.openFrom ?? this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0];
+    const from = this.openFrom ?? this.lastKey;
     if (from) this.writeBound(from);
   }
 
