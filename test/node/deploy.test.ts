@@ -140,3 +140,13 @@ describe("npm run deploy", () => {
     expect(account.commands.some((c) => c.startsWith("deploy"))).toBe(false);
   });
 });
+
+describe("wrangler.toml", () => {
+  it("hands a partial batch of jobs over at once in every environment, so a large fan-out's chunks wait for no batch to fill", () => {
+    for (const env of [undefined, "staging"]) {
+      const consumers: { queue: string; max_batch_timeout?: number }[] = unstable_readConfig({ config: "wrangler.toml", env }).queues.consumers ?? [];
+      const jobs = consumers.filter((consumer) => !consumer.queue.endsWith("-dead"));
+      expect(jobs.map((consumer) => consumer.max_batch_timeout)).toEqual([0]);
+    }
+  });
+});

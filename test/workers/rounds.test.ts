@@ -6,6 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { dispatch } from "../../src/delivery/dispatch";
+import { consumeJobs } from "../../src/delivery/consumer";
+import type { Job } from "../../src/queue/jobs";
+import { createMessageBatch } from "cloudflare:test";
 import { ingest } from "../../src/ingest/event-log-client";
 import type { FanoutItem, IngestRequest } from "../../src/ingest/records";
 import type { Env } from "../../src/env";
@@ -106,6 +109,16 @@ describe("dispatch", () => {
     expect(fanout.nextCalls.map((request) => request.watermark)).toEqual([undefined, 7]);
   });
 
+  it("delivers, in a queued chunk, to a webhook it claimed while the chunk's other appends and its report are under way", async () => {
+    const fanout = claimedBeforeReport(async () => ({ action: "idle" }));
+    const consumed = fanout.consumeChunk();
+    await receivedCount(fanout.bucket, 1);
+    expect(fanout.reports).toEqual([]);
+    fanout.release();
+    await consumed;
+    expect(fanout.reports).toEqual([[1]]);
+  });
+
   it("asks the log when the report's watermark does not reach the delivery waiting", async () => {
     const fanout = claimedBeforeReport(async (request) => (request.watermark === undefined ? { action: "need-watermark", seq: 8, orgId: "org-dispatch-pipelined" } : { action: "idle" }));
     const dispatched = fanout.dispatch();
@@ -151,7 +164,13 @@ function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>, 
     append: async () => (webhookId === "hook-p" ? claim : (await held.promise, null)),
     next: async (_lease: string, request: NextRequest) => (nextCalls.push(request), next(request)),
   });
-  const logStub = { fannedOut: async (seqs: number[]) => (reports.push(seqs), 7), watermark: async () => 9 };
+  const fanoutItem = { ...item(1, event.webhookIds), eventId: event.id };
+  const logStub = {
+    fannedOut: async (seqs: number[]) => (reports.push(seqs), 7),
+    chunkFannedOut: async (seq: number) => (reports.push([seq]), 7),
+    fanoutWork: async () => ({ items: [fanoutItem], seed: { webhooks: [webhook], events: [event] }, watermark: 1 }),
+    watermark: async () => 9,
+  };
   const recording = {
     ...env,
     SEQUENCER: { idFromName: (name: string) => name, get: sequencerOf },
@@ -162,6 +181,11 @@ function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>, 
     reports,
     nextCalls,
     release: held.resolve,
-    dispatch: () => dispatch(recording, orgId, [{ ...item(1, event.webhookIds), eventId: event.id }], { webhooks: [webhook], events: [event] }, 1),
+    dispatch: () => dispatch(recording, orgId, [fanoutItem], { webhooks: [webhook], events: [event] }, 1),
+    /** The same event as a queued chunk job (the log answers its work with both webhooks). */
+    consumeChunk: () => {
+      const batch = createMessageBatch<Job>("edge-webhooks-jobs", [{ id: "chunk", timestamp: new Date(), attempts: 1, body: { kind: "fanout-chunk", orgId, seq: 1, chunk: 0, chunks: 1 } }]);
+      return consumeJobs(batch, recording);
+    },
   };
 }
