@@ -34,8 +34,15 @@ export async function closedLoop(requests: HttpRequest[], connections: number, s
   };
 }
 
-/** Sends `count` requests at `perSecond`, not waiting for answers; resolves with when each was accepted. */
-export async function steadyRate(count: number, perSecond: number, send: (n: number) => Promise<void>): Promise<Map<number, number>> {
+/** When each request of a steady stream was sent, and when its answer was read. */
+export interface Sent {
+  sentAt: Map<number, number>;
+  acceptedAt: Map<number, number>;
+}
+
+/** Sends `count` requests at `perSecond`, not waiting for answers. */
+export async function steadyRate(count: number, perSecond: number, send: (n: number) => Promise<void>): Promise<Sent> {
+  const sentAt = new Map<number, number>();
   const acceptedAt = new Map<number, number>();
   const started = performance.now();
   const pending: Promise<void>[] = [];
@@ -43,10 +50,11 @@ export async function steadyRate(count: number, perSecond: number, send: (n: num
     const due = started + (n * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sentAt.set(n, Date.now());
     pending.push(send(n).then(() => void acceptedAt.set(n, Date.now())));
   }
   await Promise.all(pending);
-  return acceptedAt;
+  return { sentAt, acceptedAt };
 }
 
 /** The p-th percentile (0–100) of the values, nearest rank. */
