@@ -17,7 +17,7 @@ const RETRY_MAX_DELAY_SECONDS = 60 * 60;
 
 export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<void> {
   const fanouts = batch.messages.filter((m) => m.body.kind !== "drain").sort((a, b) => firstSeq(a.body) - firstSeq(b.body));
-  const { limit, rest, appendsDone } = drainPool(fanouts.length > 0);
+  const { limit, rest } = drainPool();
   const drains: Promise<unknown>[] = [];
   // The webhooks a fan-out finds idle are delivered to as soon as their appends return, while the
   // fan-outs go on. A drain that meets a later event of the batch not yet fanned out is answered
@@ -25,7 +25,6 @@ export async function consumeJobs(batch: MessageBatch<Job>, env: Env): Promise<v
   const startDrain: StartDrain = (job, reported, seed) => drains.push(limit(() => drainClaimed(env, job, { rest, seed, reported })));
   for (const message of batch.messages.filter((m) => m.body.kind === "drain")) drains.push(limit(() => handle(message, env, rest, startDrain)));
   for (const message of fanouts) await handle(message, env, rest, startDrain);
-  appendsDone();
   await Promise.all(drains);
 }
 

@@ -5,16 +5,20 @@
 import type { Env } from "../env";
 import type { DeliverySeed, FanoutItem } from "../ingest/records";
 import type { DrainJob } from "../queue/jobs";
-import { APPEND_CONCURRENCY, fanOut, type StartDrain } from "./fanout";
+import { fanOut, type StartDrain } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
 import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
 import { Rounds } from "../rounds";
 
-/** Drains side by side per invocation, leaving room under the 6 open connections. */
-export const DRAIN_CONCURRENCY = 4;
-/** Simultaneous open connections a Worker invocation may have; more wait for one to close. */
-const CONNECTIONS = 6;
+/**
+ * Drains side by side per invocation. An invocation may have 6 connections open at once (fetch and
+ * queue sends count; Durable Object calls do not: Workers limits, "Simultaneous open connections"),
+ * and each drain holds at most one: its attempt's fetch, or the queue send that hands its webhook
+ * on. One is left for a fan-out's queue sends beside them, so no attempt's 3 s connect timeout
+ * runs while it waits for a connection.
+ */
+const DRAIN_CONCURRENCY = 5;
 /**
  * A drain's turn after a response: well inside the 30 s an invocation may go on after answering
  * (a throttled drain's, its waits included, up to twice this); a busy webhook then continues
@@ -62,12 +66,11 @@ const fanoutRounds = new Rounds<Fanout, { drains: Promise<void>[] } | null>(
     const watermark = Math.max(...fanouts.map((fanout) => fanout.watermark ?? 0)) || undefined;
     const seeds = fanouts.flatMap((fanout) => fanout.seed ?? []);
     const seed = seeds.length > 0 ? mergeSeeds(seeds) : undefined;
-    const pool = drainPool(true);
+    const pool = drainPool();
     const drains: Promise<void>[] = [];
     await fanOutOnly(env, orgId, items, watermark, (job, reported) =>
       drains.push(pool.limit(() => drainClaimed(env, job, { turnMs: AFTER_RESPONSE_TURN_MS, seed, rest: pool.rest, reported }))),
     );
-    pool.appendsDone();
     return fanouts.map((_, i) => (i === 0 ? { drains } : null));
   },
   MAX_ROUND_APPENDS,
@@ -90,22 +93,10 @@ function mergeSeeds(seeds: DeliverySeed[]): DeliverySeed {
   return { webhooks: [...webhooks.values()], events: seeds.flatMap((seed) => seed.events) };
 }
 
-/**
- * The drains of one invocation, `fanningOut` or not: while its fan-outs' appends are under way (up to
- * APPEND_CONCURRENCY calls at once) they take what is left of the six connections, so no attempt's
- * connect timeout runs while it waits for a connection; then DRAIN_CONCURRENCY.
- */
-export function drainPool(fanningOut: boolean) {
-  const besideAppends = CONNECTIONS - APPEND_CONCURRENCY;
-  const limit = pLimit(fanningOut ? besideAppends : DRAIN_CONCURRENCY);
-  return {
-    limit,
-    rest: restOutside(limit),
-    appendsDone() {
-      // Relative: a throttled drain resting outside the pool holds one more place meanwhile.
-      if (fanningOut) limit.concurrency += DRAIN_CONCURRENCY - besideAppends;
-    },
-  };
+/** The drains of one invocation: DRAIN_CONCURRENCY at once, a throttled one resting outside them. */
+export function drainPool() {
+  const limit = pLimit(DRAIN_CONCURRENCY);
+  return { limit, rest: restOutside(limit) };
 }
 
 /**

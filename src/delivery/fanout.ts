@@ -10,8 +10,8 @@ import type { AppendItem } from "../sequencer/records";
 import type { DrainJob, FanoutChunkJob, FanoutJob } from "../queue/jobs";
 import { sequencer } from "./sequencer-client";
 
-/** Parallel sequencer calls per invocation: below the 6 simultaneous connections a Worker may open. */
-export const APPEND_CONCURRENCY = 5;
+/** Sequencer calls side by side per fan-out (Durable Object calls hold none of an invocation's 6 connections). */
+const APPEND_CONCURRENCY = 5;
 
 /**
  * Starts a drain the fan-out claimed (an idle webhook, its first delivery handed out with the
