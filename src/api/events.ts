@@ -121,7 +121,7 @@ eventsRouter.openapi(
     });
     if (!answer.ok) throw apiErrorOf(answer.refusal);
     const { events: stored, created, fanout, seed, watermark } = answer.value;
-    c.set("ingestedEvents", fanout.length);
+    c.set("ingestedEvents", stored.filter((event) => !event.duplicate).length);
     if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed, watermark));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;

@@ -112,7 +112,7 @@ export class EventLog extends DurableObject<Env> {
     this.nextSeq = this.events.nextSeq();
     this.storedWatermark = Number(state.get("watermark") ?? 1);
     const now = Date.now();
-    for (const row of this.events.from(this.storedWatermark)) {
+    for (const row of this.events.toFanOutFrom(this.storedWatermark)) {
       this.waiting.set(row.seq, { eventId: row.id, created: row.created, redrives: 0, nextRedriveAt: Math.max(now, row.created + FANOUT_GRACE_MS) });
     }
   }
@@ -155,7 +155,7 @@ export class EventLog extends DurableObject<Env> {
         }
         const logged = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
         answers.push({ id: logged.id, seq: logged.seq, duplicate: false });
-        fanout.push(toFanoutItem(logged));
+        if (logged.webhookIds.length > 0) fanout.push(toFanoutItem(logged));
         stored.push(logged);
       }
     });
@@ -218,8 +218,6 @@ export class EventLog extends DurableObject<Env> {
           return this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
         }),
     );
-    // An event nobody subscribes to is fanned out as it is stored.
-    for (const event of stored) if (event.webhookIds.length === 0) this.waiting.delete(event.seq);
     const fanout = stored.filter((event) => event.webhookIds.length > 0).map((event) => event.seq);
     if (fanout.length > 0) {
       await this.armAlarm(created + FANOUT_GRACE_MS);
@@ -391,11 +389,12 @@ export class EventLog extends DurableObject<Env> {
     this.sql.exec(`INSERT INTO state (key, value) VALUES ('org_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, orgId);
   }
 
+  /** Stores an event; it waits for its fan-out unless nobody subscribes to it (then it is fanned out as it is stored). */
   private insert(event: Omit<LoggedEvent, "seq" | "id" | "created">, created: number): LoggedEvent {
     const seq = this.nextSeq;
     const stored = this.events.insert({ ...event, seq, id: eventIdFor(seq), created });
     this.nextSeq = seq + 1;
-    this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+    if (stored.webhookIds.length > 0) this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
     return stored;
   }
 

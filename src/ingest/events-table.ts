@@ -63,9 +63,9 @@ export class EventsTable {
     return event;
   }
 
-  /** The events from `seq` on, in seq order, as much as a restart needs to know of them. */
-  from(seq: number): Iterable<{ seq: number; id: string; created: number }> {
-    return this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? ORDER BY seq`, seq);
+  /** The events from `seq` on that have webhooks to reach, in seq order, as much as a restart needs to know of them. */
+  toFanOutFrom(seq: number): Iterable<{ seq: number; id: string; created: number }> {
+    return this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? AND webhook_ids <> '[]' ORDER BY seq`, seq);
   }
 
   byProducerId(source: string, producerId: string): { id: string; seq: number } | undefined {

@@ -52,8 +52,9 @@ async function leaseHeld(webhookId: string): Promise<boolean> {
 }
 
 /** Stores an event in the organization's log, addressed to no webhook: the test drives the pipeline by hand. */
-async function storedEvent(orgId: string) {
-  const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds: [] }]);
+/** An event in the log; addressed to `webhookIds`, it waits for its fan-out (with none, it is fanned out as it is stored). */
+async function storedEvent(orgId: string, webhookIds: string[] = []) {
+  const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds }]);
   if (!stored.ok) throw new Error(stored.refusal.message);
   const [item] = stored.value;
   return { id: item!.eventId, seq: item!.seq };
@@ -235,7 +236,9 @@ describe.concurrent("faults", () => {
 
   it("drops no event when its fan-out job dies: the log keeps it waiting, shows the failure and re-drives it", async () => {
     const tenant = await producerTenant();
-    const event = await storedEvent(tenant.org);
+    const b = bucket();
+    const hook = await enabledWebhook(tenant, receiverUrl(b));
+    const event = await storedEvent(tenant.org, [hook.id]);
     const batch = createMessageBatch<Job>("edge-webhooks-dead", [
       { id: `dead-${event.seq}`, timestamp: new Date(), attempts: 6, body: { kind: "fanout", orgId: tenant.org, seqs: [event.seq] } },
     ]);
@@ -247,6 +250,7 @@ describe.concurrent("faults", () => {
     const redriven = await call("POST", `/v1/admin/organizations/${tenant.org}/event-log/redrive`, { auth: { bearer: "test-admin-token" } });
     expect(redriven).toMatchObject({ status: 202, body: { redriven: 1 } });
     await expect.poll(async () => (await eventLog(env, tenant.org).status()).behind, { timeout: 10_000 }).toBe(0);
+    await receivedCount(b, 1);
   });
 });
 

@@ -1,6 +1,7 @@
 // Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
@@ -156,6 +157,23 @@ describe.concurrent("ingest", () => {
 });
 
 describe.concurrent("matching", () => {
+  it("fans out an event nobody subscribes to as it stores it: nothing to send, nothing left waiting", async () => {
+    const tenant = await producerTenant();
+    await enabledWebhook(tenant, receiverUrl(bucket()), { events: ["booking.cancelled"] });
+    const log = eventLog(env, tenant.org);
+    const ingest = (type: string) =>
+      log.ingest({ orgId: tenant.org, keyId: tenant.producerKey.split("_")[1]!, source: "wink", batch: false, events: [{ type, entity: null, data: "{}", producerId: null }] });
+    const unsubscribed = await ingest("booking.created");
+    expect(unsubscribed.ok && unsubscribed.value.fanout).toEqual([]);
+    expect((await log.status()).behind).toBe(0);
+    const subscribed = await ingest("booking.cancelled");
+    expect(subscribed.ok && subscribed.value.fanout).toHaveLength(1);
+    expect((await log.status()).behind).toBe(1);
+    // A fresh object finds the same: only the subscribed event waits.
+    await evictDurableObject(log);
+    expect((await eventLog(env, tenant.org).status()).behind).toBe(1);
+  });
+
   it("matches the next event to a webhook created just after the event log read its configuration", async () => {
     const tenant = await producerTenant();
     // The first event makes the organization's log read its configuration (no webhook yet).
