@@ -120,11 +120,6 @@ export class WebhookSequencer extends DurableObject<Env> {
     return null;
   }
 
-  /** Set up for its webhook when the webhook is created (else by its first append). */
-  bind(webhookId: string, orgId: string): void {
-    this.state.setWebhook(webhookId, orgId);
-  }
-
   /** Delivers an event again, after everything already queued. */
   async redeliver(deliveryId: string, seq: number): Promise<DeliveryRecord | null> {
     const original = this.deliveries.byId(deliveryId);

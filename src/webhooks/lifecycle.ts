@@ -25,7 +25,7 @@ import { storeOperationalEvents, webhookEnabledEvent } from "../delivery/operati
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 /** The settings webhook writes depend on. */
-export type WebhookEnv = Pick<Env, "DB" | "ALLOW_PRIVATE_URLS" | "SEQUENCER">;
+export type WebhookEnv = Pick<Env, "DB" | "ALLOW_PRIVATE_URLS">;
 
 export async function getWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow> {
   const row = await findWebhook(d1, orgId, id);
@@ -80,10 +80,7 @@ export async function createWebhook(
     updatedBy: author.email,
   };
   await assertBinding(env.DB, author.orgId, row);
-  if (await insertWebhook(env.DB, row)) {
-    await setUpSequencer(env, row);
-    return row;
-  }
+  if (await insertWebhook(env.DB, row)) return row;
   await assertBinding(env.DB, author.orgId, row);
   throw conflict("The webhook's entity or event types changed while it was being created; try again");
 }
@@ -116,18 +113,6 @@ async function announceReenabled(env: Env, previous: WebhookRow, enabled: Webhoo
     await storeOperationalEvents(env, enabled.orgId, [webhookEnabledEvent(previous, enabled)]);
   } catch (e) {
     log.error("webhook.enabled not stored", { orgId: enabled.orgId, webhookId: enabled.id, error: e });
-  }
-}
-
-/**
- * Creates the webhook's sequencer now, so its first event does not wait for a fresh object's
- * storage; if that fails, the first event's append creates it anyway.
- */
-async function setUpSequencer(env: Pick<Env, "SEQUENCER">, row: WebhookRow) {
-  try {
-    await sequencer(env, row.id).bind(row.id, row.orgId);
-  } catch (e) {
-    log.error("webhook's sequencer not set up; its first event sets it up", { webhookId: row.id, error: e });
   }
 }
 

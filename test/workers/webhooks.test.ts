@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
-import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, createKey, createTenant, createWebhook, expectError, pageSession, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
 
 describe("the seed's webhook API examples, replayed", () => {
@@ -281,15 +278,6 @@ describe("getting a webhook", () => {
 });
 
 describe("creating a webhook", () => {
-  it("sets up the webhook's sequencer with it, so its first event finds it ready", async () => {
-    const tenant = await createTenant();
-    const created = await createWebhook(tenant, { name: "hook", postURL: "https://example.com/hook" });
-    const state = await runInDurableObject(sequencer(env, created.id), (_instance, ctx) =>
-      ctx.storage.sql.exec<{ key: string; value: string }>(`SELECT key, value FROM state`).toArray(),
-    );
-    expect(Object.fromEntries(state.map(({ key, value }) => [key, value]))).toMatchObject({ webhook_id: created.id, org_id: tenant.org });
-  });
-
   it("starts disabled, with no binding, when only name and postURL are given", async () => {
     const tenant = await createTenant();
     const created = await createWebhook(tenant, { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" });
