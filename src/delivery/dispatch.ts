@@ -99,10 +99,15 @@ export function drainPool() {
   return { limit, rest: restOutside(limit) };
 }
 
+/** How often a throttled drain back from its wait looks for its place again. */
+const REJOIN_POLL_MS = 5;
+
 /**
  * How a throttled drain waits for its next turn: outside `limit` (one more place while it waits),
  * so the drains waiting for a place start meanwhile instead of waiting on a webhook that is only
- * keeping its pace; it holds no connection while it waits.
+ * keeping its pace; it holds no connection while it waits. Back from the wait, it sends again only
+ * once it has a place: a drain that started meanwhile still holds one, and sending beside it would
+ * open a connection more than the invocation keeps for drains.
  */
 export function restOutside(limit: LimitFunction) {
   return async (ms: number) => {
@@ -112,6 +117,7 @@ export function restOutside(limit: LimitFunction) {
     } finally {
       limit.concurrency -= 1;
     }
+    while (limit.activeCount > limit.concurrency) await new Promise((resolve) => setTimeout(resolve, REJOIN_POLL_MS));
   };
 }
 

@@ -78,6 +78,26 @@ describe("drains side by side", () => {
     expect(log).toEqual(["throttled sends", "other sends", "throttled sends again"]);
   });
 
+  it("send again after a wait only once a place is free, never beside every drain that started meanwhile", async () => {
+    const limit = pLimit(2);
+    const rest = restOutside(limit);
+    const others = Array.from({ length: 2 }, () => Promise.withResolvers<void>());
+    const log: string[] = [];
+    const throttled = limit(async () => {
+      await rest(20);
+      log.push(`throttled sends again beside ${limit.activeCount - 1}`);
+    });
+    // Its wait lets one more drain start; the third waits for a place.
+    const started = others.map((other, i) => limit(async () => (log.push(`drain ${i} runs`), await other.promise)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(log).toEqual(["drain 0 runs", "drain 1 runs"]);
+    others[0]!.resolve();
+    await throttled;
+    expect(log).toEqual(["drain 0 runs", "drain 1 runs", "throttled sends again beside 1"]);
+    others[1]!.resolve();
+    await Promise.all(started);
+  });
+
   it("keep their limit once the wait is over", async () => {
     const limit = pLimit(2);
     await limit(() => restOutside(limit)(5));
