@@ -142,13 +142,17 @@ export async function endToEnd(bench: Bench): Promise<Figure[]> {
   bench.progress(`end to end at ${sizes.e2eRate}/s: floor`);
   const floorSent = await steadyRate(sizes.e2eEvents, sizes.e2eRate, (n) => post(floorIngest(floor, [receiver.url("e2e-floor")], "load.e2e", n)));
   const floorLatencies = await latencies(receiver, "e2e-floor", floorSent.sentAt, sizes.settleMs);
+  const floorFromAnswer = await latencies(receiver, "e2e-floor", floorSent.acceptedAt, sizes.settleMs);
   bench.progress(`end to end at ${sizes.e2eRate}/s: ours`);
   const oursSent = await steadyRate(sizes.e2eEvents, sizes.e2eRate, (n) => post(ourIngest(ours, tenant, "load.e2e", n)));
   const oursLatencies = await latencies(receiver, "e2e-ours", oursSent.sentAt, sizes.settleMs);
+  const oursFromAnswer = await latencies(receiver, "e2e-ours", oursSent.acceptedAt, sizes.settleMs);
   const note = `${oursLatencies.length}/${sizes.e2eEvents} of ours and ${floorLatencies.length}/${sizes.e2eEvents} of the floor's arrived`;
   return [
     { scenario: "end to end", metric: `p50 at ${sizes.e2eRate}/s`, unit: "ms", floor: percentile(floorLatencies, 50), ours: percentile(oursLatencies, 50), better: "lower", note },
     { scenario: "end to end", metric: `p99 at ${sizes.e2eRate}/s`, unit: "ms", floor: percentile(floorLatencies, 99), ours: percentile(oursLatencies, 99), better: "lower" },
+    // The same arrivals from the 202: the request's own time left out (below zero when delivered before the answer was read).
+    { scenario: "end to end", metric: `p50 at ${sizes.e2eRate}/s, from the 202`, unit: "ms", floor: percentile(floorFromAnswer, 50), ours: percentile(oursFromAnswer, 50), better: "lower" },
   ];
 }
 
