@@ -90,6 +90,7 @@ export class Rounds<In, Out> {
   }
 }
 
-async function watch(settled: () => boolean) {
-  while (!settled()) await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+/** Resolves once `settled()` holds, looking every `everyMs`: the way to wait on another request's work in this runtime. */
+export async function watch(settled: () => boolean, everyMs = WATCH_MS) {
+  while (!settled()) await new Promise((resolve) => setTimeout(resolve, everyMs));
 }

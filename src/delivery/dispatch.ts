@@ -9,7 +9,7 @@ import { fanOut, type StartDrain } from "./fanout";
 import { drain, type DrainOptions } from "./drain";
 import pLimit, { type LimitFunction } from "p-limit";
 import { log } from "../log";
-import { Rounds } from "../rounds";
+import { Rounds, watch } from "../rounds";
 
 /**
  * Drains side by side per invocation. An invocation may have 6 connections open at once (fetch and
@@ -117,7 +117,7 @@ export function restOutside(limit: LimitFunction) {
     } finally {
       limit.concurrency -= 1;
     }
-    while (limit.activeCount > limit.concurrency) await new Promise((resolve) => setTimeout(resolve, REJOIN_POLL_MS));
+    await watch(() => limit.activeCount <= limit.concurrency, REJOIN_POLL_MS);
   };
 }
 

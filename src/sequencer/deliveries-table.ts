@@ -20,6 +20,7 @@ import { whereEqual } from "../db/sql-filter";
 import { DELIVERIES_TABLE } from "./schema";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+const isOpen = (status: DeliveryStatus) => (OPEN_STATUSES as readonly DeliveryStatus[]).includes(status);
 const FINAL = `NOT ${OPEN}`;
 
 /** A delivery's columns but its attempt log, which only `withAttemptLog` reads. */
@@ -226,7 +227,7 @@ export class DeliveriesTable {
       logged, logged, handedNext && JSON.stringify(handedNext), row.seq, row.position,
     );
     if (this.wire && sameKey(this.wire.row, row)) this.wire = null;
-    this.inWindow(settled, (OPEN_STATUSES as readonly DeliveryStatus[]).includes(settled.status));
+    this.inWindow(settled);
   }
 
   /**
@@ -338,7 +339,7 @@ export class DeliveriesTable {
   }
 
   private handedOut(row: DeliveryRow, handedOnRow: DeliveryKey | null): DeliveryRow {
-    this.inWindow(row, true);
+    this.inWindow(row);
     this.wire = { row, handedOnRow: handedOnRow && { seq: handedOnRow.seq, position: handedOnRow.position } };
     // Open deliveries start at the window's head, which a raced append may have put before this one;
     // without a window, no further on than before (the alarm stores this bound, and a waking object
@@ -372,12 +373,12 @@ export class DeliveriesTable {
     else if (window.complete) window.rows.push(row);
   }
 
-  /** A delivery in the window as it is now written: kept if still `open`, else dropped. */
-  private inWindow(row: DeliveryRow, open: boolean) {
+  /** A delivery in the window as it is now written: kept while open, else dropped. */
+  private inWindow(row: DeliveryRow) {
     const rows = this.window?.rows;
     const at = rows?.findIndex((known) => sameKey(known, row)) ?? -1;
     if (at < 0) return;
-    if (open) rows![at] = row;
+    if (isOpen(row.status)) rows![at] = row;
     else rows!.splice(at, 1);
   }
 

@@ -48,6 +48,15 @@ async function deliverBatch(sequencer: WebhookSequencer, webhookId: string, from
   await drain(sequencer, claim!, to);
 }
 
+/** Events `from`..`to` to an idle webhook one at a time, each handed out with its append and delivered before the next. */
+async function deliverOneByOne(sequencer: WebhookSequencer, webhookId: string, from: number, to: number) {
+  for (let seq = from; seq <= to; seq++) {
+    const claim = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
+    expect(claim!.first).toMatchObject({ action: "deliver", delivery: { eventId: `event-${seq}` } });
+    expect(await drain(sequencer, claim!, seq)).toEqual([`event-${seq}`]);
+  }
+}
+
 /** The storage operations `work` makes through a sequencer metered as the benchmark meters it. */
 async function metered(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<void>): Promise<OpCounts> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
@@ -88,13 +97,7 @@ describe("sequencer storage", () => {
     const ops = await runInDurableObject(stub, async (unmetered, state) => {
       // The first event also records the webhook's ids and sets the lease's alarm, once per webhook.
       await deliverBatch(unmetered, webhookId, 1, 1);
-      return metered(state, async (sequencer) => {
-        for (let seq = 2; seq <= events + 1; seq++) {
-          const claim = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
-          expect(claim!.first).toMatchObject({ action: "deliver", delivery: { eventId: `event-${seq}` } });
-          expect(await drain(sequencer, claim!, seq)).toEqual([`event-${seq}`]);
-        }
-      });
+      return metered(state, (sequencer) => deliverOneByOne(sequencer, webhookId, 2, events + 1));
     });
     const written = ((ops.doRowsWritten ?? 0) + (ops.doAlarmWrites ?? 0)) / events;
     console.info(`rows written per delivery, one event per turn: ${written}; rows read: ${(ops.doRowsRead ?? 0) / events}`);
@@ -118,12 +121,7 @@ describe("sequencer storage", () => {
     const events = 20;
     const statements = await runInDurableObject(stub, async (unmetered, state) => {
       await deliverBatch(unmetered, webhookId, 1, 1);
-      return countStatements(state, async (sequencer) => {
-        for (let seq = 2; seq <= events + 1; seq++) {
-          const claim = await sequencer.append(webhookId, ORG, [eventAt(seq)], seq, true);
-          await drain(sequencer, claim!, seq);
-        }
-      });
+      return countStatements(state, (sequencer) => deliverOneByOne(sequencer, webhookId, 2, events + 1));
     });
     expect(statements / events).toBe(2);
   });
