@@ -69,8 +69,11 @@ export function ourBatchIngest(server: DevServer, tenant: Tenant, type: string, 
   };
 }
 
-/** The same event posted to the floor, which sends it to each target (`/durable`: after writing it to D1). */
-export function floorIngest(floor: DevServer, targets: string[], type: string, n: number, path: "/" | "/durable" = "/"): HttpRequest {
+/**
+ * The same event posted to the floor, which sends it to each target (`/durable`: after writing it to
+ * D1; `/per-webhook-object`: through one Durable Object per target, bench/floor/worker.js).
+ */
+export function floorIngest(floor: DevServer, targets: string[], type: string, n: number, path: "/" | "/durable" | "/per-webhook-object" = "/"): HttpRequest {
   return {
     url: `${floor.url}${path}`,
     headers: { "content-type": "application/json" },

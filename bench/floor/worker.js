@@ -10,6 +10,13 @@
 // can do that sends a webhook's deliveries one at a time and durably records each outcome before the
 // next is sent. A loop of n iterations of one POST of {type, data: {n}} and one Durable Object call
 // writing one row; it answers when the loop is done.
+//
+// POST /per-webhook-object takes the same body as POST / and is the per-webhook-object floor: the
+// least any design with one Durable Object per webhook does for an event (DESIGN.md's sequencers).
+// It answers 202 at once; then, for each target, one call to the target's own object writing one
+// row (the delivery, stored in the webhook's order), the POST, and one more call writing one row
+// (its outcome), six targets at a time (the connections an invocation may hold open). The first
+// event to a target creates its object; the next finds it.
 import { DurableObject } from "cloudflare:workers";
 
 export class OutcomeLog extends DurableObject {
@@ -33,15 +40,41 @@ async function strictLoop({ target, type, count }, env) {
   return new Response(JSON.stringify({ sent: count }), { headers: { "content-type": "application/json" } });
 }
 
+const OPEN_CONNECTIONS = 6;
+
+async function perWebhookObjects(targets, body, n, env) {
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const target = targets[next++];
+      const object = env.OUTCOMES.get(env.OUTCOMES.idFromName(`per-webhook:${target}`));
+      await object.record(n, 0);
+      let status = 0;
+      try {
+        const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
+        await response.arrayBuffer();
+        status = response.status;
+      } finally {
+        await object.record(n, status);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OPEN_CONNECTIONS, targets.length) }, worker));
+}
+
 let eventsTable;
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     if (request.method !== "POST") return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
     const path = new URL(request.url).pathname;
     if (path === "/strict") return strictLoop(await request.json(), env);
     const { targets, event } = await request.json();
     const body = JSON.stringify(event);
+    if (path === "/per-webhook-object") {
+      ctx.waitUntil(perWebhookObjects(targets, body, event.data.n, env));
+      return new Response('{"accepted":true}', { status: 202, headers: { "content-type": "application/json" } });
+    }
     if (path === "/durable") {
       eventsTable ??= env.DB.prepare("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL)").run();
       await eventsTable;
