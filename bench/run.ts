@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ingest,e2e,quiet,ordered,storm,fanout,ceiling,throttle,memory,ops] [-- --out=dir]`:
+// `npm run bench [-- --quick] [-- --only=ingest,e2e,quiet,ordered,storm,fanout,ceiling,throttle,memory,ops] [-- --fanouts=1,10] [-- --out=dir]`:
 // the platform and the floor Worker side by side under `wrangler dev`, real receivers on 127.0.0.1,
 // every scenario in turn; prints a table and writes <out>/latest.json and <out>/latest.svg
 // (default bench/results). See the Benchmark section of README.md.
@@ -22,6 +22,11 @@ if (unknown?.length) {
   console.error(`unknown scenario(s): ${unknown.join(", ")}; choose from ${[...Object.keys(SCENARIOS), "memory", "ops"].join(", ")}`);
   process.exit(2);
 }
+const fanouts = option("fanouts")?.split(",");
+if (fanouts?.some((size) => !/^[1-9]\d{0,3}$/.test(size))) {
+  console.error(`--fanouts takes webhook counts from 1 to 9999, separated by commas (as in --fanouts=1,10)`);
+  process.exit(2);
+}
 
 const started = Date.now();
 const interactive = process.stderr.isTTY;
@@ -33,7 +38,7 @@ function progress(text: string) {
 async function main() {
   progress("starting the platform, the floor and the receiver");
   const receiver = await startReceiver();
-  const sizes = quick ? QUICK : FULL;
+  const sizes = { ...(quick ? QUICK : FULL), ...(fanouts && { fanouts: fanouts.map(Number) }) };
   const [ours, floor, metered] = await Promise.all([startOurs(), startFloor(), wanted("ops") ? startMetered() : undefined]);
   const bench: Bench = { ours, floor, receiver, sizes, progress };
   const figures: Figure[] = [];

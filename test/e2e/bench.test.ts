@@ -1,9 +1,9 @@
-// A smoke run of the benchmark (`npm run bench -- --quick --only=ingest,e2e,quiet,ordered,ceiling`):
-// it starts the platform and the floor, measures those scenarios on both (with the durable-ingest
-// and strict-order floors), prints every target and writes the JSON and chart. Speed is not asserted.
-// Counting operations needs a third `wrangler dev` and about 15 s more, and fan-out creates 1,000
-// webhooks, so the smoke run leaves both out; their targets (with the per-webhook-object floor) and
-// the operation table are checked on figures and counts given here.
+// A smoke run of the benchmark (`npm run bench -- --quick --only=ingest,e2e,quiet,ordered,ceiling,fanout
+// --fanouts=1,10`): it starts the platform and the floor, measures those scenarios on both (with the
+// durable-ingest, strict-order and per-webhook-object floors), prints every target and writes the
+// JSON and chart. Speed is not asserted. Counting operations needs a third `wrangler dev` and about
+// 15 s more, and fan-out to 1,000 webhooks takes a minute, so the smoke run leaves both out; their
+// targets and the operation table are checked on figures and counts given here.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +21,7 @@ describe("npm run bench -- --quick", () => {
   it("measures the scenarios on the floors and on the platform, prints the targets and writes the results", async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--disable-warning=ExperimentalWarning", "bench/run.ts", "--quick", "--only=ingest,e2e,quiet,ordered,ceiling", `--out=${out}`],
+      ["--disable-warning=ExperimentalWarning", "bench/run.ts", "--quick", "--only=ingest,e2e,quiet,ordered,ceiling,fanout", "--fanouts=1,10", `--out=${out}`],
       { cwd: new URL("../..", import.meta.url).pathname, timeout: 110_000 },
     );
     const result = JSON.parse(readFileSync(join(out, "latest.json"), "utf8"));
@@ -50,10 +50,20 @@ describe("npm run bench -- --quick", () => {
     expect(figure("p50, one event every 2 s").note).toMatch(/^3\/3 of ours and 3\/3 of the floor's arrived/);
     // The EventLog ceiling has no floor (null in JSON) and took events at every concurrency.
     for (const c of [1, 4, 16]) expect(figure(`events/s accepted c=${c}`)).toMatchObject({ scenario: "eventlog ceiling", floor: null, ours: expect.any(Number) });
+    // Fan-out to each size given, on the floor, the per-webhook-object floor and ours, every receiver reached.
+    for (const size of [1, 10]) {
+      for (const metric of [`time to all ${size}`, `time to all ${size}, again`]) {
+        for (const shown of [figure(metric), figure(`${metric}, against the per-webhook-object floor`)]) {
+          expect(shown).toMatchObject({ scenario: "fan-out", unit: "ms", floor: expect.any(Number), ours: expect.any(Number) });
+          expect(shown.note).toBeUndefined();
+        }
+      }
+    }
     expect(result.targets.map((t: { name: string }) => t.name)).toEqual([
       "ingest throughput",
       "ingest p50",
       "quiet p50",
+      "fan-out to 10",
       "ordered, one webhook",
       "EventLog ceiling, one organization",
       "end-to-end p50",
@@ -61,6 +71,7 @@ describe("npm run bench -- --quick", () => {
     for (const t of result.targets) expect(stdout).toContain(`${t.met ? "met    " : "NOT MET"}  ${t.name}: ${t.reached}   (wanted ${t.wanted})`);
     expect(result.targets.find((t: { name: string }) => t.name === "ingest throughput").reached).toMatch(/the durable-ingest floor: /);
     expect(result.targets.find((t: { name: string }) => t.name === "ordered, one webhook").reached).toMatch(/× \(.+ vs .+\/s\), 0 breaks/);
+    expect(result.targets.find((t: { name: string }) => t.name === "fan-out to 10").reached).toMatch(/the per-webhook-object floor \d+ ms, .+× the floor, ours .+× it\); the next event/);
     expect(readFileSync(join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*end to end[\s\S]*strict-order floor[\s\S]*eventlog ceiling[\s\S]*<\/svg>\n$/);
   });
 
