@@ -155,7 +155,7 @@ export class EventLog extends DurableObject<Env> {
         }
         const logged = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
         answers.push({ id: logged.id, seq: logged.seq, duplicate: false });
-        if (logged.webhookIds.length > 0) fanout.push(toFanoutItem(logged));
+        if (awaitsFanOut(logged)) fanout.push(toFanoutItem(logged));
         stored.push(logged);
       }
     });
@@ -218,7 +218,7 @@ export class EventLog extends DurableObject<Env> {
           return this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
         }),
     );
-    const fanout = stored.filter((event) => event.webhookIds.length > 0).map((event) => event.seq);
+    const fanout = stored.filter(awaitsFanOut).map((event) => event.seq);
     if (fanout.length > 0) {
       await this.armAlarm(created + FANOUT_GRACE_MS);
       await this.queueFanout(fanout, created);
@@ -389,12 +389,12 @@ export class EventLog extends DurableObject<Env> {
     this.sql.exec(`INSERT INTO state (key, value) VALUES ('org_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, orgId);
   }
 
-  /** Stores an event; it waits for its fan-out unless nobody subscribes to it (then it is fanned out as it is stored). */
+  /** Stores an event; it waits for its fan-out if it has webhooks to reach. */
   private insert(event: Omit<LoggedEvent, "seq" | "id" | "created">, created: number): LoggedEvent {
     const seq = this.nextSeq;
     const stored = this.events.insert({ ...event, seq, id: eventIdFor(seq), created });
     this.nextSeq = seq + 1;
-    if (stored.webhookIds.length > 0) this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+    if (awaitsFanOut(stored)) this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
     return stored;
   }
 
@@ -523,6 +523,11 @@ export class EventLog extends DurableObject<Env> {
     await this.storage.setAlarm(at);
     this.alarmAt = at;
   }
+}
+
+/** An event addressed to no webhook (nobody subscribes to it) is fanned out as it is stored. */
+function awaitsFanOut(event: LoggedEvent): boolean {
+  return event.webhookIds.length > 0;
 }
 
 /** The source of usage notifications (Apigee Edge monetization). */

@@ -51,8 +51,7 @@ async function leaseHeld(webhookId: string): Promise<boolean> {
   return runInDurableObject(sequencer(env, webhookId), (instance) => (instance as unknown as { lease: unknown }).lease !== null);
 }
 
-/** Stores an event in the organization's log, addressed to no webhook: the test drives the pipeline by hand. */
-/** An event in the log; addressed to `webhookIds`, it waits for its fan-out (with none, it is fanned out as it is stored). */
+/** An event in the log, for a test that drives the pipeline by hand; addressed to `webhookIds`, it waits for its fan-out (with none, it is fanned out as it is stored). */
 async function storedEvent(orgId: string, webhookIds: string[] = []) {
   const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: '{"n":1}', webhookIds }]);
   if (!stored.ok) throw new Error(stored.refusal.message);
