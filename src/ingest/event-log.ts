@@ -6,9 +6,10 @@
 //
 // Fan-out is done by the caller right after the answer (src/delivery/fanout.ts), which reports
 // back with `fannedOut`. The fan-out watermark (every event with a smaller seq has reached all its
-// webhooks' sequencers) is kept in memory and written to storage only by the alarm: after a
-// restart the log takes every event from the last written watermark on as not fanned out yet and
-// fans it out again, which appends nothing twice. This costs no row written per event.
+// webhooks' sequencers) is kept in memory and written to storage by the alarm (and when a chunked
+// or re-driven fan-out ends, see fanOutDone): after a restart the log takes every event from the
+// last written watermark on as not fanned out yet and fans it out again, which appends nothing
+// twice. This costs no row written per event.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 // Aliased: "config" here is the organization's configuration (OrgConfig).
@@ -267,7 +268,7 @@ export class EventLog extends DurableObject<Env> {
 
   /** These events reached all their webhooks' sequencers; answers the watermark. */
   fannedOut(seqs: number[]): number {
-    for (const seq of seqs) this.waiting.delete(seq);
+    for (const seq of seqs) this.fanOutDone(seq);
     this.lastFanoutError = null;
     return this.watermark();
   }
@@ -282,9 +283,22 @@ export class EventLog extends DurableObject<Env> {
       entry.chunksDone ??= new Set();
       entry.chunksDone.add(chunk);
       entry.nextRedriveAt = Math.max(entry.nextRedriveAt, Date.now() + CHUNK_PROGRESS_GRACE_MS);
-      if (entry.chunksDone.size >= chunks) this.waiting.delete(seq);
+      if (entry.chunksDone.size >= chunks) this.fanOutDone(seq);
     }
     return this.watermark();
+  }
+
+  /**
+   * The event reached all its webhooks. The alarm its ingest set writes the new watermark, unless
+   * the fan-out is one that can end after that alarm (chunked or re-driven): its end is written at
+   * once, since a restart before the next alarm would send it all again and hold back every later
+   * event's deliveries until it was done (seen locally: a 1,000-webhook event re-driven twice).
+   */
+  private fanOutDone(seq: number) {
+    const entry = this.waiting.get(seq);
+    if (!entry) return;
+    this.waiting.delete(seq);
+    if (entry.chunksDone || entry.redrives > 0) this.writeWatermark();
   }
 
   /** A fan-out failed: kept for operators (the log re-drives it on its own). */

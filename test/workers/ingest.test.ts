@@ -264,21 +264,50 @@ describe.concurrent("matching", () => {
     await finalDeliveries(tenant, hooks[0]!.id, 1);
   });
 
+  it("does not fan a chunked event out again after a restart once all its chunks have reported", async () => {
+    const tenant = await producerTenant();
+    const hooks = [];
+    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
+    const log = eventLog(env, tenant.org);
+    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
+    await log.chunkFannedOut(event.seq, 0, 2);
+    await log.chunkFannedOut(event.seq, 1, 2);
+    // Well before the alarm its ingest set: only the last chunk's report can have written that it ended.
+    await evictDurableObject(log);
+    expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
+  });
+
+  it("does not fan a re-driven event out again after a restart once its fan-out has reported", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const log = eventLog(env, tenant.org);
+    const event = await storedAddressedTo(tenant.org, [hook.id]);
+    expect(await log.redrive()).toBe(1);
+    await log.fannedOut([event.seq]);
+    await evictDurableObject(log);
+    expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
+  });
+
   it("starts a chunk's drains with their first delivery handed out and their event and webhook in hand", async () => {
     const tenant = await producerTenant();
     const hooks = [];
     for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
     // Stored and waiting for its fan-out, as a chunk job finds it; chunks of two webhooks.
-    const stored = await eventLog(env, tenant.org).storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
-    if (!stored.ok) throw new Error(stored.refusal.message);
-    const [event] = stored.value;
+    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
     const started: { job: DrainJob; seed: DeliverySeed | undefined }[] = [];
-    const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event!.seq, chunk: 1, chunks: 2 };
+    const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 2 };
     await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "2" }, chunk, (job, _reported, seed) => started.push({ job, seed }));
     expect(started.map(({ job }) => job.webhookId)).toEqual([hooks[2]!.id]);
     const [{ job, seed }] = started as [(typeof started)[0]];
-    expect(job.first).toMatchObject({ action: "deliver", delivery: { eventId: event!.eventId, attempt: 1 } });
-    expect(seed!.events.map((e) => e.id)).toEqual([event!.eventId]);
+    expect(job.first).toMatchObject({ action: "deliver", delivery: { eventId: event.eventId, attempt: 1 } });
+    expect(seed!.events.map((e) => e.id)).toEqual([event.eventId]);
     expect(seed!.webhooks.map((webhook) => webhook.id)).toEqual([hooks[2]!.id]);
   });
 });
+
+/** A test event stored for these webhooks and waiting for its fan-out, as a queued fan-out job finds it. */
+async function storedAddressedTo(orgId: string, webhookIds: string[]) {
+  const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds }]);
+  if (!stored.ok) throw new Error(stored.refusal.message);
+  return stored.value[0]!;
+}
