@@ -144,22 +144,31 @@ export class EventLog extends DurableObject<Env> {
       return { ok: false, refusal: { status: 400, code: "invalid_request", message: "The events name unknown types or entities; nothing was stored", details: problems } };
     }
     const created = Date.now();
-    const answers: Ingested["events"] = [];
-    const fanout: FanoutItem[] = [];
-    const stored: LoggedEvent[] = [];
-    this.storage.transactionSync(() => {
-      for (const event of request.events) {
-        const original = event.producerId === null ? undefined : this.events.byProducerId(request.source, event.producerId);
-        if (original) {
-          answers.push({ id: original.id, seq: original.seq, duplicate: true });
-          continue;
+    const producerIds = request.events.flatMap((event) => event.producerId ?? []);
+    const { stored, answers } = this.storage.transactionSync(() => {
+      const earlier = this.events.byProducerIds(request.source, producerIds);
+      const firstInRequest = new Map<string, number>();
+      const fresh: IngestRequest["events"] = [];
+      // Per event: the stored event it repeats, or its place among those stored now (the place of
+      // the first one with its id, if it repeats an event of this request).
+      const places = request.events.map((event): { earlier: { id: string; seq: number } } | { fresh: number; duplicate: boolean } => {
+        if (event.producerId !== null) {
+          const original = earlier.get(event.producerId);
+          if (original) return { earlier: original };
+          const first = firstInRequest.get(event.producerId);
+          if (first !== undefined) return { fresh: first, duplicate: true };
+          firstInRequest.set(event.producerId, fresh.length);
         }
-        const logged = this.insert({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) }, created);
-        answers.push({ id: logged.id, seq: logged.seq, duplicate: false });
-        if (awaitsFanOut(logged)) fanout.push(toFanoutItem(logged));
-        stored.push(logged);
-      }
+        return { fresh: fresh.push(event) - 1, duplicate: false };
+      });
+      const stored = this.insert(
+        fresh.map((event) => ({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) })),
+        created,
+      );
+      const answers = places.map((place) => ("earlier" in place ? { ...place.earlier, duplicate: true } : { id: stored[place.fresh]!.id, seq: stored[place.fresh]!.seq, duplicate: place.duplicate }));
+      return { stored, answers };
     });
+    const fanout = stored.filter(awaitsFanOut).map(toFanoutItem);
     await this.armAlarm(created + FANOUT_GRACE_MS);
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
     const seed = webhookIds.size > 0 && webhookIds.size <= this.settings.fanoutChunkSize ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
@@ -194,7 +203,7 @@ export class EventLog extends DurableObject<Env> {
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const created = Date.now();
     const fanout = this.storage.transactionSync(() =>
-      events.map((event) => toFanoutItem(this.insert({ ...event, entity: null, producerId: null, webhookIds: config.enabledOf(event.webhookIds) }, created))),
+      this.insert(events.map((event) => ({ ...event, entity: null, producerId: null, webhookIds: config.enabledOf(event.webhookIds) })), created).map(toFanoutItem),
     );
     await this.armAlarm(created + FANOUT_GRACE_MS);
     return { ok: true, value: fanout };
@@ -211,14 +220,17 @@ export class EventLog extends DurableObject<Env> {
     const config = await this.currentConfigOrRefusal();
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const created = Date.now();
-    const stored = this.storage.transactionSync(() =>
-      events
-        .filter((event) => !this.events.byProducerId(OPERATIONAL_SOURCE, event.key) && !this.aboutOperationalDelivery(event))
-        .map((event) => {
+    const stored = this.storage.transactionSync(() => {
+      const told = this.events.byProducerIds(OPERATIONAL_SOURCE, events.map((event) => event.key));
+      const news = events.filter((event) => !told.has(event.key) && !this.aboutOperationalDelivery(event));
+      return this.insert(
+        news.map((event) => {
           const webhookIds = config.subscribers({ source: OPERATIONAL_SOURCE, type: event.type, entity: null }).filter((id) => id !== event.about);
-          return this.insert({ kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds }, created);
+          return { kind: "operational", source: OPERATIONAL_SOURCE, type: event.type, entity: null, producerId: event.key, data: JSON.stringify(event.data), webhookIds };
         }),
-    );
+        created,
+      );
+    });
     const fanout = stored.filter(awaitsFanOut).map((event) => event.seq);
     if (fanout.length > 0) {
       await this.armAlarm(created + FANOUT_GRACE_MS);
@@ -237,9 +249,9 @@ export class EventLog extends DurableObject<Env> {
     const result = this.storage.transactionSync(() =>
       recordUsage(this.sql, orgId, report, config.conditionsOn(report.ratePlan.id), (notification) => {
         const stored = this.insert(
-          { kind: "notification", source: NOTIFICATION_SOURCE, type: notification.type, entity: null, producerId: null, data: JSON.stringify(notification.body), webhookIds: config.enabledOf(notification.webhookIds) },
+          [{ kind: "notification", source: NOTIFICATION_SOURCE, type: notification.type, entity: null, producerId: null, data: JSON.stringify(notification.body), webhookIds: config.enabledOf(notification.webhookIds) }],
           now,
-        );
+        )[0]!;
         fanout.push(toFanoutItem(stored));
         return stored.id;
       }, now),
@@ -403,12 +415,14 @@ export class EventLog extends DurableObject<Env> {
     this.sql.exec(`INSERT INTO state (key, value) VALUES ('org_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, orgId);
   }
 
-  /** Stores an event; it waits for its fan-out if it has webhooks to reach. */
-  private insert(event: Omit<LoggedEvent, "seq" | "id" | "created">, created: number): LoggedEvent {
-    const seq = this.nextSeq;
-    const stored = this.events.insert({ ...event, seq, id: eventIdFor(seq), created });
-    this.nextSeq = seq + 1;
-    if (awaitsFanOut(stored)) this.waiting.set(seq, { eventId: stored.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+  /** Stores events, in this order; each waits for its fan-out if it has webhooks to reach. */
+  private insert(events: Omit<LoggedEvent, "seq" | "id" | "created">[], created: number): LoggedEvent[] {
+    const stored = events.map((event, i) => ({ ...event, seq: this.nextSeq + i, id: eventIdFor(this.nextSeq + i), created }));
+    this.events.insert(stored);
+    this.nextSeq += stored.length;
+    for (const event of stored) {
+      if (awaitsFanOut(event)) this.waiting.set(event.seq, { eventId: event.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+    }
     return stored;
   }
 

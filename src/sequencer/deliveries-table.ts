@@ -122,21 +122,36 @@ export class DeliveriesTable {
   // ── writing ────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Appends an event's delivery, unless the event already has one; returns it if new. With
-   * `handedOutUnder`, it is inserted already in flight under that lease (its hand-out written with it).
+   * Appends each event's delivery, unless the event already has one (events in seq order, one
+   * each); returns those it inserted, in key order. With `firstHandedOutUnder`, the first event's
+   * delivery is inserted already in flight under that lease (its hand-out written with it). One
+   * statement for them all: a batch of 100 costs a fifth of 100 statements' time.
    */
-  insertEvent(item: AppendItem, now: number, handedOutUnder: string | null = null): DeliveryRow | undefined {
+  insertEvents(items: AppendItem[], now: number, firstHandedOutUnder: string | null = null): DeliveryRow[] {
+    const values = items.map((item, i) => ({
+      ...item,
+      nonce: newNonce(),
+      status: i === 0 && firstHandedOutUnder ? "in_flight" : "pending",
+      lease: i === 0 ? firstHandedOutUnder : null,
+    }));
+    // SQLite reads the SELECT in full before it inserts (it reads the table it writes), so every
+    // item sees the table as it was: the items' seqs are distinct, so their positions cannot clash.
     const inserted = this.sql
       .exec<DeliveryRow>(
         `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, lease, created, updated)
-         SELECT ?, ${NEXT_POSITION}, ?, ?, ?, 'event', ?, ?, ?, ?
-         WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = ? AND origin = 'event' AND event_id = ?)
+         SELECT item.value->>'seq', (SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = item.value->>'seq'),
+                item.value->>'nonce', item.value->>'eventId', item.value->>'eventType', 'event', item.value->>'status', item.value->>'lease', ?, ?
+         FROM json_each(?) AS item
+         WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = item.value->>'seq' AND origin = 'event' AND event_id = item.value->>'eventId')
          RETURNING ${COLUMNS}`,
-        item.seq, item.seq, newNonce(), item.eventId, item.eventType, handedOutUnder ? "in_flight" : "pending", handedOutUnder, now, now, item.seq, item.eventId,
+        now, now, JSON.stringify(values),
       )
-      .toArray()[0];
-    if (inserted) this.opened(inserted);
-    if (inserted && handedOutUnder) this.wire = { row: inserted, handedOnRow: null };
+      .toArray()
+      .sort((a, b) => (precedes(a, b) ? -1 : 1));
+    for (const row of inserted) {
+      this.opened(row);
+      if (row.lease !== null) this.wire = { row, handedOnRow: null };
+    }
     return inserted;
   }
 

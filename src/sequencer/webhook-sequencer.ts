@@ -98,10 +98,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     try {
       this.storage.transactionSync(() => {
         this.state.setWebhook(webhookId, orgId);
-        items.forEach((item, i) => {
-          const inserted = this.deliveries.insertEvent(item, now, i === 0 ? handOut : null);
-          if (i === 0 && handOut) handedOut = inserted;
-        });
+        handedOut = this.deliveries.insertEvents(items, now, handOut).find((row) => row.lease !== null);
       });
     } catch (e) {
       this.reload(); // the transaction rolled back what it had set

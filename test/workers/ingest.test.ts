@@ -54,6 +54,25 @@ describe.concurrent("ingest", () => {
     expect(batch.body.events.map((e: any) => e.duplicate)).toEqual([true, false]);
   });
 
+  it("stores an id repeated within one batch once, and answers the repeat as a duplicate of it", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    await enabledWebhook(tenant, receiverUrl(b));
+    const batch = await postEvent(tenant, {
+      events: [
+        { type: "booking.created", data: { n: 1 }, id: "twice" },
+        { type: "booking.created", data: { n: 2 } },
+        { type: "booking.created", data: { n: 3 }, id: "twice" },
+      ],
+    });
+    expect(batch.status).toBe(202);
+    const [first, other, repeat] = batch.body.events;
+    expect(repeat).toEqual({ ...first, duplicate: true });
+    expect([first.duplicate, other.duplicate]).toEqual([false, false]);
+    expect((await storedEvents(tenant.org)).map((e) => JSON.parse(e.data).n)).toEqual([2, 1]);
+    await receivedCount(b, 2);
+  });
+
   it("delivers every event of a full batch of 100, each with its own id and type, in order", async () => {
     const types = Array.from({ length: 100 }, (_, i) => `batch.t${i}`);
     const tenant = await producerTenant(types);

@@ -205,6 +205,21 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("appends a batch of events in one statement, each after a redelivery already at its seq", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await deliverBatch(sequencer, webhookId, 1, 2);
+      const [second] = sequencer.list({ eventId: "event-2", limit: 1, offset: 0 }).deliveries;
+      await sequencer.redeliver(second!.id, 3); // before event 3 reached this webhook
+      const items = Array.from({ length: 100 }, (_, i) => eventAt(3 + i));
+      expect(await countStatements(state, (fresh) => fresh.append(webhookId, ORG, items, 0).then(() => {}))).toBe(1);
+    });
+    await runInDurableObject(stub, (sequencer) => {
+      const fifo = sequencer.list({ limit: 200, offset: 0 }).deliveries.reverse();
+      expect(fifo.map((delivery) => delivery.eventId)).toEqual(["event-1", "event-2", "event-2", ...Array.from({ length: 100 }, (_, i) => `event-${3 + i}`)]);
+    });
+  });
+
   it("delivers in seq order events whose appends arrived out of order, after the FIFO had moved on", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
