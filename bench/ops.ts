@@ -39,7 +39,7 @@ export const WHY: Record<keyof OpCounts, string> = {
   queueReads: "each job is read once by the consumer",
   queueDeletes: "each job is acked once it is done",
   doRequests: "the event log's ingest call and its fan-out report, the sequencer's append, one next() per delivery (it records the last attempt and hands out the next one) and one that ends the turn",
-  doRowsRead: "the event log's dedupe check and matching, and the sequencer's insert (its checks for a repeat and the next position); the next delivery and an idle webhook are found in memory (reads cost 1/1000 of writes)",
+  doRowsRead: "the event log's dedupe check and matching, and the sequencer's insert (its checks for a repeat and the next position); each insert reads its items from one JSON list, a row each; the next delivery and an idle webhook are found in memory (reads cost 1/1000 of writes)",
   doRowsWritten: "the event's row in its organization's log, then per webhook the delivery's two: inserted (already in flight under its lease when it goes at once), final with the attempt appended and the next delivery's hand-out beside it (so a crash is logged as an interrupted attempt)",
   doAlarmWrites: "the event log's alarm (its fan-out check) and the sequencer's lease alarm, each set only when none is pending",
   d1RowsRead: "none per event: the producer key is read once per 30 s per isolate and the organization's configuration once per minute or change",
