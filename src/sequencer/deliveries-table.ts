@@ -32,8 +32,8 @@ const AT_OR_AFTER = `seq >= ? AND (seq > ? OR position >= ?)`;
 /** Open deliveries one read brings into the window: more than a drain reads ahead (UPCOMING_EVENTS). */
 const WINDOW_ROWS = 64;
 
-/** The next position within a seq: bind seq. Positions only grow within a seq, so the FIFO keeps append order. */
-const NEXT_POSITION = `(SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = ?)`;
+/** The next position within the seq `seq` names. Positions only grow within a seq, so the FIFO keeps append order. */
+const nextPosition = (seq: string) => `(SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = ${seq})`;
 
 /** The delivery handed out beside a row's outcome, as that row's `handed_next` names it. */
 interface HandedNext extends DeliveryKey {
@@ -134,12 +134,11 @@ export class DeliveriesTable {
       status: i === 0 && firstHandedOutUnder ? "in_flight" : "pending",
       lease: i === 0 ? firstHandedOutUnder : null,
     }));
-    // SQLite reads the SELECT in full before it inserts (it reads the table it writes), so every
-    // item sees the table as it was: the items' seqs are distinct, so their positions cannot clash.
+    // Each item has a seq of its own, so no item's position or repeat check depends on another's insert.
     const inserted = this.sql
       .exec<DeliveryRow>(
         `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, lease, created, updated)
-         SELECT item.value->>'seq', (SELECT coalesce(max(position), 0) + 1 FROM deliveries WHERE seq = item.value->>'seq'),
+         SELECT item.value->>'seq', ${nextPosition("item.value->>'seq'")},
                 item.value->>'nonce', item.value->>'eventId', item.value->>'eventType', 'event', item.value->>'status', item.value->>'lease', ?, ?
          FROM json_each(?) AS item
          WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = item.value->>'seq' AND origin = 'event' AND event_id = item.value->>'eventId')
@@ -161,7 +160,7 @@ export class DeliveriesTable {
     const row = this.sql
       .exec<DeliveryRow>(
         `INSERT INTO deliveries (seq, position, nonce, event_id, event_type, origin, status, created, updated)
-         VALUES (?, ${NEXT_POSITION}, ?, ?, ?, 'redelivery', 'pending', ?, ?)
+         VALUES (?, ${nextPosition("?")}, ?, ?, ?, 'redelivery', 'pending', ?, ?)
          RETURNING ${COLUMNS}`,
         at, at, newNonce(), original.event_id, original.event_type, now, now,
       )
