@@ -35,7 +35,10 @@ export async function fanOut(env: Env, orgId: string, items: FanoutItem[], water
   });
   for (const item of large) {
     const chunks = Math.ceil(item.webhookIds.length / chunkSize);
-    const jobs: FanoutChunkJob[] = Array.from({ length: chunks }, (_, chunk) => ({ kind: "fanout-chunk", orgId, seq: item.seq, chunk, chunks }));
+    const done = item.chunksDone?.find((sized) => sized.size === chunkSize)?.chunks ?? [];
+    const jobs: FanoutChunkJob[] = Array.from({ length: chunks }, (_, chunk) => chunk)
+      .filter((chunk) => !done.includes(chunk))
+      .map((chunk) => ({ kind: "fanout-chunk", orgId, seq: item.seq, chunk, chunks, size: chunkSize }));
     for (let i = 0; i < jobs.length; i += 100) await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
   }
 }
@@ -48,13 +51,12 @@ export async function fanOutAgain(env: Env, job: FanoutJob, startDrain: StartDra
 
 export async function fanOutChunk(env: Env, job: FanoutChunkJob, startDrain: StartDrain): Promise<void> {
   const log = eventLog(env, job.orgId);
-  const chunkSize = config(env).fanoutChunkSize;
-  const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { from: job.chunk * chunkSize, to: (job.chunk + 1) * chunkSize });
+  const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { from: job.chunk * job.size, to: (job.chunk + 1) * job.size });
   if (!item) return;
   const entries = item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }));
   await reportingTo((drain, reported) => startDrain(drain, reported, seed), async (start) => {
     await appendToSequencers(env, job.orgId, entries, watermark, start);
-    return log.chunkFannedOut(job.seq, job.chunk, job.chunks);
+    return log.chunkFannedOut(job.seq, { chunk: job.chunk, chunks: job.chunks, size: job.size });
   });
 }
 

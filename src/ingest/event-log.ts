@@ -72,8 +72,8 @@ interface Waiting {
   created: number;
   redrives: number;
   nextRedriveAt: number;
-  /** Chunks of a large fan-out that reported back. */
-  chunksDone?: Set<number>;
+  /** Chunks of a large fan-out that reported back, by the chunk size they were cut with. */
+  chunksDone?: Map<number, Set<number>>;
 }
 
 class ConfigUnavailable extends Error {}
@@ -271,7 +271,11 @@ export class EventLog extends DurableObject<Env> {
   async fanoutWork(orgId: string, seqs: number[], slice?: { from: number; to: number }): Promise<FanoutWork> {
     this.bind(orgId);
     const events = this.events.bySeq(seqs.filter((seq) => this.waiting.has(seq)));
-    const items = events.map(toFanoutItem).map((item) => (slice ? { ...item, webhookIds: item.webhookIds.slice(slice.from, slice.to) } : item));
+    const items = events.map(toFanoutItem).map((item) => {
+      if (slice) return { ...item, webhookIds: item.webhookIds.slice(slice.from, slice.to) };
+      const chunksDone = this.waiting.get(item.seq)?.chunksDone;
+      return chunksDone ? { ...item, chunksDone: [...chunksDone].map(([size, chunks]) => ({ size, chunks: [...chunks] })) } : item;
+    });
     const config = await this.currentConfig();
     const seeded = new Set(items.filter((item) => item.webhookIds.length <= this.settings.fanoutChunkSize).flatMap((item) => item.webhookIds));
     const webhooks = [...seeded].flatMap((id) => config.webhook(id) ?? []);
@@ -289,13 +293,15 @@ export class EventLog extends DurableObject<Env> {
    * One chunk of a large fan-out reached its webhooks; the event is fanned out when all `chunks`
    * have. A fan-out that reports progress is not re-driven until it has been quiet for CHUNK_PROGRESS_GRACE_MS.
    */
-  chunkFannedOut(seq: number, chunk: number, chunks: number): number {
+  chunkFannedOut(seq: number, { chunk, chunks, size }: { chunk: number; chunks: number; size: number }): number {
     const entry = this.waiting.get(seq);
     if (entry) {
-      entry.chunksDone ??= new Set();
-      entry.chunksDone.add(chunk);
+      entry.chunksDone ??= new Map();
+      const done = entry.chunksDone.get(size) ?? new Set();
+      entry.chunksDone.set(size, done.add(chunk));
       entry.nextRedriveAt = Math.max(entry.nextRedriveAt, Date.now() + CHUNK_PROGRESS_GRACE_MS);
-      if (entry.chunksDone.size >= chunks) this.fanOutDone(seq);
+      // Chunks cut with another size cover other slices: only one size's chunks can add up to all.
+      if (done.size >= chunks) this.fanOutDone(seq);
     }
     return this.watermark();
   }

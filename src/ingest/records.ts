@@ -21,11 +21,19 @@ export interface LoggedEvent {
 }
 
 /** What fan-out needs of one event. */
+/** The chunks of one size (FanoutChunkJob) that have reported back. */
+export interface ChunksDone {
+  size: number;
+  chunks: number[];
+}
+
 export interface FanoutItem {
   seq: number;
   eventId: string;
   eventType: string;
   webhookIds: string[];
+  /** A large fan-out's chunks that have reached their webhooks already, per chunk size: a re-drive sends only the others. */
+  chunksDone?: ChunksDone[];
 }
 
 /** A producer's event, validated by the route. */

@@ -7,13 +7,18 @@ export interface FanoutJob {
   seqs: number[];
 }
 
-/** One slice of an event's webhooks, for fan-outs too large for one invocation. */
+/**
+ * One slice of an event's webhooks, for fan-outs too large for one invocation: webhooks
+ * [chunk × size, (chunk + 1) × size) of `chunks`. The size it was cut with travels with it, so a
+ * change of FANOUT_CHUNK_SIZE while it waits cannot make it cover another slice.
+ */
 export interface FanoutChunkJob {
   kind: "fanout-chunk";
   orgId: string;
   seq: number;
   chunk: number;
   chunks: number;
+  size: number;
 }
 
 /** Deliver the ready head(s) of one webhook's sequence; `lease` proves this job is the current holder. */

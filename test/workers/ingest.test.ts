@@ -5,8 +5,8 @@ import { evictDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
-import { fanOutChunk } from "../../src/delivery/fanout";
-import type { DrainJob, FanoutChunkJob } from "../../src/queue/jobs";
+import { fanOutAgain, fanOutChunk } from "../../src/delivery/fanout";
+import type { DrainJob, FanoutChunkJob, Job } from "../../src/queue/jobs";
 import type { DeliverySeed } from "../../src/ingest/records";
 
 const bucket = () => crypto.randomUUID();
@@ -289,8 +289,8 @@ describe.concurrent("matching", () => {
     for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
     const log = eventLog(env, tenant.org);
     const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
-    await log.chunkFannedOut(event.seq, 0, 2);
-    await log.chunkFannedOut(event.seq, 1, 2);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 2, size: 2 });
+    await log.chunkFannedOut(event.seq, { chunk: 1, chunks: 2, size: 2 });
     // Well before the alarm its ingest set: only the last chunk's report can have written that it ended.
     await evictDurableObject(log);
     expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
@@ -307,6 +307,39 @@ describe.concurrent("matching", () => {
     expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
   });
 
+  it("re-drives only the chunks of a large fan-out that have not reported", async () => {
+    const tenant = await producerTenant();
+    const hooks = [];
+    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
+    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
+    const log = eventLog(env, tenant.org);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    await log.chunkFannedOut(event.seq, { chunk: 2, chunks: 3, size: 1 });
+    const queued: Job[] = [];
+    const JOBS = { sendBatch: async (messages: { body: Job }[]) => void queued.push(...messages.map((m) => m.body)) } as unknown as Queue<Job>;
+    await fanOutAgain({ ...env, FANOUT_CHUNK_SIZE: "1", JOBS }, { kind: "fanout", orgId: tenant.org, seqs: [event.seq] }, () => {});
+    expect(queued).toEqual([{ kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 3, size: 1 }]);
+    // Cut with another size, the same chunk numbers are other webhooks: all are sent.
+    queued.length = 0;
+    await fanOutAgain({ ...env, FANOUT_CHUNK_SIZE: "2", JOBS }, { kind: "fanout", orgId: tenant.org, seqs: [event.seq] }, () => {});
+    expect(queued.map((job) => job.kind === "fanout-chunk" && job.chunk)).toEqual([0, 1]);
+  });
+
+  it("finishes a large fan-out only once every chunk of one size has reported, whatever other sizes reported", async () => {
+    const tenant = await producerTenant();
+    const hooks = [];
+    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
+    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
+    const log = eventLog(env, tenant.org);
+    // Chunks 0 and 2 of size 1 (webhooks 0 and 2) and chunk 1 of size 2 (webhook 2): webhook 1 is not reached.
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    await log.chunkFannedOut(event.seq, { chunk: 1, chunks: 2, size: 2 });
+    await log.chunkFannedOut(event.seq, { chunk: 2, chunks: 3, size: 1 });
+    expect((await log.status()).behind).toBe(1);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 2, size: 2 });
+    expect((await log.status()).behind).toBe(0);
+  });
+
   it("starts a chunk's drains with their first delivery handed out and their event and webhook in hand", async () => {
     const tenant = await producerTenant();
     const hooks = [];
@@ -314,8 +347,8 @@ describe.concurrent("matching", () => {
     // Stored and waiting for its fan-out, as a chunk job finds it; chunks of two webhooks.
     const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
     const started: { job: DrainJob; seed: DeliverySeed | undefined }[] = [];
-    const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 2 };
-    await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "2" }, chunk, (job, _reported, seed) => started.push({ job, seed }));
+    const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 2, size: 2 };
+    await fanOutChunk(env, chunk, (job, _reported, seed) => started.push({ job, seed }));
     expect(started.map(({ job }) => job.webhookId)).toEqual([hooks[2]!.id]);
     const [{ job, seed }] = started as [(typeof started)[0]];
     expect(job.first).toMatchObject({ action: "deliver", delivery: { eventId: event.eventId, attempt: 1 } });

@@ -184,7 +184,7 @@ function claimedBeforeReport(next: (request: NextRequest) => Promise<NextStep>, 
     dispatch: () => dispatch(recording, orgId, [fanoutItem], { webhooks: [webhook], events: [event] }, 1),
     /** The same event as a queued chunk job (the log answers its work with both webhooks). */
     consumeChunk: () => {
-      const batch = createMessageBatch<Job>("edge-webhooks-jobs", [{ id: "chunk", timestamp: new Date(), attempts: 1, body: { kind: "fanout-chunk", orgId, seq: 1, chunk: 0, chunks: 1 } }]);
+      const batch = createMessageBatch<Job>("edge-webhooks-jobs", [{ id: "chunk", timestamp: new Date(), attempts: 1, body: { kind: "fanout-chunk", orgId, seq: 1, chunk: 0, chunks: 1, size: 40 } }]);
       return consumeJobs(batch, recording);
     },
   };
