@@ -308,9 +308,10 @@ export class EventLog extends DurableObject<Env> {
 
   /**
    * The event reached all its webhooks. The alarm its ingest set writes the new watermark, unless
-   * the fan-out is one that can end after that alarm (chunked or re-driven): its end is written at
-   * once, since a restart before the next alarm would send it all again and hold back every later
-   * event's deliveries until it was done (seen locally: a 1,000-webhook event re-driven twice).
+   * the fan-out is one that can end after that alarm (chunked or re-driven): then the watermark is
+   * written at once (it moves only if no earlier event still waits), since a restart before the
+   * next alarm would send it all again and hold back every later event's deliveries until it was
+   * done (seen locally: a 1,000-webhook event re-driven twice).
    */
   private fanOutDone(seq: number) {
     const entry = this.waiting.get(seq);

@@ -20,13 +20,13 @@ export interface LoggedEvent {
   webhookIds: string[];
 }
 
-/** What fan-out needs of one event. */
 /** The chunks of one size (FanoutChunkJob) that have reported back. */
 export interface ChunksDone {
   size: number;
   chunks: number[];
 }
 
+/** What fan-out needs of one event. */
 export interface FanoutItem {
   seq: number;
   eventId: string;

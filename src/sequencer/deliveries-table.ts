@@ -128,7 +128,9 @@ export class DeliveriesTable {
    * statement for them all: a batch of 100 costs a fifth of 100 statements' time.
    */
   insertEvents(items: AppendItem[], now: number, firstHandedOutUnder: string | null = null): DeliveryRow[] {
-    const values = items.map((item, i) => ({
+    // An event listed twice is appended once, as it would be by a second call.
+    const seqs = new Set<number>();
+    const values = items.filter((item) => !seqs.has(item.seq) && seqs.add(item.seq)).map((item, i) => ({
       ...item,
       nonce: newNonce(),
       status: i === 0 && firstHandedOutUnder ? "in_flight" : "pending",

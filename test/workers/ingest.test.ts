@@ -1,10 +1,11 @@
 // Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
+import { EventsTable } from "../../src/ingest/events-table";
 import { fanOutAgain, fanOutChunk } from "../../src/delivery/fanout";
 import type { DrainJob, FanoutChunkJob, Job } from "../../src/queue/jobs";
 import type { DeliverySeed } from "../../src/ingest/records";
@@ -71,6 +72,29 @@ describe.concurrent("ingest", () => {
     expect([first.duplicate, other.duplicate]).toEqual([false, false]);
     expect((await storedEvents(tenant.org)).map((e) => JSON.parse(e.data).n)).toEqual([2, 1]);
     await receivedCount(b, 2);
+  });
+
+  it("answers a repeat of an id that is not well-formed Unicode as a duplicate", async () => {
+    const tenant = await producerTenant();
+    const first = await postEvent(tenant, { type: "booking.created", data: {}, id: "lone \ud800 surrogate" });
+    const second = await postEvent(tenant, { type: "booking.created", data: {}, id: "lone \ud800 surrogate" });
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
+  });
+
+  it("stores every event of a batch too large to bind as one string, each with all its webhooks", async () => {
+    // 100 events to 1,000 webhooks each bind ~4 MB; Durable Object SQLite takes 2 MB a string in
+    // production (local workerd does not check), so the insert is split over several statements.
+    const tenant = await producerTenant();
+    const webhookIds = Array.from({ length: 1_000 }, () => crypto.randomUUID());
+    const seqs = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const events = new EventsTable(state.storage.sql);
+      const from = events.nextSeq();
+      const batch = Array.from({ length: 100 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "test" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: 1, webhookIds }));
+      events.insert(batch);
+      return events.bySeq(batch.map((event) => event.seq)).map((event) => event.webhookIds.length);
+    });
+    expect(seqs).toEqual(Array(100).fill(1_000));
   });
 
   it("delivers every event of a full batch of 100, each with its own id and type, in order", async () => {
@@ -284,11 +308,7 @@ describe.concurrent("matching", () => {
   });
 
   it("does not fan a chunked event out again after a restart once all its chunks have reported", async () => {
-    const tenant = await producerTenant();
-    const hooks = [];
-    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
-    const log = eventLog(env, tenant.org);
-    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
+    const { tenant, log, event } = await waitingEvent(3);
     await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 2, size: 2 });
     await log.chunkFannedOut(event.seq, { chunk: 1, chunks: 2, size: 2 });
     // Well before the alarm its ingest set: only the last chunk's report can have written that it ended.
@@ -297,10 +317,7 @@ describe.concurrent("matching", () => {
   });
 
   it("does not fan a re-driven event out again after a restart once its fan-out has reported", async () => {
-    const tenant = await producerTenant();
-    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    const log = eventLog(env, tenant.org);
-    const event = await storedAddressedTo(tenant.org, [hook.id]);
+    const { tenant, log, event } = await waitingEvent(1);
     expect(await log.redrive()).toBe(1);
     await log.fannedOut([event.seq]);
     await evictDurableObject(log);
@@ -308,11 +325,7 @@ describe.concurrent("matching", () => {
   });
 
   it("re-drives only the chunks of a large fan-out that have not reported", async () => {
-    const tenant = await producerTenant();
-    const hooks = [];
-    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
-    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
-    const log = eventLog(env, tenant.org);
+    const { tenant, log, event } = await waitingEvent(3);
     await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
     await log.chunkFannedOut(event.seq, { chunk: 2, chunks: 3, size: 1 });
     const queued: Job[] = [];
@@ -326,11 +339,7 @@ describe.concurrent("matching", () => {
   });
 
   it("finishes a large fan-out only once every chunk of one size has reported, whatever other sizes reported", async () => {
-    const tenant = await producerTenant();
-    const hooks = [];
-    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
-    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
-    const log = eventLog(env, tenant.org);
+    const { log, event } = await waitingEvent(3);
     // Chunks 0 and 2 of size 1 (webhooks 0 and 2) and chunk 1 of size 2 (webhook 2): webhook 1 is not reached.
     await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
     await log.chunkFannedOut(event.seq, { chunk: 1, chunks: 2, size: 2 });
@@ -341,11 +350,8 @@ describe.concurrent("matching", () => {
   });
 
   it("starts a chunk's drains with their first delivery handed out and their event and webhook in hand", async () => {
-    const tenant = await producerTenant();
-    const hooks = [];
-    for (let i = 0; i < 3; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
     // Stored and waiting for its fan-out, as a chunk job finds it; chunks of two webhooks.
-    const event = await storedAddressedTo(tenant.org, hooks.map((hook) => hook.id));
+    const { tenant, hooks, event } = await waitingEvent(3);
     const started: { job: DrainJob; seed: DeliverySeed | undefined }[] = [];
     const chunk: FanoutChunkJob = { kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 2, size: 2 };
     await fanOutChunk(env, chunk, (job, _reported, seed) => started.push({ job, seed }));
@@ -357,9 +363,13 @@ describe.concurrent("matching", () => {
   });
 });
 
-/** A test event stored for these webhooks and waiting for its fan-out, as a queued fan-out job finds it. */
-async function storedAddressedTo(orgId: string, webhookIds: string[]) {
-  const stored = await eventLog(env, orgId).storeAddressed(orgId, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds }]);
+/** A tenant with `count` new webhooks and a test event stored for them, waiting for its fan-out as a queued fan-out job finds it. */
+async function waitingEvent(count: number) {
+  const tenant = await producerTenant();
+  const hooks = [];
+  for (let i = 0; i < count; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket())));
+  const log = eventLog(env, tenant.org);
+  const stored = await log.storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
   if (!stored.ok) throw new Error(stored.refusal.message);
-  return stored.value[0]!;
+  return { tenant, hooks, log, event: stored.value[0]! };
 }
