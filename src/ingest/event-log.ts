@@ -39,7 +39,11 @@ import type {
 
 /** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
 const FANOUT_GRACE_MS = 5_000;
-/** A large fan-out's chunks run one queue batch after another: it is re-driven only after this long without a chunk reporting. */
+/**
+ * A large fan-out's chunks go through the queue, which may be behind, and run one batch after
+ * another: it is re-driven only after this long without a chunk reporting (and first this long
+ * after it was stored), so a queue backlog does not send its chunks twice.
+ */
 const CHUNK_PROGRESS_GRACE_MS = 30_000;
 /** Re-drives back off by doubling up to this: an event is retried for as long as it is kept. */
 const REDRIVE_MAX_DELAY_MS = 6 * 60 * 60 * 1000;
@@ -70,6 +74,8 @@ const toFanoutItem = (event: Pick<LoggedEvent, "seq" | "id" | "type" | "webhookI
 interface Waiting {
   eventId: string;
   created: number;
+  /** More webhooks than one invocation appends to: fanned out in chunk jobs. */
+  chunked: boolean;
   redrives: number;
   nextRedriveAt: number;
   /** Chunks of a large fan-out that reported back, by the chunk size they were cut with. */
@@ -114,7 +120,8 @@ export class EventLog extends DurableObject<Env> {
     this.storedWatermark = Number(state.get("watermark") ?? 1);
     const now = Date.now();
     for (const row of this.events.toFanOutFrom(this.storedWatermark)) {
-      this.waiting.set(row.seq, { eventId: row.id, created: row.created, redrives: 0, nextRedriveAt: Math.max(now, row.created + FANOUT_GRACE_MS) });
+      const chunked = row.webhooks > this.settings.fanoutChunkSize;
+      this.waiting.set(row.seq, { eventId: row.id, created: row.created, chunked, redrives: 0, nextRedriveAt: Math.max(now, row.created + graceMs(chunked)) });
     }
   }
 
@@ -428,7 +435,9 @@ export class EventLog extends DurableObject<Env> {
     this.events.insert(stored);
     this.nextSeq += stored.length;
     for (const event of stored) {
-      if (awaitsFanOut(event)) this.waiting.set(event.seq, { eventId: event.id, created, redrives: 0, nextRedriveAt: created + FANOUT_GRACE_MS });
+      if (!awaitsFanOut(event)) continue;
+      const chunked = event.webhookIds.length > this.settings.fanoutChunkSize;
+      this.waiting.set(event.seq, { eventId: event.id, created, chunked, redrives: 0, nextRedriveAt: created + graceMs(chunked) });
     }
     return stored;
   }
@@ -524,7 +533,7 @@ export class EventLog extends DurableObject<Env> {
     for (const seq of due) {
       const entry = this.waiting.get(seq)!;
       entry.redrives += 1;
-      entry.nextRedriveAt = now + Math.min(FANOUT_GRACE_MS * 2 ** entry.redrives, REDRIVE_MAX_DELAY_MS);
+      entry.nextRedriveAt = now + Math.min(graceMs(entry.chunked) * 2 ** entry.redrives, REDRIVE_MAX_DELAY_MS);
     }
     await this.armAlarm(Math.min(...this.redriveTimes()));
     return due.length;
@@ -558,6 +567,11 @@ export class EventLog extends DurableObject<Env> {
     await this.storage.setAlarm(at);
     this.alarmAt = at;
   }
+}
+
+/** How long a fan-out may take to report before the log sends it again (the first time). */
+function graceMs(chunked: boolean): number {
+  return chunked ? CHUNK_PROGRESS_GRACE_MS : FANOUT_GRACE_MS;
 }
 
 /** An event addressed to no webhook (nobody subscribes to it) is fanned out as it is stored. */

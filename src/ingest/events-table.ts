@@ -73,8 +73,11 @@ export class EventsTable {
   }
 
   /** The events from `seq` on that have webhooks to reach, in seq order, as much as a restart needs to know of them. */
-  toFanOutFrom(seq: number): Iterable<{ seq: number; id: string; created: number }> {
-    return this.sql.exec<{ seq: number; id: string; created: number }>(`SELECT seq, id, created FROM events WHERE seq >= ? AND webhook_ids <> '[]' ORDER BY seq`, seq);
+  toFanOutFrom(seq: number): Iterable<{ seq: number; id: string; created: number; webhooks: number }> {
+    return this.sql.exec<{ seq: number; id: string; created: number; webhooks: number }>(
+      `SELECT seq, id, created, json_array_length(webhook_ids) AS webhooks FROM events WHERE seq >= ? AND webhook_ids <> '[]' ORDER BY seq`,
+      seq,
+    );
   }
 
   /**

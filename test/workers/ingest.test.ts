@@ -1,7 +1,7 @@
 // Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
@@ -336,6 +336,14 @@ describe.concurrent("matching", () => {
     queued.length = 0;
     await fanOutAgain({ ...env, FANOUT_CHUNK_SIZE: "2", JOBS }, { kind: "fanout", orgId: tenant.org, seqs: [event.seq] }, () => {});
     expect(queued.map((job) => job.kind === "fanout-chunk" && job.chunk)).toEqual([0, 1]);
+  });
+
+  it("waits longer before re-driving a fan-out split into chunk jobs, whose chunks may wait in the queue", async () => {
+    const { log, event } = await waitingEvent(Number(env.FANOUT_CHUNK_SIZE) + 1);
+    // Past the 5 s a fan-out done in one invocation gets, and past the alarm its storing set.
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    await runDurableObjectAlarm(log);
+    expect((await log.status()).oldestWaiting).toMatchObject({ seq: event.seq, redrives: 0 });
   });
 
   it("finishes a large fan-out only once every chunk of one size has reported, whatever other sizes reported", async () => {
