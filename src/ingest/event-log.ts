@@ -119,7 +119,7 @@ export class EventLog extends DurableObject<Env> {
     this.nextSeq = this.events.nextSeq();
     this.storedWatermark = Number(state.get("watermark") ?? 1);
     const now = Date.now();
-    for (const row of this.events.toFanOutFrom(this.storedWatermark)) this.awaitFanOut(row.seq, row.id, row.created, row.webhooks, now);
+    for (const row of this.events.toFanOutFrom(this.storedWatermark)) this.startWaiting(row.seq, row.id, row.created, row.webhooks, now);
   }
 
   // ── storing ─────────────────────────────────────────────────────────────────────────────
@@ -431,12 +431,12 @@ export class EventLog extends DurableObject<Env> {
     const stored = events.map((event, i) => ({ ...event, seq: this.nextSeq + i, id: eventIdFor(this.nextSeq + i), created }));
     this.events.insert(stored);
     this.nextSeq += stored.length;
-    for (const event of stored) if (awaitsFanOut(event)) this.awaitFanOut(event.seq, event.id, created, event.webhookIds.length, created);
+    for (const event of stored) if (awaitsFanOut(event)) this.startWaiting(event.seq, event.id, created, event.webhookIds.length, created);
     return stored;
   }
 
   /** An event waits for its fan-out's report; it is re-driven if none comes within its grace (not before `now`). */
-  private awaitFanOut(seq: number, eventId: string, created: number, webhooks: number, now: number) {
+  private startWaiting(seq: number, eventId: string, created: number, webhooks: number, now: number) {
     const chunked = webhooks > this.settings.fanoutChunkSize;
     this.waiting.set(seq, { eventId, created, chunked, redrives: 0, nextRedriveAt: Math.max(now, created + graceMs(chunked)) });
   }
