@@ -8,8 +8,8 @@
 // back with `fannedOut`. The fan-out watermark (every event with a smaller seq has reached all its
 // webhooks' sequencers) is kept in memory and written to storage by the alarm (and when a chunked
 // or re-driven fan-out ends, see fanOutDone): after a restart the log takes every event from the
-// last written watermark on as not fanned out yet and fans it out again, which appends nothing
-// twice. This costs no row written per event.
+// last written watermark on as not fanned out yet (but those fanOutDone recorded as ended) and
+// fans it out again, which appends nothing twice. This costs no row written per event.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 // Aliased: "config" here is the organization's configuration (OrgConfig).
@@ -58,9 +58,13 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** The ingest rate window per producer key (INGEST_RATE_LIMIT requests per window). */
 const RATE_WINDOW_MS = 10_000;
 
-/** The log's own values (its organization, the watermark last written) and the usage tables. */
+/**
+ * The log's own values (its organization, the watermark last written), the chunked or re-driven
+ * events past that watermark whose fan-out has ended (fanOutDone), and the usage tables.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ended_ahead (seq INTEGER PRIMARY KEY) WITHOUT ROWID;
 ${USAGE_SCHEMA}`;
 
 const toFanoutItem = (event: Pick<LoggedEvent, "seq" | "id" | "type" | "webhookIds">): FanoutItem => ({
@@ -94,6 +98,8 @@ export class EventLog extends DurableObject<Env> {
   /** In seq order (a Map iterates in insertion order, and seqs are inserted ascending): the first key is the watermark. */
   private readonly waiting = new Map<number, Waiting>();
   private storedWatermark: number;
+  /** The seqs ended_ahead holds. */
+  private readonly endedAhead: Set<number>;
   private config: OrgConfig | undefined;
   private configStale = false;
   private configLoad: Promise<OrgConfig> | undefined;
@@ -118,8 +124,11 @@ export class EventLog extends DurableObject<Env> {
     this.orgId = (state.get("org_id") as string | undefined) ?? null;
     this.nextSeq = this.events.nextSeq();
     this.storedWatermark = Number(state.get("watermark") ?? 1);
+    this.endedAhead = new Set(this.sql.exec<{ seq: number }>(`SELECT seq FROM ended_ahead`).toArray().map((row) => row.seq));
     const now = Date.now();
-    for (const row of this.events.toFanOutFrom(this.storedWatermark)) this.startWaiting(row.seq, row.id, row.created, row.webhooks, now);
+    for (const row of this.events.toFanOutFrom(this.storedWatermark)) {
+      if (!this.endedAhead.has(row.seq)) this.startWaiting(row.seq, row.id, row.created, row.webhooks, now);
+    }
   }
 
   // ── storing ─────────────────────────────────────────────────────────────────────────────
@@ -312,16 +321,22 @@ export class EventLog extends DurableObject<Env> {
 
   /**
    * The event reached all its webhooks. The alarm its ingest set writes the new watermark, unless
-   * the fan-out is one that can end after that alarm (chunked or re-driven): then the watermark is
-   * written at once (it moves only if no earlier event still waits), since a restart before the
-   * next alarm would send it all again and hold back every later event's deliveries until it was
-   * done (seen locally: a 1,000-webhook event re-driven twice).
+   * the fan-out is one that can end after that alarm (chunked or re-driven): then its end is
+   * written at once, since a restart before the next alarm would send it all again and hold back
+   * every later event's deliveries until it was done (seen locally: a 1,000-webhook event
+   * re-driven twice). That is the new watermark, or, while an earlier event still waits, a row of
+   * ended_ahead, cleared once the watermark passes it.
    */
   private fanOutDone(seq: number) {
     const entry = this.waiting.get(seq);
     if (!entry) return;
     this.waiting.delete(seq);
-    if (entry.chunksDone || entry.redrives > 0) this.writeWatermark();
+    if (!entry.chunksDone && entry.redrives === 0) return;
+    if (seq >= this.watermark()) {
+      this.sql.exec(`INSERT OR IGNORE INTO ended_ahead (seq) VALUES (?)`, seq);
+      this.endedAhead.add(seq);
+    }
+    this.writeWatermark();
   }
 
   /** A fan-out failed: kept for operators (the log re-drives it on its own). */
@@ -518,6 +533,10 @@ export class EventLog extends DurableObject<Env> {
     if (watermark === this.storedWatermark) return;
     this.sql.exec(`INSERT INTO state (key, value) VALUES ('watermark', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, watermark);
     this.storedWatermark = watermark;
+    const passed = [...this.endedAhead].filter((seq) => seq < watermark);
+    if (passed.length === 0) return;
+    this.sql.exec(`DELETE FROM ended_ahead WHERE seq < ?`, watermark);
+    for (const seq of passed) this.endedAhead.delete(seq);
   }
 
   /** Sends the fan-out of every waiting event whose re-drive is due through the queue; the next one waits twice as long. */

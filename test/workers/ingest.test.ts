@@ -316,6 +316,21 @@ describe.concurrent("matching", () => {
     expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
   });
 
+  it("does not fan a chunked event out again after a restart once all its chunks have reported, while an earlier event still waits", async () => {
+    const { tenant, hooks, log, event: earlier } = await waitingEvent(3);
+    const stored = await log.storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
+    if (!stored.ok) throw new Error(stored.refusal.message);
+    const chunked = stored.value[0]!;
+    await log.chunkFannedOut(chunked.seq, { chunk: 0, chunks: 2, size: 2 });
+    await log.chunkFannedOut(chunked.seq, { chunk: 1, chunks: 2, size: 2 });
+    await evictDurableObject(log);
+    const restarted = eventLog(env, tenant.org);
+    expect(await restarted.status()).toMatchObject({ behind: 1, watermark: earlier.seq, oldestWaiting: { seq: earlier.seq } });
+    await restarted.chunkFannedOut(earlier.seq, { chunk: 0, chunks: 1, size: 3 });
+    await evictDurableObject(restarted);
+    expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: chunked.seq + 1 });
+  });
+
   it("does not fan a re-driven event out again after a restart once its fan-out has reported", async () => {
     const { tenant, log, event } = await waitingEvent(1);
     expect(await log.redrive()).toBe(1);
