@@ -120,12 +120,12 @@ eventsRouter.openapi(
       events: inputs.map((input) => ({ type: input.type, entity: input.entity ?? null, data: JSON.stringify(input.data), producerId: input.id ?? null })),
     });
     if (!answer.ok) throw apiErrorOf(answer.refusal);
-    const { events: stored, created, fanout, seed, watermark } = answer.value;
+    const { events: stored, fanout, seed, watermark } = answer.value;
     c.set("ingestedEvents", stored.filter((event) => !event.duplicate).length);
     if (fanout.length > 0) c.executionCtx.waitUntil(dispatch(c.env, org, fanout, seed, watermark));
     if (body.events) return c.json({ events: stored.map(({ id, duplicate }) => ({ id, duplicate })) }, 202);
     const [one] = stored;
-    return c.json({ id: one!.id, duplicate: one!.duplicate, type: inputs[0]!.type, created }, 202);
+    return c.json({ id: one!.id, duplicate: one!.duplicate, type: one!.type, created: one!.created }, 202);
   },
   (result, c) => (result.success ? undefined : refuseInvalid(c, validationError(result))),
 );

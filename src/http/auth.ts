@@ -103,11 +103,13 @@ export function verifiedKey(row: ApiKeyRow | undefined, credentials: Credentials
 export function authorize(principal: Principal, org: string | undefined, role: "admin" | "producer" | "any"): void {
   if (org !== undefined && org !== principal.orgId) throw notFound("organization");
   if (role !== "any" && principal.role !== role) {
-    throw forbidden(`This route needs an ${role} key`, [
-      { field: "authorization", reason: `a ${principal.role} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
+    throw forbidden(`This route needs ${withArticle(role)} key`, [
+      { field: "authorization", reason: `${withArticle(principal.role)} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },
     ]);
   }
 }
+
+const withArticle = (role: "admin" | "producer") => (role === "admin" ? "an admin" : "a producer");
 
 /** The caller an active key row stands for. */
 export function principalOf(row: ApiKeyRow): Principal {

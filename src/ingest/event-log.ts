@@ -35,6 +35,7 @@ import type {
   LogAnswer,
   OperationalEvent,
   Refusal,
+  StoredAnswer,
 } from "./records";
 
 /** How long the caller's own fan-out gets before the log sends the event's fan-out through the queue. */
@@ -164,7 +165,7 @@ export class EventLog extends DurableObject<Env> {
       const fresh: IngestRequest["events"] = [];
       // Per event: the stored event it repeats, or its place among those stored now (the place of
       // the first one with its id, if it repeats an event of this request).
-      const places = request.events.map((event): { earlier: { id: string; seq: number } } | { fresh: number; duplicate: boolean } => {
+      const places = request.events.map((event): { earlier: StoredAnswer } | { fresh: number; duplicate: boolean } => {
         if (event.producerId !== null) {
           const original = earlier.get(event.producerId);
           if (original) return { earlier: original };
@@ -178,14 +179,18 @@ export class EventLog extends DurableObject<Env> {
         fresh.map((event) => ({ kind: "event", source: request.source, type: event.type, entity: event.entity, producerId: event.producerId, data: event.data, webhookIds: config.subscribers({ source: request.source, type: event.type, entity: event.entity }) })),
         created,
       );
-      const answers = places.map((place) => ("earlier" in place ? { ...place.earlier, duplicate: true } : { id: stored[place.fresh]!.id, seq: stored[place.fresh]!.seq, duplicate: place.duplicate }));
+      const answers = places.map((place) => {
+        if ("earlier" in place) return { ...place.earlier, duplicate: true };
+        const { id, seq, type, created } = stored[place.fresh]!;
+        return { id, seq, type, created, duplicate: place.duplicate };
+      });
       return { stored, answers };
     });
     const fanout = stored.filter(awaitsFanOut).map(toFanoutItem);
     await this.armAlarm(created + FANOUT_GRACE_MS);
     const webhookIds = new Set(stored.flatMap((event) => event.webhookIds));
     const seed = webhookIds.size > 0 && webhookIds.size <= this.settings.fanoutChunkSize ? { webhooks: [...webhookIds].map((id) => config.webhook(id)!), events: stored } : null;
-    return { ok: true, value: { events: answers, created, fanout, seed, watermark: this.watermark() } };
+    return { ok: true, value: { events: answers, fanout, seed, watermark: this.watermark() } };
   }
 
   /** Several producers' requests in one call (a round of them, see event-log-client.ts), each answered as `ingest` would. */

@@ -1,6 +1,6 @@
 // An event log's events: one row per event, keyed by its seq (its id carries the seq, so looking
 // an event up by id needs no index), with one unique index for the producer's id (idempotency).
-import type { EventKind, LoggedEvent } from "./records";
+import type { EventKind, LoggedEvent, StoredAnswer } from "./records";
 import { seqOfEventId } from "./event-ids";
 import { whereEqual } from "../db/sql-filter";
 
@@ -85,15 +85,15 @@ export class EventsTable {
    * mapped back by position, not by the id read back: a string that is not well-formed Unicode
    * (a lone surrogate) does not come back from SQLite as it went in.
    */
-  byProducerIds(source: string, producerIds: string[]): Map<string, { id: string; seq: number }> {
+  byProducerIds(source: string, producerIds: string[]): Map<string, StoredAnswer> {
     if (producerIds.length === 0) return new Map();
     const rows = this.sql
-      .exec<{ i: number; id: string; seq: number }>(
-        `SELECT wanted.key AS i, e.id, e.seq FROM json_each(?) AS wanted JOIN events e ON e.source = ? AND e.producer_id = wanted.value`,
+      .exec<{ i: number; id: string; seq: number; type: string; created: number }>(
+        `SELECT wanted.key AS i, e.id, e.seq, e.type, e.created FROM json_each(?) AS wanted JOIN events e ON e.source = ? AND e.producer_id = wanted.value`,
         JSON.stringify(producerIds), source,
       )
       .toArray();
-    return new Map(rows.map((row) => [producerIds[row.i]!, { id: row.id, seq: row.seq }]));
+    return new Map(rows.map(({ i, id, seq, type, created }) => [producerIds[i]!, { id, seq, type, created }]));
   }
 
   bySeq(seqs: number[]): LoggedEvent[] {

@@ -102,9 +102,16 @@ export interface FanoutWork {
   watermark: number;
 }
 
-export interface Ingested {
-  events: { id: string; seq: number; duplicate: boolean }[];
+/** What ingest answers about a stored event: a repeat gets the event first stored with its id. */
+export interface StoredAnswer {
+  id: string;
+  seq: number;
+  type: string;
   created: number;
+}
+
+export interface Ingested {
+  events: (StoredAnswer & { duplicate: boolean })[];
   /** The events this call stored, for the caller to fan out. */
   fanout: FanoutItem[];
   /** For fan-outs small enough to go out in one invocation (FANOUT_CHUNK_SIZE webhooks). */

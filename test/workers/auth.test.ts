@@ -21,6 +21,13 @@ describe("tenant credentials", () => {
     expect(response.status).toBe(200);
   });
 
+  it("tells an admin key that posting events needs a producer key", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", `/v1/organizations/${tenant.org}/events`, { auth: tenant.auth, body: { type: "booking.created", data: {} } });
+    expect(response.status).toBe(403);
+    expect(response.body.error).toMatchObject({ message: "This route needs a producer key", details: [{ field: "authorization", reason: "an admin key cannot post events" }] });
+  });
+
   it("refuses a request without Authorization with 401 and a challenge", async () => {
     const tenant = await createTenant();
     const response = await call("GET", webhooksPath(tenant.org));

@@ -28,6 +28,16 @@ describe.concurrent("ingest", () => {
     expect(await received(b)).toHaveLength(1);
   });
 
+  it("answers a repeated id with the event first stored under it: its id, type and time", async () => {
+    const tenant = await producerTenant();
+    const first = await postEvent(tenant, { type: "booking.created", data: { n: 1 }, id: "booking-2" });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const repeat = await postEvent(tenant, { type: "booking.cancelled", data: { n: 2 }, id: "booking-2" });
+    expect(repeat.body).toEqual({ ...first.body, duplicate: true });
+    const stored = await call("GET", `/v1/organizations/${tenant.org}/events/${first.body.id}`, { auth: tenant.auth });
+    expect(stored.body).toMatchObject({ type: "booking.created", created: first.body.created, data: { n: 1 } });
+  });
+
   it("treats the Idempotency-Key header like the event's id", async () => {
     const tenant = await producerTenant();
     const first = await postEvent(tenant, { type: "booking.created", data: {} }, { "idempotency-key": "k-1" });
