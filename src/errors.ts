@@ -25,7 +25,9 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(400, "invalid_request", message, details);
-export const notFound = (what: string) => new ApiError(404, "not_found", `${what} was not found`);
+/** 404 for the resource the path parameter `param` names (a key of another organization gets it too). */
+export const notFound = (what: string, param: string) =>
+  new ApiError(404, "not_found", `${what} was not found`, [{ field: `path.${param}`, reason: `names no ${what} of this organization` }]);
 export const conflict = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(409, "conflict", message, details);
 export const forbidden = (message: string, details: ErrorDetail[] = []) => new ApiError(403, "forbidden", message, details);
@@ -52,13 +54,15 @@ export const ErrorSchema = z
 
 /** Turns zod issues into details naming each field by its dotted path. */
 export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
-  return error.issues.flatMap((issue) => {
+  const details = error.issues.flatMap((issue) => {
     const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ field: [...path, key].join("."), reason: "is not a known field" }));
     }
     return [{ field: path.join(".") || "body", reason: issue.message }];
   });
+  // A value can fail two checks that say the same (an out-of-range number is also not a safe integer).
+  return details.filter((detail, i) => details.findIndex((other) => other.field === detail.field && other.reason === detail.reason) === i);
 }
 
 /** The answer for a refusal a Durable Object returned (errors thrown across RPC lose their fields). */

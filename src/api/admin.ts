@@ -12,7 +12,7 @@ import { forgetKey } from "../ingest/admission";
 import { sequencer } from "../delivery/sequencer-client";
 import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, TenantSourceName, tenantErrors } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
 
 const ApiKey = z
@@ -112,7 +112,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const row = await database(c.env.DB).select().from(organizations).where(eq(organizations.id, c.req.valid("param").org)).get();
-    if (!row) throw notFound("organization");
+    if (!row) throw notFound("organization", "org");
     return c.json(row, 200);
   },
 );
@@ -132,7 +132,7 @@ adminRouter.openapi(
       .set(c.req.valid("json"))
       .where(eq(organizations.id, c.req.valid("param").org))
       .returning();
-    if (!updated[0]) throw notFound("organization");
+    if (!updated[0]) throw notFound("organization", "org");
     return c.json(updated[0], 200);
   },
 );
@@ -151,7 +151,7 @@ adminRouter.openapi(
     const body = c.req.valid("json");
     const db = database(c.env.DB);
     const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-    if (!exists) throw notFound("organization");
+    if (!exists) throw notFound("organization", "org");
     const { keyId, secret, key } = newApiKey();
     const row = {
       id: keyId,
@@ -182,7 +182,7 @@ adminRouter.openapi(
     const { org } = c.req.valid("param");
     const db = database(c.env.DB);
     const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-    if (!exists) throw notFound("organization");
+    if (!exists) throw notFound("organization", "org");
     const { secretHash: _, ...columns } = getTableColumns(apiKeys);
     const rows = await db.select(columns).from(apiKeys).where(eq(apiKeys.orgId, org)).orderBy(apiKeys.created).all();
     return c.json({ keys: rows }, 200);
@@ -196,7 +196,7 @@ adminRouter.openapi(
     path: "/organizations/{org}/keys/{keyId}",
     summary: "Revoke an API key",
     request: { params: KeyParam },
-    responses: { 204: { description: "Revoked" }, ...adminErrors },
+    responses: { 204: { description: "Revoked" }, ...adminErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { org, keyId } = c.req.valid("param");
@@ -205,7 +205,7 @@ adminRouter.openapi(
       .set({ revoked: sql`coalesce(${apiKeys.revoked}, ${Date.now()})` })
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, org)))
       .returning({ id: apiKeys.id });
-    if (revoked.length === 0) throw notFound("key");
+    if (revoked.length === 0) throw notFound("key", "keyId");
     // Here at once; other isolates within KEY_CACHE_MS (src/ingest/admission.ts).
     forgetKey(keyId);
     return c.body(null, 204);
@@ -235,7 +235,8 @@ adminRouter.openapi(
     method: "get",
     path: "/event-logs",
     summary: "The organizations' event logs, by organization id: fan-out lag, last error, storage",
-    description: "Pages over organizations; `behind=true` keeps only those whose fan-out is behind (events waiting for it).",
+    description:
+      "Pages over organizations (`totalRecords` counts them all); `behind=true` keeps, of the page, only those whose fan-out is behind (events waiting for it).",
     request: { query: Paging.extend({ behind: z.enum(["true", "false"]).optional().openapi({ description: "true: only event logs with events waiting for their fan-out" }) }) },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), eventLogs: z.array(EventLogStatus) }), "The event logs of this page of organizations"), ...adminErrors },
   }),
@@ -285,7 +286,7 @@ adminRouter.openapi(
     path: "/organizations/{org}/event-log/redrive",
     summary: "Send the fan-out of every event waiting for it now, its back-off reset",
     request: { params: OrgParam },
-    responses: { 202: json(z.object({ redriven: z.number().int() }), "How many events' fan-out was sent again"), ...adminErrors },
+    responses: { 202: json(z.object({ redriven: z.number().int() }), "How many events' fan-out was sent again"), ...adminErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { org } = c.req.valid("param");
@@ -296,5 +297,5 @@ adminRouter.openapi(
 
 async function assertOrganization(env: Env, org: string) {
   const exists = await database(env.DB).select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-  if (!exists) throw notFound("organization");
+  if (!exists) throw notFound("organization", "org");
 }

@@ -14,7 +14,8 @@ export const OrgParam = z.object({
 });
 
 export const IdParam = z.object({
-  id: Uuid().openapi({ param: { name: "id", in: "path" }, example: "0a07eb1f-f485-4539-8beb-01be449699b3" }),
+  // Ids are stored in lower case; a UUID is the same id in either case.
+  id: Uuid().toLowerCase().openapi({ param: { name: "id", in: "path" }, example: "0a07eb1f-f485-4539-8beb-01be449699b3" }),
 });
 
 /** Text that must say something: trimmed, then 1 to `max` characters. */
@@ -135,6 +136,9 @@ export const bodyErrors = {
   413: errorResponse("The body is larger than MAX_BODY_BYTES"),
   415: errorResponse("The body is not JSON"),
 } as const;
+
+/** What a route that takes no body still answers about one sent to it (every body is read and checked). */
+export const sentBodyErrors = { 413: bodyErrors[413], 415: bodyErrors[415] } as const;
 
 export { errorResponse };
 

@@ -4,7 +4,7 @@ import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
 import { getWebhook, rotateSecret, signingSecretOf } from "../webhooks/lifecycle";
 import { getDelivery, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../webhooks/deliveries";
-import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid } from "./common";
+import { bodyErrors, errorResponse, IdParam, json, jsonBodyOf, OrgParam, pagingFields, refuseMixedPaging, tenantErrors, toPage, tenantSecurity, Uuid, sentBodyErrors } from "./common";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts, Recover, recoverFrom } from "./delivery-schemas";
 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
@@ -67,7 +67,7 @@ deliveriesRouter.openapi(
     path: "/{id}/deliveries/{deliveryId}/retry",
     summary: "Deliver this delivery's event again, after everything already queued for the webhook",
     request: { params: DeliveryParams },
-    responses: { 202: json(Delivery, "The new delivery"), ...tenantErrors, 409: bodyErrors[409] },
+    responses: { 202: json(Delivery, "The new delivery"), ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
   }),
   async (c) => {
     const { org, id, deliveryId } = c.req.valid("param");
@@ -102,6 +102,7 @@ deliveriesRouter.openapi(
       202: json(z.object({ eventId: z.uuid() }), "Queued; follow it in the deliveries"),
       ...tenantErrors,
       409: bodyErrors[409],
+      ...sentBodyErrors,
       503: errorResponse("The event could not be queued"),
     },
   }),
@@ -134,7 +135,7 @@ deliveriesRouter.openapi(
     path: "/{id}/secret/rotate",
     summary: "Rotate the signing secret; the old one keeps signing for 24 hours",
     request: { params: WebhookParams },
-    responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors },
+    responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

@@ -38,11 +38,19 @@ export const Attempt = z
 
 export const DeliveryWithAttempts = Delivery.extend({ attemptLog: z.array(Attempt) }).openapi("DeliveryWithAttempts");
 
+const SINCE_REASON = "must be epoch milliseconds or an RFC 3339 date-time such as 2026-11-23T00:00:00Z";
+const IsoDateTime = z.iso.datetime({ offset: true });
+/** RFC 3339 (the document's date-time) lets T and Z be written in lower case; ISO 8601 and zod do not. */
+const DateTime = z
+  .string()
+  .refine((value) => IsoDateTime.safeParse(value.toUpperCase()).success, SINCE_REASON)
+  .openapi({ format: "date-time" });
+
 /** Recover: every failed delivery created since a time is sent again. */
 export const Recover = z
   .strictObject({
-    since: z.union([EpochMs, z.iso.datetime({ offset: true })], { error: "must be epoch milliseconds or an ISO 8601 date-time" }),
+    since: z.union([EpochMs, DateTime], { error: SINCE_REASON }),
   })
   .openapi("Recover", { example: { since: 1460385534555 } });
 
-export const recoverFrom = ({ since }: z.infer<typeof Recover>) => (typeof since === "number" ? since : Date.parse(since));
+export const recoverFrom = ({ since }: z.infer<typeof Recover>) => (typeof since === "number" ? since : Date.parse(since.toUpperCase()));

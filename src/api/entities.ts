@@ -6,7 +6,7 @@ import { requireKey } from "../http/auth";
 import { deleteUnboundEntity, findEntity, insertEntity, listEntities, webhooksBoundTo, type EntityRow } from "../db/entities";
 import { conflict, notFound } from "../errors";
 import type { Author } from "../db/client";
-import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors } from "./common";
+import { NonBlank, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
 
 export const EntityName = NonBlank(200).openapi({ example: "Cool Account" });
 
@@ -33,7 +33,7 @@ export async function createEntity(d1: D1Database, author: Author, input: { sour
 
 export async function getEntity(d1: D1Database, orgId: string, id: string): Promise<EntityRow> {
   const row = await findEntity(d1, orgId, id);
-  if (!row) throw notFound("entity");
+  if (!row) throw notFound("entity", "id");
   return row;
 }
 
@@ -106,7 +106,7 @@ entitiesRouter.openapi(
     path: "/{id}",
     summary: "Delete an entity no webhook is bound to",
     request: { params: Params },
-    responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors },
+    responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");

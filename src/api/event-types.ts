@@ -7,7 +7,7 @@ import { requireKey } from "../http/auth";
 import { deleteUnsubscribedEventType, findEventType, insertEventType, listEventTypes, webhooksSubscribedTo, type EventTypeRow } from "../db/event-types";
 import { conflict, notFound } from "../errors";
 import type { Author } from "../db/client";
-import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors } from "./common";
+import { tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, Paging, SourceName, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
 
 export const EventTypeName = z
   .string()
@@ -49,7 +49,7 @@ export async function createEventType(
 
 export async function getEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow> {
   const row = await findEventType(d1, orgId, id);
-  if (!row) throw notFound("event type");
+  if (!row) throw notFound("event type", "id");
   return row;
 }
 
@@ -122,7 +122,7 @@ eventTypesRouter.openapi(
     path: "/{id}",
     summary: "Remove an event type no webhook subscribes to by name",
     request: { params: Params },
-    responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors },
+    responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");

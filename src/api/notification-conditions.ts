@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors, sentBodyErrors } from "./common";
 import {
   CreateNotificationCondition,
   NotificationCondition,
@@ -124,7 +124,7 @@ notificationConditionsRouter.openapi(
     path: "/{id}",
     summary: "Delete a notification condition and its actions",
     request: { params: Params },
-    responses: { 204: { description: "Deleted" }, ...tenantErrors },
+    responses: { 204: { description: "Deleted" }, ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");

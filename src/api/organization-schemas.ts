@@ -8,6 +8,7 @@ import { NonBlank } from "./common";
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const HOST_NAME = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/;
+const DEFAULT_PORTS: Record<string, string> = { "https:": "443", "http:": "80" };
 
 /** Why `url` may not be where a host product lives, or undefined when it may: https, or http on localhost. */
 function insecureReason(url: URL): string | undefined {
@@ -31,7 +32,8 @@ export const FrameOrigin = z
   .superRefine((value, ctx) => {
     const url = parsedUrl(value);
     // The origin goes into a Content-Security-Policy header: a plain host name only (no wildcard, no ';').
-    if (!url || url.origin !== value || !HOST_NAME.test(url.hostname)) {
+    // The origin as URL writes it leaves out the scheme's default port; written out, it is the same origin.
+    if (!url || (url.origin !== value && `${url.origin}:${DEFAULT_PORTS[url.protocol]}` !== value) || !HOST_NAME.test(url.hostname)) {
       ctx.addIssue({ code: "custom", message: "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)" });
       return;
     }
@@ -41,7 +43,7 @@ export const FrameOrigin = z
   .openapi({
     example: "https://studio.example.com",
     // Lower-case, as an origin is written; the last label starts with a letter, so it is never read as an IP address.
-    pattern: "^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:[1-9][0-9]{3})?$",
+    pattern: "^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$",
   });
 
 /** A page of the host product to send the user back to ("Back to …"). */

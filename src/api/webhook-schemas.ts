@@ -20,6 +20,9 @@ export const PostUrl = z
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       ctx.addIssue({ code: "custom", message: `must be an absolute http(s) URL, not ${url.protocol}` });
+    } else if (!/^https?:\/\/[^/?#]/i.test(value)) {
+      // URL reads http:///x as http://x/: the host must be written where it belongs.
+      ctx.addIssue({ code: "custom", message: "must name a host after the scheme's //" });
     } else if (url.username || url.password) {
       ctx.addIssue({ code: "custom", message: "must not carry credentials; the signature authenticates deliveries" });
     }
@@ -27,8 +30,8 @@ export const PostUrl = z
   .openapi({
     example: "http://mycompany.com/callbackhandler3",
     format: "uri",
-    // http(s), and no user:password@ before the host.
-    pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]*([/?#].*)?$",
+    // http(s), a host, and no user:password@ before it.
+    pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]+([/?#].*)?$",
   });
 
 /** An event subscription: an exact type (`booking.created`), a prefix wildcard (`booking.*`) or `*`. */

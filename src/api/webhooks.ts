@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
 import { requireKey } from "../http/auth";
-import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors } from "./common";
+import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, sentBodyErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList, toWebhookJson } from "./webhook-schemas";
 import { listWebhooks } from "../db/webhooks";
 import { changeWebhook, createWebhook, getWebhook, removeWebhook } from "../webhooks/lifecycle";
@@ -119,7 +119,7 @@ webhooksRouter.openapi(
     path: "/{id}",
     summary: "Delete a webhook",
     request: { params: Params, query: DeleteQuery },
-    responses: { 204: { description: "Deleted" }, ...tenantErrors, 409: bodyErrors[409] },
+    responses: { 204: { description: "Deleted" }, ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");

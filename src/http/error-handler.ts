@@ -50,7 +50,7 @@ function isStoreUnavailable(err: unknown): boolean {
 
 /** 404 for a path no route matches (hono/method-not-allowed turns it into a 405 where another method would). */
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, [{ field: "path", reason: "matches no route of this API" }]));
 
 /** hono/method-not-allowed's 405 for a known path called with another method, in the platform's error shape. */
 export function onMethodNotAllowed(c: Context<AppEnv>, allowed: string[]) {

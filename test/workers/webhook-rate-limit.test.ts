@@ -24,7 +24,7 @@ describe("a webhook's rate limit", () => {
 
   it("is refused, naming rateLimit, unless a whole number from 1 to 1000", async () => {
     const tenant = await createTenant();
-    for (const rateLimit of [0, 1001, 2.5, "20", -1]) {
+    for (const rateLimit of [0, 1001, 2.5, "20", -1, 1e300]) {
       const refused = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: { name: "a", postURL: url, rateLimit } });
       expect(expectError(refused, 400, "invalid_request"), JSON.stringify(rateLimit)).toEqual(["rateLimit"]);
       expect(reasonFor(refused, "rateLimit")).toBe("must be a whole number of deliveries per second, from 1 to 1000");

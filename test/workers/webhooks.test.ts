@@ -255,9 +255,17 @@ describe("listing webhooks", () => {
 });
 
 describe("getting a webhook", () => {
-  it("answers 404 for an id that does not exist", async () => {
+  it("answers 404 naming the path's id for an id that does not exist", async () => {
     const tenant = await createTenant();
-    expectError(await call("GET", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found");
+    expect(expectError(await call("GET", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found")).toEqual(["path.id"]);
+  });
+
+  it("takes the id in upper case as the same id", async () => {
+    const tenant = await createTenant();
+    const hook = await createWebhook(tenant, { name: "upper", postURL: "https://example.com/hook" });
+    const response = await call("GET", webhooksPath(tenant.org, hook.id.toUpperCase()), { auth: tenant.auth });
+    expect(response.status).toBe(200);
+    expect(response.body.id).toBe(hook.id);
   });
 
   it("answers 400 naming the path for an id that is not a UUID", async () => {
@@ -343,6 +351,11 @@ describe("creating a webhook", () => {
       const response = await refused({ name: "w", postURL }, ["postURL"]);
       expect(reasonFor(response, "postURL")).toMatch(/absolute http\(s\) URL/);
     }
+  });
+
+  it("refuses a postURL with no host after the scheme's //", async () => {
+    const response = await refused({ name: "w", postURL: "http:///hook" }, ["postURL"]);
+    expect(reasonFor(response, "postURL")).toBe("must name a host after the scheme's //");
   });
 
   it("refuses a postURL with credentials in it", async () => {
