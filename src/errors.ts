@@ -34,8 +34,8 @@ export const forbidden = (message: string, details: ErrorDetail[] = []) => new A
 export const unsupportedMediaType = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(415, "unsupported_media_type", message, details);
 /** 503 for a refusal that passes: the caller may try again after `retryAfterSeconds`. */
-export const unavailable = (message: string, retryAfterSeconds: number) =>
-  new ApiError(503, "unavailable", message, [], { "retry-after": String(retryAfterSeconds) });
+export const unavailable = (message: string, retryAfterSeconds: number, details: ErrorDetail[] = []) =>
+  new ApiError(503, "unavailable", message, details, { "retry-after": String(retryAfterSeconds) });
 
 export const ErrorSchema = z
   .object({

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter } from "../http/context";
+import { noBody } from "../http/json-body";
 import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../errors";
 import { database, pagedWithTotal } from "../db/client";
@@ -194,6 +195,7 @@ adminRouter.openapi(
     ...admin,
     method: "delete",
     path: "/organizations/{org}/keys/{keyId}",
+    middleware: [noBody()],
     summary: "Revoke an API key",
     request: { params: KeyParam },
     responses: { 204: { description: "Revoked" }, ...adminErrors, ...sentBodyErrors },
@@ -284,6 +286,7 @@ adminRouter.openapi(
     ...admin,
     method: "post",
     path: "/organizations/{org}/event-log/redrive",
+    middleware: [noBody()],
     summary: "Send the fan-out of every event waiting for it now, its back-off reset",
     request: { params: OrgParam },
     responses: { 202: json(z.object({ redriven: z.number().int() }), "How many events' fan-out was sent again"), ...adminErrors, ...sentBodyErrors },

@@ -1,6 +1,7 @@
 // A webhook's deliveries and attempts, redelivery, recovery, test events and its signing secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
+import { noBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { getWebhook, rotateSecret, signingSecretOf } from "../webhooks/lifecycle";
 import { getDelivery, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../webhooks/deliveries";
@@ -10,7 +11,7 @@ import { Delivery, DeliveryStatus, DeliveryWithAttempts, Recover, recoverFrom } 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
 const WebhookParams = OrgParam.extend(IdParam.shape);
 const DeliveryParams = WebhookParams.extend({
-  deliveryId: Uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
+  deliveryId: Uuid().toLowerCase().openapi({ param: { name: "deliveryId", in: "path" } }),
 });
 
 const ListQuery = z
@@ -65,6 +66,7 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/deliveries/{deliveryId}/retry",
+    middleware: [noBody()],
     summary: "Deliver this delivery's event again, after everything already queued for the webhook",
     request: { params: DeliveryParams },
     responses: { 202: json(Delivery, "The new delivery"), ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
@@ -96,6 +98,7 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/test",
+    middleware: [noBody()],
     summary: "Send a test event (type webhook.test) to this webhook",
     request: { params: WebhookParams },
     responses: {
@@ -133,6 +136,7 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/secret/rotate",
+    middleware: [noBody()],
     summary: "Rotate the signing secret; the old one keeps signing for 24 hours",
     request: { params: WebhookParams },
     responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors, ...sentBodyErrors },

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
+import { noBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { deleteUnboundEntity, findEntity, insertEntity, listEntities, webhooksBoundTo, type EntityRow } from "../db/entities";
 import { conflict, notFound } from "../errors";
@@ -104,6 +105,7 @@ entitiesRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
+    middleware: [noBody()],
     summary: "Delete an entity no webhook is bound to",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },

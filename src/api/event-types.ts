@@ -3,6 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
+import { noBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { deleteUnsubscribedEventType, findEventType, insertEventType, listEventTypes, webhooksSubscribedTo, type EventTypeRow } from "../db/event-types";
 import { conflict, notFound } from "../errors";
@@ -120,6 +121,7 @@ eventTypesRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
+    middleware: [noBody()],
     summary: "Remove an event type no webhook subscribes to by name",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },

@@ -3,6 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
+import { noBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors, sentBodyErrors } from "./common";
 import {
@@ -122,6 +123,7 @@ notificationConditionsRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
+    middleware: [noBody()],
     summary: "Delete a notification condition and its actions",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, ...tenantErrors, ...sentBodyErrors },

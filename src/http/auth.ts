@@ -74,7 +74,11 @@ export async function authenticateCredentials(db: D1Database, key: string, email
 export async function authenticatedKey(db: D1Database, credentials: Credentials): Promise<ApiKeyRow> {
   const [row, presentedHash] = await Promise.all([
     cachedActiveKey(db, credentials.keyId).catch((e) => {
-      if (e instanceof TooManyUnknownKeys) throw unavailable("Too many unknown keys are being tried; try again shortly", 1);
+      if (e instanceof TooManyUnknownKeys) {
+        throw unavailable("Too many unknown keys are being tried; try again shortly", 1, [
+          { field: "authorization", reason: "names a key not seen here lately, while more such keys are tried this second than are looked up" },
+        ]);
+      }
       throw e;
     }),
     hashSecret(credentials.secret),

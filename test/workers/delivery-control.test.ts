@@ -72,6 +72,17 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(expectError(refused, 400, "invalid_request")).toEqual(["since"]);
   });
 
+  it("refuses a body on a route that takes none, naming what was sent, and takes none or {}", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const test = (body?: unknown) => call("POST", `${webhooksPath(tenant.org, hook.id)}/test`, { auth: tenant.auth, body });
+    const named = await test({ force: true });
+    expect(expectError(named, 400, "invalid_request")).toEqual(["force"]);
+    expect(expectError(await test([1]), 400, "invalid_request")).toEqual(["body"]);
+    expect((await test({})).status).toBe(202);
+    expect((await test()).status).toBe(202);
+  });
+
   it("sends a signed test event to one webhook", async () => {
     const tenant = await producerTenant();
     const b = bucket();
