@@ -8,6 +8,31 @@
 // migrations it needs are applied. So the resources are made first, by name, and wrangler finds
 // them by name when it deploys; wrangler.toml keeps no ids.
 
+import { parseArgs } from "node:util";
+
+/**
+ * `npm run deploy`'s arguments: `--env` (else CLOUDFLARE_ENV, wrangler's own way to choose one; the
+ * choice then goes to every command as a flag) and `--config`; everything else goes to `wrangler
+ * deploy` as given.
+ */
+export function deployArguments(args: string[], cloudflareEnv: string | undefined, defaultConfig: string) {
+  const { values, tokens } = parseArgs({
+    args,
+    options: { env: { type: "string", short: "e" }, config: { type: "string", short: "c" } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const environment = (typeof values.env === "string" && values.env !== "" ? values.env : cloudflareEnv) || undefined;
+  const configPath = typeof values.config === "string" ? values.config : defaultConfig;
+  const chosen = new Set(
+    tokens
+      .filter((t) => t.kind === "option" && (t.name === "env" || t.name === "config"))
+      .flatMap((t) => (t.kind === "option" && !t.inlineValue && t.value !== undefined ? [t.index, t.index + 1] : [t.index])),
+  );
+  return { environment, configPath, configFlags: ["--config", configPath, `--env=${environment ?? ""}`], deployFlags: args.filter((_, i) => !chosen.has(i)) };
+}
+
 export interface WranglerResult {
   code: number;
   /** What a `--json` command prints, kept apart from warnings and errors (stderr). */
@@ -62,16 +87,25 @@ export interface DeployOptions {
   configFlags: string[];
   /** Other flags given to `npm run deploy`, passed on to `wrangler deploy`. */
   deployFlags: string[];
+  /** The `--env` deployed (undefined: production), for the commands it prints. */
+  environment?: string | undefined;
   say: (line: string) => void;
   newToken: () => string;
 }
 
-export async function deploy({ target, wrangler, configFlags, deployFlags, say, newToken }: DeployOptions): Promise<DeployReport> {
+export async function deploy({ target, wrangler, configFlags, deployFlags, environment, say, newToken }: DeployOptions): Promise<DeployReport> {
   const run = async (args: string[], options?: Parameters<Wrangler>[1]) => {
     const result = await wrangler(args, options);
     if (result.code !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${said(result)}`);
     return result.stdout;
   };
+
+  if (deployFlags.includes("--dry-run")) {
+    // Only the build: nothing is created, migrated or uploaded.
+    await run(["deploy", ...configFlags, ...deployFlags], { show: true });
+    say("dry run: nothing was created, migrated or deployed");
+    return { url: null, newAdminToken: null };
+  }
 
   const databases = JSON.parse(await run(["d1", "list", "--json"])) as { name: string }[];
   if (databases.some((db) => db.name === target.database)) say(`D1 database ${target.database}: exists`);
@@ -101,20 +135,25 @@ export async function deploy({ target, wrangler, configFlags, deployFlags, say, 
   // Uploaded with the deploy (`--secrets-file` adds to the secrets already set), so the Worker never
   // runs without it; a token already set is left as it is.
   const newAdminToken = names.includes("ADMIN_TOKEN") ? null : newToken();
+  // Shown before the deploy too: wrangler sets up routes and consumers after the upload that sets
+  // the secret, so a deploy can fail with the token set, and the next run would not show it.
+  if (newAdminToken) say(`ADMIN_TOKEN for ${target.worker}, uploaded with this deploy (keep it; \`${secretPut(environment)}\` replaces it):\n  ${newAdminToken}`);
 
   const output = await run(["deploy", ...configFlags, ...deployFlags], { show: true, ...(newAdminToken ? { secretsFile: { ADMIN_TOKEN: newAdminToken } } : {}) });
   const url = /https:\/\/[^\s]+\.workers\.dev/.exec(output)?.[0] ?? null;
-  welcome(say, url, newAdminToken);
+  welcome(say, url, newAdminToken, environment);
   return { url, newAdminToken };
 }
 
-function welcome(say: (line: string) => void, url: string | null, newAdminToken: string | null) {
+const secretPut = (environment: string | undefined) => `wrangler secret put ADMIN_TOKEN${environment ? ` --env ${environment}` : ""}`;
+
+function welcome(say: (line: string) => void, url: string | null, newAdminToken: string | null, environment: string | undefined) {
   const base = url ?? "https://<your route>";
   const token = newAdminToken ?? "$ADMIN_TOKEN";
   say("");
   say(`Edge Webhooks is deployed${url ? ` at ${url}` : " (no workers.dev URL: see the routes wrangler printed)"}.`);
   if (newAdminToken) say(`Operator token (ADMIN_TOKEN), shown only this once; keep it safe:\n  ${newAdminToken}`);
-  else say("ADMIN_TOKEN was already set and is unchanged (`wrangler secret put ADMIN_TOKEN` replaces it).");
+  else say(`ADMIN_TOKEN was already set and is unchanged (\`${secretPut(environment)}\` replaces it).`);
   say("First steps:");
   say(`  curl ${base}/readyz`);
   say(`  curl -H "authorization: Bearer ${token}" -H 'content-type: application/json' \\\n    -d '{"id":"myorg","name":"My Org"}' ${base}/v1/admin/organizations`);

@@ -8,28 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import { deploy, targetOf, type Wrangler } from "./deploy-steps.ts";
+import { deploy, deployArguments, targetOf, type Wrangler } from "./deploy-steps.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const { values, tokens } = parseArgs({
-  args,
-  options: { env: { type: "string", short: "e" }, config: { type: "string", short: "c" } },
-  strict: false,
-  allowPositionals: true,
-  tokens: true,
-});
-const environment = typeof values.env === "string" && values.env !== "" ? values.env : undefined;
-const configPath = typeof values.config === "string" ? values.config : join(root, "wrangler.toml");
-const configFlags = ["--config", configPath, `--env=${environment ?? ""}`];
-// Everything else goes to `wrangler deploy` as given.
-const chosen = new Set(tokens.filter((t) => t.kind === "option" && (t.name === "env" || t.name === "config")).flatMap((t) => (t.kind === "option" && !t.inlineValue && t.value !== undefined ? [t.index, t.index + 1] : [t.index])));
-const deployFlags = args.filter((_, i) => !chosen.has(i));
+const { environment, configPath, configFlags, deployFlags } = deployArguments(process.argv.slice(2), process.env.CLOUDFLARE_ENV, join(root, "wrangler.toml"));
 
+const { CLOUDFLARE_ENV: _chosenAbove, ...inherited } = process.env;
 const childEnv = {
-  ...process.env,
+  ...inherited,
   PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter),
   WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
 };
@@ -68,6 +55,7 @@ try {
     wrangler,
     configFlags,
     deployFlags,
+    environment,
     say: (line) => console.log(line),
     newToken: () => randomBytes(32).toString("base64url"),
   });

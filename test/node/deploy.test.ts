@@ -3,7 +3,7 @@
 // reaches Cloudflare.
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { deploy, targetOf, type Target, type Wrangler } from "../../scripts/deploy-steps.ts";
+import { deploy, deployArguments, targetOf, type Target, type Wrangler } from "../../scripts/deploy-steps.ts";
 
 const production = targetOf(unstable_readConfig({ config: "wrangler.toml" }));
 const staging = targetOf(unstable_readConfig({ config: "wrangler.toml", env: "staging" }));
@@ -61,10 +61,9 @@ class FakeAccount {
   };
 }
 
-async function deployTo(account: FakeAccount, target: Target, env = "") {
-  const printed: string[] = [];
+async function deployTo(account: FakeAccount, target: Target, env = "", deployFlags: string[] = [], printed: string[] = []) {
   const configFlags = ["--config", "wrangler.toml", `--env=${env}`];
-  const report = await deploy({ target, wrangler: account.wrangler, configFlags, deployFlags: [], say: (line) => printed.push(line), newToken: () => "generated-token" });
+  const report = await deploy({ target, wrangler: account.wrangler, configFlags, deployFlags, environment: env || undefined, say: (line) => printed.push(line), newToken: () => "generated-token" });
   return { report, printed: printed.join("\n") };
 }
 
@@ -133,11 +132,46 @@ describe("npm run deploy", () => {
     expect(account.commands.some((c) => c.startsWith("deploy"))).toBe(false);
   });
 
+  it("shows a new ADMIN_TOKEN before deploying, so a deploy that fails after setting it does not lose it", async () => {
+    const account = new FakeAccount();
+    account.failing = { command: "deploy", stderr: "✘ [ERROR] You need a workers.dev subdomain in order to proceed." };
+    const printed: string[] = [];
+    await expect(deployTo(account, production, "", [], printed)).rejects.toThrow(/workers\.dev subdomain/);
+    expect(printed.join("\n")).toContain("generated-token");
+  });
+
+  it("builds only, creating and migrating nothing, with --dry-run", async () => {
+    const account = new FakeAccount();
+    const { report } = await deployTo(account, production, "", ["--dry-run", "--outdir", "dist"]);
+    expect(account.commands).toEqual(["deploy --config wrangler.toml --env= --dry-run --outdir dist"]);
+    expect(report).toEqual({ url: null, newAdminToken: null });
+  });
+
+  it("names the environment in the command it prints for replacing staging's token", async () => {
+    const account = new FakeAccount();
+    await deployTo(account, staging, "staging");
+    const { printed } = await deployTo(account, staging, "staging");
+    expect(printed).toContain("`wrangler secret put ADMIN_TOKEN --env staging` replaces it");
+  });
+
   it("does not deploy code whose migrations failed", async () => {
     const account = new FakeAccount();
     account.failing = { command: "d1 migrations apply", stderr: "✘ [ERROR] Migration 0002_notifications.sql failed" };
     await expect(deployTo(account, production)).rejects.toThrow(/d1 migrations apply DB --remote .* failed/);
     expect(account.commands.some((c) => c.startsWith("deploy"))).toBe(false);
+  });
+});
+
+describe("npm run deploy's arguments", () => {
+  it("take the environment from --env, else from CLOUDFLARE_ENV, and name it to every command", () => {
+    expect(deployArguments(["--env", "staging", "--minify"], "other", "wrangler.toml")).toEqual({
+      environment: "staging",
+      configPath: "wrangler.toml",
+      configFlags: ["--config", "wrangler.toml", "--env=staging"],
+      deployFlags: ["--minify"],
+    });
+    expect(deployArguments([], "staging", "wrangler.toml").configFlags).toEqual(["--config", "wrangler.toml", "--env=staging"]);
+    expect(deployArguments(["-c", "other.toml"], undefined, "wrangler.toml")).toMatchObject({ environment: undefined, configFlags: ["--config", "other.toml", "--env="], deployFlags: [] });
   });
 });
 
