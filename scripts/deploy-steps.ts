@@ -23,7 +23,8 @@ export function deployArguments(args: string[], cloudflareEnv: string | undefine
     allowPositionals: true,
     tokens: true,
   });
-  const environment = (typeof values.env === "string" && values.env !== "" ? values.env : cloudflareEnv) || undefined;
+  // `--env=` (empty) chooses production even when CLOUDFLARE_ENV names another.
+  const environment = (typeof values.env === "string" ? values.env : cloudflareEnv) || undefined;
   const configPath = typeof values.config === "string" ? values.config : defaultConfig;
   const chosen = new Set(
     tokens
@@ -152,7 +153,7 @@ function welcome(say: (line: string) => void, url: string | null, newAdminToken:
   const token = newAdminToken ?? "$ADMIN_TOKEN";
   say("");
   say(`Edge Webhooks is deployed${url ? ` at ${url}` : " (no workers.dev URL: see the routes wrangler printed)"}.`);
-  if (newAdminToken) say(`Operator token (ADMIN_TOKEN), shown only this once; keep it safe:\n  ${newAdminToken}`);
+  if (newAdminToken) say(`Operator token (ADMIN_TOKEN), as printed before the deploy and not again; keep it safe:\n  ${newAdminToken}`);
   else say(`ADMIN_TOKEN was already set and is unchanged (\`${secretPut(environment)}\` replaces it).`);
   say("First steps:");
   say(`  curl ${base}/readyz`);

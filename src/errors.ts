@@ -25,9 +25,13 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(400, "invalid_request", message, details);
-/** 404 for the resource the path parameter `param` names (a key of another organization gets it too). */
-export const notFound = (what: string, param: string) =>
-  new ApiError(404, "not_found", `${what} was not found`, [{ field: `path.${param}`, reason: `names no ${what} of this organization` }]);
+/** A resource the request names does not exist (or is not the caller's to see); the API names the path parameter (http/error-handler.ts). */
+export class NotFoundError extends ApiError {
+  constructor(readonly resource: string) {
+    super(404, "not_found", `${resource} was not found`);
+  }
+}
+export const notFound = (what: string) => new NotFoundError(what);
 export const conflict = (message: string, details: ErrorDetail[] = []) =>
   new ApiError(409, "conflict", message, details);
 export const forbidden = (message: string, details: ErrorDetail[] = []) => new ApiError(403, "forbidden", message, details);

@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../errors";
 import { database, pagedWithTotal } from "../db/client";
@@ -113,7 +113,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const row = await database(c.env.DB).select().from(organizations).where(eq(organizations.id, c.req.valid("param").org)).get();
-    if (!row) throw notFound("organization", "org");
+    if (!row) throw notFound("organization");
     return c.json(row, 200);
   },
 );
@@ -133,7 +133,7 @@ adminRouter.openapi(
       .set(c.req.valid("json"))
       .where(eq(organizations.id, c.req.valid("param").org))
       .returning();
-    if (!updated[0]) throw notFound("organization", "org");
+    if (!updated[0]) throw notFound("organization");
     return c.json(updated[0], 200);
   },
 );
@@ -152,7 +152,7 @@ adminRouter.openapi(
     const body = c.req.valid("json");
     const db = database(c.env.DB);
     const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-    if (!exists) throw notFound("organization", "org");
+    if (!exists) throw notFound("organization");
     const { keyId, secret, key } = newApiKey();
     const row = {
       id: keyId,
@@ -183,7 +183,7 @@ adminRouter.openapi(
     const { org } = c.req.valid("param");
     const db = database(c.env.DB);
     const exists = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-    if (!exists) throw notFound("organization", "org");
+    if (!exists) throw notFound("organization");
     const { secretHash: _, ...columns } = getTableColumns(apiKeys);
     const rows = await db.select(columns).from(apiKeys).where(eq(apiKeys.orgId, org)).orderBy(apiKeys.created).all();
     return c.json({ keys: rows }, 200);
@@ -195,19 +195,19 @@ adminRouter.openapi(
     ...admin,
     method: "delete",
     path: "/organizations/{org}/keys/{keyId}",
-    middleware: [noBody()],
     summary: "Revoke an API key",
     request: { params: KeyParam },
     responses: { 204: { description: "Revoked" }, ...adminErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, keyId } = c.req.valid("param");
     const revoked = await database(c.env.DB)
       .update(apiKeys)
       .set({ revoked: sql`coalesce(${apiKeys.revoked}, ${Date.now()})` })
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, org)))
       .returning({ id: apiKeys.id });
-    if (revoked.length === 0) throw notFound("key", "keyId");
+    if (revoked.length === 0) throw notFound("key");
     // Here at once; other isolates within KEY_CACHE_MS (src/ingest/admission.ts).
     forgetKey(keyId);
     return c.body(null, 204);
@@ -286,12 +286,12 @@ adminRouter.openapi(
     ...admin,
     method: "post",
     path: "/organizations/{org}/event-log/redrive",
-    middleware: [noBody()],
     summary: "Send the fan-out of every event waiting for it now, its back-off reset",
     request: { params: OrgParam },
     responses: { 202: json(z.object({ redriven: z.number().int() }), "How many events' fan-out was sent again"), ...adminErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org } = c.req.valid("param");
     await assertOrganization(c.env, org);
     return c.json({ redriven: await eventLog(c.env, org).redrive() }, 202);
@@ -300,5 +300,5 @@ adminRouter.openapi(
 
 async function assertOrganization(env: Env, org: string) {
   const exists = await database(env.DB).select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org)).get();
-  if (!exists) throw notFound("organization", "org");
+  if (!exists) throw notFound("organization");
 }

@@ -1,7 +1,7 @@
 // A webhook's deliveries and attempts, redelivery, recovery, test events and its signing secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { getWebhook, rotateSecret, signingSecretOf } from "../webhooks/lifecycle";
 import { getDelivery, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../webhooks/deliveries";
@@ -11,7 +11,7 @@ import { Delivery, DeliveryStatus, DeliveryWithAttempts, Recover, recoverFrom } 
 const route = { security: tenantSecurity, tags: ["Deliveries"] };
 const WebhookParams = OrgParam.extend(IdParam.shape);
 const DeliveryParams = WebhookParams.extend({
-  deliveryId: Uuid().toLowerCase().openapi({ param: { name: "deliveryId", in: "path" } }),
+  deliveryId: Uuid().openapi({ param: { name: "deliveryId", in: "path" } }),
 });
 
 const ListQuery = z
@@ -66,12 +66,12 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/deliveries/{deliveryId}/retry",
-    middleware: [noBody()],
     summary: "Deliver this delivery's event again, after everything already queued for the webhook",
     request: { params: DeliveryParams },
     responses: { 202: json(Delivery, "The new delivery"), ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id, deliveryId } = c.req.valid("param");
     return c.json(await redeliver(c.env, org, id, deliveryId), 202);
   },
@@ -98,7 +98,6 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/test",
-    middleware: [noBody()],
     summary: "Send a test event (type webhook.test) to this webhook",
     request: { params: WebhookParams },
     responses: {
@@ -110,6 +109,7 @@ deliveriesRouter.openapi(
     },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id } = c.req.valid("param");
     const eventId = await sendTestEventTo(c.env, c.executionCtx, org, id);
     return c.json({ eventId }, 202);
@@ -136,12 +136,12 @@ deliveriesRouter.openapi(
     ...route,
     method: "post",
     path: "/{id}/secret/rotate",
-    middleware: [noBody()],
     summary: "Rotate the signing secret; the old one keeps signing for 24 hours",
     request: { params: WebhookParams },
     responses: { 200: json(Secret, "The new secret, with the previous one"), ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { id } = c.req.valid("param");
     return c.json(await rotateSecret(c.env, c.var.principal, id), 200);
   },

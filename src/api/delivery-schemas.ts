@@ -43,7 +43,8 @@ const IsoDateTime = z.iso.datetime({ offset: true });
 /** RFC 3339 (the document's date-time) lets T and Z be written in lower case; ISO 8601 and zod do not. */
 const DateTime = z
   .string()
-  .refine((value) => IsoDateTime.safeParse(value.toUpperCase()).success, SINCE_REASON)
+  .toUpperCase()
+  .refine((value) => IsoDateTime.safeParse(value).success, SINCE_REASON)
   .openapi({ format: "date-time" });
 
 /** Recover: every failed delivery created since a time is sent again. */
@@ -53,4 +54,4 @@ export const Recover = z
   })
   .openapi("Recover", { example: { since: 1460385534555 } });
 
-export const recoverFrom = ({ since }: z.infer<typeof Recover>) => (typeof since === "number" ? since : Date.parse(since.toUpperCase()));
+export const recoverFrom = ({ since }: z.infer<typeof Recover>) => (typeof since === "number" ? since : Date.parse(since));

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { deleteUnboundEntity, findEntity, insertEntity, listEntities, webhooksBoundTo, type EntityRow } from "../db/entities";
 import { conflict, notFound } from "../errors";
@@ -34,7 +34,7 @@ export async function createEntity(d1: D1Database, author: Author, input: { sour
 
 export async function getEntity(d1: D1Database, orgId: string, id: string): Promise<EntityRow> {
   const row = await findEntity(d1, orgId, id);
-  if (!row) throw notFound("entity", "id");
+  if (!row) throw notFound("entity");
   return row;
 }
 
@@ -105,12 +105,12 @@ entitiesRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
-    middleware: [noBody()],
     summary: "Delete an entity no webhook is bound to",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id } = c.req.valid("param");
     await deleteEntity(c.env.DB, org, id);
     return c.body(null, 204);

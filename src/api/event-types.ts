@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { deleteUnsubscribedEventType, findEventType, insertEventType, listEventTypes, webhooksSubscribedTo, type EventTypeRow } from "../db/event-types";
 import { conflict, notFound } from "../errors";
@@ -50,7 +50,7 @@ export async function createEventType(
 
 export async function getEventType(d1: D1Database, orgId: string, id: string): Promise<EventTypeRow> {
   const row = await findEventType(d1, orgId, id);
-  if (!row) throw notFound("event type", "id");
+  if (!row) throw notFound("event type");
   return row;
 }
 
@@ -121,12 +121,12 @@ eventTypesRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
-    middleware: [noBody()],
     summary: "Remove an event type no webhook subscribes to by name",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, 409: bodyErrors[409], ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id } = c.req.valid("param");
     await deleteEventType(c.env.DB, org, id);
     return c.body(null, 204);

@@ -220,7 +220,7 @@ eventsRouter.openapi(
   async (c) => {
     const { org, id } = c.req.valid("param");
     const event = await eventLog(c.env, org).getEvent(id);
-    if (!event) throw notFound("event", "id");
+    if (!event) throw notFound("event");
     return c.json(toEventRecord(event, event.fannedOut), 200);
   },
 );
@@ -241,7 +241,7 @@ eventsRouter.openapi(
     const { org, id } = c.req.valid("param");
     const { limit, offset } = c.req.valid("query");
     const event = await eventLog(c.env, org).getEvent(id);
-    if (!event) throw notFound("event", "id");
+    if (!event) throw notFound("event");
     // Only webhooks that still exist: a deleted one took its deliveries with it.
     const kept = await existingWebhookIds(c.env.DB, org, event.webhookIds);
     const lists = await Promise.all(

@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, tenantErrors, sentBodyErrors } from "./common";
 import {
@@ -123,12 +123,12 @@ notificationConditionsRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
-    middleware: [noBody()],
     summary: "Delete a notification condition and its actions",
     request: { params: Params },
     responses: { 204: { description: "Deleted" }, ...tenantErrors, ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id } = c.req.valid("param");
     await deleteCondition(c.env.DB, org, id);
     return c.body(null, 204);

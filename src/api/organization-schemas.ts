@@ -33,7 +33,7 @@ export const FrameOrigin = z
     const url = parsedUrl(value);
     // The origin goes into a Content-Security-Policy header: a plain host name only (no wildcard, no ';').
     // The origin as URL writes it leaves out the scheme's default port; written out, it is the same origin.
-    if (!url || (url.origin !== value && `${url.origin}:${DEFAULT_PORTS[url.protocol]}` !== value) || !HOST_NAME.test(url.hostname)) {
+    if (!url || (url.origin !== value && `${url.origin}:${DEFAULT_PORTS[url.protocol]}` !== value) || url.port === "0" || !HOST_NAME.test(url.hostname)) {
       ctx.addIssue({ code: "custom", message: "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)" });
       return;
     }

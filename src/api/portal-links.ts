@@ -86,7 +86,7 @@ portalLinksRouter.openapi(
   async (c) => {
     const { org } = c.req.valid("param");
     const body = c.req.valid("json");
-    if (!(await findOrganization(c.env.DB, org))) throw notFound("organization", "org");
+    if (!(await findOrganization(c.env.DB, org))) throw notFound("organization");
     const scope = { source: body.source ?? null, entities: body.entities ?? null };
     const problems = await scopeProblems(c.env.DB, org, scope);
     if (problems.length > 0) throw badRequest("The link's scope names what does not exist", problems);

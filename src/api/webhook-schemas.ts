@@ -23,7 +23,7 @@ export const PostUrl = z
     } else if (!/^https?:\/\/[^/?#]/i.test(value)) {
       // URL reads http:///x as http://x/: the host must be written where it belongs.
       ctx.addIssue({ code: "custom", message: "must name a host after the scheme's //" });
-    } else if (url.username || url.password) {
+    } else if (/^https?:\/\/[^/?#]*@/i.test(value)) {
       ctx.addIssue({ code: "custom", message: "must not carry credentials; the signature authenticates deliveries" });
     }
   })

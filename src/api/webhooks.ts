@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { announcesConfigChanges } from "../http/config-changes";
 import { createRouter } from "../http/context";
-import { noBody } from "../http/json-body";
+import { refuseBody } from "../http/json-body";
 import { requireKey } from "../http/auth";
 import { allField, assertSameResource, pagingFields, refuseMixedPaging, toPage, tenantSecurity, bodyErrors, IdParam, json, jsonBodyOf, OrgParam, SourceName, tenantErrors, sentBodyErrors } from "./common";
 import { CreateWebhook, UpdateWebhook, Webhook, WebhookList, toWebhookJson } from "./webhook-schemas";
@@ -118,12 +118,12 @@ webhooksRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
-    middleware: [noBody()],
     summary: "Delete a webhook",
     request: { params: Params, query: DeleteQuery },
     responses: { 204: { description: "Deleted" }, ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
   }),
   async (c) => {
+    await refuseBody(c);
     const { org, id } = c.req.valid("param");
     await removeWebhook(c.env, org, id, c.req.valid("query").forceDelete);
     return c.body(null, 204);

@@ -105,7 +105,7 @@ export function verifiedKey(row: ApiKeyRow | undefined, credentials: Credentials
  * another organization gets 404, so the organization's existence is not revealed) and have `role`.
  */
 export function authorize(principal: Principal, org: string | undefined, role: "admin" | "producer" | "any"): void {
-  if (org !== undefined && org !== principal.orgId) throw notFound("organization", "org");
+  if (org !== undefined && org !== principal.orgId) throw notFound("organization");
   if (role !== "any" && principal.role !== role) {
     throw forbidden(`This route needs ${withArticle(role)} key`, [
       { field: "authorization", reason: `${withArticle(principal.role)} key cannot ${role === "admin" ? "manage the organization" : "post events"}` },

@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, unavailable } from "../errors";
+import { ApiError, NotFoundError, unavailable } from "../errors";
 import type { AppEnv } from "./context";
 import { log } from "../log";
 
@@ -22,8 +22,15 @@ function respond(c: Context<AppEnv>, error: ApiError) {
   return c.json(error.toJSON(), error.status);
 }
 
+/** The path parameter that names each kind of resource in the API's paths. */
+const PATH_PARAMETERS: Record<string, string> = { organization: "org", key: "keyId", delivery: "deliveryId" };
+
 /** Every thrown error becomes the platform's error shape; unexpected ones are logged, never echoed. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof NotFoundError) {
+    const field = `path.${PATH_PARAMETERS[err.resource] ?? "id"}`;
+    return respond(c, new ApiError(404, err.code, err.message, [{ field, reason: `names no ${err.resource} this caller can see` }]));
+  }
   if (err instanceof ApiError) return respond(c, err);
   if (err instanceof HTTPException && err.status < 500) {
     const status = err.status as ContentfulStatusCode;

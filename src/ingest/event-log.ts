@@ -99,7 +99,7 @@ export class EventLog extends DurableObject<Env> {
   /** In seq order (a Map iterates in insertion order, and seqs are inserted ascending): the first key is the watermark. */
   private readonly waiting = new Map<number, Waiting>();
   private storedWatermark: number;
-  /** The seqs ended_ahead holds. */
+  /** The seqs ended_ahead holds, kept here so a watermark write deletes rows only when it passes one. */
   private readonly endedAhead: Set<number>;
   private config: OrgConfig | undefined;
   private configStale = false;

@@ -27,7 +27,7 @@ export interface ConditionChanges {
 
 export async function getCondition(d1: D1Database, orgId: string, id: string): Promise<ConditionWithActions> {
   const condition = await findCondition(d1, orgId, id);
-  if (!condition) throw notFound("notification condition", "id");
+  if (!condition) throw notFound("notification condition");
   return condition;
 }
 
@@ -66,5 +66,5 @@ export async function updateCondition(d1: D1Database, author: Author, id: string
 }
 
 export async function deleteCondition(d1: D1Database, orgId: string, id: string): Promise<void> {
-  if (!(await deleteConditionRow(d1, orgId, id))) throw notFound("notification condition", "id");
+  if (!(await deleteConditionRow(d1, orgId, id))) throw notFound("notification condition");
 }

@@ -19,7 +19,7 @@ export async function listDeliveries(env: Env, orgId: string, id: string, query:
 export async function getDelivery(env: Env, orgId: string, id: string, deliveryId: string) {
   await getWebhook(env.DB, orgId, id);
   const delivery = await sequencer(env, id).get(deliveryId);
-  if (!delivery) throw notFound("delivery", "deliveryId");
+  if (!delivery) throw notFound("delivery");
   return delivery;
 }
 
@@ -32,7 +32,7 @@ export async function lastOutcome(env: Env, id: string) {
 export async function redeliver(env: Env, orgId: string, id: string, deliveryId: string) {
   await getEnabledWebhook(env.DB, orgId, id);
   const created = await sequencer(env, id).redeliver(deliveryId, await eventLog(env, orgId).latestSeq());
-  if (!created) throw notFound("delivery", "deliveryId");
+  if (!created) throw notFound("delivery");
   return created;
 }
 

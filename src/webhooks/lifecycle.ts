@@ -29,7 +29,7 @@ export type WebhookEnv = Pick<Env, "DB" | "ALLOW_PRIVATE_URLS">;
 
 export async function getWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow> {
   const row = await findWebhook(d1, orgId, id);
-  if (!row) throw notFound("webhook", "id");
+  if (!row) throw notFound("webhook");
   return row;
 }
 
@@ -152,7 +152,7 @@ export async function rotateSecret(env: Env, author: Author, id: string): Promis
     updated: now,
     updatedBy: author.email,
   });
-  if (!rotated) throw notFound("webhook", "id");
+  if (!rotated) throw notFound("webhook");
   await announceChange(env, id);
   return signingSecretOf(rotated);
 }

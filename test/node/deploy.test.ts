@@ -88,7 +88,7 @@ describe("npm run deploy", () => {
     ]);
     expect(account.workers.get("edge-webhooks")?.get("ADMIN_TOKEN")).toBe("generated-token");
     expect(report).toEqual({ url: "https://edge-webhooks.acme.workers.dev", newAdminToken: "generated-token" });
-    expect(printed).toContain("shown only this once");
+    expect(printed).toContain("as printed before the deploy and not again");
     expect(printed).toContain(`curl -H "authorization: Bearer generated-token" -H 'content-type: application/json' \\\n    -d '{"id":"myorg","name":"My Org"}' https://edge-webhooks.acme.workers.dev/v1/admin/organizations`);
   });
 
@@ -172,6 +172,7 @@ describe("npm run deploy's arguments", () => {
     });
     expect(deployArguments([], "staging", "wrangler.toml").configFlags).toEqual(["--config", "wrangler.toml", "--env=staging"]);
     expect(deployArguments(["-c", "other.toml"], undefined, "wrangler.toml")).toMatchObject({ environment: undefined, configFlags: ["--config", "other.toml", "--env="], deployFlags: [] });
+    expect(deployArguments(["--env="], "staging", "wrangler.toml").environment).toBeUndefined();
   });
 });
 

@@ -164,3 +164,21 @@ describe("bad input at every documented operation", () => {
     });
   }
 });
+
+describe("a body sent to an operation that takes none", () => {
+  const bodiless = operations.filter((operation) => operation.method !== "GET" && !operation.takesBody);
+
+  it("is refused naming its fields, after the path is checked, and changes nothing", async () => {
+    expect(bodiless.length).toBeGreaterThan(0);
+    const before = await snapshot(data);
+    for (const operation of bodiless) {
+      const path = pathFor(operation, data);
+      const refused = await call(operation.method, path, { auth: authFor(operation), body: { unexpected: true } });
+      expect(expectError(refused, 400, "invalid_request"), operation.name).toEqual(["unexpected"]);
+      if (!operation.template.endsWith("{id}")) continue;
+      const badPath = await call(operation.method, path.replace(/[^/]+$/, "not-an-id"), { auth: authFor(operation), body: { unexpected: true } });
+      expect(expectError(badPath, 400, "invalid_request"), operation.name).toEqual(["path.id"]);
+    }
+    expect(await snapshot(data)).toEqual(before);
+  });
+});

@@ -336,7 +336,10 @@ describe.concurrent("matching", () => {
     await evictDurableObject(log);
     const restarted = eventLog(env, tenant.org);
     expect(await restarted.status()).toMatchObject({ behind: 1, watermark: earlier.seq, oldestWaiting: { seq: earlier.seq } });
+    const endedAhead = () => runInDurableObject(restarted, (_, state) => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ended_ahead`).one().n);
+    expect(await endedAhead()).toBe(1);
     await restarted.chunkFannedOut(earlier.seq, { chunk: 0, chunks: 1, size: 3 });
+    expect(await endedAhead()).toBe(0); // the watermark passed it
     await evictDurableObject(restarted);
     expect(await eventLog(env, tenant.org).status()).toMatchObject({ behind: 0, watermark: chunked.seq + 1 });
   });

@@ -147,6 +147,7 @@ describe("the organization's portal settings", () => {
       [{ frameAncestors: ["*"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
       [{ frameAncestors: ["https://*.example.com"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
       [{ frameAncestors: ["https://a;script-src"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
+      [{ frameAncestors: ["https://studio.example.com:0"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
       [{ accentColor: "red" }, "accentColor", "must be a colour written #rrggbb, such as #6d28d9"],
       [{ accentColor: "#6d28d9;}body{display:none" }, "accentColor", "must be a colour written #rrggbb, such as #6d28d9"],
       [{ displayName: " " }, "displayName", "must not be empty"],

@@ -358,8 +358,10 @@ describe("creating a webhook", () => {
     expect(reasonFor(response, "postURL")).toBe("must name a host after the scheme's //");
   });
 
-  it("refuses a postURL with credentials in it", async () => {
-    await refused({ name: "w", postURL: "https://user:pass@example.com/hook" }, ["postURL"]);
+  it("refuses a postURL with credentials in it, even empty ones", async () => {
+    for (const postURL of ["https://user:pass@example.com/hook", "http://@example.com/hook", "http://:@example.com/hook"]) {
+      await refused({ name: "w", postURL }, ["postURL"]);
+    }
   });
 
   it("refuses an over-long postURL", async () => {

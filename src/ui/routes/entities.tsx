@@ -53,7 +53,7 @@ function fieldErrors(prefix: string, details: ErrorDetail[]): FormErrors {
 /** The id in the path; anything that is not one is simply not found. */
 function idOf(c: Context<UiEnv>, what: string): string {
   const parsed = IdParam.safeParse({ id: c.req.param("id") });
-  if (!parsed.success) throw notFound(what, "id");
+  if (!parsed.success) throw notFound(what);
   return parsed.data.id;
 }
 

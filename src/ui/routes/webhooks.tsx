@@ -63,10 +63,10 @@ const scopeOf = (c: Context<UiEnv>) => c.var.session.portal?.scope;
  */
 async function webhookOf(c: Context<UiEnv>) {
   const parsed = IdParam.safeParse({ id: c.req.param("id") });
-  if (!parsed.success) throw notFound("webhook", "id");
+  if (!parsed.success) throw notFound("webhook");
   const webhook = await getWebhook(c.env.DB, c.var.session.principal.orgId, parsed.data.id);
   const scope = scopeOf(c);
-  if (scope && !inScope(scope, webhook)) throw notFound("webhook", "id");
+  if (scope && !inScope(scope, webhook)) throw notFound("webhook");
   return webhook;
 }
 
@@ -216,7 +216,7 @@ webhookRoutes.post("/:id/test", async (c) => {
 webhookRoutes.post("/:id/deliveries/:deliveryId/redeliver", async (c) => {
   const webhook = await webhookOf(c);
   const deliveryId = DeliveryId.safeParse(c.req.param("deliveryId"));
-  if (!deliveryId.success) throw notFound("delivery", "deliveryId");
+  if (!deliveryId.success) throw notFound("delivery");
   let created;
   try {
     created = await redeliver(c.env, webhook.orgId, webhook.id, deliveryId.data);
