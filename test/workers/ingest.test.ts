@@ -97,14 +97,22 @@ describe.concurrent("ingest", () => {
     // production (local workerd does not check), so the insert is split over several statements.
     const tenant = await producerTenant();
     const webhookIds = Array.from({ length: 1_000 }, () => crypto.randomUUID());
-    const seqs = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
-      const events = new EventsTable(state.storage.sql);
+    const { seqs, boundBytes } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const sql = state.storage.sql;
+      const boundBytes: number[] = [];
+      // The statements' bound strings, measured as production's limit counts them (UTF-8 bytes).
+      const measured = { exec: (query: string, ...bindings: unknown[]) => {
+        for (const value of bindings) if (typeof value === "string") boundBytes.push(new TextEncoder().encode(value).length);
+        return sql.exec(query, ...bindings);
+      } } as unknown as SqlStorage;
+      const events = new EventsTable(measured);
       const from = events.nextSeq();
       const batch = Array.from({ length: 100 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "test" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: 1, webhookIds }));
       events.insert(batch);
-      return events.bySeq(batch.map((event) => event.seq)).map((event) => event.webhookIds.length);
+      return { seqs: events.bySeq(batch.map((event) => event.seq)).map((event) => event.webhookIds.length), boundBytes };
     });
     expect(seqs).toEqual(Array(100).fill(1_000));
+    expect(Math.max(...boundBytes)).toBeLessThanOrEqual(2_000_000);
   });
 
   it("delivers every event of a full batch of 100, each with its own id and type, in order", async () => {
