@@ -22,7 +22,8 @@ export interface AppEnv {
   Bindings: Env;
   // credentials: what ingest read from Authorization, checked later in its D1 batch.
   // ingestedEvents: how many events an ingest request stored (its metric).
-  Variables: { principal: Principal; credentials: Credentials; ingestedEvents: number };
+  // emptyJsonBody: the request said JSON and sent nothing (jsonBody).
+  Variables: { principal: Principal; credentials: Credentials; ingestedEvents: number; emptyJsonBody: boolean };
 }
 
 /** A router whose validation failures all become the platform's 400 error shape. */

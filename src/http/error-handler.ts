@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, NotFoundError, unavailable } from "../errors";
 import type { AppEnv } from "./context";
+import { emptyBodyError } from "./json-body";
 import { log } from "../log";
 
 const CODES: Record<number, string> = {
@@ -32,6 +33,8 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     return respond(c, new ApiError(404, err.code, err.message, [{ field, reason: `names no ${err.resource} this caller can see` }]));
   }
   if (err instanceof ApiError) return respond(c, err);
+  // Hono's json validator cannot parse an empty body; the request is told what it lacks.
+  if (err instanceof HTTPException && err.status === 400 && c.get("emptyJsonBody")) return respond(c, emptyBodyError());
   if (err instanceof HTTPException && err.status < 500) {
     const status = err.status as ContentfulStatusCode;
     return respond(c, new ApiError(status, CODES[status] ?? "error", err.message || "The request was refused"));

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createTenant, expectError, reasonFor, webhooksPath } from "./helpers";
+import { call, createKey, createTenant, expectError, reasonFor, webhooksPath } from "./helpers";
 
 describe("the HTTP surface", () => {
   it("answers /healthz", async () => {
@@ -122,6 +122,33 @@ describe("request bodies", () => {
     const tenant = await createTenant();
     const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: "", headers: { "content-type": "application/json" } });
     expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
+  });
+
+  it("refuses an empty event post sent as JSON with 400 naming the body", async () => {
+    const tenant = await createTenant();
+    const producer = await createKey(tenant.org, { email: "producer@example.com", role: "producer", source: "wink" });
+    const response = await call("POST", `/v1/organizations/${tenant.org}/events`, { auth: { bearer: producer }, body: "", headers: { "content-type": "application/json" } });
+    expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
+  });
+
+  it("reads a structured-syntax JSON type (application/vnd.api+json) as JSON", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: JSON.stringify({ name: "w", postURL: "https://example.com/hook" }),
+      headers: { "content-type": "application/vnd.api+json" },
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it("refuses with 415 a type that only looks like JSON, rather than reading it as no body", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), {
+      auth: tenant.auth,
+      body: JSON.stringify({ name: "w", postURL: "https://example.com/hook" }),
+      headers: { "content-type": "application/a+b+json" },
+    });
+    expect(expectError(response, 415, "unsupported_media_type")).toEqual(["content-type"]);
   });
 
   it("names the required fields when a create sends no body at all", async () => {
