@@ -45,6 +45,8 @@ app.openapi(
     method: "get",
     path: "/healthz",
     tags: ["Platform"],
+    security: [],
+    operationId: "getHealth",
     summary: "Liveness: answers while the Worker runs (touches no storage)",
     responses: { 200: json(z.object({ ok: z.literal(true) }), "The Worker is up"), 405: tenantErrors[405] },
   }),
@@ -81,6 +83,8 @@ app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
 
 export const openApiConfig = {
   openapi: "3.1.0",
+  // Relative: the deployment that serves the document.
+  servers: [{ url: "/" }],
   info: {
     title: "Edge Webhooks API",
     version: "1.0.0",

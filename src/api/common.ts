@@ -9,8 +9,16 @@ const withItsPattern = <T extends z.ZodUUID | z.ZodEmail>(schema: T) => schema.o
 export const Uuid = (message?: string) => withItsPattern(z.uuid(message));
 export const Email = (message?: string) => withItsPattern(z.email(message));
 
+/** A URL's port as the API takes it: 1 to 65535, no leading zero. */
+export const PORT_PATTERN = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
+
+/** An organization's id: what it is created with and what its paths name. */
+export const OrgId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit");
+
 export const OrgParam = z.object({
-  org: z.string().min(1).max(64).openapi({ param: { name: "org", in: "path" }, example: "myorg" }),
+  org: OrgId.openapi({ param: { name: "org", in: "path" }, example: "myorg" }),
 });
 
 export const IdParam = z.object({

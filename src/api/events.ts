@@ -46,6 +46,10 @@ const IngestBody = z
     if (value.data === undefined) ctx.addIssue({ code: "custom", path: ["data"], message: "is required" });
   })
   .openapi("IngestEvents", {
+    oneOf: [
+      { required: ["type", "data"], not: { required: ["events"] } },
+      { required: ["events"], not: { anyOf: ["type", "entity", "data", "id"].map((field) => ({ required: [field] })) } },
+    ],
     description: `One event ({type, entity, data, id}) or a batch ({events: [...]}, at most ${MAX_BATCH}). The whole body is at most MAX_BODY_BYTES (100 KB).`,
     example: { type: "booking.created", entity: "Cool Account", data: { bookingId: "B-1001" }, id: "booking-B-1001" },
   });
@@ -78,6 +82,7 @@ eventsRouter.openapi(
     ...route,
     method: "post",
     path: "/",
+    operationId: "postEvents",
     summary: "Post an event or a batch (producer key; its source is the events' source)",
     middleware: [producerCredentials()],
     request: {
@@ -194,6 +199,7 @@ eventsRouter.openapi(
     ...route,
     method: "get",
     path: "/",
+    operationId: "listEvents",
     summary: "List events, newest first (kept RETENTION_DAYS, 30 by default)",
     middleware: admin,
     request: { params: OrgParam, query: Paging.extend({ type: EventTypeName.optional(), source: SourceName.optional() }) },
@@ -212,6 +218,7 @@ eventsRouter.openapi(
     ...route,
     method: "get",
     path: "/{id}",
+    operationId: "getEvent",
     summary: "Get an event",
     middleware: admin,
     request: { params: EventParams },
@@ -232,6 +239,7 @@ eventsRouter.openapi(
     ...route,
     method: "get",
     path: "/{id}/deliveries",
+    operationId: "listEventDeliveries",
     summary: "The deliveries of one event, across its webhooks",
     middleware: admin,
     request: { params: EventParams, query: Paging },

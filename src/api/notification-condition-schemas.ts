@@ -79,9 +79,11 @@ const AttributeTests = z
     };
   })
   .openapi({
-    allOf: ATTRIBUTES.map((attribute) => ({
+    // Exactly one RATEPLAN and one UsageTarget; with at most three items, PUBLISHED comes at most
+    // once. Not said with `contains` and `minContains: 0`: tools that read JSON Schema draft-07
+    // (Prism among them) take any `contains` as "at least one" and would require PUBLISHED.
+    allOf: (["RATEPLAN", "UsageTarget"] as const).map((attribute) => ({
       contains: { properties: { attribute: { const: attribute } } },
-      minContains: attribute === "PUBLISHED" ? 0 : 1,
       maxContains: 1,
     })),
     description: `RATEPLAN (the rate plan id) and UsageTarget are required; PUBLISHED with value TRUE makes only a published plan match. UsageTarget: "%= 80" (one percentage), "%= 80 to 120 by 10" (80, 90, 100, 110, 120), "%= 80 to 120" (steps of 10); up to 2 decimals, at most ${MAX_THRESHOLDS} thresholds.`,
@@ -94,19 +96,24 @@ const Action = z
   })
   .openapi("NotificationAction");
 
-/** The webhooks to notify, in order; each must exist in the organization (checked against D1). */
-const Actions = z
-  .array(Action)
-  .openapi({ uniqueItems: true })
-  .min(1, "must name at least one webhook")
-  .max(MAX_ACTIONS, `must name at most ${MAX_ACTIONS} webhooks`)
-  .transform((actions, ctx) => {
-    const ids = actions.map((a) => a.value.toLowerCase());
-    const twice = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-    if (twice < 0) return ids;
-    ctx.addIssue({ code: "custom", path: [twice, "value"], message: "names the same webhook twice" });
-    return z.NEVER;
-  });
+/**
+ * The webhooks to notify, in order; each must exist in the organization (checked against D1). A
+ * condition is created with at least one; an update may leave it none, as deleting its webhooks
+ * with forceDelete=true does, so what a GET answered can always be sent back.
+ */
+const actionList = (least: 0 | 1) =>
+  z
+    .array(Action)
+    .openapi({ uniqueItems: true })
+    .min(least, "must name at least one webhook")
+    .max(MAX_ACTIONS, `must name at most ${MAX_ACTIONS} webhooks`)
+    .transform((actions, ctx) => {
+      const ids = actions.map((a) => a.value.toLowerCase());
+      const twice = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+      if (twice < 0) return ids;
+      ctx.addIssue({ code: "custom", path: [twice, "value"], message: "names the same webhook twice" });
+      return z.NEVER;
+    });
 
 export const NotificationCondition = z
   .object({
@@ -125,7 +132,7 @@ export const NotificationCondition = z
   .openapi("NotificationCondition");
 
 export const CreateNotificationCondition = z
-  .strictObject({ notificationCondition: AttributeTests, actions: Actions })
+  .strictObject({ notificationCondition: AttributeTests, actions: actionList(1) })
   .openapi("CreateNotificationCondition", {
     example: {
       notificationCondition: [
@@ -140,7 +147,7 @@ export const CreateNotificationCondition = z
 export const UpdateNotificationCondition = z
   .strictObject({
     notificationCondition: AttributeTests.optional(),
-    actions: Actions.optional(),
+    actions: actionList(0).optional().openapi({ description: "An empty list leaves the condition notifying no webhook" }),
     // What a GET answered may be sent back (see serverSet).
     id: serverSetIdentity(NotificationCondition.shape.id, "this condition's id"),
     orgId: serverSetIdentity(NotificationCondition.shape.orgId, "this condition's organization"),

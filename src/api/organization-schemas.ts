@@ -2,7 +2,7 @@
 // name, accent colour, the origins allowed to frame the page). One schema for validation, types
 // and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
-import { NonBlank } from "./common";
+import { NonBlank, OrgId, PORT_PATTERN } from "./common";
 
 /** Hosts where plain http is fine: a developer's own machine, which browsers treat as secure. */
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -43,10 +43,15 @@ export const FrameOrigin = z
   .openapi({
     example: "https://studio.example.com",
     // Lower-case, as an origin is written; the last label starts with a letter, so it is never read as an IP address.
-    pattern: "^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$",
+    pattern: `^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:${PORT_PATTERN})?$`,
   });
 
 /** A page of the host product to send the user back to ("Back to …"). */
+/** https and a host name (the last label starts with a letter), or http on this machine; printable ASCII. */
+const HOST_URL = new RegExp(
+  `^([Hh][Tt][Tt][Pp][Ss]://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|[Hh][Tt][Tt][Pp]://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:${PORT_PATTERN})?([/?#][!-~]*)?$`,
+);
+
 export const HostUrl = z
   .string()
   .max(2048, "must be at most 2048 characters")
@@ -58,12 +63,14 @@ export const HostUrl = z
     }
     const reason = insecureReason(url);
     if (reason) ctx.addIssue({ code: "custom", message: reason });
+    else if (!HOST_URL.test(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must name its host by name (no IP address or user@), a port from 1 to 65535, and be printable ASCII with no spaces (percent-encode the rest; an international domain in its xn-- form)",
+      });
+    }
   })
-  .openapi({
-    example: "https://studio.example.com/profile",
-    format: "uri",
-    pattern: "^([Hh][Tt][Tt][Pp][Ss]://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|[Hh][Tt][Tt][Pp]://(localhost|127\\.0\\.0\\.1))(:[1-9][0-9]{0,3})?([/?#][!-~]*)?$",
-  });
+  .openapi({ example: "https://studio.example.com/profile", format: "uri", pattern: HOST_URL.source });
 
 const DisplayName = NonBlank(100);
 const AccentColor = z
@@ -89,9 +96,7 @@ export const Organization = z
 
 export const CreateOrganization = z
   .strictObject({
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"),
+    id: OrgId,
     name: NonBlank(200),
     displayName: DisplayName.nullable().optional(),
     accentColor: AccentColor.nullable().optional(),

@@ -79,6 +79,7 @@ portalLinksRouter.openapi(
     tags: ["Portal"],
     method: "post",
     path: "/",
+    operationId: "createPortalLink",
     summary: "Mint a single-use link to the webhooks page for a host product's user, optionally limited to a source and accounts",
     request: { params: OrgParam, body: jsonBodyOf(CreatePortalLink) },
     responses: { 201: json(PortalLink, "The link: open it within openWithinSeconds, once"), ...tenantErrors, ...bodyErrors },

@@ -47,6 +47,8 @@ readinessRouter.openapi(
     method: "get",
     path: "/",
     tags: ["Platform"],
+    security: [],
+    operationId: "getReadiness",
     summary: "Readiness: D1 and Durable Objects answer (503 names each one that does not)",
     responses: {
       200: json(Ready, "Every store answers"),

@@ -18,6 +18,7 @@ usageRouter.openapi(
     tags: ["Usage"],
     method: "post",
     path: "/",
+    operationId: "reportUsage",
     summary: "Report a developer's usage of a rate plan",
     description:
       "Give the cycle's absolute count in `transactions` or the transactions since the previous report in `increment`. For each UsageTarget threshold this report crosses (ascending), each matching notification condition (RATEPLAN equal; PUBLISHED=TRUE only for a published plan) sends the callback payload to each of its webhooks, once per developer, rate plan and billing cycle.",

@@ -2,10 +2,16 @@
 // the API and the page alike.
 import { z } from "@hono/zod-openapi";
 import { EntityName } from "./entities";
-import { NonBlank, serverSet, serverSetIdentity, SourceName, Uuid } from "./common";
+import { NonBlank, PORT_PATTERN, serverSet, serverSetIdentity, SourceName, Uuid } from "./common";
 import type { WebhookRow } from "../db/webhooks";
 
 const MAX_URL_LENGTH = 2048;
+
+/**
+ * http(s), a host (no user:password@ before it), a port from 1 to 65535, and printable ASCII: what
+ * the document states and the server checks, besides the URL parsing.
+ */
+const POST_URL = new RegExp(`^[Hh][Tt][Tt][Pp][Ss]?://(\\[[0-9A-Fa-f:.]+\\]|[!"$&-.0-9;=A-Z_-{}~]+)(:${PORT_PATTERN})?([/?#][!-~]*)?$`);
 
 export const PostUrl = z
   .string()
@@ -25,14 +31,14 @@ export const PostUrl = z
       ctx.addIssue({ code: "custom", message: "must name a host after the scheme's //" });
     } else if (/^https?:\/\/[^/?#]*@/i.test(value)) {
       ctx.addIssue({ code: "custom", message: "must not carry credentials; the signature authenticates deliveries" });
+    } else if (!POST_URL.test(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must have a port from 1 to 65535 and be printable ASCII with no spaces (percent-encode the rest; an international domain in its xn-- form)",
+      });
     }
   })
-  .openapi({
-    example: "http://mycompany.com/callbackhandler3",
-    format: "uri",
-    // http(s), a host, and no user:password@ before it.
-    pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]+([/?#].*)?$",
-  });
+  .openapi({ example: "http://mycompany.com/callbackhandler3", format: "uri", pattern: POST_URL.source });
 
 /** An event subscription: an exact type (`booking.created`), a prefix wildcard (`booking.*`) or `*`. */
 export const EventPattern = z
@@ -103,6 +109,8 @@ export const Webhook = z
   })
   .openapi("Webhook");
 
+const HAS_SOURCE = { required: ["source"], properties: { source: { type: "string" as const } } };
+
 /** Folds postURL/postUrl into one `postUrl`, refusing a body that gives both differently. */
 function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
   value: T,
@@ -110,7 +118,7 @@ function normalizeUrl<T extends { postURL?: string; postUrl?: string }>(
 ): Omit<T, "postURL" | "postUrl"> & { postUrl?: string } {
   const { postURL, postUrl, ...rest } = value;
   if (postURL !== undefined && postUrl !== undefined && postURL !== postUrl) {
-    ctx.addIssue({ code: "custom", path: ["postURL"], message: "give postURL or postUrl, not both" });
+    ctx.addIssue({ code: "custom", path: ["postURL"], message: "differs from postUrl: give one of them, or both the same" });
     return z.NEVER;
   }
   const url = postURL ?? postUrl;
@@ -128,6 +136,11 @@ export const CreateWebhook = z
   .transform(normalizeUrl)
   .openapi("CreateWebhook", {
     anyOf: [{ required: ["postURL"] }, { required: ["postUrl"] }],
+    // Entities and event types belong to a source: naming either needs one.
+    allOf: [
+      { anyOf: [{ not: { required: ["entity"] } }, { properties: { entity: { type: "null" } } }, HAS_SOURCE] },
+      { anyOf: [{ not: { required: ["events"] } }, { properties: { events: { maxItems: 0 } } }, HAS_SOURCE] },
+    ],
     description: "postURL (or postUrl) is required; given both, they must be equal.",
     example: { name: "webhook3", postURL: "http://mycompany.com/callbackhandler3" },
   });

@@ -17,6 +17,7 @@ webhookStatsRouter.openapi(
     tags: ["Deliveries"],
     method: "get",
     path: "/{id}/stats",
+    operationId: "getWebhookStats",
     summary: "Delivery statistics: totals, success rate, latency p50/p95, backlog, and a series for a chart",
     request: { params: OrgParam.extend(IdParam.shape), query: StatsQuery },
     responses: { 200: json(WebhookStats, "The webhook's statistics over the window"), ...tenantErrors },

@@ -48,6 +48,7 @@ webhooksRouter.openapi(
     ...route,
     method: "get",
     path: "/",
+    operationId: "listWebhooks",
     summary: "List webhooks",
     request: { params: OrgParam, query: ListQuery },
     responses: { 200: json(WebhookList, "The webhooks, with the total matching the search"), ...tenantErrors },
@@ -64,6 +65,7 @@ webhooksRouter.openapi(
     ...route,
     method: "get",
     path: "/{id}",
+    operationId: "getWebhook",
     summary: "Get a webhook",
     request: { params: Params },
     responses: { 200: json(Webhook, "The webhook"), ...tenantErrors },
@@ -79,6 +81,7 @@ webhooksRouter.openapi(
     ...route,
     method: "post",
     path: "/",
+    operationId: "createWebhook",
     summary: "Create a webhook (starts disabled unless enabled is given, as in Apigee)",
     request: { params: OrgParam, body: jsonBodyOf(CreateWebhook) },
     responses: { 201: json(Webhook, "Created"), ...tenantErrors, ...bodyErrors },
@@ -95,6 +98,7 @@ const update = (method: "put" | "post", summary: string) =>
     ...route,
     method,
     path: "/{id}",
+    operationId: method === "put" ? "updateWebhook" : "updateWebhookByPost",
     summary,
     request: { params: Params, body: jsonBodyOf(UpdateWebhook) },
     responses: { 200: json(Webhook, "The updated webhook"), ...tenantErrors, ...bodyErrors },
@@ -118,6 +122,7 @@ webhooksRouter.openapi(
     ...route,
     method: "delete",
     path: "/{id}",
+    operationId: "deleteWebhook",
     summary: "Delete a webhook",
     request: { params: Params, query: DeleteQuery },
     responses: { 204: { description: "Deleted" }, ...tenantErrors, 409: bodyErrors[409], ...sentBodyErrors },
@@ -125,7 +130,7 @@ webhooksRouter.openapi(
   async (c) => {
     await refuseBody(c);
     const { org, id } = c.req.valid("param");
-    await removeWebhook(c.env, org, id, c.req.valid("query").forceDelete);
+    await removeWebhook(c.env, org, id, c.req.valid("query").forceDelete, c.var.principal.email);
     return c.body(null, 204);
   },
 );

@@ -121,13 +121,9 @@ export async function saveConditionChanges(
     .where(and(eq(notificationConditions.orgId, author.orgId), eq(notificationConditions.id, id)));
   if (!changes.webhookIds) return saved(update);
   // Replaced in one transaction: a failed insert (webhook deleted meanwhile) keeps the old actions.
-  return saved(
-    db.batch([
-      update,
-      db.delete(notificationActions).where(eq(notificationActions.conditionId, id)),
-      insertActions(db, author.orgId, id, changes.webhookIds),
-    ]),
-  );
+  const clear = db.delete(notificationActions).where(eq(notificationActions.conditionId, id));
+  if (changes.webhookIds.length === 0) return saved(db.batch([update, clear]));
+  return saved(db.batch([update, clear, insertActions(db, author.orgId, id, changes.webhookIds)]));
 }
 
 /** Deletes the condition and its actions; false when the organization has no such condition. */

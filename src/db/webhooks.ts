@@ -148,12 +148,21 @@ export async function replaceSecret(
  * `force` nothing is deleted while any action names it, checked in the statement itself so an
  * action added meanwhile cannot be lost. Whether a row was deleted.
  */
-export async function deleteWebhookRow(d1: D1Database, orgId: string, id: string, force: boolean): Promise<boolean> {
+/**
+ * Deletes the webhook; `force` removes the notification actions naming it too (their conditions
+ * then show `by` as their last change), else it is kept while any names it.
+ */
+export async function deleteWebhookRow(d1: D1Database, orgId: string, id: string, force: boolean, by: string): Promise<boolean> {
+  const db = database(d1);
   const unnamed = sql`NOT EXISTS (SELECT 1 FROM ${notificationActions} WHERE ${notificationActions.webhookId} = ${webhooks.id})`;
-  const deleted = await database(d1)
+  const remove = db
     .delete(webhooks)
     .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id), force ? undefined : unnamed))
     .returning({ id: webhooks.id });
+  if (!force) return (await remove).length > 0;
+  const naming = sql`${notificationConditions.id} IN (SELECT ${notificationActions.conditionId} FROM ${notificationActions} WHERE ${notificationActions.webhookId} = ${id})`;
+  const touch = db.update(notificationConditions).set({ updated: Date.now(), updatedBy: by }).where(and(eq(notificationConditions.orgId, orgId), naming));
+  const [, deleted] = await db.batch([touch, remove]);
   return deleted.length > 0;
 }
 

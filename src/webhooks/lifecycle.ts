@@ -162,7 +162,7 @@ export async function rotateSecret(env: Env, author: Author, id: string): Promis
  * in flight or notification actions name it; true deletes, cancels its deliveries and removes the
  * actions naming it.
  */
-export async function removeWebhook(env: Env, orgId: string, id: string, force: boolean): Promise<void> {
+export async function removeWebhook(env: Env, orgId: string, id: string, force: boolean, by: string): Promise<void> {
   await getWebhook(env.DB, orgId, id);
   const queue = sequencer(env, id);
   if (!force) {
@@ -174,7 +174,7 @@ export async function removeWebhook(env: Env, orgId: string, id: string, force: 
     }
   }
   // The row goes first: fan-out stops matching it and a delivery in flight sees it gone.
-  if (!(await deleteWebhookRow(env.DB, orgId, id, force))) await explainRefusedDelete(env.DB, orgId, id);
+  if (!(await deleteWebhookRow(env.DB, orgId, id, force, by))) await explainRefusedDelete(env.DB, orgId, id);
   await queue.erase();
 }
 

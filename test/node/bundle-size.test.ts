@@ -22,8 +22,8 @@ describe("the bundle budget", () => {
   });
 
   it("passes at the budget and fails one byte past it", () => {
-    expect(verdict(300 * 1024)).toEqual({ ok: true, message: "bundle: 300.0 KiB gzip, within the 300 KiB budget" });
-    expect(verdict(300 * 1024 + 1).ok).toBe(false);
-    expect(verdict(300 * 1024 + 1).message).toMatch(/over the 300 KiB budget/);
+    expect(verdict(310 * 1024)).toEqual({ ok: true, message: "bundle: 310.0 KiB gzip, within the 310 KiB budget" });
+    expect(verdict(310 * 1024 + 1).ok).toBe(false);
+    expect(verdict(310 * 1024 + 1).message).toMatch(/over the 310 KiB budget/);
   });
 });

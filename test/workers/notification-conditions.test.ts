@@ -273,6 +273,13 @@ describe("deleting a webhook that notification actions name", () => {
       { actionAttribute: "WEBHOOK", value: other.id },
     ]);
 
+    // A condition whose actions were removed shows who removed them, and takes its GET back.
+    expect(left.body).toMatchObject({ updatedBy: "joe@example.com" });
+    expect(left.body.updated).toBeGreaterThan(Number(only.updated));
+    const sentBack = await call("PUT", conditionsPath(tenant.org, only.id), { auth: tenant.auth, body: left.body });
+    expect(sentBack.status).toBe(200);
+    expect(sentBack.body.actions).toEqual([]);
+
     // The default is forceDelete=true, as in Apigee.
     expect((await call("DELETE", webhooksPath(tenant.org, other.id), { auth: tenant.auth })).status).toBe(204);
     expect((await call("GET", conditionsPath(tenant.org, both.id), { auth: tenant.auth })).body.actions).toEqual([]);

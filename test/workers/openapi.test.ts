@@ -96,6 +96,13 @@ describe("/openapi.json", () => {
     }
   });
 
+  it("names every operation once (operationId), for client generators", async () => {
+    const { operations } = await document();
+    const ids = operations.map(({ op }) => op.operationId);
+    for (const [i, id] of ids.entries()) expect(id, operations[i]!.name).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("says how each tenant and operator route authenticates", async () => {
     const { doc, operations } = await document();
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "basicAuth", "bearerAuth"]);

@@ -115,6 +115,13 @@ describe("minting a portal link", () => {
       [{ email: "a@b.example", openWithinSeconds: 601 }, "openWithinSeconds", "must be at most 600 (10 minutes)"],
       [{ email: "a@b.example", returnUrl: "http://studio.example.com/" }, "returnUrl", "must use https (plain http only on localhost)"],
       [{ email: "a@b.example", returnUrl: "javascript:alert(1)" }, "returnUrl", "must be an https URL, not javascript:"],
+      ...["https://studio.example.com/a b", "https://bücher.example/", "https://10.0.0.1/", "https://studio.example.com:0/"].map(
+        (returnUrl): [Record<string, unknown>, string, string] => [
+          { email: "a@b.example", returnUrl },
+          "returnUrl",
+          "must name its host by name (no IP address or user@), a port from 1 to 65535, and be printable ASCII with no spaces (percent-encode the rest; an international domain in its xn-- form)",
+        ],
+      ),
       [{ email: "a@b.example", entities: [] }, "entities", "must name at least one entity, or be left out"],
       [{ email: "a@b.example", scope: "all" }, "scope", "is not a known field"],
     ];

@@ -364,12 +364,26 @@ describe("creating a webhook", () => {
     }
   });
 
+  it("refuses a postURL with a space, a character outside ASCII, or a port outside 1-65535, as its pattern does", async () => {
+    for (const postURL of ["https://example.com/a b", "https://bücher.example/hook", "https://example.com:0/hook", "https://example.com:99999/hook"]) {
+      const response = await refused({ name: "w", postURL }, ["postURL"]);
+      expect(reasonFor(response, "postURL"), postURL).toMatch(/must have a port from 1 to 65535 and be printable ASCII|must be an absolute http\(s\) URL/);
+    }
+    const tenant = await createTenant();
+    for (const postURL of ["https://xn--bcher-kva.example/hook", "https://example.com/a%20b?q=1#f", "http://[2001:db8::1]:8080/hook", "https://example.com:65535/"]) {
+      expect((await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: { name: "w", postURL } })).status, postURL).toBe(201);
+    }
+  });
+
   it("refuses an over-long postURL", async () => {
     await refused({ name: "w", postURL: `https://example.com/${"p".repeat(2048)}` }, ["postURL"]);
   });
 
-  it("refuses postURL and postUrl that disagree", async () => {
-    await refused({ name: "w", postURL: url, postUrl: "https://example.com/other" }, ["postURL"]);
+  it("refuses postURL and postUrl that disagree, and takes them when they agree", async () => {
+    const response = await refused({ name: "w", postURL: url, postUrl: "https://example.com/other" }, ["postURL"]);
+    expect(reasonFor(response, "postURL")).toBe("differs from postUrl: give one of them, or both the same");
+    const tenant = await createTenant();
+    expect((await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: { name: "w", postURL: url, postUrl: url } })).status).toBe(201);
   });
 
   it("refuses over-long names and descriptions", async () => {

@@ -320,6 +320,6 @@ webhookRoutes.get("/:id/remove", async (c) => {
 webhookRoutes.post("/:id/remove", async (c) => {
   const webhook = await webhookOf(c);
   // The page asked for OK first, so pending deliveries are cancelled (Apigee's forceDelete=true).
-  await removeWebhook(c.env, c.var.session.principal.orgId, webhook.id, true);
+  await removeWebhook(c.env, c.var.session.principal.orgId, webhook.id, true, c.var.session.principal.email);
   return redirectWithFlash(c, listHref(text(c.var.form, "q")), { kind: "success", text: `Webhook “${webhook.name}” was removed.` });
 });
