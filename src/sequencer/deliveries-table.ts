@@ -400,8 +400,23 @@ export class DeliveriesTable {
 
   /** Raises the stored bound to where the open deliveries start now (or to the last delivery, when none is open). */
   storeBound() {
-    const from = this.openFrom ?? this.lastKey;
+    const from = this.changesFrom();
     if (from) this.writeBound(from);
+  }
+
+  /** A key no delivery that changes from now on sorts before: where the open ones start, or the last one. */
+  changesFrom(): DeliveryKey | null {
+    return this.openFrom ?? this.lastKey;
+  }
+
+  /** The attempts of deliveries at or after `from` that ended after `after`, each with when it ended. */
+  attemptsEndedAfter(from: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[] {
+    const rows = this.sql
+      .exec<{ attempt_log: string }>(`SELECT attempt_log FROM deliveries WHERE ${AT_OR_AFTER} AND updated > ?`, from.seq, from.seq, from.position, after)
+      .toArray();
+    return rows.flatMap((row) =>
+      (JSON.parse(row.attempt_log) as AttemptRecord[]).map((attempt) => ({ attempt, at: attempt.started + attempt.durationMs })).filter(({ at }) => at > after),
+    );
   }
 
   private opened(row: DeliveryRow) {

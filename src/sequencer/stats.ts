@@ -2,10 +2,12 @@
 // bucket holding the bucket's counts and a fixed latency histogram. Attempts are counted in memory
 // and written together (one upsert per bucket) when the sequencer's alarm rings (within a minute of
 // any activity), when a new bucket starts and before the statistics are read: so a delivery's own
-// rows stay all it writes, and a busy webhook writes about one statistics row a minute. The price:
-// attempts counted in the last minute before the object is reset (a deploy, a crash) are lost from
-// the statistics, never from the delivery log. A 7-day window reads at most 2,016 rows. Percentiles
+// rows stay all it writes, and a busy webhook writes about one statistics row a minute. Each write
+// notes how far it counted (`stats_written`); an object that starts again (evicted while idle, a
+// deploy, a crash) counts once more, from the delivery log, the attempts recorded after that and
+// before it started, which its memory lost. A 7-day window reads at most 2,016 rows. Percentiles
 // come from the histogram: each is the upper bound of the bin it falls in ("p95 ≤ 250 ms").
+import type { DeliveryKey } from "./delivery-id";
 import type { AttemptRecord } from "./records";
 
 export const BUCKET_MS = 5 * 60_000;
@@ -34,7 +36,19 @@ CREATE TABLE IF NOT EXISTS attempt_stats (
   attempts INTEGER NOT NULL DEFAULT 0,
   ${BINS.map((bin) => `${bin} INTEGER NOT NULL DEFAULT 0`).join(",\n  ")}
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats_written (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  through INTEGER NOT NULL,
+  from_seq INTEGER NOT NULL,
+  from_position INTEGER NOT NULL
+);
 `;
+
+/** What the statistics read of the delivery log (deliveries-table.ts) to count again what a restart lost. */
+export interface DeliveryLog {
+  changesFrom(): DeliveryKey | null;
+  attemptsEndedAfter(from: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[];
+}
 
 interface Counts {
   succeeded: number;
@@ -76,13 +90,23 @@ export class AttemptStats {
   /** The table is made at the first write or read, so a sequencer nobody asks about has none. */
   private tableMade = false;
 
-  constructor(private readonly sql: SqlStorage) {}
+  /** Made as the object starts, before any attempt is reported to it: what the log holds and the rows do not is counted again. */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly deliveries: DeliveryLog,
+  ) {
+    this.countUnwritten();
+  }
 
   /** Counts one attempt in its bucket, and the delivery it ended (succeeded or failed) too. */
   record(attempt: AttemptRecord, now: number): void {
-    const bucket = now - (now % BUCKET_MS);
     // A new bucket starts: the ones before it are complete.
-    if (!this.unwritten.has(bucket) && this.unwritten.size > 0) this.flush(now);
+    if (!this.unwritten.has(now - (now % BUCKET_MS)) && this.unwritten.size > 0) this.flush(now);
+    this.count(attempt, now);
+  }
+
+  private count(attempt: AttemptRecord, at: number): void {
+    const bucket = at - (at % BUCKET_MS);
     const counts = this.unwritten.get(bucket) ?? emptyCounts();
     const index = LATENCY_BOUNDS_MS.findIndex((bound) => attempt.durationMs <= bound);
     counts.attempts += 1;
@@ -92,9 +116,13 @@ export class AttemptStats {
     this.unwritten.set(bucket, counts);
   }
 
-  /** Writes the counts held in memory, one upsert per bucket; a bucket's first write prunes those past KEEP_MS. */
+  /**
+   * Writes the counts held in memory, one upsert per bucket, and how far they go; a bucket's first
+   * write prunes those past KEEP_MS.
+   */
   flush(now = Date.now()): void {
-    if (this.unwritten.size > 0) this.makeTable();
+    if (this.unwritten.size === 0) return;
+    this.makeTable();
     for (const [bucket, counts] of this.unwritten) {
       const { attempts } = this.sql
         .exec<{ attempts: number }>(
@@ -107,7 +135,26 @@ export class AttemptStats {
         .one();
       if (attempts === counts.attempts) this.sql.exec(`DELETE FROM attempt_stats WHERE bucket < ?`, now - KEEP_MS);
     }
+    const from = this.deliveries.changesFrom() ?? { seq: 0, position: 0 };
+    this.sql.exec(
+      `INSERT INTO stats_written (one, through, from_seq, from_position) VALUES (1, ?, ?, ?)
+       ON CONFLICT (one) DO UPDATE SET through = excluded.through, from_seq = excluded.from_seq, from_position = excluded.from_position`,
+      now, from.seq, from.position,
+    );
     this.unwritten.clear();
+  }
+
+  /**
+   * Counts the attempts the delivery log holds that ended after the last write (by the clock of the
+   * worker that made them: one ending within milliseconds of a write may count twice or not at all).
+   */
+  private countUnwritten(): void {
+    const hasTable = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'stats_written'`).toArray().length > 0;
+    const written = hasTable
+      ? this.sql.exec<{ through: number; from_seq: number; from_position: number }>(`SELECT through, from_seq, from_position FROM stats_written`).toArray()[0]
+      : undefined;
+    const from = written ? { seq: written.from_seq, position: written.from_position } : { seq: 0, position: 0 };
+    for (const { attempt, at } of this.deliveries.attemptsEndedAfter(from, written?.through ?? 0)) this.count(attempt, at);
   }
 
   /** The window's figures, counting what is still in memory; `backlog` comes from the deliveries. */

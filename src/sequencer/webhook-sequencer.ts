@@ -69,7 +69,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.sql = this.storage.sql;
     this.state = new SequencerState(this.sql);
     this.deliveries = new DeliveriesTable(this.sql, { read: () => this.state.openBound, write: (key) => this.state.storeOpenBound(key) });
-    this.attemptStats = new AttemptStats(this.sql);
+    this.attemptStats = new AttemptStats(this.sql, this.deliveries);
     this.nextAlarm = new Alarm(this.storage);
     this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm, this.settings.leaseMs);
     this.leaseKeeper.load(this.deliveries.head());

@@ -2,7 +2,7 @@
 // GET …/webhooks/{id}/stats with real receivers behind the deliveries.
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { AttemptStats, BUCKET_MS } from "../../src/sequencer/stats";
 import type { AttemptRecord } from "../../src/sequencer/records";
@@ -87,7 +87,7 @@ describe("the sequencer's aggregates", () => {
     const now = Math.floor(Date.now() / hour) * hour + 30 * 60_000; // half past the hour
     await runInDurableObject(sequencer(env, crypto.randomUUID()), (_instance, state) => {
       const { sql } = state.storage;
-      const stats = new AttemptStats(sql);
+      const stats = new AttemptStats(sql, { changesFrom: () => null, attemptsEndedAfter: () => [] });
       const buckets = () => sql.exec(`SELECT bucket FROM attempt_stats ORDER BY bucket`).toArray().map((r) => r.bucket);
       const twoHoursAgo = now - 2 * hour - ((now - 2 * hour) % BUCKET_MS);
       stats.record(attempt("succeeded", 5), now - 9 * 24 * hour);
@@ -135,5 +135,21 @@ describe("the sequencer's aggregates", () => {
     expect(await written()).toBeNull();
     await runDurableObjectAlarm(stub);
     expect(await written()).toBe(1);
+  });
+
+  it("counts again, after the sequencer is evicted, the deliveries it had not written yet", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+    const stats = async () => (await statsOf(tenant, hook.id)).body.totals;
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, hook.id, 1);
+    expect(await stats()).toMatchObject({ succeeded: 1, attempts: 1 }); // read, so written
+    for (const n of [2, 3]) await postEvent(tenant, { type: "booking.created", data: { n } });
+    await finalDeliveries(tenant, hook.id, 3);
+    await evictDurableObject(sequencer(env, hook.id));
+    expect(await stats()).toMatchObject({ succeeded: 3, failed: 0, attempts: 3 });
+    // Counted once: written now, and not counted again by the next restart.
+    await evictDurableObject(sequencer(env, hook.id));
+    expect(await stats()).toMatchObject({ succeeded: 3, attempts: 3 });
   });
 });
