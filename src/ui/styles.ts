@@ -20,7 +20,7 @@ a:hover{color:var(--brand-dark)}
 .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;font-size:.9rem}
 .who form{margin:0}
 .who button{background:transparent;color:#fff;border:1px solid #fff;padding:.2rem .7rem}
-main{max-width:72rem;margin:0 auto;padding:1rem}
+main{max-width:84rem;margin:0 auto;padding:1rem}
 main:focus{outline:none}
 h1{font-size:1.6rem;margin:.5rem 0 1rem}
 h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
@@ -41,7 +41,7 @@ label,.label{display:block;font-weight:600;margin-bottom:.25rem}
 .error{color:var(--bad);font-weight:600;font-size:.95rem;margin:.25rem 0 0}
 input[type=text],input[type=url],input[type=email],input[type=password],input[type=search],input[type=datetime-local],select,textarea{
 width:100%;max-width:40rem;font:inherit;padding:.5rem .6rem;border:1px solid #767d87;border-radius:6px;background:#fff;color:var(--ink)}
-[aria-invalid=true]{border-color:var(--bad);border-width:2px}
+input[aria-invalid=true],select[aria-invalid=true],textarea[aria-invalid=true]{border-color:var(--bad);border-width:2px}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:0 0 1rem;max-width:40rem}
 legend{font-weight:600;padding:0 .25rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400;margin:.25rem 0}
@@ -49,6 +49,7 @@ legend{font-weight:600;padding:0 .25rem}
 button,.button{display:inline-block;font:inherit;font-weight:600;padding:.5rem 1rem;border-radius:6px;border:1px solid var(--brand);
 background:var(--brand);color:#fff;text-decoration:none;cursor:pointer;line-height:1.4}
 button:hover,.button:hover{background:var(--brand-dark);color:#fff}
+button:disabled,button:disabled:hover{background:#e9ecef;border-color:#adb5bd;color:#5c636a;cursor:not-allowed}
 .secondary{background:#fff;color:var(--brand)}
 .secondary:hover{background:#e8f0fa;color:var(--brand-dark)}
 .danger{background:var(--bad);border-color:var(--bad)}
@@ -57,8 +58,9 @@ button:hover,.button:hover{background:var(--brand-dark);color:#fff}
 table{width:100%;border-collapse:collapse;background:var(--card)}
 th,td{text-align:left;padding:.6rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.85rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
-td.url{word-break:break-all;max-width:20rem}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;word-break:break-all}
+td.url{overflow-wrap:anywhere;min-width:12rem;max-width:28rem}
+time{white-space:nowrap}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;overflow-wrap:anywhere}
 .tags{display:flex;flex-wrap:wrap;gap:.25rem;list-style:none;margin:0;padding:0}
 .tags li{background:#e8edf3;border-radius:4px;padding:0 .4rem;font-size:.85rem}
 .muted{color:var(--muted)}
@@ -71,7 +73,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;word
 .switch form{margin:0}
 td form{margin:0}
 .menu{position:relative;display:inline-block}
-.menu summary{list-style:none;cursor:pointer;padding:.35rem .75rem;border:1px solid var(--brand);border-radius:6px;color:var(--brand);font-weight:600}
+.menu summary{white-space:nowrap;list-style:none;cursor:pointer;padding:.35rem .75rem;border:1px solid var(--brand);border-radius:6px;color:var(--brand);font-weight:600}
 .menu summary::-webkit-details-marker{display:none}
 .menu summary::after{content:" \\25BE"}
 .menu ul{position:absolute;right:0;z-index:5;list-style:none;margin:.25rem 0 0;padding:.25rem 0;background:#fff;border:1px solid var(--line);
@@ -80,7 +82,7 @@ border-radius:6px;box-shadow:0 4px 12px rgba(0,0,0,.15);min-width:8rem}
 .menu li a:hover,.menu li a:focus{background:#e8f0fa}
 dl.props{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem;margin:0}
 dl.props dt{font-weight:600}
-dl.props dd{margin:0;word-break:break-all}
+dl.props dd{margin:0;overflow-wrap:anywhere}
 .secret{background:#fff8e1;border:1px solid #b58900;border-radius:6px;padding:.5rem;display:block}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem;font-weight:600;border:1px solid}
 .badge.ok{background:var(--ok-bg);color:var(--ok)}
@@ -94,7 +96,7 @@ li.delivery{border-top:1px solid var(--line);padding:.6rem 0}
 .delivery-head{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
 .delivery-head form{margin:0 0 0 auto}
 li.delivery summary{cursor:pointer;color:var(--brand);font-weight:600;margin-top:.3rem}
-pre.snippet{margin:0;white-space:pre-wrap;word-break:break-all;font-size:.8rem;max-height:8rem;overflow:auto;background:#f1f3f5;padding:.25rem .4rem;border-radius:4px}
+pre.snippet{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.8rem;max-height:8rem;overflow:auto;background:#f1f3f5;padding:.25rem .4rem;border-radius:4px}
 .pager{display:flex;gap:1rem;align-items:center;margin-top:1rem}
 .empty{padding:1.5rem;text-align:center;color:var(--muted)}
 dl.stats{display:flex;flex-wrap:wrap;gap:.5rem 1.75rem;margin:0 0 .75rem}

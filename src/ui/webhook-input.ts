@@ -101,7 +101,8 @@ export function parseWebhookForm(
       if (binding.source === null) {
         errors.events = "events come from an account's source: choose an account, or untick the events";
       } else if (source !== binding.source) {
-        errors.events = `${pattern} is a ${source || "unknown"} event, but ${binding.label} is on ${binding.source}; tick events of ${binding.source}`;
+        const kind = source || "unknown";
+        errors.events = `${pattern} is ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} event, but ${binding.label} is on ${binding.source}; tick events of ${binding.source}`;
       } else {
         events.push(pattern);
       }

@@ -37,7 +37,7 @@ export async function getWebhook(d1: D1Database, orgId: string, id: string): Pro
 export async function getEnabledWebhook(d1: D1Database, orgId: string, id: string): Promise<WebhookRow> {
   const webhook = await getWebhook(d1, orgId, id);
   if (!webhook.enabled) {
-    throw new ApiError(409, "webhook_disabled", "The webhook is disabled: enable it first, or nothing will be sent", [
+    throw new ApiError(409, "webhook_disabled", "The webhook is disabled; enable it first, or nothing will be sent", [
       { field: "enabled", reason: "is false" },
     ]);
   }
@@ -155,6 +155,12 @@ export async function rotateSecret(env: Env, author: Author, id: string): Promis
   if (!rotated) throw notFound("webhook");
   await announceChange(env, id);
   return signingSecretOf(rotated);
+}
+
+/** What disabling or removing the webhook would undo: its deliveries still waiting, and the notification conditions naming it. */
+export async function whatWouldStop(env: Env, orgId: string, id: string): Promise<{ waiting: number; conditions: number }> {
+  const [waiting, naming] = await Promise.all([sequencer(env, id).openCount(), conditionsNaming(env.DB, orgId, id)]);
+  return { waiting, conditions: naming.length };
 }
 
 /**

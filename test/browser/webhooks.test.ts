@@ -111,6 +111,9 @@ describe("the webhooks page, the Wink way", () => {
     expect(await page.locator("#postUrl-error").textContent()).toBe("must be an absolute http(s) URL");
     expect((await field.getAttribute("aria-describedby"))?.split(" ")).toContain("postUrl-error");
     expect(await field.inputValue()).toBe("not a url");
+    // Marked as the summary says: a red border twice as wide as a valid field's.
+    const border = (label: string) => page.getByLabel(label, { exact: true }).evaluate((input) => getComputedStyle(input).borderTopWidth);
+    expect([await border("Webhook URL"), await border("Name")]).toEqual(["2px", "1px"]);
     expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("Broken Hook");
     expect(await page.locator("#entity option:checked").textContent()).toBe("Cool Account");
     expect(await page.getByRole("checkbox", { name: "booking.cancelled" }).isChecked()).toBe(true);
@@ -314,12 +317,14 @@ describe("a webhook's detail", () => {
     expect(await page.locator("#previous-secret").textContent()).toBe(before);
   });
 
-  it("says why nothing was sent when the webhook is disabled", async () => {
+  it("offers nothing to send while the webhook is disabled, saying why, and refuses a send from a page opened before", async () => {
     const { page } = browser;
-    await call("POST", `/v1/mint/organizations/${tenant.org}/webhooks/${hookId}`, { enabled: "false" });
     await page.goto(url(`/ui/webhooks/${hookId}`));
+    await call("POST", `/v1/mint/organizations/${tenant.org}/webhooks/${hookId}`, { enabled: "false" });
     await page.getByRole("button", { name: "Send test event" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("No test event was sent: The webhook is disabled: enable it first, or nothing will be sent.");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("No test event was sent: the webhook is disabled; enable it first, or nothing will be sent.");
+    for (const name of ["Send test event", "Recover"]) expect(await page.getByRole("button", { name, exact: true }).isDisabled(), name).toBe(true);
+    expect(await page.locator("#test-hint").textContent()).toContain("Enable the webhook first: nothing is sent while it is disabled.");
   });
 });
 
@@ -340,6 +345,8 @@ describe("a webhook that looks after itself", () => {
     const ops = (await webhooks()).find((w) => w.name === "Ops Watch");
     expect(ops).toMatchObject({ enabled: true, source: "operational", entity: null, events: ["webhook.disabled"] });
     opsId = ops.id;
+    const row = page.locator("tr", { hasText: "Ops Watch" });
+    expect(await row.locator('td[data-label="Entity"]').textContent()).toBe("operational events (no account)");
   });
 
   it("sets a rate limit in the form, refusing one out of range next to the field", async () => {
@@ -401,6 +408,14 @@ describe("a webhook that looks after itself", () => {
     expect(page.url()).toBe(goneDetail());
     expect(await page.getByRole("region", { name: "Disabled automatically" }).count()).toBe(0);
     expect((await webhooks()).find((w) => w.id === goneId)).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
+  });
+
+  it("says what Recover needs when it is sent without a time", async () => {
+    const { page } = browser;
+    await page.goto(goneDetail());
+    await page.getByLabel("Recover failed deliveries since (UTC)").fill("");
+    await page.getByRole("button", { name: "Recover" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Nothing was recovered: give the date and time (UTC) to recover failed deliveries from.");
   });
 
   it("recovers the deliveries that failed since a time", async () => {

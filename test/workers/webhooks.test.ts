@@ -1,5 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, createKey, createTenant, createWebhook, expectError, pageSession, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
+import { signedIn } from "./page-helpers";
 
 describe("the seed's webhook API examples, replayed", () => {
   it("creates, gets, updates postURL, enables with the string \"true\", lists and deletes", async () => {
@@ -648,5 +651,59 @@ describe("deleting a webhook", () => {
     await call("DELETE", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth });
     expectError(await call("DELETE", webhooksPath(tenant.org, webhook.id), { auth: tenant.auth }), 404, "not_found");
     expectError(await call("DELETE", webhooksPath(tenant.org, crypto.randomUUID()), { auth: tenant.auth }), 404, "not_found");
+  });
+});
+
+describe("a form's address opened again on the page", () => {
+  it("leads to the webhook, or to the catalog, instead of a missing page", async () => {
+    const tenant = await createTenant();
+    const hook = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    const secret = async () => (await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body.secret;
+    const before = await secret();
+    const page = await signedIn(tenant);
+    for (const action of ["secret", "secret/rotate", "test", "recover", "enabled", `deliveries/${crypto.randomUUID()}/redeliver`]) {
+      expect(await page.get(`/ui/webhooks/${hook.id}/${action}`), action).toMatchObject({ status: 303, location: `/ui/webhooks/${hook.id}` });
+    }
+    expect(await page.get("/ui/event-types")).toMatchObject({ status: 303, location: "/ui/entities#event-types" });
+    // Nothing was done: not even a rotation.
+    expect(await secret()).toBe(before);
+  });
+});
+
+describe("disabling or removing a webhook on the page", () => {
+  /** A webhook with one delivery waiting: appended to its sequencer by a caller that holds the lease and sends nothing. */
+  async function withWaitingDelivery() {
+    const tenant = await createTenant();
+    const hook = await createWebhook(tenant, { name: "busy", postURL: "https://example.com/hook", enabled: true });
+    await sequencer(env, hook.id).append(hook.id, tenant.org, [{ eventId: crypto.randomUUID(), eventType: "booking.created", seq: 1 }], 1, true);
+    return { tenant, hook, page: await signedIn(tenant) };
+  }
+
+  it("asks before the switch cancels waiting deliveries, and disables once OK is given", async () => {
+    const { tenant, hook, page } = await withWaitingDelivery();
+    const asked = await page.submit("/ui/webhooks", `/ui/webhooks/${hook.id}/enabled`, { enabled: "false", q: "" });
+    expect(asked.status).toBe(200);
+    expect(asked.html).toContain("1 delivery is waiting to be sent to “busy”. Disabling it cancels it");
+    expect((await call("GET", webhooksPath(tenant.org, hook.id), { auth: tenant.auth })).body.enabled).toBe(true);
+    const confirmed = await page.submit("/ui/webhooks", `/ui/webhooks/${hook.id}/enabled`, { enabled: "false", confirmed: "1", q: "" });
+    expect(confirmed).toMatchObject({ status: 303, location: "/ui/webhooks" });
+    expect((await call("GET", webhooksPath(tenant.org, hook.id), { auth: tenant.auth })).body.enabled).toBe(false);
+  });
+
+  it("disables at once when nothing is waiting", async () => {
+    const tenant = await createTenant();
+    const hook = await createWebhook(tenant, { name: "idle", postURL: "https://example.com/hook", enabled: true });
+    const page = await signedIn(tenant);
+    expect(await page.submit("/ui/webhooks", `/ui/webhooks/${hook.id}/enabled`, { enabled: "false", q: "" })).toMatchObject({ status: 303 });
+    expect((await call("GET", webhooksPath(tenant.org, hook.id), { auth: tenant.auth })).body.enabled).toBe(false);
+  });
+
+  it("says on the remove page what is cancelled and which conditions lose it", async () => {
+    const { tenant, hook, page } = await withWaitingDelivery();
+    const body = { notificationCondition: [{ attribute: "RATEPLAN", value: "p" }, { attribute: "UsageTarget", value: "%= 80" }], actions: [{ actionAttribute: "WEBHOOK", value: hook.id }] };
+    expect((await call("POST", `/v1/mint/organizations/${tenant.org}/notification-conditions`, { auth: tenant.auth, body })).status).toBe(201);
+    const confirm = (await page.get(`/ui/webhooks/${hook.id}/remove`)).html;
+    expect(confirm).toContain("Its 1 delivery still waiting is cancelled.");
+    expect(confirm).toContain("1 notification condition names it in its actions: it is removed from them");
   });
 });

@@ -46,7 +46,7 @@ export const EntitiesPage: FC<EntitiesProps> = ({ viewer, flash, entities, event
     <ErrorSummary problems={[...problems(entityForm?.errors), ...problems(eventTypeForm?.errors)]} />
     <section class="card" aria-labelledby="entities-title">
       <h2 id="entities-title">Accounts (entities)</h2>
-      <p>A webhook for Wink or TripPay events is bound to one of these accounts, so create the account first.</p>
+      <p>A webhook for a product's events is bound to one of these accounts, or to all of a product's, so create the account first.</p>
       {entities.length === 0 ? (
         <p class="empty">No accounts yet.</p>
       ) : (

@@ -11,6 +11,7 @@ import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type Delive
 import { PostForm } from "../components/post-form";
 import { EventList } from "../components/event-list";
 import { Time } from "../components/time";
+import { boundTo } from "../components/bound-to";
 import { DELIVERY_STATUS_WORDS, DeliveryStatusBadge } from "../components/delivery-status";
 import { DeliveryStats } from "../components/delivery-stats";
 import type { WebhookStats } from "../../sequencer/stats";
@@ -116,7 +117,7 @@ const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: Delivery
         {d.nextAttemptAt ? <> · next at <Time ms={d.nextAttemptAt} /></> : null}
       </span>
       <PostForm action={`/ui/webhooks/${webhook.id}/deliveries/${d.id}/redeliver`} csrf={viewer.csrf}>
-        <button type="submit" class="secondary small">
+        <button type="submit" class="secondary small" disabled={!webhook.enabled}>
           Redeliver<span class="vh"> {d.eventType} of <Time ms={d.created} /></span>
         </button>
       </PostForm>
@@ -161,10 +162,11 @@ const RecoverCard: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewer, webh
         <label for="since">Recover failed deliveries since (UTC)</label>
         <input type="datetime-local" id="since" name="since" value={new Date(Date.now() - RECOVER_DEFAULT_MS).toISOString().slice(0, 16)} aria-describedby="since-hint" />
         <p class="hint" id="since-hint">
-          Every delivery created since then that failed is sent again, in order, after anything already waiting. The webhook must be enabled.
+          Every delivery created since then that failed is sent again, in order, after anything already waiting.
+          {webhook.enabled ? " The webhook must be enabled." : <strong> Enable the webhook first: nothing is sent while it is disabled.</strong>}
         </p>
       </div>
-      <button type="submit">Recover</button>
+      <button type="submit" disabled={!webhook.enabled}>Recover</button>
     </PostForm>
   </section>
 );
@@ -192,12 +194,13 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, total
       <h2 id="deliveries-title">Deliveries</h2>
       <div class="actions-row">
         <PostForm action={`/ui/webhooks/${webhook.id}/test`} csrf={viewer.csrf}>
-          <button type="submit" aria-describedby="test-hint">Send test event</button>
+          <button type="submit" aria-describedby="test-hint" disabled={!webhook.enabled}>Send test event</button>
         </PostForm>
         <a class="button secondary" href={`/ui/webhooks/${webhook.id}#deliveries-title`}>Refresh</a>
       </div>
       <p class="hint" id="test-hint">
         Sends a <code>webhook.test</code> event to this webhook only, signed like every delivery.
+        {webhook.enabled ? null : <strong> Enable the webhook first: nothing is sent while it is disabled.</strong>}
       </p>
       <StatusFilter webhook={webhook} status={status} />
       {totalDeliveries === 0 ? (
@@ -245,7 +248,7 @@ export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
           <dt>Source</dt>
           <dd>{w.source ?? "—"}</dd>
           <dt>Entity</dt>
-          <dd>{w.entity ?? (w.source ? `every ${w.source} account` : "—")}</dd>
+          <dd>{boundTo(w) ?? "—"}</dd>
           <dt>Events</dt>
           <dd><EventList events={w.events} source={w.source} /></dd>
           <dt>Id</dt>

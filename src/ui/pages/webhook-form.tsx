@@ -49,7 +49,7 @@ const EntitySelect: FC<WebhookFormProps> = (props) => {
           <p class="hint" id="entity-none">None of the accounts this page was opened for exists any more.</p>
         ) : (
           <p class="hint" id="entity-none">
-            You have no accounts yet. A webhook for Wink or TripPay events is bound to one of your accounts, so an account
+            You have no accounts yet. A webhook for a product's events is bound to one of your accounts, so an account
             must be created first: <a href="/ui/entities">create an account on the Entities &amp; events page</a>.
           </p>
         )

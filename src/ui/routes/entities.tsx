@@ -93,6 +93,9 @@ entityRoutes.post("/:id/remove", async (c) => {
   return removeThenSay(c, () => deleteEntity(c.env.DB, org, entity.id), "/ui/entities", `Account “${entity.name}”`, "was removed.");
 });
 
+// The address bar keeps the form's action after its answer: opened again, it leads to the catalog.
+eventTypeRoutes.get("/", (c) => c.redirect("/ui/entities#event-types", 303));
+
 eventTypeRoutes.post("/", async (c) => {
   const values = { source: text(c.var.form, "source"), name: text(c.var.form, "name"), description: text(c.var.form, "description") };
   const parsed = CreateEventType.safeParse({ ...values, description: values.description || undefined });

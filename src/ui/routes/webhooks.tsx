@@ -11,7 +11,7 @@ import { ApiError, badRequest, detailsFromZod, notFound } from "../../errors";
 import { DeliveryStatus, Recover, recoverFrom } from "../../api/delivery-schemas";
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "../../db/operational-catalog";
 import { listWebhooks, type WebhookRow } from "../../db/webhooks";
-import { changeWebhook, createWebhook, getWebhook, removeWebhook, rotateSecret, signingSecretOf, type SigningSecret } from "../../webhooks/lifecycle";
+import { changeWebhook, createWebhook, getWebhook, removeWebhook, rotateSecret, signingSecretOf, whatWouldStop, type SigningSecret } from "../../webhooks/lifecycle";
 import { sequencer } from "../../delivery/sequencer-client";
 import { lastOutcome, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../../webhooks/deliveries";
 import { listEntities } from "../../db/entities";
@@ -50,7 +50,9 @@ const pageNumberOf = (value: string | undefined) => Math.max(1, Math.min(1_000_0
 
 /** A refusal the user can act on (the webhook is disabled, the queue is unavailable) as a message. */
 function refusal(error: unknown, what: string): Flash {
-  if (error instanceof ApiError && (error.status === 409 || error.status === 503)) return { kind: "error", text: `${what}: ${error.message}.` };
+  if (error instanceof ApiError && (error.status === 409 || error.status === 503)) {
+    return { kind: "error", text: `${what}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}.` };
+  }
   throw error;
 }
 
@@ -184,6 +186,11 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
 
 webhookRoutes.get("/:id", async (c) => showDetail(c, await webhookOf(c), { flash: await takeFlash(c) }));
 
+// The address bar keeps a form's action after its answer: opened again, it leads to the webhook.
+webhookRoutes.get("/:id/:action{secret|secret/rotate|test|recover|enabled|deliveries/[^/]+/redeliver}", (c) =>
+  c.redirect(`/ui/webhooks/${encodeURIComponent(c.req.param("id"))}`, 303),
+);
+
 // A POST, so the secret is never in a page that was merely opened, linked or prefetched.
 webhookRoutes.post("/:id/secret", async (c) => {
   const webhook = await webhookOf(c);
@@ -237,7 +244,9 @@ webhookRoutes.post("/:id/recover", async (c) => {
   if (!parsed.success) {
     return redirectWithFlash(c, detailHref(webhook.id), {
       kind: "error",
-      text: `Nothing was recovered: “${typed}” is not a date and time; give one such as 2026-11-23T10:00 (UTC).`,
+      text: typed.trim()
+        ? `Nothing was recovered: “${typed}” is not a date and time; give one such as 2026-11-23T10:00 (UTC).`
+        : "Nothing was recovered: give the date and time (UTC) to recover failed deliveries from.",
     });
   }
   let recovered;
@@ -288,6 +297,27 @@ webhookRoutes.post("/:id/enabled", async (c) => {
   const q = text(c.var.form, "q");
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
   if (!parsed.success) throw badRequest("The status switch sent neither true nor false");
+  // Disabling cancels what is waiting: asked first when anything is.
+  const { waiting } = parsed.data.enabled || text(c.var.form, "confirmed") ? { waiting: 0 } : await whatWouldStop(c.env, webhook.orgId, webhook.id);
+  if (waiting > 0) {
+    const returnTo = text(c.var.form, "return");
+    return page(
+      c,
+      <ConfirmPage
+        viewer={viewerOf(c)}
+        section="webhooks"
+        title={`Disable ${webhook.name}?`}
+        action={`/ui/webhooks/${webhook.id}/enabled`}
+        cancelHref={returnTo === "detail" ? detailHref(webhook.id) : listHref(q)}
+        hidden={{ enabled: "false", confirmed: "1", q, return: returnTo }}
+      >
+        <p>
+          {waiting === 1 ? "1 delivery is" : `${waiting} deliveries are`} waiting to be sent to “{webhook.name}”. Disabling it cancels{" "}
+          {waiting === 1 ? "it" : "them"}; once it is enabled again, a cancelled delivery is sent only if you redeliver it. Click OK to disable it.
+        </p>
+      </ConfirmPage>,
+    );
+  }
   const updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
   // The detail page's Enable button comes back to the detail page; the list's switch to the list.
   return redirectWithFlash(c, text(c.var.form, "return") === "detail" ? detailHref(webhook.id) : listHref(q), {
@@ -299,6 +329,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
 webhookRoutes.get("/:id/remove", async (c) => {
   const webhook = await webhookOf(c);
   const q = (c.req.query("q") ?? "").trim();
+  const { waiting, conditions } = await whatWouldStop(c.env, webhook.orgId, webhook.id);
   return page(
     c,
     <ConfirmPage
@@ -313,6 +344,13 @@ webhookRoutes.get("/:id/remove", async (c) => {
         The webhook “{webhook.name}” (<code>{webhook.postUrl}</code>) will be removed and will receive no more events. This
         cannot be undone. Click OK to confirm.
       </p>
+      {waiting > 0 ? <p>{waiting === 1 ? "Its 1 delivery still waiting is cancelled." : `Its ${waiting} deliveries still waiting are cancelled.`}</p> : null}
+      {conditions > 0 ? (
+        <p>
+          {conditions === 1 ? "1 notification condition names" : `${conditions} notification conditions name`} it in its actions: it is removed
+          from them, and a condition left with no webhook notifies nobody.
+        </p>
+      ) : null}
     </ConfirmPage>,
   );
 });
