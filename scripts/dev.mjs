@@ -181,6 +181,7 @@ function printWelcome(base, token, keys) {
   console.log(`
 ──────────────────────────────────────────────────────────────────────────────
  Edge Webhooks is running at ${base}   (API reference: ${base}/docs)
+ The webhooks page:  ${base}/ui   (sign in with ${ADMIN_EMAIL} and the admin key)
 
  Organization:  ${ORG}
  Admin key:     ${ADMIN_EMAIL}:${keys.admin}

@@ -60,6 +60,7 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, section, flash, host: g
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · ${host ? `${host.name} webhooks` : "Edge Webhooks"}`}</title>
         <link rel="stylesheet" href="/ui/app.css" />
+        <link rel="icon" href="/ui/icon.svg" type="image/svg+xml" />
         {host?.accentColor ? <link rel="stylesheet" href={accentHref(host.accentColor)} /> : null}
       </head>
       <body>

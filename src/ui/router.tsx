@@ -25,6 +25,13 @@ uiRouter.get("/app.css", (c) => {
   return c.body(css, 200, { "content-type": "text/css; charset=utf-8" });
 });
 
+// The page's icon (named by the layout, so browsers do not ask for /favicon.ico).
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b57a4"/><path d="M4 8h5M7 5l3 3-3 3" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
+uiRouter.get("/icon.svg", (c) => {
+  c.header("cache-control", "public, max-age=86400");
+  return c.body(ICON, 200, { "content-type": "image/svg+xml" });
+});
+
 /** `:root` colours for a host's accent (#rrggbb, as the organization's settings validate it). */
 uiRouter.get("/accent.css", (c) => {
   const color = /^#[0-9a-f]{6}$/.exec(c.req.query("color") ?? "")?.[0];

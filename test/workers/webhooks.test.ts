@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, createKey, createTenant, createWebhook, expectError, pageSession, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
-import { signedIn } from "./page-helpers";
+import { PageSession, signedIn } from "./page-helpers";
 
 describe("the seed's webhook API examples, replayed", () => {
   it("creates, gets, updates postURL, enables with the string \"true\", lists and deletes", async () => {
@@ -705,5 +705,25 @@ describe("disabling or removing a webhook on the page", () => {
     const confirm = (await page.get(`/ui/webhooks/${hook.id}/remove`)).html;
     expect(confirm).toContain("Its 1 delivery still waiting is cancelled.");
     expect(confirm).toContain("1 notification condition names it in its actions: it is removed from them");
+  });
+});
+
+describe("signing in to the page", () => {
+  it("takes the key pasted as curl's e-mail:key, as the dev banner prints it", async () => {
+    const tenant = await createTenant();
+    const page = new PageSession();
+    const answer = await page.submit("/ui/sign-in", "/ui/sign-in", { email: tenant.email, key: `${tenant.email}:${tenant.key}`, next: "/ui/webhooks" });
+    expect(answer).toMatchObject({ status: 303, location: "/ui/webhooks" });
+    expect((await page.get("/ui/webhooks")).status).toBe(200);
+  });
+});
+
+describe("the page's icon", () => {
+  it("is named by every page and served, so a browser asks for no missing /favicon.ico", async () => {
+    const page = new PageSession();
+    expect((await page.get("/ui/sign-in")).html).toContain('<link rel="icon" href="/ui/icon.svg" type="image/svg+xml"/>');
+    const icon = await page.get("/ui/icon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.html).toMatch(/^<svg /);
   });
 });

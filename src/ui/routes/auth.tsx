@@ -46,7 +46,9 @@ authRoutes.post("/sign-in", async (c) => {
   if (!nonce || !(await csrfTokenValid(c.env.ADMIN_TOKEN, `sign-in.${nonce}`, form.get(CSRF_FIELD)))) {
     return showForm(c, { email, next, error: "This sign-in form expired or did not come from this site. Please try again." }, 403);
   }
-  const key = text(form, "key");
+  // "e-mail:key", as curl -u takes it, pasted whole into the key field.
+  const typed = text(form, "key");
+  const key = email && typed.startsWith(`${email}:`) ? typed.slice(email.length + 1) : typed;
   if (!email || !key) return showForm(c, { email, next, error: "Enter your e-mail and your API key." }, 400);
   let principal;
   try {

@@ -201,9 +201,10 @@ webhookRoutes.post("/:id/secret/rotate", async (c) => {
   const webhook = await webhookOf(c);
   const rotated = await rotateSecret(c.env, c.var.session.principal, webhook.id);
   const until = new Date(rotated.previousKeyExpires ?? Date.now()).toISOString().replace("T", " ").slice(0, 16);
-  return redirectWithFlash(c, detailHref(webhook.id), {
-    kind: "success",
-    text: `The signing secret of “${webhook.name}” was rotated. The previous secret keeps signing too until ${until} UTC.`,
+  // Shown at once: the receiver needs the new secret now (a POST's answer, like Reveal).
+  return showDetail(c, webhook, {
+    secret: rotated,
+    flash: { kind: "success", text: `The signing secret of “${webhook.name}” was rotated. The previous secret keeps signing too until ${until} UTC.` },
   });
 });
 
