@@ -7,6 +7,7 @@ import { eventLog } from "../ingest/event-log-client";
 import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "../delivery/sequencer-client";
 import { dispatch } from "../delivery/dispatch";
+import { envelope } from "../delivery/drain";
 import { getEnabledWebhook, getWebhook } from "./lifecycle";
 
 export const TEST_EVENT_TYPE = "webhook.test";
@@ -14,6 +15,13 @@ export const TEST_EVENT_TYPE = "webhook.test";
 export async function listDeliveries(env: Env, orgId: string, id: string, query: { status?: DeliveryStatus; limit: number; offset: number }) {
   await getWebhook(env.DB, orgId, id);
   return sequencer(env, id).list(query);
+}
+
+/** The bodies the events were (or will be) delivered with, by event id: those the organization's log still keeps. */
+export async function payloadsOf(env: Env, orgId: string, eventIds: string[]): Promise<Map<string, string>> {
+  if (eventIds.length === 0) return new Map();
+  const { events } = await eventLog(env, orgId).deliveryInputs(orgId, null, [...new Set(eventIds)]);
+  return new Map(events.map((event) => [event.id, envelope(event)]));
 }
 
 export async function getDelivery(env: Env, orgId: string, id: string, deliveryId: string) {

@@ -153,3 +153,15 @@ describe("the sequencer's aggregates", () => {
     expect(await stats()).toMatchObject({ succeeded: 3, attempts: 3 });
   });
 });
+
+describe("a webhook's page", () => {
+  it("shows each delivery's payload as it was sent", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+    await postEvent(tenant, { type: "booking.created", data: { bookingId: "B-77" } });
+    await finalDeliveries(tenant, hook.id, 1);
+    const html = (await (await signedIn(tenant)).get(`/ui/webhooks/${hook.id}`)).html;
+    expect(html).toContain("<summary>Payload");
+    expect(html).toMatch(/&quot;type&quot;: &quot;booking.created&quot;[\s\S]*&quot;bookingId&quot;: &quot;B-77&quot;/);
+  });
+});

@@ -23,6 +23,8 @@ export interface WebhookDetailProps {
   flash?: Flash | undefined;
   webhook: WebhookRow;
   deliveries: DeliveryWithAttempts[];
+  /** The body each event was delivered with, by event id (an event past retention has none). */
+  payloads: Map<string, string>;
   totalDeliveries: number;
   /** The deliveries shown are only those with this status; undefined: all. */
   status?: DeliveryStatus | undefined;
@@ -104,7 +106,7 @@ const AttemptTable: FC<{ attempts: AttemptRecord[]; caption: string }> = ({ atte
     </table>
   );
 
-const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: DeliveryWithAttempts }> = ({ viewer, webhook, delivery: d }) => (
+const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: DeliveryWithAttempts; payload: string | undefined }> = ({ viewer, webhook, delivery: d, payload }) => (
   <li class="delivery">
     <div class="delivery-head">
       <span>
@@ -125,6 +127,10 @@ const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: Delivery
     <details open={d.status === "failed" || d.status === "retrying"}>
       <summary>Attempts<span class="vh"> of {d.eventType}</span></summary>
       <AttemptTable attempts={d.attemptLog} caption={`Attempts of ${d.eventType}`} />
+      <details class="payload">
+        <summary>Payload<span class="vh"> of {d.eventType}</span></summary>
+        {payload === undefined ? <p class="muted">The event is no longer kept.</p> : <pre class="snippet">{pretty(payload)}</pre>}
+      </details>
       <p class="hint">
         Event <code>{d.eventId}</code> · delivery <code>{d.id}</code>
       </p>
@@ -186,7 +192,16 @@ const StatusFilter: FC<{ webhook: WebhookRow; status: DeliveryStatus | undefined
   </form>
 );
 
-const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, totalDeliveries, status, page, pageSize }) => {
+/** A body as sent, indented to be read. */
+function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, payloads, totalDeliveries, status, page, pageSize }) => {
   const last = (page - 1) * pageSize + deliveries.length;
   const which = status ? ` ${DELIVERY_STATUS_WORDS[status].toLowerCase()}` : "";
   return (
@@ -212,7 +227,7 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, total
           </p>
           <ul class="deliveries">
             {deliveries.map((d) => (
-              <DeliveryItem viewer={viewer} webhook={webhook} delivery={d} />
+              <DeliveryItem viewer={viewer} webhook={webhook} delivery={d} payload={payloads.get(d.eventId)} />
             ))}
           </ul>
         </>

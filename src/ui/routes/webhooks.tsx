@@ -13,7 +13,7 @@ import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_SOURCE } from "../../db/operationa
 import { listWebhooks, type WebhookRow } from "../../db/webhooks";
 import { changeWebhook, createWebhook, getWebhook, removeWebhook, rotateSecret, signingSecretOf, whatWouldStop, type SigningSecret } from "../../webhooks/lifecycle";
 import { sequencer } from "../../delivery/sequencer-client";
-import { lastOutcome, listDeliveries, recoverDeliveries, redeliver, sendTestEventTo } from "../../webhooks/deliveries";
+import { lastOutcome, listDeliveries, payloadsOf, recoverDeliveries, redeliver, sendTestEventTo } from "../../webhooks/deliveries";
 import { listEntities } from "../../db/entities";
 import { inScope } from "../../db/portal-links";
 import { listEventTypes } from "../../db/event-types";
@@ -166,7 +166,11 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
     queue.stats("24h"),
   ]);
   // A delivery missing here was erased between the two reads (the webhook was removed meanwhile).
-  const withAttempts = (await Promise.all(list.deliveries.map((d) => queue.get(d.id)))).filter((d) => d !== null);
+  const [found, payloads] = await Promise.all([
+    Promise.all(list.deliveries.map((d) => queue.get(d.id))),
+    payloadsOf(c.env, webhook.orgId, list.deliveries.map((d) => d.eventId)),
+  ]);
+  const withAttempts = found.filter((d) => d !== null);
   return page(
     c,
     <WebhookDetailPage
@@ -174,6 +178,7 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
       flash={extra.flash}
       webhook={webhook}
       deliveries={withAttempts}
+      payloads={payloads}
       totalDeliveries={list.total}
       status={status}
       page={pageNumber}
