@@ -101,11 +101,9 @@ const Action = z
  * condition is created with at least one; an update may leave it none, as deleting its webhooks
  * with forceDelete=true does, so what a GET answered can always be sent back.
  */
-const actionList = (least: 0 | 1) =>
-  z
-    .array(Action)
-    .openapi({ uniqueItems: true })
-    .min(least, "must name at least one webhook")
+const actionList = (least: 0 | 1) => {
+  const list = z.array(Action).openapi({ uniqueItems: true });
+  return (least ? list.min(1, "must name at least one webhook") : list)
     .max(MAX_ACTIONS, `must name at most ${MAX_ACTIONS} webhooks`)
     .transform((actions, ctx) => {
       const ids = actions.map((a) => a.value.toLowerCase());
@@ -114,6 +112,7 @@ const actionList = (least: 0 | 1) =>
       ctx.addIssue({ code: "custom", path: [twice, "value"], message: "names the same webhook twice" });
       return z.NEVER;
     });
+};
 
 export const NotificationCondition = z
   .object({

@@ -46,12 +46,12 @@ export const FrameOrigin = z
     pattern: `^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:${PORT_PATTERN})?$`,
   });
 
-/** A page of the host product to send the user back to ("Back to …"). */
 /** https and a host name (the last label starts with a letter), or http on this machine; printable ASCII. */
 const HOST_URL = new RegExp(
   `^([Hh][Tt][Tt][Pp][Ss]://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|[Hh][Tt][Tt][Pp]://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:${PORT_PATTERN})?([/?#][!-~]*)?$`,
 );
 
+/** A page of the host product to send the user back to ("Back to …"). */
 export const HostUrl = z
   .string()
   .max(2048, "must be at most 2048 characters")

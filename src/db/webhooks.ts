@@ -144,13 +144,10 @@ export async function replaceSecret(
 }
 
 /**
- * Deletes a webhook; the notification actions naming it go with it (foreign key cascade). Without
- * `force` nothing is deleted while any action names it, checked in the statement itself so an
- * action added meanwhile cannot be lost. Whether a row was deleted.
- */
-/**
- * Deletes the webhook; `force` removes the notification actions naming it too (their conditions
- * then show `by` as their last change), else it is kept while any names it.
+ * Deletes a webhook; the notification actions naming it go with it (foreign key cascade), and with
+ * `force` their conditions show `by` as their last change, in the same batch. Without `force`
+ * nothing is deleted while any action names it, checked in the statement itself so an action added
+ * meanwhile cannot be lost. Whether a row was deleted.
  */
 export async function deleteWebhookRow(d1: D1Database, orgId: string, id: string, force: boolean, by: string): Promise<boolean> {
   const db = database(d1);

@@ -4,9 +4,12 @@ import { ApiError, badRequest, unsupportedMediaType } from "../errors";
 import type { AppEnv } from "./context";
 import { config } from "../config";
 
-/** What Hono's json validator takes for JSON (it skips a body of any other type), so both agree. */
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
-const isJson = (contentType: string) => JSON_MEDIA_TYPE.test(contentType.split(";")[0]!.trim());
+/**
+ * What the routes' validators take for JSON (@hono/zod-openapi's check of a request's content type,
+ * narrower than Hono's own), so a type they would refuse is refused here, with the field named.
+ */
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+const isJson = (contentType: string) => JSON_CONTENT_TYPE.test(contentType);
 
 /**
  * Reads every request body once, before any route sees it: refuses bodies over MAX_BODY_BYTES

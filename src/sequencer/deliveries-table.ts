@@ -404,7 +404,7 @@ export class DeliveriesTable {
     if (from) this.writeBound(from);
   }
 
-  /** A key no delivery that changes from now on sorts before: where the open ones start, or the last one. */
+  /** Where the open deliveries start, or the last delivery when none is open (an append that races can insert before it). */
   changesFrom(): DeliveryKey | null {
     return this.openFrom ?? this.lastKey;
   }

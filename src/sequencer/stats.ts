@@ -100,13 +100,16 @@ export class AttemptStats {
 
   /** Counts one attempt in its bucket, and the delivery it ended (succeeded or failed) too. */
   record(attempt: AttemptRecord, now: number): void {
-    // A new bucket starts: the ones before it are complete.
-    if (!this.unwritten.has(now - (now % BUCKET_MS)) && this.unwritten.size > 0) this.flush(now);
-    this.count(attempt, now);
+    const hadCounts = this.unwritten.size > 0;
+    // A new bucket starts: the ones before it are complete. Written with this attempt, so the note
+    // of how far the write counted covers it.
+    if (this.count(attempt, now) && hadCounts) this.flush(now);
   }
 
-  private count(attempt: AttemptRecord, at: number): void {
+  /** Counts the attempt; true if its bucket had no count yet. */
+  private count(attempt: AttemptRecord, at: number): boolean {
     const bucket = at - (at % BUCKET_MS);
+    const fresh = !this.unwritten.has(bucket);
     const counts = this.unwritten.get(bucket) ?? emptyCounts();
     const index = LATENCY_BOUNDS_MS.findIndex((bound) => attempt.durationMs <= bound);
     counts.attempts += 1;
@@ -114,6 +117,7 @@ export class AttemptStats {
     if (attempt.outcome === "failed") counts.failed += 1;
     counts.histogram[index === -1 ? BINS.length - 1 : index]! += 1;
     this.unwritten.set(bucket, counts);
+    return fresh;
   }
 
   /**
@@ -145,15 +149,21 @@ export class AttemptStats {
   }
 
   /**
-   * Counts the attempts the delivery log holds that ended after the last write (by the clock of the
-   * worker that made them: one ending within milliseconds of a write may count twice or not at all).
+   * Counts the attempts the delivery log holds that ended after the last write. An attempt's end is
+   * the sending worker's clock and the write's the object's, so one reported within the time its
+   * report takes around a write may count twice or not at all.
    */
   private countUnwritten(): void {
-    const hasTable = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'stats_written'`).toArray().length > 0;
-    const written = hasTable
+    const tables = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name IN ('attempt_stats', 'stats_written')`).toArray().map((row) => row.name));
+    // Counts written before writes noted how far they went (local data from before this was kept): not counted again.
+    if (tables.has("attempt_stats") && !tables.has("stats_written")) return;
+    const written = tables.has("stats_written")
       ? this.sql.exec<{ through: number; from_seq: number; from_position: number }>(`SELECT through, from_seq, from_position FROM stats_written`).toArray()[0]
       : undefined;
-    const from = written ? { seq: written.from_seq, position: written.from_position } : { seq: 0, position: 0 };
+    const noted = written ? { seq: written.from_seq, position: written.from_position } : { seq: 0, position: 0 };
+    // An append that raced may have put a delivery before the noted key since; the open bound knows.
+    const open = this.deliveries.changesFrom();
+    const from = open && (open.seq < noted.seq || (open.seq === noted.seq && open.position < noted.position)) ? open : noted;
     for (const { attempt, at } of this.deliveries.attemptsEndedAfter(from, written?.through ?? 0)) this.count(attempt, at);
   }
 

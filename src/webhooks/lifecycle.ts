@@ -157,7 +157,7 @@ export async function rotateSecret(env: Env, author: Author, id: string): Promis
   return signingSecretOf(rotated);
 }
 
-/** What disabling or removing the webhook would undo: its deliveries still waiting, and the notification conditions naming it. */
+/** What removing the webhook would undo: its deliveries still waiting, and the notification conditions naming it. */
 export async function whatWouldStop(env: Env, orgId: string, id: string): Promise<{ waiting: number; conditions: number }> {
   const [waiting, naming] = await Promise.all([sequencer(env, id).openCount(), conditionsNaming(env.DB, orgId, id)]);
   return { waiting, conditions: naming.length };

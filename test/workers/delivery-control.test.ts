@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { call, expectError, webhooksPath } from "./helpers";
+import { signedIn } from "./page-helpers";
 import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
@@ -161,5 +162,17 @@ describe.concurrent("the delivery log and its controls", () => {
     const list = await call("GET", `/v1/organizations/${tenant.org}/events/${posted.body.id}/deliveries`, { auth: tenant.auth });
     expect(list.body.totalRecords).toBe(1);
     expect(list.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([kept.id]);
+  });
+});
+
+describe("a webhook's page", () => {
+  it("shows each delivery's payload as it was sent", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
+    await postEvent(tenant, { type: "booking.created", data: { bookingId: "B-77" } });
+    await finalDeliveries(tenant, hook.id, 1);
+    const html = (await (await signedIn(tenant)).get(`/ui/webhooks/${hook.id}`)).html;
+    expect(html).toContain("<summary>Payload");
+    expect(html).toMatch(/&quot;type&quot;:&quot;booking.created&quot;[\s\S]*&quot;bookingId&quot;:&quot;B-77&quot;/);
   });
 });

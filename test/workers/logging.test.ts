@@ -52,7 +52,7 @@ describe("failing paths", () => {
       });
       await failing("webhooks", "UPDATE", tenant.org, async () => {
         statuses.push((await call("POST", `${webhooksPath(tenant.org, hook.id)}/secret/rotate`, { auth: tenant.auth })).status);
-        statuses.push((await page.submit(`/ui/webhooks/${hook.id}`, `/ui/webhooks/${hook.id}/secret/rotate`, {})).status);
+        statuses.push((await page.submit(`/ui/webhooks/${hook.id}`, `/ui/webhooks/${hook.id}/secret/rotate`, { rotated: "0" })).status);
       });
     });
     expect(statuses).toEqual([500, 500, 500, 500]);

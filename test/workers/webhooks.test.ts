@@ -727,3 +727,21 @@ describe("the page's icon", () => {
     expect(icon.html).toMatch(/^<svg /);
   });
 });
+
+describe("rotating the secret on the page", () => {
+  it("rotates once for a form sent twice (a reload, a double click), keeping the original secret signing", async () => {
+    const tenant = await createTenant();
+    const hook = await createWebhook(tenant, { name: "w", postURL: "https://example.com/hook" });
+    const secret = async () => (await call("GET", `${webhooksPath(tenant.org, hook.id)}/secret`, { auth: tenant.auth })).body;
+    const original = (await secret()).key;
+    const page = await signedIn(tenant);
+    const detail = `/ui/webhooks/${hook.id}`;
+    const rotatedOnce = await page.submit(detail, `${detail}/secret/rotate`, { rotated: "0" });
+    expect(rotatedOnce.html).toContain("was rotated. The previous secret keeps signing too");
+    const after = await secret();
+    expect(after).toMatchObject({ previousKey: original });
+    const sentAgain = await page.submit(detail, `${detail}/secret/rotate`, { rotated: "0" });
+    expect(sentAgain.html).toContain("was rotated already; this is the current one.");
+    expect(await secret()).toEqual(after);
+  });
+});

@@ -11,7 +11,7 @@ import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type Delive
 import { PostForm } from "../components/post-form";
 import { EventList } from "../components/event-list";
 import { Time } from "../components/time";
-import { boundTo } from "../components/bound-to";
+import { sourceWide } from "../components/source-wide";
 import { DELIVERY_STATUS_WORDS, DeliveryStatusBadge } from "../components/delivery-status";
 import { DeliveryStats } from "../components/delivery-stats";
 import type { WebhookStats } from "../../sequencer/stats";
@@ -23,8 +23,8 @@ export interface WebhookDetailProps {
   flash?: Flash | undefined;
   webhook: WebhookRow;
   deliveries: DeliveryWithAttempts[];
-  /** The body each event was delivered with, by event id (an event past retention has none). */
-  payloads: Map<string, string>;
+  /** The body each event was delivered with, by event id (an event past retention has none); null: not readable now. */
+  payloads: Map<string, string> | null;
   totalDeliveries: number;
   /** The deliveries shown are only those with this status; undefined: all. */
   status?: DeliveryStatus | undefined;
@@ -69,6 +69,8 @@ const SigningSecretCard: FC<{ viewer: Viewer; webhook: WebhookRow; secret?: Sign
       </PostForm>
     )}
     <PostForm action={`/ui/webhooks/${webhook.id}/secret/rotate`} csrf={viewer.csrf} class="spaced">
+      {/* Which rotation this page saw: a form sent again (a reload, a double click) does not rotate twice. */}
+      <input type="hidden" name="rotated" value={String(webhook.previousSecretExpires ?? 0)} />
       <button type="submit" class="secondary" aria-describedby="rotate-hint">Rotate secret</button>
       <p class="hint" id="rotate-hint">A new secret signs from now on; the current one keeps signing too for 24 hours, while you switch over.</p>
     </PostForm>
@@ -106,7 +108,7 @@ const AttemptTable: FC<{ attempts: AttemptRecord[]; caption: string }> = ({ atte
     </table>
   );
 
-const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: DeliveryWithAttempts; payload: string | undefined }> = ({ viewer, webhook, delivery: d, payload }) => (
+const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: DeliveryWithAttempts; payload: string | null | undefined }> = ({ viewer, webhook, delivery: d, payload }) => (
   <li class="delivery">
     <div class="delivery-head">
       <span>
@@ -129,7 +131,13 @@ const DeliveryItem: FC<{ viewer: Viewer; webhook: WebhookRow; delivery: Delivery
       <AttemptTable attempts={d.attemptLog} caption={`Attempts of ${d.eventType}`} />
       <details class="payload">
         <summary>Payload<span class="vh"> of {d.eventType}</span></summary>
-        {payload === undefined ? <p class="muted">The event is no longer kept.</p> : <pre class="snippet">{pretty(payload)}</pre>}
+        {payload === null ? (
+          <p class="muted">The organization's event log cannot be read right now; reload to try again.</p>
+        ) : payload === undefined ? (
+          <p class="muted">The event is no longer kept.</p>
+        ) : (
+          <pre class="snippet">{payload}</pre>
+        )}
       </details>
       <p class="hint">
         Event <code>{d.eventId}</code> · delivery <code>{d.id}</code>
@@ -192,15 +200,6 @@ const StatusFilter: FC<{ webhook: WebhookRow; status: DeliveryStatus | undefined
   </form>
 );
 
-/** A body as sent, indented to be read. */
-function pretty(body: string): string {
-  try {
-    return JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    return body;
-  }
-}
-
 const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, payloads, totalDeliveries, status, page, pageSize }) => {
   const last = (page - 1) * pageSize + deliveries.length;
   const which = status ? ` ${DELIVERY_STATUS_WORDS[status].toLowerCase()}` : "";
@@ -227,7 +226,7 @@ const Deliveries: FC<WebhookDetailProps> = ({ viewer, webhook, deliveries, paylo
           </p>
           <ul class="deliveries">
             {deliveries.map((d) => (
-              <DeliveryItem viewer={viewer} webhook={webhook} delivery={d} payload={payloads.get(d.eventId)} />
+              <DeliveryItem viewer={viewer} webhook={webhook} delivery={d} payload={payloads === null ? null : payloads.get(d.eventId)} />
             ))}
           </ul>
         </>
@@ -263,7 +262,7 @@ export const WebhookDetailPage: FC<WebhookDetailProps> = (props) => {
           <dt>Source</dt>
           <dd>{w.source ?? "—"}</dd>
           <dt>Entity</dt>
-          <dd>{boundTo(w) ?? "—"}</dd>
+          <dd>{w.entity ?? sourceWide(w) ?? "—"}</dd>
           <dt>Events</dt>
           <dd><EventList events={w.events} source={w.source} /></dd>
           <dt>Id</dt>

@@ -9,7 +9,7 @@ import { ActionsMenu } from "../components/actions-menu";
 import { EventList } from "../components/event-list";
 import { DeliveryStatusBadge } from "../components/delivery-status";
 import { Time } from "../components/time";
-import { boundTo } from "../components/bound-to";
+import { sourceWide } from "../components/source-wide";
 import type { DeliveryRecord } from "../../sequencer/records";
 
 export interface ListedWebhook {
@@ -86,7 +86,7 @@ export const WebhookListPage: FC<WebhookListProps> = ({ viewer, flash, q, qError
                   <code>{w.postUrl}</code>
                 </td>
                 <td data-label="Source">{w.source ?? <span class="muted">—</span>}</td>
-                <td data-label="Entity">{w.entity ?? <span class="muted">{boundTo(w) ?? "—"}</span>}</td>
+                <td data-label="Entity">{w.entity ?? <span class="muted">{sourceWide(w) ?? "—"}</span>}</td>
                 <td data-label="Events">
                   <EventList events={w.events} source={w.source} />
                 </td>

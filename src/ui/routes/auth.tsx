@@ -48,7 +48,7 @@ authRoutes.post("/sign-in", async (c) => {
   }
   // "e-mail:key", as curl -u takes it, pasted whole into the key field.
   const typed = text(form, "key");
-  const key = email && typed.startsWith(`${email}:`) ? typed.slice(email.length + 1) : typed;
+  const key = email && typed.toLowerCase().startsWith(`${email.toLowerCase()}:`) ? typed.slice(email.length + 1) : typed;
   if (!email || !key) return showForm(c, { email, next, error: "Enter your e-mail and your API key." }, 400);
   let principal;
   try {

@@ -168,7 +168,8 @@ async function showDetail(c: Context<UiEnv>, webhook: WebhookRow, extra: { flash
   // A delivery missing here was erased between the two reads (the webhook was removed meanwhile).
   const [found, payloads] = await Promise.all([
     Promise.all(list.deliveries.map((d) => queue.get(d.id))),
-    payloadsOf(c.env, webhook.orgId, list.deliveries.map((d) => d.eventId)),
+    // The page still shows the deliveries if the event log does not answer.
+    payloadsOf(c.env, webhook.orgId, list.deliveries.map((d) => d.eventId)).catch(() => null),
   ]);
   const withAttempts = found.filter((d) => d !== null);
   return page(
@@ -204,10 +205,16 @@ webhookRoutes.post("/:id/secret", async (c) => {
 
 webhookRoutes.post("/:id/secret/rotate", async (c) => {
   const webhook = await webhookOf(c);
+  if (text(c.var.form, "rotated") !== String(webhook.previousSecretExpires ?? 0)) {
+    return showDetail(c, webhook, {
+      secret: signingSecretOf(webhook),
+      flash: { kind: "success", text: `The signing secret of “${webhook.name}” was rotated already; this is the current one.` },
+    });
+  }
   const rotated = await rotateSecret(c.env, c.var.session.principal, webhook.id);
   const until = new Date(rotated.previousKeyExpires ?? Date.now()).toISOString().replace("T", " ").slice(0, 16);
   // Shown at once: the receiver needs the new secret now (a POST's answer, like Reveal).
-  return showDetail(c, webhook, {
+  return showDetail(c, await webhookOf(c), {
     secret: rotated,
     flash: { kind: "success", text: `The signing secret of “${webhook.name}” was rotated. The previous secret keeps signing too until ${until} UTC.` },
   });
@@ -304,7 +311,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
   if (!parsed.success) throw badRequest("The status switch sent neither true nor false");
   // Disabling cancels what is waiting: asked first when anything is.
-  const { waiting } = parsed.data.enabled || text(c.var.form, "confirmed") ? { waiting: 0 } : await whatWouldStop(c.env, webhook.orgId, webhook.id);
+  const waiting = parsed.data.enabled || text(c.var.form, "confirmed") ? 0 : await sequencer(c.env, webhook.id).openCount();
   if (waiting > 0) {
     const returnTo = text(c.var.form, "return");
     return page(
