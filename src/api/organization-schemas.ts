@@ -25,6 +25,12 @@ function parsedUrl(value: string): URL | undefined {
   }
 }
 
+/**
+ * An origin as written: lower case; https with a host name whose last label starts with a letter
+ * (never read as an IP address), or http on this machine; a port from 1 to 65535.
+ */
+const FRAME_ORIGIN = new RegExp(`^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:${PORT_PATTERN})?$`);
+
 /** An origin allowed to frame the page (frame-ancestors): scheme, host and port only. */
 export const FrameOrigin = z
   .string()
@@ -39,12 +45,9 @@ export const FrameOrigin = z
     }
     const reason = insecureReason(url);
     if (reason) ctx.addIssue({ code: "custom", message: reason });
+    else if (!FRAME_ORIGIN.test(value)) ctx.addIssue({ code: "custom", message: "must name its host by name (no IP address), in lower case" });
   })
-  .openapi({
-    example: "https://studio.example.com",
-    // Lower-case, as an origin is written; the last label starts with a letter, so it is never read as an IP address.
-    pattern: `^(https://([a-z0-9-]+\\.)*[a-z][a-z0-9-]*|http://(localhost|127\\.0\\.0\\.1))(:${PORT_PATTERN})?$`,
-  });
+  .openapi({ example: "https://studio.example.com", pattern: FRAME_ORIGIN.source });
 
 /** https and a host name (the last label starts with a letter), or http on this machine; printable ASCII. */
 const HOST_URL = new RegExp(

@@ -138,10 +138,10 @@ describe("the organization's portal settings", () => {
     const tenant = await createTenant("settings");
     const changed = await call("PATCH", orgPath(tenant.org), {
       auth: admin,
-      body: { displayName: "Wink Studio", accentColor: "#6D28D9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443"] },
+      body: { displayName: "Wink Studio", accentColor: "#6D28D9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443", "http://[::1]:3000"] },
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    expect(changed.body).toMatchObject({ id: tenant.org, displayName: "Wink Studio", accentColor: "#6d28d9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443"] });
+    expect(changed.body).toMatchObject({ id: tenant.org, displayName: "Wink Studio", accentColor: "#6d28d9", frameAncestors: [STUDIO, "http://localhost:5173", "https://studio.example.com:443", "https://studio.example.com:10443", "http://[::1]:3000"] });
     expect((await call("GET", orgPath(tenant.org), { auth: admin })).body).toEqual(changed.body);
     expectError(await call("PATCH", orgPath(tenant.org), { auth: tenant.auth, body: { displayName: "Mine" } }), 401, "unauthorized");
   });
@@ -155,6 +155,7 @@ describe("the organization's portal settings", () => {
       [{ frameAncestors: ["https://*.example.com"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
       [{ frameAncestors: ["https://a;script-src"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
       [{ frameAncestors: ["https://studio.example.com:0"] }, "frameAncestors.0", "must be an origin such as https://studio.example.com (scheme, host and optional port; no path or trailing slash)"],
+      [{ frameAncestors: ["https://10.0.0.1"] }, "frameAncestors.0", "must name its host by name (no IP address), in lower case"],
       [{ accentColor: "red" }, "accentColor", "must be a colour written #rrggbb, such as #6d28d9"],
       [{ accentColor: "#6d28d9;}body{display:none" }, "accentColor", "must be a colour written #rrggbb, such as #6d28d9"],
       [{ displayName: " " }, "displayName", "must not be empty"],
