@@ -308,12 +308,14 @@ webhookRoutes.post("/:id/edit", async (c) => {
 webhookRoutes.post("/:id/enabled", async (c) => {
   const webhook = await webhookOf(c);
   const q = text(c.var.form, "q");
+  // The detail page's Enable button comes back to the detail page; the list's switch to the list.
+  const returnTo = text(c.var.form, "return");
+  const back = returnTo === "detail" ? detailHref(webhook.id) : listHref(q);
   const parsed = UpdateWebhook.safeParse({ enabled: c.var.form.get("enabled") ?? "" });
   if (!parsed.success) throw badRequest("The status switch sent neither true nor false");
   // Disabling cancels what is waiting: asked first when anything is.
   const waiting = parsed.data.enabled || text(c.var.form, "confirmed") ? 0 : await sequencer(c.env, webhook.id).openCount();
   if (waiting > 0) {
-    const returnTo = text(c.var.form, "return");
     return page(
       c,
       <ConfirmPage
@@ -321,7 +323,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
         section="webhooks"
         title={`Disable ${webhook.name}?`}
         action={`/ui/webhooks/${webhook.id}/enabled`}
-        cancelHref={returnTo === "detail" ? detailHref(webhook.id) : listHref(q)}
+        cancelHref={back}
         hidden={{ enabled: "false", confirmed: "1", q, return: returnTo }}
       >
         <p>
@@ -332,8 +334,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
     );
   }
   const updated = await changeWebhook(c.env, c.var.session.principal, webhook.id, { enabled: parsed.data.enabled });
-  // The detail page's Enable button comes back to the detail page; the list's switch to the list.
-  return redirectWithFlash(c, text(c.var.form, "return") === "detail" ? detailHref(webhook.id) : listHref(q), {
+  return redirectWithFlash(c, back, {
     kind: "success",
     text: `Webhook “${updated.name}” is now ${updated.enabled ? "enabled" : "disabled"}.`,
   });
