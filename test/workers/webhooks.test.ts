@@ -745,3 +745,18 @@ describe("rotating the secret on the page", () => {
     expect(await secret()).toEqual(after);
   });
 });
+
+describe("removing an account on the page", () => {
+  it("says which webhooks are bound to it instead of asking for OK, and asks once none is", async () => {
+    const tenant = await createTenant();
+    const entity = await seedWinkCatalog(tenant);
+    const hook = await createWebhook(tenant, { name: "bound", postURL: "https://example.com/hook", source: "wink", entity: "Cool Account" });
+    const page = await signedIn(tenant);
+    const refused = (await page.get(`/ui/entities/${entity.id}/remove`)).html;
+    expect(refused).toContain("1 webhook is bound to the wink account “Cool Account”");
+    expect(refused).toContain(`<a href="/ui/webhooks/${hook.id}">bound</a>`);
+    expect(refused).not.toContain(">OK</button>");
+    expect((await call("DELETE", webhooksPath(tenant.org, hook.id), { auth: tenant.auth })).status).toBe(204);
+    expect((await page.get(`/ui/entities/${entity.id}/remove`)).html).toContain(">OK</button>");
+  });
+});

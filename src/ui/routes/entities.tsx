@@ -7,13 +7,14 @@ import { IdParam } from "../../api/common";
 import { CreateEntity, createEntity, deleteEntity, getEntity } from "../../api/entities";
 import { CreateEventType, createEventType, deleteEventType, getEventType } from "../../api/event-types";
 import { ApiError, detailsFromZod, notFound, type ErrorDetail } from "../../errors";
-import { listEntities } from "../../db/entities";
+import { listEntities, webhooksBoundTo } from "../../db/entities";
 import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash } from "../flash";
 import { text } from "../form";
 import { page, viewerOf } from "../render";
 import { EntitiesPage, type EntitiesProps, type FormErrors } from "../pages/entities";
 import { ConfirmPage } from "../pages/confirm";
+import { Layout } from "../layout";
 
 const LIMIT = 1000;
 
@@ -76,12 +77,34 @@ entityRoutes.post("/", async (c) => {
 
 entityRoutes.get("/:id/remove", async (c) => {
   const entity = await getEntity(c.env.DB, c.var.session.principal.orgId, idOf(c, "entity"));
+  // An account webhooks are bound to cannot go: said before asking for OK, naming them.
+  const bound = await webhooksBoundTo(c.env.DB, entity);
+  if (bound.length > 0) {
+    return page(
+      c,
+      <Layout title={`${entity.name} cannot be removed`} viewer={viewerOf(c)} section="entities">
+        <div class="card narrow">
+          <p>
+            {bound.length === 1 ? "1 webhook is" : `${bound.length} webhooks are`} bound to the {entity.source} account “{entity.name}”:
+          </p>
+          <ul>
+            {bound.map((w) => (
+              <li>
+                <a href={`/ui/webhooks/${w.id}`}>{w.name}</a>
+              </li>
+            ))}
+          </ul>
+          <p>Remove them, or bind them to another account, before removing it.</p>
+          <a class="button secondary" href="/ui/entities">Back to Entities</a>
+        </div>
+      </Layout>,
+    );
+  }
   return page(
     c,
     <ConfirmPage viewer={viewerOf(c)} section="entities" title={`Remove ${entity.name}?`} action={`/ui/entities/${entity.id}/remove`} cancelHref="/ui/entities">
       <p>
-        The {entity.source} account “{entity.name}” will be removed. An account that webhooks are bound to cannot be removed
-        until they are removed or bound elsewhere. Click OK to confirm.
+        The {entity.source} account “{entity.name}” will be removed. Click OK to confirm.
       </p>
     </ConfirmPage>,
   );
