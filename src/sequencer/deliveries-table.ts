@@ -409,8 +409,13 @@ export class DeliveriesTable {
     return this.openFrom ?? this.lastKey;
   }
 
-  /** The attempts of deliveries at or after `from` that ended after `after`, each with when it ended. */
-  attemptsEndedAfter(from: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[] {
+  /**
+   * The attempts of deliveries at or after `from` (or where the open ones start, if an append that
+   * raced put one before it since) that ended after `after`, each with when it ended.
+   */
+  attemptsEndedAfter(noted: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[] {
+    const open = this.changesFrom();
+    const from = open && precedes(open, noted) ? open : noted;
     const rows = this.sql
       .exec<{ attempt_log: string }>(`SELECT attempt_log FROM deliveries WHERE ${AT_OR_AFTER} AND updated > ?`, from.seq, from.seq, from.position, after)
       .toArray();

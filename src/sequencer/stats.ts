@@ -161,10 +161,7 @@ export class AttemptStats {
       ? this.sql.exec<{ through: number; from_seq: number; from_position: number }>(`SELECT through, from_seq, from_position FROM stats_written`).toArray()[0]
       : undefined;
     const noted = written ? { seq: written.from_seq, position: written.from_position } : { seq: 0, position: 0 };
-    // An append that raced may have put a delivery before the noted key since; the open bound knows.
-    const open = this.deliveries.changesFrom();
-    const from = open && (open.seq < noted.seq || (open.seq === noted.seq && open.position < noted.position)) ? open : noted;
-    for (const { attempt, at } of this.deliveries.attemptsEndedAfter(from, written?.through ?? 0)) this.count(attempt, at);
+    for (const { attempt, at } of this.deliveries.attemptsEndedAfter(noted, written?.through ?? 0)) this.count(attempt, at);
   }
 
   /** The window's figures, counting what is still in memory; `backlog` comes from the deliveries. */

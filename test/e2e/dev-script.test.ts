@@ -60,6 +60,7 @@ describe("npm run dev", () => {
       const { base, adminKey, producerKey, adminToken } = await run.ready;
       expect(base).toBe(`http://127.0.0.1:${port}`);
       expect(adminToken).toBe("e2e-operator-token");
+      expect(run.output()).toContain(`The webhooks page:  ${base}/ui`);
       expect(readFileSync(join(project, ".dev.vars"), "utf8")).toMatch(/^ALLOW_PRIVATE_URLS=true$/m);
 
       const organization = await fetch(`${base}/v1/admin/organizations/myorg`, { headers: { authorization: "Bearer e2e-operator-token" } });

@@ -12,6 +12,7 @@ import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash } from "../flash";
 import { text } from "../form";
 import { page, viewerOf } from "../render";
+import { counted } from "../counted";
 import { EntitiesPage, type EntitiesProps, type FormErrors } from "../pages/entities";
 import { ConfirmPage } from "../pages/confirm";
 import { Layout } from "../layout";
@@ -85,7 +86,7 @@ entityRoutes.get("/:id/remove", async (c) => {
       <Layout title={`${entity.name} cannot be removed`} viewer={viewerOf(c)} section="entities">
         <div class="card narrow">
           <p>
-            {bound.length === 1 ? "1 webhook is" : `${bound.length} webhooks are`} bound to the {entity.source} account “{entity.name}”:
+            {counted(bound.length, "webhook is", "webhooks are")} bound to the {entity.source} account “{entity.name}”:
           </p>
           <ul>
             {bound.map((w) => (

@@ -20,6 +20,7 @@ import { listEventTypes } from "../../db/event-types";
 import { redirectWithFlash, takeFlash, type Flash } from "../flash";
 import { text } from "../form";
 import { page, viewerOf } from "../render";
+import { counted } from "../counted";
 import { WebhookListPage } from "../pages/webhook-list";
 import { WebhookFormPage } from "../pages/webhook-form";
 import { WebhookDetailPage } from "../pages/webhook-detail";
@@ -274,7 +275,7 @@ webhookRoutes.post("/:id/recover", async (c) => {
     text:
       recovered === 0
         ? `No delivery failed since ${since} UTC: nothing was sent again.`
-        : `${recovered} failed deliver${recovered === 1 ? "y is" : "ies are"} queued again, after anything already waiting.`,
+        : `${counted(recovered, "failed delivery is", "failed deliveries are")} queued again, after anything already waiting.`,
   });
 });
 
@@ -327,7 +328,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
         hidden={{ enabled: "false", confirmed: "1", q, return: returnTo }}
       >
         <p>
-          {waiting === 1 ? "1 delivery is" : `${waiting} deliveries are`} waiting to be sent to “{webhook.name}”. Disabling it cancels{" "}
+          {counted(waiting, "delivery is", "deliveries are")} waiting to be sent to “{webhook.name}”. Disabling it cancels{" "}
           {waiting === 1 ? "it" : "them"}; once it is enabled again, a cancelled delivery is sent only if you redeliver it. Click OK to disable it.
         </p>
       </ConfirmPage>,
@@ -358,10 +359,10 @@ webhookRoutes.get("/:id/remove", async (c) => {
         The webhook “{webhook.name}” (<code>{webhook.postUrl}</code>) will be removed and will receive no more events. This
         cannot be undone. Click OK to confirm.
       </p>
-      {waiting > 0 ? <p>{waiting === 1 ? "Its 1 delivery still waiting is cancelled." : `Its ${waiting} deliveries still waiting are cancelled.`}</p> : null}
+      {waiting > 0 ? <p>Its {counted(waiting, "delivery still waiting is", "deliveries still waiting are")} cancelled.</p> : null}
       {conditions > 0 ? (
         <p>
-          {conditions === 1 ? "1 notification condition names" : `${conditions} notification conditions name`} it in its actions: it is removed
+          {counted(conditions, "notification condition names", "notification conditions name")} it in its actions: it is removed
           from them, and a condition left with no webhook notifies nobody.
         </p>
       ) : null}
