@@ -20,16 +20,20 @@ import { receivedCount, receiverUrl } from "./delivery-helpers";
 
 const item = (seq: number, webhookIds: string[]): FanoutItem => ({ seq, eventId: `event-${seq}`, eventType: "booking.created", webhookIds });
 
-/** An env whose sequencers and event log record what they are asked, the first append held until `release`. */
+/** An env whose sequencers and event log record what they are asked, the first append held until `release` (`holding`: it has begun). */
 function recordingEnv() {
   const appends: { webhookId: string; events: string[] }[] = [];
   const reports: number[][] = [];
   const held = Promise.withResolvers<void>();
+  const holding = Promise.withResolvers<void>();
   const binding = (object: object) => ({ idFromName: (name: string) => name, get: () => object });
   const sequencerStub = {
     append: async (webhookId: string, _orgId: string, items: { eventId: string }[]) => {
       appends.push({ webhookId, events: items.map((i) => i.eventId) });
-      if (appends.length === 1) await held.promise;
+      if (appends.length === 1) {
+        holding.resolve();
+        await held.promise;
+      }
       return null;
     },
   };
@@ -40,7 +44,7 @@ function recordingEnv() {
     },
   };
   const recording = { ...env, SEQUENCER: binding(sequencerStub), EVENT_LOG: binding(logStub) } as unknown as Env;
-  return { env: recording, appends, reports, release: held.resolve };
+  return { env: recording, appends, reports, release: held.resolve, holding: holding.promise };
 }
 
 describe("ingest", () => {
@@ -65,10 +69,12 @@ describe("ingest", () => {
 
 describe("dispatch", () => {
   it("sends the fan-outs that arrive while one is under way together: one append per webhook, one report", async () => {
-    const { env: recording, appends, reports, release } = recordingEnv();
+    const { env: recording, appends, reports, release, holding } = recordingEnv();
     const first = dispatch(recording, "org-dispatch-1", [item(1, ["hook-a"])]);
     const second = dispatch(recording, "org-dispatch-1", [item(2, ["hook-a", "hook-b"])]);
     const third = dispatch(recording, "org-dispatch-1", [item(3, ["hook-a"])]);
+    await holding;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // each fan-out starts a task after its answer: the others have joined
     release();
     await Promise.all([first, second, third]);
     expect(appends).toEqual([
@@ -77,6 +83,16 @@ describe("dispatch", () => {
       { webhookId: "hook-b", events: ["event-2"] },
     ]);
     expect(reports).toEqual([[1], [2, 3]]);
+  });
+
+  it("makes the fan-out's first call in a task after the one that answers, so the 202 is sent first", async () => {
+    const { env: recording, appends, release } = recordingEnv();
+    const dispatched = dispatch(recording, "org-dispatch-4", [item(1, ["hook-a"])]);
+    for (let tick = 0; tick < 10; tick++) await Promise.resolve(); // what the handler's own task still runs
+    expect(appends).toEqual([]);
+    release();
+    await dispatched;
+    expect(appends).toEqual([{ webhookId: "hook-a", events: ["event-1"] }]);
   });
 
   it("does not hold one organization's fan-out behind another's", async () => {
