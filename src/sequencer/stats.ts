@@ -154,10 +154,9 @@ export class AttemptStats {
    * report takes around a write may count twice or not at all.
    */
   private countUnwritten(): void {
-    const tables = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name IN ('attempt_stats', 'stats_written')`).toArray().map((row) => row.name));
-    // Counts written before writes noted how far they went (local data from before this was kept): not counted again.
-    if (tables.has("attempt_stats") && !tables.has("stats_written")) return;
-    const written = tables.has("stats_written")
+    // Made with the first write (flush): none yet, nothing was written, and the whole log counts.
+    const noteKept = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'stats_written'`).toArray().length > 0;
+    const written = noteKept
       ? this.sql.exec<{ through: number; from_seq: number; from_position: number }>(`SELECT through, from_seq, from_position FROM stats_written`).toArray()[0]
       : undefined;
     const noted = written ? { seq: written.from_seq, position: written.from_position } : { seq: 0, position: 0 };
