@@ -86,9 +86,9 @@ deliveriesRouter.openapi(
     method: "post",
     path: "/{id}/recover",
     operationId: "recoverDeliveries",
-    summary: "Send again every failed delivery of this webhook created since a time",
+    summary: "Send again, once each, every event whose delivery to this webhook since a time failed or was cancelled",
     request: { params: WebhookParams, body: jsonBodyOf(Recover) },
-    responses: { 202: json(z.object({ redelivered: z.number().int() }), "How many were queued again"), ...tenantErrors, ...bodyErrors },
+    responses: { 202: json(z.object({ redelivered: z.number().int() }), "How many events were queued again"), ...tenantErrors, ...bodyErrors },
   }),
   async (c) => {
     const { org, id } = c.req.valid("param");

@@ -305,8 +305,21 @@ export class DeliveriesTable {
     return row && { row: this.asSent(row), attemptLog: JSON.parse(row.attempt_log) as AttemptRecord[] };
   }
 
-  failedSince(since: number): DeliveryRow[] {
-    return this.sql.exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE status = 'failed' AND created >= ? ORDER BY seq, position`, since).toArray();
+  /**
+   * The last delivery of each event created at or after `since`, where that delivery ended failed
+   * or cancelled (never sent: the webhook was disabled), in key order: the events that did not reach
+   * the receiver. An event sent again since (delivered, or still waiting) is not among them.
+   */
+  undeliveredSince(since: number): DeliveryRow[] {
+    return this.sql
+      .exec<DeliveryRow>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT ${COLUMNS}, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
+           FROM deliveries WHERE created >= ?)
+         WHERE latest = 1 AND status IN ('failed', 'cancelled') ORDER BY seq, position`,
+        since,
+      )
+      .toArray();
   }
 
   /** Newest first (the FIFO's order reversed). */

@@ -126,20 +126,20 @@ export class WebhookSequencer extends DurableObject<Env> {
     return toDelivery(created);
   }
 
-  /** Re-sends every failed delivery created at or after `since`; returns how many. */
+  /** Sends again, once each, the events whose deliveries since `since` ended failed or cancelled; returns how many. */
   async recover(since: number, seq: number): Promise<number> {
-    const failed = this.deliveries.failedSince(since);
+    const undelivered = this.deliveries.undeliveredSince(since);
     const now = Date.now();
     try {
       this.storage.transactionSync(() => {
-        for (const row of failed) this.deliveries.insertRedelivery(row, seq, now);
+        for (const row of undelivered) this.deliveries.insertRedelivery(row, seq, now);
       });
     } catch (e) {
       this.reload();
       throw e;
     }
-    if (failed.length > 0) await this.wake();
-    return failed.length;
+    if (undelivered.length > 0) await this.wake();
+    return undelivered.length;
   }
 
   // ── draining ───────────────────────────────────────────────────────────────────────────

@@ -413,19 +413,19 @@ describe("a webhook that looks after itself", () => {
   it("says what Recover needs when it is sent without a time", async () => {
     const { page } = browser;
     await page.goto(goneDetail());
-    await page.getByLabel("Recover failed deliveries since (UTC)").fill("");
+    await page.getByLabel("Recover deliveries failed or cancelled since (UTC)").fill("");
     await page.getByRole("button", { name: "Recover" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Nothing was recovered: give the date and time (UTC) to recover failed deliveries from.");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Nothing was recovered: give the date and time (UTC) to recover deliveries from.");
   });
 
   it("recovers the deliveries that failed since a time", async () => {
     const { page } = browser;
     await page.goto(goneDetail());
     const anHourAgo = new Date(Date.now() - 60 * 60 * 1000).toISOString().slice(0, 16);
-    await page.getByLabel("Recover failed deliveries since (UTC)").fill(anHourAgo);
+    await page.getByLabel("Recover deliveries failed or cancelled since (UTC)").fill(anHourAgo);
     await screenshot(page, "webhook-detail-recover");
     await page.getByRole("button", { name: "Recover" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("1 failed delivery is queued again, after anything already waiting.");
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("1 event is queued again, after anything already waiting.");
     await reloadUntil(`/ui/webhooks/${goneId}`, async () => (await page.locator("li.delivery .delivery-head").allTextContents()).some((t) => t.includes("(redelivery)") && t.includes("Succeeded (200)")));
     expect(receiver.received("gone").map((r) => r.answer)).toEqual(["410", "200"]);
   });

@@ -1,7 +1,7 @@
 // Auto-disable against a real receiver, with the production rule (20 failed deliveries in a row
 // over 120 hours; the hours are reached by dating the run back in the sequencer's storage): a 410
 // disables at once, waiting deliveries are cancelled, the organization hears webhook.disabled, and
-// enabling again clears the reason, re-arms the count and delivers again.
+// enabling again clears the reason, re-arms the count and delivers again (Recover sends what was cancelled).
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -116,6 +116,25 @@ describe.concurrent("auto-disable", () => {
     expect(requests.map((r) => [JSON.parse(r.body).data.n, r.answer])).toEqual([
       [1, "410"],
       [2, "200"],
+    ]);
+  });
+
+  it("sends the failed delivery and the cancelled ones again, in order, with Recover once the webhook is enabled", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "410,200"));
+    await postEvent(tenant, { events: [1, 2, 3].map((n) => ({ type: "booking.created", data: { n } })) });
+    expect((await finalDeliveries(tenant, hook.id, 3)).map((d: any) => d.status)).toEqual(["cancelled", "cancelled", "failed"]);
+    await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: true } });
+    const recovered = await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
+    expect(recovered.body).toEqual({ redelivered: 3 });
+    const requests = await receivedCount(b, 4);
+    expect(requests.map((r) => [JSON.parse(r.body).data.n, r.answer])).toEqual([
+      [1, "410"],
+      [1, "200"],
+      [2, "200"],
+      [3, "200"],
     ]);
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { call, expectError, webhooksPath } from "./helpers";
 import { signedIn } from "./page-helpers";
-import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, receivedCount, receiverUrl } from "./delivery-helpers";
+import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
 
@@ -62,6 +62,20 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(recovered.body.redelivered).toBe(2);
     const requests = await receivedCount(b, 4);
     expect(requests.slice(2).map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2]);
+  });
+
+  it("recovers each event once: not again after its recovered delivery succeeded", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, hook.id, 1);
+    const recover = () => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
+    expect((await recover()).body).toEqual({ redelivered: 1 });
+    expect((await finalDeliveries(tenant, hook.id, 2)).map((d: any) => d.status)).toEqual(["succeeded", "failed"]);
+    expect((await recover()).body).toEqual({ redelivered: 0 });
+    expect(await received(b)).toHaveLength(2);
   });
 
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {

@@ -159,7 +159,7 @@ const AutoDisabledBanner: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewe
       The platform disabled this webhook{w.disabledAt ? <> on <Time ms={w.disabledAt} /></> : null}: {w.disabledReason}. Nothing is sent to
       it, and the deliveries that were waiting were cancelled.
     </p>
-    <p>When the receiver works again, enable the webhook; then send what failed again with Recover below.</p>
+    <p>When the receiver works again, enable the webhook; then send what failed or was cancelled again with Recover below.</p>
     <PostForm action={`/ui/webhooks/${w.id}/enabled`} csrf={viewer.csrf}>
       <input type="hidden" name="enabled" value="true" />
       <input type="hidden" name="return" value="detail" />
@@ -170,13 +170,13 @@ const AutoDisabledBanner: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewe
 
 const RecoverCard: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewer, webhook }) => (
   <section class="card" aria-labelledby="recover-title">
-    <h2 id="recover-title">Recover failed deliveries</h2>
+    <h2 id="recover-title">Recover undelivered events</h2>
     <PostForm action={`/ui/webhooks/${webhook.id}/recover`} csrf={viewer.csrf}>
       <div class="field">
-        <label for="since">Recover failed deliveries since (UTC)</label>
+        <label for="since">Recover deliveries failed or cancelled since (UTC)</label>
         <input type="datetime-local" id="since" name="since" value={new Date(Date.now() - RECOVER_DEFAULT_MS).toISOString().slice(0, 16)} aria-describedby="since-hint" />
         <p class="hint" id="since-hint">
-          Every delivery created since then that failed is sent again, in order, after anything already waiting.
+          Every event whose delivery since then failed, or was cancelled while the webhook was disabled, is sent again once, in order, after anything already waiting.
           {webhook.enabled ? " The webhook must be enabled." : <strong> Enable the webhook first: nothing is sent while it is disabled.</strong>}
         </p>
       </div>

@@ -250,7 +250,7 @@ webhookRoutes.post("/:id/deliveries/:deliveryId/redeliver", async (c) => {
   });
 });
 
-/** "Recover failed deliveries since …": the time as the page's field sends it (UTC), or ISO 8601 with an offset. */
+/** "Recover deliveries failed or cancelled since …": the time as the page's field sends it (UTC), or ISO 8601 with an offset. */
 webhookRoutes.post("/:id/recover", async (c) => {
   const webhook = await webhookOf(c);
   const typed = text(c.var.form, "since");
@@ -260,7 +260,7 @@ webhookRoutes.post("/:id/recover", async (c) => {
       kind: "error",
       text: typed.trim()
         ? `Nothing was recovered: “${typed}” is not a date and time; give one such as 2026-11-23T10:00 (UTC).`
-        : "Nothing was recovered: give the date and time (UTC) to recover failed deliveries from.",
+        : "Nothing was recovered: give the date and time (UTC) to recover deliveries from.",
     });
   }
   let recovered;
@@ -274,8 +274,8 @@ webhookRoutes.post("/:id/recover", async (c) => {
     kind: "success",
     text:
       recovered === 0
-        ? `No delivery failed since ${since} UTC: nothing was sent again.`
-        : `${counted(recovered, "failed delivery is", "failed deliveries are")} queued again, after anything already waiting.`,
+        ? `No delivery failed or was cancelled since ${since} UTC: nothing was sent again.`
+        : `${counted(recovered, "event is", "events are")} queued again, after anything already waiting.`,
   });
 });
 
