@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { wranglerCommand } from "./wrangler-command.mjs";
 
 export const BUDGET_KIB = 310;
 
@@ -37,7 +38,7 @@ function main() {
   const outdir = mkdtempSync(join(tmpdir(), "edge-webhooks-bundle-"));
   try {
     // `--env=` is production (the top level), named so wrangler does not warn about staging.
-    const build = spawnSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--env="], {
+    const build = spawnSync(...wranglerCommand(["deploy", "--dry-run", "--outdir", outdir, "--env="]), {
       cwd: root,
       env: { ...process.env, PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter), WRANGLER_SEND_METRICS: "false" },
       encoding: "utf8",

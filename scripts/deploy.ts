@@ -10,6 +10,7 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 import { deploy, deployArguments, targetOf, type Wrangler } from "./deploy-steps.ts";
+import { wranglerCommand } from "./wrangler-command.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { environment, configPath, configFlags, deployFlags } = deployArguments(process.argv.slice(2), process.env.CLOUDFLARE_ENV, join(root, "wrangler.toml"));
@@ -31,7 +32,7 @@ const wrangler: Wrangler = async (args, options = {}) => {
   }
   try {
     return await new Promise((resolvePromise, reject) => {
-      const child = spawn("wrangler", fullArgs, { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(...wranglerCommand(fullArgs), { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
       const printed = { stdout: "", stderr: "" };
       for (const [name, stream, echo] of [["stdout", child.stdout, process.stdout], ["stderr", child.stderr, process.stderr]] as const) {
         stream.on("data", (chunk: Buffer) => {

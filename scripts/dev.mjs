@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wranglerCommand } from "./wrangler-command.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -16,8 +17,8 @@ const ADMIN_EMAIL = "joe@example.com";
 const PRODUCER_EMAIL = "wink@example.com";
 const SOURCE = "wink";
 
-// wrangler and the Node 22 it needs are in node_modules/.bin; put them first even when this script
-// was started with plain `node`.
+// The Node 22 wrangler needs is in node_modules/.bin; put it first even when this script was
+// started with plain `node` (wrangler-command.mjs).
 const childEnv = {
   ...process.env,
   PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter),
@@ -214,9 +215,9 @@ async function main() {
   const token = vars().ADMIN_TOKEN ?? devVars.ADMIN_TOKEN;
   const persistDir = resolve(root, flag("--persist-to") ?? join(".wrangler", "state"));
 
-  await run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...stateFlags()]);
+  await run(...wranglerCommand(["d1", "migrations", "apply", "DB", "--local", ...stateFlags()]));
 
-  const wrangler = spawn("wrangler", ["dev", ...args], { cwd: root, env: childEnv, stdio: "inherit" });
+  const wrangler = spawn(...wranglerCommand(["dev", ...args]), { cwd: root, env: childEnv, stdio: "inherit" });
   let stopping = false;
   const stop = (signal) => {
     if (stopping) return;
