@@ -313,10 +313,12 @@ export class DeliveriesTable {
   undeliveredSince(since: number): DeliveryRow[] {
     return this.sql
       .exec<DeliveryRow>(
-        `SELECT ${COLUMNS} FROM (
-           SELECT ${COLUMNS}, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
-           FROM deliveries WHERE created >= ?)
-         WHERE latest = 1 AND status IN ('failed', 'cancelled') ORDER BY seq, position`,
+        `SELECT ${COLUMNS} FROM deliveries WHERE (seq, position) IN (
+           SELECT seq, position FROM (
+             SELECT seq, position, status, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
+             FROM deliveries WHERE created >= ?)
+           WHERE latest = 1 AND status IN ('failed', 'cancelled'))
+         ORDER BY seq, position`,
         since,
       )
       .toArray();
