@@ -4,9 +4,9 @@
 //   index1  organization (Analytics Engine samples per index, so a busy organization cannot crowd out the rest)
 //   blob1   kind: "attempt" | "ingest"
 //   blob2   organization     blob3  webhook ("" for ingest)
-//   blob4   outcome: an attempt's "succeeded" | "retry" | "failed"; an ingest's "accepted" | "duplicate" | "refused" | …
+//   blob4   outcome: an attempt's "succeeded" | "retry" | "failed"; an ingest's HTTP status, "202" | "401" | "429" | …
 //   blob5   an attempt's status class: "2xx" … "5xx", or "none" (timeout, connection, refused URL); "" for ingest
-//   double1 duration in ms   double2  HTTP status code (0: none)   double3  events (1 per attempt)
+//   double1 duration in ms   double2  HTTP status code (0: none)   double3  events (1 per attempt; an ingest's new events stored)
 import type { Outcome } from "../sequencer/records";
 import { log } from "../log";
 
