@@ -17,8 +17,7 @@ const ADMIN_EMAIL = "joe@example.com";
 const PRODUCER_EMAIL = "wink@example.com";
 const SOURCE = "wink";
 
-// The Node 22 wrangler needs is in node_modules/.bin; put it first even when this script was
-// started with plain `node` (wrangler-command.mjs).
+// Children that start `node` get the project's Node 22, even when this script was started with plain `node`.
 const childEnv = {
   ...process.env,
   PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter),

@@ -86,7 +86,7 @@ deliveriesRouter.openapi(
     method: "post",
     path: "/{id}/recover",
     operationId: "recoverDeliveries",
-    summary: "Send again, once each, every event whose delivery to this webhook since a time failed or was cancelled",
+    summary: "Send again, once each, every event whose last delivery to this webhook since a time failed or was cancelled",
     request: { params: WebhookParams, body: jsonBodyOf(Recover) },
     responses: { 202: json(z.object({ redelivered: z.number().int() }), "How many events were queued again"), ...tenantErrors, ...bodyErrors },
   }),

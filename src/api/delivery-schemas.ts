@@ -47,7 +47,7 @@ const DateTime = z
   .refine((value) => IsoDateTime.safeParse(value).success, SINCE_REASON)
   .openapi({ format: "date-time" });
 
-/** Recover: every event whose delivery since a time failed or was cancelled is sent again, once. */
+/** Recover: every event whose last delivery since a time failed or was cancelled is sent again, once. */
 export const Recover = z
   .strictObject({
     since: z.union([EpochMs, DateTime], { error: SINCE_REASON }),

@@ -5,7 +5,7 @@ import type { Env } from "../env";
 import type { WebhookRow } from "../db/webhooks";
 import type { DeliverySeed, LoggedEvent } from "../ingest/records";
 import { eventLog } from "../ingest/event-log-client";
-import type { AttemptReport, AttemptResult, NextRequest, NextStep } from "../sequencer/records";
+import { CANCELLED_BECAUSE, type AttemptReport, type AttemptResult, type NextRequest, type NextStep } from "../sequencer/records";
 import type { DrainJob } from "../queue/jobs";
 import { outcomeOf } from "./retry-policy";
 import { config } from "../config";
@@ -123,7 +123,7 @@ export async function drain(env: Env, job: DrainJob, { turnMs = TURN_MS, seed, r
         lease = step.lease;
         const { webhook, event } = await inputs.read(step);
         if (!webhook || !webhook.enabled || !event) {
-          const reason = !webhook ? "the webhook was deleted" : !webhook.enabled ? "the webhook is disabled" : "the event no longer exists";
+          const reason = !webhook ? CANCELLED_BECAUSE.webhookDeleted : !webhook.enabled ? CANCELLED_BECAUSE.webhookDisabled : CANCELLED_BECAUSE.eventGone;
           report = { deliveryId: step.delivery.id, outcome: "cancelled", reason };
           continue;
         }

@@ -14,7 +14,7 @@
 // an idle webhook. A delivery's attempts live in its own row (a JSON array appended by the
 // statement that records the outcome).
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
-import { OPEN_STATUSES } from "./records";
+import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
 import { whereEqual } from "../db/sql-filter";
 import { DELIVERIES_TABLE } from "./schema";
@@ -306,20 +306,22 @@ export class DeliveriesTable {
   }
 
   /**
-   * The last delivery of each event created at or after `since`, where that delivery ended failed
-   * or cancelled (never sent: the webhook was disabled), in key order: the events that did not reach
-   * the receiver. An event sent again since (delivered, or still waiting) is not among them.
+   * The events that did not reach the receiver: of the deliveries created at or after `since`, each
+   * event's last one, where it ended failed or was cancelled unsent (but not for an event past
+   * retention, which has nothing left to send). An event sent again since (delivered, or still
+   * waiting) is not among them. In ingest order (an event id begins with its seq, zero-padded hex),
+   * at most `limit`, from the first event after `afterEventId`.
    */
-  undeliveredSince(since: number): DeliveryRow[] {
+  undeliveredSince(since: number, afterEventId: string, limit: number): DeliveryRow[] {
     return this.sql
       .exec<DeliveryRow>(
         `SELECT ${COLUMNS} FROM deliveries WHERE (seq, position) IN (
            SELECT seq, position FROM (
-             SELECT seq, position, status, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
-             FROM deliveries WHERE created >= ?)
-           WHERE latest = 1 AND status IN ('failed', 'cancelled'))
-         ORDER BY seq, position`,
-        since,
+             SELECT seq, position, status, last_error, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
+             FROM deliveries WHERE created >= ? AND event_id > ?)
+           WHERE latest = 1 AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?)))
+         ORDER BY event_id LIMIT ?`,
+        since, afterEventId, CANCELLED_BECAUSE.eventGone, limit,
       )
       .toArray();
   }
@@ -401,7 +403,10 @@ export class DeliveriesTable {
     if (!window) return;
     const at = window.rows.findIndex((open) => precedes(row, open));
     if (at >= 0) window.rows.splice(at, 0, row);
-    else if (window.complete) window.rows.push(row);
+    // Past WINDOW_ROWS the rest stays in storage, read when the window runs out: a thousand rows
+    // inserted at once (a recovery) do not each scan a growing list.
+    else if (window.complete && window.rows.length < WINDOW_ROWS) window.rows.push(row);
+    else window.complete = false;
   }
 
   /** A delivery in the window as it is now written: kept while open, else dropped. */

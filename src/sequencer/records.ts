@@ -9,6 +9,14 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export type ErrorKind = "timeout" | "connection" | "redirect" | "refused_url";
 
+/** Why a delivery was cancelled unsent, as its `lastError` says. Recover sends again all but EVENT_GONE's. */
+export const CANCELLED_BECAUSE = {
+  webhookDeleted: "the webhook was deleted",
+  webhookDisabled: "the webhook is disabled",
+  /** Past retention: there is nothing left to send. */
+  eventGone: "the event no longer exists",
+} as const;
+
 /** What happened on the wire (delivery/webhook-http-client.ts): defined here, as the sequencer keeps it in its log. */
 export interface AttemptResult {
   started: number;

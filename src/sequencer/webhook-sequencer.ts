@@ -33,6 +33,8 @@ const BLOCKED_RECHECK_MAX_MS = 5_000;
 const RETRY_EARLY_MS = 1_000;
 /** Events a drain reads ahead in one D1 query, with the one it is about to send. */
 const UPCOMING_EVENTS = 50;
+/** Events one recover call sends again: a disabled webhook's cancelled backlog can be days of events. */
+const RECOVER_CHUNK = 1_000;
 /** Expired deliveries deleted per statement, and how soon the alarm comes back while more remain. */
 const PURGE_CHUNK = 500;
 const PURGE_AGAIN_MS = 250;
@@ -126,9 +128,14 @@ export class WebhookSequencer extends DurableObject<Env> {
     return toDelivery(created);
   }
 
-  /** Sends again, once each, the events whose deliveries since `since` ended failed or cancelled; returns how many. */
-  async recover(since: number, seq: number): Promise<number> {
-    const undelivered = this.deliveries.undeliveredSince(since);
+  /**
+   * Sends again, once each and in ingest order, up to RECOVER_CHUNK of the events after
+   * `afterEventId` whose last delivery since `since` ended failed or cancelled unsent
+   * (deliveries-table.ts, undeliveredSince). Returns how many, and while more may remain the
+   * event id to go on after (null when done).
+   */
+  async recover(since: number, seq: number, afterEventId = ""): Promise<{ redelivered: number; goOnAfter: string | null }> {
+    const undelivered = this.deliveries.undeliveredSince(since, afterEventId, RECOVER_CHUNK);
     const now = Date.now();
     try {
       this.storage.transactionSync(() => {
@@ -139,7 +146,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       throw e;
     }
     if (undelivered.length > 0) await this.wake();
-    return undelivered.length;
+    return { redelivered: undelivered.length, goOnAfter: undelivered.length === RECOVER_CHUNK ? undelivered.at(-1)!.event_id : null };
   }
 
   // ── draining ───────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,5 @@
 // What a tenant can do with one webhook's deliveries, shared by the API (src/api/deliveries.ts) and
-// the page: read the log, redeliver, recover a failed stretch, send a test event.
+// the page: read the log, redeliver, recover what did not arrive, send a test event.
 import type { Env } from "../env";
 import { apiErrorOf, notFound } from "../errors";
 import type { WebhookRow } from "../db/webhooks";
@@ -44,10 +44,22 @@ export async function redeliver(env: Env, orgId: string, id: string, deliveryId:
   return created;
 }
 
-/** Queues again every failed delivery created since `from`; returns how many. */
+/**
+ * Queues again, once each and in ingest order, the events whose last delivery since `from` failed
+ * or was cancelled unsent; returns how many. The sequencer takes them a chunk per call, so a long
+ * cancelled backlog never makes one long call.
+ */
 export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<number> {
   await getEnabledWebhook(env.DB, orgId, id);
-  return sequencer(env, id).recover(from, await eventLog(env, orgId).latestSeq());
+  const seq = await eventLog(env, orgId).latestSeq();
+  const webhookSequencer = sequencer(env, id);
+  let redelivered = 0;
+  for (let after: string | null = ""; after !== null; ) {
+    const chunk = await webhookSequencer.recover(from, seq, after);
+    redelivered += chunk.redelivered;
+    after = chunk.goOnAfter;
+  }
+  return redelivered;
 }
 
 /**

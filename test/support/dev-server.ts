@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { wranglerCommand } from "../../scripts/wrangler-command.mjs";
 
 export interface DevServer {
   url: string;
@@ -42,7 +43,6 @@ export async function until<T>(server: DevServer, probe: () => T | undefined | f
 }
 
 export const HARNESS_SCRIPT = "test/harness/worker.ts";
-const wranglerBin = join(root, "node_modules", ".bin", "wrangler");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,7 +57,7 @@ export async function freePort(): Promise<number> {
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(wranglerBin, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(...wranglerCommand(args), { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -85,8 +85,7 @@ export async function startDevServer(
   if (options.migrate !== false) await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, ...config], env);
   const vars = { ADMIN_TOKEN: adminToken, ALLOW_PRIVATE_URLS: "true", ...options.vars };
   const child: ChildProcess = spawn(
-    wranglerBin,
-    ["dev", ...(options.script ? [options.script] : []), "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    ...wranglerCommand(["dev", ...(options.script ? [options.script] : []), "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1", "--persist-to", persist, "--show-interactive-dev-session=false", ...config, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])]),
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";

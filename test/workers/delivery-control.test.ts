@@ -78,6 +78,33 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(await received(b)).toHaveLength(2);
   });
 
+  it("does not send an event again while its recovered delivery is still waiting", async () => {
+    const tenant = await producerTenant();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket(), "404,slow:1000"));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await finalDeliveries(tenant, hook.id, 1);
+    const recover = () => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
+    expect((await recover()).body).toEqual({ redelivered: 1 });
+    expect((await recover()).body).toEqual({ redelivered: 0 });
+  });
+
+  it("recovers in the order the events were ingested, whatever order their last deliveries were queued in", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404"));
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
+    const [, first] = await finalDeliveries(tenant, hook.id, 2);
+    // Event 1's last delivery now comes after event 2's in the webhook's queue.
+    await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${first.id}/retry`, { auth: tenant.auth });
+    await finalDeliveries(tenant, hook.id, 3);
+    expect((await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } })).body).toEqual({ redelivered: 2 });
+    const requests = await receivedCount(b, 5);
+    expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2, 1, 1, 2]);
+  });
+
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {
     const tenant = await producerTenant();
     const hook = await enabledWebhook(tenant, receiverUrl(bucket()));

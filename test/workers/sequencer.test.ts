@@ -7,7 +7,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { config } from "../../src/config";
-import type { AttemptResult } from "../../src/sequencer/records";
+import { CANCELLED_BECAUSE, type AttemptReport, type AttemptResult } from "../../src/sequencer/records";
 import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
 import { WebhookSequencer as MeteredSequencer } from "../harness/worker";
 import type { Claim, NextStep } from "../../src/sequencer/records";
@@ -20,6 +20,9 @@ function newWebhook() {
   const webhookId = crypto.randomUUID();
   return { webhookId, stub: sequencer(env, webhookId) };
 }
+
+/** A report as the drain makes it, but for the delivery it names. */
+type AttemptReportWithoutId = AttemptReport extends infer Report ? (Report extends unknown ? Omit<Report, "deliveryId"> : never) : never;
 
 const eventAt = (seq: number) => ({ eventId: `event-${seq}`, eventType: "booking.created", seq });
 
@@ -373,6 +376,61 @@ describe("sequencer storage", () => {
       const stats = sequencer.storageStats();
       expect(stats.rows).toBe(300);
       expect(stats.bytes).toBeGreaterThan(empty.bytes);
+    });
+  });
+});
+
+describe("recovery", () => {
+  const answered404: AttemptResult = { ...answered200, statusCode: 404 };
+  /** Zero-padded, so the ids sort as the events were ingested, as real event ids do. */
+  const paddedEventAt = (seq: number) => ({ eventId: `event-${String(seq).padStart(5, "0")}`, eventType: "booking.created", seq });
+
+  /** Appends events 1..count and ends each delivery as `end(seq)` says, as the drain reports it. */
+  async function endEach(sequencer: WebhookSequencer, webhookId: string, count: number, end: (seq: number) => AttemptReportWithoutId) {
+    const claim = (await sequencer.append(webhookId, ORG, Array.from({ length: count }, (_, i) => paddedEventAt(i + 1)), count, true))!;
+    let step: NextStep = claim.first!;
+    for (;;) {
+      if (step.action === "deliver") step = await sequencer.next(claim.lease, { report: { deliveryId: step.delivery.id, ...end(step.delivery.seq) } });
+      else if (step.action === "tell") step = await sequencer.next(claim.lease, { told: step.news }); // a failure's news, as if told
+      else break;
+    }
+    expect(step.action).toBe("idle");
+  }
+
+  it("sends again each failed or cancelled event, but not one cancelled past retention, which has nothing left to send", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const endings: Record<number, AttemptReportWithoutId> = {
+        1: { outcome: "failed", attempt: answered404 },
+        2: { outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled },
+        3: { outcome: "cancelled", reason: CANCELLED_BECAUSE.eventGone },
+        4: { outcome: "succeeded", attempt: answered200 },
+      };
+      await endEach(sequencer, webhookId, 4, (seq) => endings[seq]!);
+      expect(await sequencer.recover(0, 4)).toEqual({ redelivered: 2, goOnAfter: null });
+      const redeliveries = sequencer.list({ limit: 10, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
+      expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(["event-00001", "event-00002"]);
+    });
+  });
+
+  it("leaves out the event whose delivery is on the wire", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      const claim = (await sequencer.append(webhookId, ORG, [paddedEventAt(1), paddedEventAt(2)], 2, true))!;
+      const tell = await sequencer.next(claim.lease, { report: { deliveryId: claim.first!.delivery.id, outcome: "failed", attempt: answered404 } });
+      expect(tell.action).toBe("tell");
+      const second = await sequencer.next(claim.lease, { told: (tell as Extract<NextStep, { action: "tell" }>).news });
+      expect(second).toMatchObject({ action: "deliver", delivery: { eventId: "event-00002" } });
+      expect(await sequencer.recover(0, 2)).toEqual({ redelivered: 1, goOnAfter: null });
+    });
+  });
+
+  it("takes a long backlog 1,000 events a call, each call going on after the last one's event", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
+      expect(await sequencer.recover(0, 1_001)).toEqual({ redelivered: 1_000, goOnAfter: "event-01000" });
+      expect(await sequencer.recover(0, 1_001, "event-01000")).toEqual({ redelivered: 1, goOnAfter: null });
     });
   });
 });

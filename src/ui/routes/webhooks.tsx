@@ -274,7 +274,7 @@ webhookRoutes.post("/:id/recover", async (c) => {
     kind: "success",
     text:
       recovered === 0
-        ? `No delivery failed or was cancelled since ${since} UTC: nothing was sent again.`
+        ? `Nothing to recover: since ${since} UTC, no event’s last delivery failed or was cancelled.`
         : `${counted(recovered, "event is", "events are")} queued again, after anything already waiting.`,
   });
 });
@@ -329,7 +329,7 @@ webhookRoutes.post("/:id/enabled", async (c) => {
       >
         <p>
           {counted(waiting, "delivery is", "deliveries are")} waiting to be sent to “{webhook.name}”. Disabling it cancels{" "}
-          {waiting === 1 ? "it" : "them"}; once it is enabled again, a cancelled delivery is sent only if you redeliver it. Click OK to disable it.
+          {waiting === 1 ? "it" : "them"}; once it is enabled again, cancelled deliveries are sent only if you redeliver them or use Recover. Click OK to disable it.
         </p>
       </ConfirmPage>,
     );
