@@ -3,9 +3,13 @@ import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { call, expectError, webhooksPath } from "./helpers";
 import { signedIn } from "./page-helpers";
-import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl } from "./delivery-helpers";
+import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, type Producer } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
+
+/** POST …/recover with `since`. */
+const recoverSince = (tenant: Producer, webhookId: string, since: number | string) =>
+  call("POST", `${webhooksPath(tenant.org, webhookId)}/recover`, { auth: tenant.auth, body: { since } });
 
 describe.concurrent("the delivery log and its controls", () => {
   it("filters a webhook's deliveries by status and pages them", async () => {
@@ -57,7 +61,7 @@ describe.concurrent("the delivery log and its controls", () => {
     await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
     await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
     await finalDeliveries(tenant, hook.id, 2);
-    const recovered = await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since: new Date(since).toISOString() } });
+    const recovered = await recoverSince(tenant, hook.id, new Date(since).toISOString());
     expect(recovered.status).toBe(202);
     expect(recovered.body.redelivered).toBe(2);
     const requests = await receivedCount(b, 4);
@@ -71,10 +75,9 @@ describe.concurrent("the delivery log and its controls", () => {
     const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
     await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
     await finalDeliveries(tenant, hook.id, 1);
-    const recover = () => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
-    expect((await recover()).body).toEqual({ redelivered: 1 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
     expect((await finalDeliveries(tenant, hook.id, 2)).map((d: any) => d.status)).toEqual(["succeeded", "failed"]);
-    expect((await recover()).body).toEqual({ redelivered: 0 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
     expect(await received(b)).toHaveLength(2);
   });
 
@@ -84,9 +87,8 @@ describe.concurrent("the delivery log and its controls", () => {
     const hook = await enabledWebhook(tenant, receiverUrl(bucket(), "404,slow:1000"));
     await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
     await finalDeliveries(tenant, hook.id, 1);
-    const recover = () => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
-    expect((await recover()).body).toEqual({ redelivered: 1 });
-    expect((await recover()).body).toEqual({ redelivered: 0 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
   });
 
   it("recovers in the order the events were ingested, whatever order their last deliveries were queued in", async () => {
@@ -100,7 +102,7 @@ describe.concurrent("the delivery log and its controls", () => {
     // Event 1's last delivery now comes after event 2's in the webhook's queue.
     await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${first.id}/retry`, { auth: tenant.auth });
     await finalDeliveries(tenant, hook.id, 3);
-    expect((await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } })).body).toEqual({ redelivered: 2 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 2 });
     const requests = await receivedCount(b, 5);
     expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2, 1, 1, 2]);
   });
@@ -108,9 +110,8 @@ describe.concurrent("the delivery log and its controls", () => {
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {
     const tenant = await producerTenant();
     const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    const recover = (since: string) => call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
-    expect((await recover("2026-11-23t00:00:00z")).body).toEqual({ redelivered: 0 });
-    const refused = await recover("2026-11-23 00:00");
+    expect((await recoverSince(tenant, hook.id, "2026-11-23t00:00:00z")).body).toEqual({ redelivered: 0 });
+    const refused = await recoverSince(tenant, hook.id, "2026-11-23 00:00");
     expect(expectError(refused, 400, "invalid_request")).toEqual(["since"]);
   });
 
