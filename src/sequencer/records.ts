@@ -9,7 +9,7 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export type ErrorKind = "timeout" | "connection" | "redirect" | "refused_url";
 
-/** Why a delivery was cancelled unsent, as its `lastError` says. Recover sends again all but EVENT_GONE's. */
+/** Why a delivery was cancelled unsent, as its `lastError` says. Recover sends all of them again but `eventGone`'s. */
 export const CANCELLED_BECAUSE = {
   webhookDeleted: "the webhook was deleted",
   webhookDisabled: "the webhook is disabled",
