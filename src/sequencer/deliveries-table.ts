@@ -12,7 +12,9 @@
 // kept in memory too (a window, in step with every write), so handing out the next one and finding
 // a webhook idle cost no read: one statement per delivery while a backlog drains, two per event to
 // an idle webhook. A delivery's attempts live in its own row (a JSON array appended by the
-// statement that records the outcome).
+// statement that records the outcome). A redelivery (by hand, or a recovery) also marks the
+// deliveries of its event before it `superseded`, so each event's last delivery is found by a scan
+// of the key's range.
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
@@ -156,8 +158,15 @@ export class DeliveriesTable {
     return inserted;
   }
 
-  /** A new delivery of `original`'s event at `seq` (or the original's, if later). */
-  insertRedelivery(original: DeliveryRow, seq: number, now: number): DeliveryRow {
+  /**
+   * A new delivery of `original`'s event at `seq` (or the original's, if later), which becomes the
+   * event's last: the event's other deliveries are marked superseded. Only `original`'s row when it
+   * is known to be the last one (`originalIsLast`, as a recovery's are), else every row of the
+   * event, which takes a scan (a redelivery by hand, of any of them).
+   */
+  insertRedelivery(original: DeliveryRow, seq: number, now: number, originalIsLast = false): DeliveryRow {
+    if (originalIsLast) this.sql.exec(`UPDATE deliveries SET superseded = 1 WHERE seq = ? AND position = ?`, original.seq, original.position);
+    else this.sql.exec(`UPDATE deliveries SET superseded = 1 WHERE event_id = ? AND superseded = 0`, original.event_id);
     const at = Math.max(seq, original.seq);
     const row = this.sql
       .exec<DeliveryRow>(
@@ -306,24 +315,28 @@ export class DeliveriesTable {
   }
 
   /**
-   * The events that did not reach the receiver: of the deliveries created at or after `since`, each
-   * event's last one, where it ended failed or was cancelled unsent (but not for an event past
-   * retention, which has nothing left to send). An event sent again since (delivered, or still
-   * waiting) is not among them. In ingest order (an event id begins with its seq, zero-padded hex),
-   * at most `limit`, from the first event after `afterEventId`.
+   * The events that did not reach the receiver: each event's last delivery (not superseded) created
+   * at or after `since` that ended failed or was cancelled unsent (but not for an event past
+   * retention, which has nothing left to send); an event sent again since (delivered, or still
+   * waiting) is not among them. In key order, the order they were queued in, from after `after` to
+   * `end` at the most, `limit` of them: a scan of the key's range, no sort, however long the log.
    */
-  undeliveredSince(since: number, afterEventId: string, limit: number): DeliveryRow[] {
+  undeliveredBetween(since: number, after: DeliveryKey | null, end: DeliveryKey, limit: number): DeliveryRow[] {
+    const from = after ?? { seq: -1, position: -1 };
     return this.sql
       .exec<DeliveryRow>(
-        `SELECT ${COLUMNS} FROM deliveries WHERE (seq, position) IN (
-           SELECT seq, position FROM (
-             SELECT seq, position, status, last_error, row_number() OVER (PARTITION BY event_id ORDER BY seq DESC, position DESC) AS latest
-             FROM deliveries WHERE created >= ? AND event_id > ?)
-           WHERE latest = 1 AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?)))
-         ORDER BY event_id LIMIT ?`,
-        since, afterEventId, CANCELLED_BECAUSE.eventGone, limit,
+        `SELECT ${COLUMNS} FROM deliveries
+         WHERE (seq, position) > (?, ?) AND (seq, position) <= (?, ?) AND created >= ? AND superseded = 0
+           AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?))
+         ORDER BY seq, position LIMIT ?`,
+        from.seq, from.position, end.seq, end.position, since, CANCELLED_BECAUSE.eventGone, limit,
       )
       .toArray();
+  }
+
+  /** The last key in the table (null: none). */
+  lastDeliveryKey(): DeliveryKey | null {
+    return this.lastKey && { ...this.lastKey };
   }
 
   /** Newest first (the FIFO's order reversed). */

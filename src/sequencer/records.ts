@@ -1,6 +1,6 @@
 // What the sequencer stores and hands out, as rows and as the API shows them.
 import type { DeliverStep } from "../queue/jobs";
-import { formatDeliveryId } from "./delivery-id";
+import { formatDeliveryId, type DeliveryKey } from "./delivery-id";
 import type { OperationalNews } from "./failure-run";
 
 export const OPEN_STATUSES = ["pending", "in_flight", "retrying"] as const;
@@ -16,6 +16,12 @@ export const CANCELLED_BECAUSE = {
   /** Past retention: there is nothing left to send. */
   eventGone: "the event no longer exists",
 } as const;
+
+/** Where a recovery goes on: after this key, up to the last delivery there was when it began. */
+export interface RecoverResume {
+  after: DeliveryKey;
+  end: DeliveryKey;
+}
 
 /** What happened on the wire (delivery/webhook-http-client.ts): defined here, as the sequencer keeps it in its log. */
 export interface AttemptResult {

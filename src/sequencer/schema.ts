@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
   lease TEXT,
   attempt_log TEXT NOT NULL DEFAULT '[]',
   handed_next TEXT,
+  -- 1 once a later delivery of the same event exists: each event has one row at 0, its last delivery.
+  superseded INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (seq, position)
 ) WITHOUT ROWID;
 `;

@@ -16,6 +16,7 @@ import {
   toDelivery,
   type AttemptRecord,
   type DeliveryRow,
+  type RecoverResume,
 } from "./records";
 import { DeliveriesTable, type Settlement } from "./deliveries-table";
 import { Alarm } from "./alarm";
@@ -129,24 +130,28 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   /**
-   * Sends again, once each and in ingest order, up to RECOVER_CHUNK of the events after
-   * `afterEventId` whose last delivery since `since` ended failed or cancelled unsent
-   * (deliveries-table.ts, undeliveredSince). Returns how many, and while more may remain the
-   * event id to go on after (null when done).
+   * Sends again, once each and in the order they were queued, up to RECOVER_CHUNK of the events
+   * whose last delivery since `since` ended failed or cancelled unsent (deliveries-table.ts,
+   * undeliveredBetween), among the deliveries there were when the recovery began: from `resume`,
+   * which the previous call returned, or from the start. Returns how many, and where to resume
+   * while more may remain (null when done).
    */
-  async recover(since: number, seq: number, afterEventId = ""): Promise<{ redelivered: number; goOnAfter: string | null }> {
-    const undelivered = this.deliveries.undeliveredSince(since, afterEventId, RECOVER_CHUNK);
+  async recover(since: number, seq: number, resume: RecoverResume | null = null): Promise<{ redelivered: number; resume: RecoverResume | null }> {
+    const end = resume?.end ?? this.deliveries.lastDeliveryKey();
+    if (!end) return { redelivered: 0, resume: null };
+    const undelivered = this.deliveries.undeliveredBetween(since, resume?.after ?? null, end, RECOVER_CHUNK);
     const now = Date.now();
     try {
       this.storage.transactionSync(() => {
-        for (const row of undelivered) this.deliveries.insertRedelivery(row, seq, now);
+        for (const row of undelivered) this.deliveries.insertRedelivery(row, seq, now, true);
       });
     } catch (e) {
       this.reload();
       throw e;
     }
     if (undelivered.length > 0) await this.wake();
-    return { redelivered: undelivered.length, goOnAfter: undelivered.length === RECOVER_CHUNK ? undelivered.at(-1)!.event_id : null };
+    const last = undelivered.at(-1);
+    return { redelivered: undelivered.length, resume: last && undelivered.length === RECOVER_CHUNK ? { after: { seq: last.seq, position: last.position }, end } : null };
   }
 
   // ── draining ───────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { apiErrorOf, notFound } from "../errors";
 import type { WebhookRow } from "../db/webhooks";
 import { eventLog } from "../ingest/event-log-client";
-import type { DeliveryStatus } from "../sequencer/records";
+import type { DeliveryStatus, RecoverResume } from "../sequencer/records";
 import { sequencer } from "../delivery/sequencer-client";
 import { dispatch } from "../delivery/dispatch";
 import { envelope } from "../delivery/drain";
@@ -45,20 +45,21 @@ export async function redeliver(env: Env, orgId: string, id: string, deliveryId:
 }
 
 /**
- * Queues again, once each and in ingest order, the events whose last delivery since `from` failed
- * or was cancelled unsent; returns how many. The sequencer takes them a chunk per call, so a long
- * cancelled backlog never makes one long call.
+ * Queues again, once each and in the order they were queued, the events whose last delivery since
+ * `from` failed or was cancelled unsent; returns how many. The sequencer takes them a chunk per
+ * call, so a long cancelled backlog never makes one long call.
  */
 export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<number> {
   await getEnabledWebhook(env.DB, orgId, id);
   const seq = await eventLog(env, orgId).latestSeq();
   const webhookSequencer = sequencer(env, id);
   let redelivered = 0;
-  for (let after: string | null = ""; after !== null; ) {
-    const chunk = await webhookSequencer.recover(from, seq, after);
+  let resume: RecoverResume | null = null;
+  do {
+    const chunk: { redelivered: number; resume: RecoverResume | null } = await webhookSequencer.recover(from, seq, resume);
     redelivered += chunk.redelivered;
-    after = chunk.goOnAfter;
-  }
+    resume = chunk.resume;
+  } while (resume);
   return redelivered;
 }
 

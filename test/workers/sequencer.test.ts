@@ -407,7 +407,7 @@ describe("recovery", () => {
         4: { outcome: "succeeded", attempt: answered200 },
       };
       await endEach(sequencer, webhookId, 4, (seq) => endings[seq]!);
-      expect(await sequencer.recover(0, 4)).toEqual({ redelivered: 2, goOnAfter: null });
+      expect(await sequencer.recover(0, 4)).toEqual({ redelivered: 2, resume: null });
       const redeliveries = sequencer.list({ limit: 10, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
       expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(["event-00001", "event-00002"]);
     });
@@ -421,16 +421,19 @@ describe("recovery", () => {
       expect(tell.action).toBe("tell");
       const second = await sequencer.next(claim.lease, { told: (tell as Extract<NextStep, { action: "tell" }>).news });
       expect(second).toMatchObject({ action: "deliver", delivery: { eventId: "event-00002" } });
-      expect(await sequencer.recover(0, 2)).toEqual({ redelivered: 1, goOnAfter: null });
+      expect(await sequencer.recover(0, 2)).toEqual({ redelivered: 1, resume: null });
     });
   });
 
-  it("takes a long backlog 1,000 events a call, each call going on after the last one's event", async () => {
+  it("takes a long backlog 1,000 events a call, each going on after the last one's delivery, up to the deliveries there were when it began", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
       await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
-      expect(await sequencer.recover(0, 1_001)).toEqual({ redelivered: 1_000, goOnAfter: "event-01000" });
-      expect(await sequencer.recover(0, 1_001, "event-01000")).toEqual({ redelivered: 1, goOnAfter: null });
+      const first = await sequencer.recover(0, 1_001);
+      expect(first).toEqual({ redelivered: 1_000, resume: { after: { seq: 1_000, position: 1 }, end: { seq: 1_001, position: 1 } } });
+      expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
+      const redeliveries = sequencer.list({ limit: 2_002, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
+      expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(Array.from({ length: 1_001 }, (_, i) => paddedEventAt(i + 1).eventId));
     });
   });
 });

@@ -176,7 +176,7 @@ const RecoverCard: FC<{ viewer: Viewer; webhook: WebhookRow }> = ({ viewer, webh
         <label for="since">Recover deliveries failed or cancelled since (UTC)</label>
         <input type="datetime-local" id="since" name="since" value={new Date(Date.now() - RECOVER_DEFAULT_MS).toISOString().slice(0, 16)} aria-describedby="since-hint" />
         <p class="hint" id="since-hint">
-          Every event whose last delivery since then failed, or was cancelled while the webhook was disabled, is sent again once, in order, after anything already waiting. Test events count too.
+          Every event whose last delivery since then failed, or was cancelled while the webhook was disabled, is sent again once, in the order they were queued, after anything already waiting. Test events count too.
           {webhook.enabled ? " The webhook must be enabled." : <strong> Enable the webhook first: nothing is sent while it is disabled.</strong>}
         </p>
       </div>
