@@ -87,6 +87,8 @@ deliveriesRouter.openapi(
     path: "/{id}/recover",
     operationId: "recoverDeliveries",
     summary: "Send again, once each, every event whose last delivery to this webhook since a time failed or was cancelled",
+    description:
+      "Each event whose last delivery created since `since` ended failed, or cancelled unsent (the webhook was disabled while it waited), gets a new delivery after everything already queued, in the order those last deliveries were queued. Left out: events sent again since (delivered or still waiting), so repeating the call sends nothing twice, and events cancelled because they were past the retention period. Test events count like any other. Refused with 409 while the webhook is disabled.",
     request: { params: WebhookParams, body: jsonBodyOf(Recover) },
     responses: { 202: json(z.object({ redelivered: z.number().int() }), "How many events were queued again"), ...tenantErrors, ...bodyErrors },
   }),
