@@ -124,7 +124,13 @@ export class WebhookSequencer extends DurableObject<Env> {
   async redeliver(deliveryId: string, seq: number): Promise<DeliveryRecord | null> {
     const original = this.deliveries.byId(deliveryId);
     if (!original) return null;
-    const created = this.deliveries.insertRedelivery(original, seq, Date.now());
+    let created: DeliveryRow;
+    try {
+      created = this.storage.transactionSync(() => this.deliveries.insertRedelivery(original, seq, Date.now()));
+    } catch (e) {
+      this.reload();
+      throw e;
+    }
     await this.wake();
     return toDelivery(created);
   }
@@ -141,9 +147,12 @@ export class WebhookSequencer extends DurableObject<Env> {
     if (!end) return { redelivered: 0, resume: null };
     const undelivered = this.deliveries.undeliveredBetween(since, resume?.after ?? null, end, RECOVER_CHUNK);
     const now = Date.now();
+    // After `end` too (a fan-out may have appended past `seq` since the caller read it), so the
+    // chunks still to come never meet a delivery this recovery made.
+    const at = Math.max(seq, end.seq);
     try {
       this.storage.transactionSync(() => {
-        for (const row of undelivered) this.deliveries.insertRedelivery(row, seq, now, true);
+        for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now, true);
       });
     } catch (e) {
       this.reload();

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
+import { parseDeliveryId } from "../../src/sequencer/delivery-id";
 import { config } from "../../src/config";
 import { CANCELLED_BECAUSE, type AttemptReport, type AttemptResult } from "../../src/sequencer/records";
 import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
@@ -425,7 +426,7 @@ describe("recovery", () => {
     });
   });
 
-  it("takes a long backlog 1,000 events a call, each going on after the last one's delivery, up to the deliveries there were when it began", async () => {
+  it("takes a long backlog 1,000 events a call, each going on after the last one's delivery", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
       await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
@@ -434,6 +435,20 @@ describe("recovery", () => {
       expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
       const redeliveries = sequencer.list({ limit: 2_002, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
       expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(Array.from({ length: 1_001 }, (_, i) => paddedEventAt(i + 1).eventId));
+    });
+  });
+
+  it("queues what it sends again after the last delivery there was when it began, which its later chunks do not reach", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
+      // Event 1,002 reaches the webhook after the caller read the log's latest seq (1,001).
+      await sequencer.append(webhookId, ORG, [paddedEventAt(1_002)], 1_002, true);
+      const first = await sequencer.recover(0, 1_001);
+      expect(first.resume?.end).toEqual({ seq: 1_002, position: 1 });
+      const redeliveries = sequencer.list({ limit: 3_000, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
+      expect(redeliveries.every((delivery) => parseDeliveryId(delivery.id)!.seq === 1_002 && parseDeliveryId(delivery.id)!.position > 1)).toBe(true);
+      expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
     });
   });
 });
