@@ -11,6 +11,21 @@ const bucket = () => crypto.randomUUID();
 const recoverSince = (tenant: Producer, webhookId: string, since: number | string) =>
   call("POST", `${webhooksPath(tenant.org, webhookId)}/recover`, { auth: tenant.auth, body: { since } });
 
+/** POST …/deliveries/{id}/retry. */
+const redeliverOne = (tenant: Producer, webhookId: string, deliveryId: string) =>
+  call("POST", `${webhooksPath(tenant.org, webhookId)}/deliveries/${deliveryId}/retry`, { auth: tenant.auth });
+
+/** A webhook answered as `script` says, and `count` events (data.n 1…count) delivered to it until final; `since`: before them. */
+async function deliveredEvents(script: string, count: number) {
+  const tenant = await producerTenant();
+  const b = bucket();
+  const since = Date.now();
+  const hook = await enabledWebhook(tenant, receiverUrl(b, script));
+  for (let n = 1; n <= count; n++) await postEvent(tenant, { type: "booking.created", data: { n } });
+  const deliveries = await finalDeliveries(tenant, hook.id, count);
+  return { tenant, b, since, hook, deliveries };
+}
+
 describe.concurrent("the delivery log and its controls", () => {
   it("filters a webhook's deliveries by status and pages them", async () => {
     const tenant = await producerTenant();
@@ -44,7 +59,7 @@ describe.concurrent("the delivery log and its controls", () => {
     const posted = await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
     const [failed] = await finalDeliveries(tenant, hook.id, 1);
     expect(failed.status).toBe("failed");
-    const retried = await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${failed.id}/retry`, { auth: tenant.auth });
+    const retried = await redeliverOne(tenant, hook.id, failed.id);
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ origin: "redelivery", eventId: posted.body.id, status: "pending" });
     const requests = await receivedCount(b, 2);
@@ -54,13 +69,7 @@ describe.concurrent("the delivery log and its controls", () => {
   });
 
   it("recovers every failed delivery since a time", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const since = Date.now();
-    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,404,200"));
-    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
-    await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
-    await finalDeliveries(tenant, hook.id, 2);
+    const { tenant, b, since, hook } = await deliveredEvents("404,404,200", 2);
     const recovered = await recoverSince(tenant, hook.id, new Date(since).toISOString());
     expect(recovered.status).toBe(202);
     expect(recovered.body.redelivered).toBe(2);
@@ -69,12 +78,7 @@ describe.concurrent("the delivery log and its controls", () => {
   });
 
   it("recovers each event once: not again after its recovered delivery succeeded", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const since = Date.now();
-    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
-    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
-    await finalDeliveries(tenant, hook.id, 1);
+    const { tenant, b, since, hook } = await deliveredEvents("404,200", 1);
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
     expect((await finalDeliveries(tenant, hook.id, 2)).map((d: any) => d.status)).toEqual(["succeeded", "failed"]);
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
@@ -82,44 +86,50 @@ describe.concurrent("the delivery log and its controls", () => {
   });
 
   it("does not send an event again while its recovered delivery is still waiting", async () => {
-    const tenant = await producerTenant();
-    const since = Date.now();
-    const hook = await enabledWebhook(tenant, receiverUrl(bucket(), "404,slow:1000"));
-    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
-    await finalDeliveries(tenant, hook.id, 1);
+    const { tenant, since, hook } = await deliveredEvents("404,slow:1000", 1);
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
   });
 
   it("recovers an event once, however many of its deliveries were sent again by hand", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const since = Date.now();
-    const hook = await enabledWebhook(tenant, receiverUrl(b, "404"));
-    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
-    const [original] = await finalDeliveries(tenant, hook.id, 1);
+    const { tenant, since, hook, deliveries: [original] } = await deliveredEvents("404", 1);
     // The original delivery sent again twice: the first redelivery is not the event's last either.
     for (const count of [2, 3]) {
-      await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${original.id}/retry`, { auth: tenant.auth });
+      await redeliverOne(tenant, hook.id, original.id);
       await finalDeliveries(tenant, hook.id, count);
     }
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
   });
 
   it("recovers in the order the events' last deliveries were queued in", async () => {
-    const tenant = await producerTenant();
-    const b = bucket();
-    const since = Date.now();
-    const hook = await enabledWebhook(tenant, receiverUrl(b, "404"));
-    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
-    await postEvent(tenant, { type: "booking.created", data: { n: 2 } });
-    const [, first] = await finalDeliveries(tenant, hook.id, 2);
+    const { tenant, b, since, hook, deliveries: [, first] } = await deliveredEvents("404", 2);
     // Event 1's last delivery now comes after event 2's in the webhook's queue.
-    await call("POST", `${webhooksPath(tenant.org, hook.id)}/deliveries/${first.id}/retry`, { auth: tenant.auth });
+    await redeliverOne(tenant, hook.id, first.id);
     await finalDeliveries(tenant, hook.id, 3);
     expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 2 });
     const requests = await receivedCount(b, 5);
     expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2, 1, 2, 1]);
+  });
+
+  it("recovers a failed test event with the rest", async () => {
+    const tenant = await producerTenant();
+    const b = bucket();
+    const since = Date.now();
+    const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
+    await call("POST", `${webhooksPath(tenant.org, hook.id)}/test`, { auth: tenant.auth });
+    await finalDeliveries(tenant, hook.id, 1);
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
+    const requests = await receivedCount(b, 2);
+    expect(requests.map((r) => [JSON.parse(r.body).type, r.answer])).toEqual([
+      ["webhook.test", "404"],
+      ["webhook.test", "200"],
+    ]);
+  });
+
+  it("refuses to recover for a disabled webhook", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()), { enabled: false });
+    expectError(await recoverSince(tenant, hook.id, 0), 409, "webhook_disabled");
   });
 
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {
