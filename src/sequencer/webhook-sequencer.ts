@@ -97,16 +97,10 @@ export class WebhookSequencer extends DurableObject<Env> {
     // written and one call fewer than inserting it and handing it out on the holder's first next().
     const first = items[0];
     const handOut = claim && !this.lease && first !== undefined && first.seq <= this.watermark && !this.deliveries.head() ? crypto.randomUUID() : null;
-    let handedOut: DeliveryRow | undefined;
-    try {
-      this.storage.transactionSync(() => {
-        this.state.setWebhook(webhookId, orgId);
-        handedOut = this.deliveries.insertEvents(items, now, handOut).find((row) => row.lease !== null);
-      });
-    } catch (e) {
-      this.reload(); // the transaction rolled back what it had set
-      throw e;
-    }
+    const handedOut = this.transaction(() => {
+      this.state.setWebhook(webhookId, orgId);
+      return this.deliveries.insertEvents(items, now, handOut).find((row) => row.lease !== null);
+    });
     if (handOut && handedOut) {
       this.blockedCount = 0;
       await this.leaseKeeper.hold(handOut, now + this.settings.leaseMs);
@@ -124,13 +118,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   async redeliver(deliveryId: string, seq: number): Promise<DeliveryRecord | null> {
     const original = this.deliveries.byId(deliveryId);
     if (!original) return null;
-    let created: DeliveryRow;
-    try {
-      created = this.storage.transactionSync(() => this.deliveries.insertRedelivery(original, seq, Date.now()));
-    } catch (e) {
-      this.reload();
-      throw e;
-    }
+    const created = this.transaction(() => this.deliveries.insertRedelivery(original, seq, Date.now()));
     await this.wake();
     return toDelivery(created);
   }
@@ -150,14 +138,9 @@ export class WebhookSequencer extends DurableObject<Env> {
     // After `end` too (a fan-out may have appended past `seq` since the caller read it), so the
     // chunks still to come never meet a delivery this recovery made.
     const at = Math.max(seq, end.seq);
-    try {
-      this.storage.transactionSync(() => {
-        for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now, true);
-      });
-    } catch (e) {
-      this.reload();
-      throw e;
-    }
+    this.transaction(() => {
+      for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now, true);
+    });
     if (undelivered.length > 0) await this.wake();
     const last = undelivered.at(-1);
     return { redelivered: undelivered.length, resume: last && undelivered.length === RECOVER_CHUNK ? { after: { seq: last.seq, position: last.position }, end } : null };
@@ -395,6 +378,16 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.deliveries.settle(row, { status: last ? "failed" : "pending", now, attempt });
     this.attemptStats.record(attempt, now);
     if (last) this.failures.failed(failedDelivery(row, attempt), now, this.settings.autoDisable);
+  }
+
+  /** `work` in one storage transaction; if it throws, memory is read again from what was rolled back. */
+  private transaction<T>(work: () => T): T {
+    try {
+      return this.storage.transactionSync(work);
+    } catch (e) {
+      this.reload();
+      throw e;
+    }
   }
 
   /** Reads storage again into memory: after a transaction rolled back what it had set there. */

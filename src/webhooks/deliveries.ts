@@ -56,7 +56,7 @@ export async function recoverDeliveries(env: Env, orgId: string, id: string, fro
   let redelivered = 0;
   let resume: RecoverResume | null = null;
   do {
-    const chunk: { redelivered: number; resume: RecoverResume | null } = await webhookSequencer.recover(from, seq, resume);
+    const chunk = await webhookSequencer.recover(from, seq, resume);
     redelivered += chunk.redelivered;
     resume = chunk.resume;
   } while (resume);
