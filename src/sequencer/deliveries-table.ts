@@ -112,8 +112,9 @@ export class DeliveriesTable {
   private handedBeside(head: DeliveryRow): { row: DeliveryRow; handedOnRow: DeliveryKey } | null {
     const before = this.sql
       .exec<DeliveryKey & { updated: number; handed_next: string | null }>(
-        `SELECT seq, position, updated, handed_next FROM deliveries WHERE seq < ? OR (seq = ? AND position < ?) ORDER BY seq DESC, position DESC LIMIT 1`,
-        head.seq, head.seq, head.position,
+        // A row value, so SQLite seeks on the key; the same test spelled with OR sorts every row before the head.
+        `SELECT seq, position, updated, handed_next FROM deliveries WHERE (seq, position) < (?, ?) ORDER BY seq DESC, position DESC LIMIT 1`,
+        head.seq, head.position,
       )
       .toArray()[0];
     const handed = before?.handed_next ? (JSON.parse(before.handed_next) as HandedNext) : null;

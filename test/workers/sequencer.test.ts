@@ -353,6 +353,22 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("finds its head on waking, and whether the delivery before it handed it out, without reading the final deliveries kept", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await deliverBatch(sequencer, webhookId, 1, 300);
+      await sequencer.append(webhookId, ORG, [eventAt(301)], 301);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await evictDurableObject(stub);
+    const ops = await runInDurableObject(stub, async (_sequencer, state) =>
+      metered(state, async (woken) => {
+        expect(woken.openCount()).toBe(1);
+      }),
+    );
+    expect(ops.doRowsRead ?? 0).toBeLessThan(30);
+  });
+
   it("finds on waking a delivery appended before where its open deliveries started when last noted", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
