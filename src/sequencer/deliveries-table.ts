@@ -12,9 +12,10 @@
 // kept in memory too (a window, in step with every write), so handing out the next one and finding
 // a webhook idle cost no read: one statement per delivery while a backlog drains, two per event to
 // an idle webhook. A delivery's attempts live in its own row (a JSON array appended by the
-// statement that records the outcome). A redelivery (by hand, or a recovery) also marks the
-// deliveries of its event before it `superseded`, so each event's last delivery is found by a scan
-// of the key's range.
+// statement that records the outcome). A redelivery (by hand, or a recovery) also marks the event's
+// delivery that was last as superseded by it (its key), so a recovery finds each event's last
+// delivery by scanning the key's range, and a redelivery of any of an event's deliveries reaches the
+// last one in a few key lookups.
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
@@ -161,13 +162,10 @@ export class DeliveriesTable {
 
   /**
    * A new delivery of `original`'s event at `seq` (or the original's, if later), which becomes the
-   * event's last: the event's other deliveries are marked superseded. Only `original`'s row when it
-   * is known to be the last one (`originalIsLast`, as a recovery's are), else every row of the
-   * event, which takes a scan (a redelivery by hand, of any of them).
+   * event's last: the delivery that was last is marked superseded by it.
    */
-  insertRedelivery(original: DeliveryRow, seq: number, now: number, originalIsLast = false): DeliveryRow {
-    if (originalIsLast) this.sql.exec(`UPDATE deliveries SET superseded = 1 WHERE seq = ? AND position = ?`, original.seq, original.position);
-    else this.sql.exec(`UPDATE deliveries SET superseded = 1 WHERE event_id = ? AND superseded = 0`, original.event_id);
+  insertRedelivery(original: DeliveryRow, seq: number, now: number): DeliveryRow {
+    const last = this.lastOfEvent(original);
     const at = Math.max(seq, original.seq);
     const row = this.sql
       .exec<DeliveryRow>(
@@ -177,8 +175,34 @@ export class DeliveriesTable {
         at, at, newNonce(), original.event_id, original.event_type, now, now,
       )
       .one();
+    if (last) {
+      this.sql.exec(`UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE seq = ? AND position = ?`, row.seq, row.position, last.seq, last.position);
+    } else {
+      // A link of the chain was purged: the event's last delivery is found by a scan.
+      this.sql.exec(
+        `UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE event_id = ? AND superseded_seq IS NULL AND (seq, position) <> (?, ?)`,
+        row.seq, row.position, original.event_id, row.seq, row.position,
+      );
+    }
     this.opened(row);
     return row;
+  }
+
+  /**
+   * The last delivery of `row`'s event, reached by following what superseded each delivery from
+   * `row` on (no step when `row` is the last): a few key lookups however long the table. Null if a
+   * delivery on the way was purged.
+   */
+  private lastOfEvent(row: DeliveryKey): DeliveryKey | null {
+    let key = row;
+    for (;;) {
+      const next = this.sql
+        .exec<{ seq: number | null; position: number | null }>(`SELECT superseded_seq AS seq, superseded_position AS position FROM deliveries WHERE seq = ? AND position = ?`, key.seq, key.position)
+        .toArray()[0];
+      if (!next) return null;
+      if (next.seq === null || next.position === null) return key;
+      key = { seq: next.seq, position: next.position };
+    }
   }
 
   /**
@@ -327,7 +351,7 @@ export class DeliveriesTable {
     return this.sql
       .exec<DeliveryRow>(
         `SELECT ${COLUMNS} FROM deliveries
-         WHERE (seq, position) > (?, ?) AND (seq, position) <= (?, ?) AND created >= ? AND superseded = 0
+         WHERE (seq, position) > (?, ?) AND (seq, position) <= (?, ?) AND created >= ? AND superseded_seq IS NULL
            AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?))
          ORDER BY seq, position LIMIT ?`,
         from.seq, from.position, end.seq, end.position, since, CANCELLED_BECAUSE.eventGone, limit,

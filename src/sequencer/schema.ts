@@ -23,8 +23,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
   lease TEXT,
   attempt_log TEXT NOT NULL DEFAULT '[]',
   handed_next TEXT,
-  -- 1 once a later delivery of the same event exists: each event has one row at 0, its last delivery.
-  superseded INTEGER NOT NULL DEFAULT 0,
+  -- The key of the delivery that sent the same event again after this one; null on the event's last
+  -- delivery. A redelivery finds that last one from any of the event's deliveries by following them.
+  superseded_seq INTEGER,
+  superseded_position INTEGER,
   PRIMARY KEY (seq, position)
 ) WITHOUT ROWID;
 `;

@@ -139,7 +139,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     // chunks still to come never meet a delivery this recovery made.
     const at = Math.max(seq, end.seq);
     this.transaction(() => {
-      for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now, true);
+      for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now);
     });
     if (undelivered.length > 0) await this.wake();
     const last = undelivered.at(-1);

@@ -11,7 +11,7 @@ import { config } from "../../src/config";
 import { CANCELLED_BECAUSE, type AttemptReport, type AttemptResult } from "../../src/sequencer/records";
 import { OPS_LOG_PREFIX, type OpCounts } from "../harness/ops-counts";
 import { WebhookSequencer as MeteredSequencer } from "../harness/worker";
-import type { Claim, NextStep } from "../../src/sequencer/records";
+import type { Claim, DeliveryRecord, NextStep } from "../../src/sequencer/records";
 
 const ORG = "org-sequencer-test";
 const RETENTION_MS = config(env).retentionMs;
@@ -465,6 +465,62 @@ describe("recovery", () => {
       const redeliveries = sequencer.list({ limit: 3_000, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
       expect(redeliveries.every((delivery) => parseDeliveryId(delivery.id)!.seq === 1_002 && parseDeliveryId(delivery.id)!.position > 1)).toBe(true);
       expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
+    });
+  });
+});
+
+describe("redelivery", () => {
+  const answered404: AttemptResult = { ...answered200, statusCode: 404 };
+  const EVENT = "event-1";
+
+  /** The keys of `eventId`'s deliveries that nothing superseded: each event has one, its last delivery. */
+  const lastDeliveries = (state: DurableObjectState, eventId: string) =>
+    state.storage.sql.exec<{ seq: number; position: number }>(`SELECT seq, position FROM deliveries WHERE event_id = ? AND superseded_seq IS NULL`, eventId).toArray();
+
+  /** Events 1..count delivered, the first failed; returns event 1's delivery. */
+  async function deliveredWithFirstFailed(sequencer: WebhookSequencer, webhookId: string, count: number) {
+    const claim = (await sequencer.append(webhookId, ORG, Array.from({ length: count }, (_, i) => eventAt(i + 1)), count, true))!;
+    let step: NextStep = claim.first!;
+    for (;;) {
+      if (step.action === "deliver") {
+        const report = step.delivery.seq === 1 ? { outcome: "failed" as const, attempt: answered404 } : { outcome: "succeeded" as const, attempt: answered200 };
+        step = await sequencer.next(claim.lease, { report: { deliveryId: step.delivery.id, ...report } });
+      } else if (step.action === "tell") step = await sequencer.next(claim.lease, { told: step.news });
+      else break;
+    }
+    return sequencer.list({ eventId: EVENT, limit: 1, offset: 0 }).deliveries[0]!;
+  }
+
+  it("makes the new delivery its event's last, reached from an earlier delivery in a few key lookups however many the webhook keeps", async () => {
+    const { webhookId, stub } = newWebhook();
+    const original = await runInDurableObject(stub, async (sequencer) => {
+      const original = await deliveredWithFirstFailed(sequencer, webhookId, 2_000);
+      await sequencer.redeliver(original.id, 2_000);
+      return original;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // notes where the open deliveries start, as it would by now
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (_sequencer, state) => {
+      let again: DeliveryRecord | null = null;
+      const ops = await metered(state, async (woken) => {
+        again = await woken.redeliver(original.id, 2_000);
+      });
+      // Waking and following two links; a scan for the event's deliveries would read all 2,001.
+      expect(ops.doRowsRead).toBeLessThan(50);
+      const key = parseDeliveryId(again!.id)!;
+      expect(lastDeliveries(state, EVENT)).toEqual([{ seq: key.seq, position: key.position }]);
+    });
+  });
+
+  it("finds its event's last delivery by a scan when a delivery on the way there was purged", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      const original = await deliveredWithFirstFailed(sequencer, webhookId, 3);
+      const purged = parseDeliveryId((await sequencer.redeliver(original.id, 3))!.id)!;
+      await sequencer.redeliver(original.id, 3);
+      state.storage.sql.exec(`DELETE FROM deliveries WHERE seq = ? AND position = ?`, purged.seq, purged.position);
+      const last = parseDeliveryId((await sequencer.redeliver(original.id, 3))!.id)!;
+      expect(lastDeliveries(state, EVENT)).toEqual([{ seq: last.seq, position: last.position }]);
     });
   });
 });
