@@ -6,6 +6,7 @@ import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { EventsTable } from "../../src/ingest/events-table";
+import { countedSql } from "./sql-reads";
 import { fanOutAgain, fanOutChunk } from "../../src/delivery/fanout";
 import type { DrainJob, FanoutChunkJob, Job } from "../../src/queue/jobs";
 import type { DeliverySeed } from "../../src/ingest/records";
@@ -90,6 +91,23 @@ describe.concurrent("ingest", () => {
     const second = await postEvent(tenant, { type: "booking.created", data: {}, id: "lone \ud800 surrogate" });
     expect(second.status).toBe(202);
     expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
+  });
+
+  it("looks a request's ids up one index seek each, however many events of its source the log keeps", async () => {
+    const tenant = await producerTenant();
+    const { found, rowsRead } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const events = new EventsTable(state.storage.sql);
+      const from = events.nextSeq();
+      events.insert(
+        Array.from({ length: 2_000 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "event" as const, source: "wink", type: "booking.created", entity: null, producerId: `order-${i}`, data: "{}", created: 1, webhookIds: [] })),
+      );
+      const counted = countedSql(state.storage.sql);
+      const found = new EventsTable(counted.sql).byProducerIds("wink", ["order-7", "order-1999", "order-unknown"]);
+      return { found: [...found.entries()].map(([producerId, event]) => [producerId, event.seq - from]), rowsRead: counted.rowsRead() };
+    });
+    expect(Object.fromEntries(found)).toEqual({ "order-7": 7, "order-1999": 1_999 });
+    // Joined the other way round, SQLite walked all 2,000 events of the source for each id.
+    expect(rowsRead).toBeLessThan(20);
   });
 
   it("stores every event of a batch too large to bind as one string, each with all its webhooks", async () => {
