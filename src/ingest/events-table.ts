@@ -125,10 +125,14 @@ export class EventsTable {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n;
   }
 
-  /** Deletes up to `limit` events created before `before` with a seq below `belowSeq`, oldest first; returns their seqs. */
+  /**
+   * Deletes up to `limit` events created before `before` with a seq below `belowSeq`, oldest first;
+   * returns their seqs. Only the first `limit` events are looked at: events are created in seq
+   * order, so the expired ones come first, and the rest of the log is not read.
+   */
   deleteBefore(before: number, belowSeq: number, limit: number): number[] {
     const expired = this.sql
-      .exec<{ seq: number }>(`SELECT seq FROM events WHERE created < ? AND seq < ? ORDER BY seq LIMIT ?`, before, belowSeq, limit)
+      .exec<{ seq: number }>(`SELECT seq FROM (SELECT seq, created FROM events WHERE seq < ? ORDER BY seq LIMIT ?) WHERE created < ?`, belowSeq, limit, before)
       .toArray()
       .map((row) => row.seq);
     if (expired.length > 0) this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);

@@ -282,14 +282,20 @@ export class DeliveriesTable {
 
   /**
    * Deletes up to `limit` final deliveries last changed before `cutoff`, oldest keys first; returns
-   * how many. The row naming the delivery on the wire stays while it is.
+   * how many. The row naming the delivery on the wire stays while it is. Deliveries end in key
+   * order, so the expired ones come first: the walk stops at the seq of the first delivery changed
+   * since `cutoff` instead of reading the rest of the month kept. (One that ended out of order, an
+   * append that raced, goes once the deliveries before it have.)
    */
   deleteFinalBefore(cutoff: number, limit: number): number {
     const keep = this.wire?.handedOnRow ?? { seq: -1, position: -1 };
     return this.sql.exec(
       `DELETE FROM deliveries WHERE (seq, position) IN (
-         SELECT seq, position FROM deliveries WHERE ${FINAL} AND updated < ? AND NOT (seq = ? AND position = ?) ORDER BY seq, position LIMIT ?)`,
-      cutoff, keep.seq, keep.position, limit,
+         SELECT seq, position FROM deliveries
+         WHERE seq <= coalesce((SELECT seq FROM deliveries WHERE updated >= ? ORDER BY seq, position LIMIT 1), ${Number.MAX_SAFE_INTEGER})
+           AND ${FINAL} AND updated < ? AND NOT (seq = ? AND position = ?)
+         ORDER BY seq, position LIMIT ?)`,
+      cutoff, cutoff, keep.seq, keep.position, limit,
     ).rowsWritten;
   }
 
@@ -390,9 +396,10 @@ export class DeliveriesTable {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries WHERE ${AT_OR_AFTER} AND ${OPEN}`, from.seq, from.seq, from.position).one().n;
   }
 
-  /** When the longest-unchanged final delivery last changed; null if there is none. */
+  /** When the first final delivery (in key order, the oldest to end) last changed; null if there is none. */
   oldestFinalUpdate(): number | null {
-    return this.sql.exec<{ oldest: number | null }>(`SELECT min(updated) AS oldest FROM deliveries WHERE ${FINAL}`).one().oldest;
+    // The first in key order: deliveries end in that order (see deleteFinalBefore), and min() would read them all.
+    return this.sql.exec<{ updated: number }>(`SELECT updated FROM deliveries WHERE ${FINAL} ORDER BY seq, position LIMIT 1`).toArray()[0]?.updated ?? null;
   }
 
   rowCount(): number {

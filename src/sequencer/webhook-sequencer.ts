@@ -39,6 +39,8 @@ const RECOVER_CHUNK = 1_000;
 /** Expired deliveries deleted per statement, and how soon the alarm comes back while more remain. */
 const PURGE_CHUNK = 500;
 const PURGE_AGAIN_MS = 250;
+/** The least time between two purges that each found less than a chunk to delete. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export class WebhookSequencer extends DurableObject<Env> {
   private readonly storage: DurableObjectStorage;
@@ -280,8 +282,10 @@ export class WebhookSequencer extends DurableObject<Env> {
   /**
    * Deletes up to PURGE_CHUNK final deliveries whose last change is older than the retention
    * period as of `now`, and keeps the alarm coming: soon while more remain, else when the oldest
-   * one left expires (unless an earlier alarm is set, which purges again when it rings). Open
-   * deliveries are never purged. Returns how many it deleted.
+   * one left expires, but not sooner than PURGE_INTERVAL_MS from now, so a webhook gone quiet after
+   * a busy month wakes once an hour to purge, not once per delivery as each expires (unless an
+   * earlier alarm is set, which purges again when it rings). Open deliveries are never purged.
+   * Returns how many it deleted.
    */
   async purgeExpired(now: number): Promise<number> {
     const { retentionMs } = this.settings;
@@ -290,7 +294,7 @@ export class WebhookSequencer extends DurableObject<Env> {
       await this.nextAlarm.ringBy(Date.now() + PURGE_AGAIN_MS);
     } else if ((await this.nextAlarm.current()) === null) {
       const oldest = this.deliveries.oldestFinalUpdate();
-      if (oldest !== null) await this.nextAlarm.set(oldest + retentionMs);
+      if (oldest !== null) await this.nextAlarm.set(Math.max(oldest + retentionMs, now + PURGE_INTERVAL_MS));
     }
     return purged;
   }

@@ -5,6 +5,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { config } from "../../src/config";
 import { eventLog } from "../../src/ingest/event-log-client";
+import { EventsTable } from "../../src/ingest/events-table";
+import { countedSql } from "./sql-reads";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { admin, call } from "./helpers";
 import { conditionBody, createCondition, createWebhook, report, usageReport } from "./notification-helpers";
@@ -40,6 +42,22 @@ describe("retention", () => {
     await postBatches(tenant, 1);
     const seqs = (await storedEvents(tenant.org)).map((e) => e.seq).sort((a, b) => a - b);
     expect(seqs.slice(0, 2)).toEqual([newest!.seq, newest!.seq + 1]);
+  });
+
+  it("reads no further than a chunk's worth of the oldest events to find the expired ones", async () => {
+    const tenant = await producerTenant();
+    const { deleted, rowsRead } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const from = new EventsTable(state.storage.sql).nextSeq();
+      new EventsTable(state.storage.sql).insert(
+        Array.from({ length: 2_000 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "event" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: i < 10 ? 1 : 2, webhookIds: [] })),
+      );
+      const counted = countedSql(state.storage.sql);
+      const deleted = new EventsTable(counted.sql).deleteBefore(2, from + 2_000, 500);
+      return { deleted: deleted.length, rowsRead: counted.rowsRead() };
+    });
+    expect(deleted).toBe(10);
+    // A walk of every event below the newest, checking each one's age, read all 2,000.
+    expect(rowsRead).toBeLessThanOrEqual(520);
   });
 
   it("holds a steady stream's storage flat", async () => {
