@@ -92,6 +92,21 @@ async function measure(state: DurableObjectState, work: (sequencer: WebhookSeque
 
 const countStatements = async (state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<unknown>) => (await measure(state, work)).statements;
 
+/**
+ * Rings the lease's alarm (the webhook idle or waiting, it notes where the open deliveries start),
+ * evicts the object and wakes a fresh one, which must find `open` deliveries open: the rows it reads.
+ */
+async function rowsReadWaking(stub: DurableObjectStub<WebhookSequencer>, open: number): Promise<number> {
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  await evictDurableObject(stub);
+  const ops = await runInDurableObject(stub, (_sequencer, state) =>
+    metered(state, async (woken) => {
+      expect(woken.openCount()).toBe(open);
+    }),
+  );
+  return ops.doRowsRead ?? 0;
+}
+
 describe("sequencer storage", () => {
   it("writes two rows per delivery to an idle webhook that gets events one at a time: handed out with its insert, then its outcome", async () => {
     const { webhookId, stub } = newWebhook();
@@ -335,15 +350,7 @@ describe("sequencer storage", () => {
   it("finds its head on waking without reading the final deliveries kept for the log", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, (sequencer) => deliverBatch(sequencer, webhookId, 1, 300));
-    // The lease's alarm rings once the webhook is idle, and notes where its open deliveries start.
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    await evictDurableObject(stub);
-    const ops = await runInDurableObject(stub, async (_sequencer, state) =>
-      metered(state, async (woken) => {
-        expect(woken.openCount()).toBe(0);
-      }),
-    );
-    expect(ops.doRowsRead ?? 0).toBeLessThan(30);
+    expect(await rowsReadWaking(stub, 0)).toBeLessThan(30);
     // And an event appended after it wakes is its head.
     await runInDurableObject(stub, async (sequencer) => {
       const claim = await sequencer.append(webhookId, ORG, [eventAt(301)], 301, true);
@@ -357,14 +364,7 @@ describe("sequencer storage", () => {
       await deliverBatch(sequencer, webhookId, 1, 300);
       await sequencer.append(webhookId, ORG, [eventAt(301)], 301);
     });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    await evictDurableObject(stub);
-    const ops = await runInDurableObject(stub, async (_sequencer, state) =>
-      metered(state, async (woken) => {
-        expect(woken.openCount()).toBe(1);
-      }),
-    );
-    expect(ops.doRowsRead ?? 0).toBeLessThan(30);
+    expect(await rowsReadWaking(stub, 1)).toBeLessThan(30);
   });
 
   it("finds on waking a delivery appended before where its open deliveries started when last noted", async () => {
@@ -523,12 +523,14 @@ describe("redelivery", () => {
   });
 });
 
-/** A moment strictly after everything written so far and before anything written next. */
-async function between(): Promise<number> {
+/** Events 1..`older` delivered, then `older`+1..`older`+`newer`: returns a moment strictly between the two stretches. */
+async function deliveredInTwoStretches(sequencer: WebhookSequencer, webhookId: string, older: number, newer: number): Promise<number> {
+  await deliverBatch(sequencer, webhookId, 1, older);
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const at = Date.now();
+  const between = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 5));
-  return at;
+  await deliverBatch(sequencer, webhookId, older + 1, older + newer);
+  return between;
 }
 
 describe("retention", () => {
@@ -575,9 +577,7 @@ describe("retention", () => {
   it("finds the expired deliveries without reading the ones kept after them", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer, state) => {
-      await deliverBatch(sequencer, webhookId, 1, 10);
-      const endedBefore = await between();
-      await deliverBatch(sequencer, webhookId, 11, 2_000);
+      const endedBefore = await deliveredInTwoStretches(sequencer, webhookId, 10, 1_990);
       let purged = 0;
       const { rowsRead } = await measure(state, async (fresh) => {
         purged = await fresh.purgeExpired(endedBefore + RETENTION_MS);
@@ -591,9 +591,7 @@ describe("retention", () => {
   it("comes back to purge no sooner than an hour later when less than a chunk expired", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer, state) => {
-      await deliverBatch(sequencer, webhookId, 1, 2);
-      const endedBefore = await between();
-      await deliverBatch(sequencer, webhookId, 3, 4);
+      const endedBefore = await deliveredInTwoStretches(sequencer, webhookId, 2, 2);
       await state.storage.deleteAlarm();
       const now = endedBefore + RETENTION_MS;
       // A fresh object, which knows of no alarm: the next expiry is milliseconds away.
