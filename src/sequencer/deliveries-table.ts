@@ -26,6 +26,14 @@ const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", 
 const isOpen = (status: DeliveryStatus) => (OPEN_STATUSES as readonly DeliveryStatus[]).includes(status);
 const FINAL = `NOT ${OPEN}`;
 
+/** What the table keeps in the sequencer's state table (see the constructor). */
+export interface TableMarks {
+  readBound(): DeliveryKey | null;
+  writeBound(key: DeliveryKey): void;
+  readRaced(): boolean;
+  writeRaced(raced: boolean): void;
+}
+
 /** A delivery's columns but its attempt log, which only `withAttemptLog` reads. */
 const COLUMNS = `seq, position, nonce, event_id, event_type, origin, status, attempts, next_attempt_at, created, updated, last_status_code, last_error, lease`;
 
@@ -68,9 +76,9 @@ export class DeliveriesTable {
    */
   private wire: { row: DeliveryRow; handedOnRow: DeliveryKey | null } | null = null;
   /**
-   * The last key in the table, and whether an insert has landed before it (appends that raced):
-   * only then can a final delivery sit between the head and the next open one, which is what
-   * `justBefore` otherwise has to ask storage.
+   * The last key in the table, and whether an insert has landed before it (appends that raced)
+   * since the deliveries were last all final: only then can a final delivery sit between the head
+   * and the next open one, which is what `justBefore` otherwise has to ask storage.
    */
   private lastKey: DeliveryKey | null = null;
   private raced = false;
@@ -84,15 +92,17 @@ export class DeliveriesTable {
   private storedBound: DeliveryKey | null = null;
 
   /**
-   * `bound`: a key no open delivery sorts before, kept in the state table, so a fresh object looks
-   * for its head from there instead of walking every final delivery kept for the log (a month of
-   * them). Lowered at once by an insert before it (rare: appends race only within the watermark),
-   * raised only by `storeBound`, which the alarm calls: about one row written a minute per busy
-   * webhook, none per delivery.
+   * `marks` keeps two things in the state table, so a fresh object reads neither the final
+   * deliveries kept for the log (a month of them) nor a long backlog:
+   * - the bound, a key no open delivery sorts before, where a fresh object looks for its head.
+   *   Lowered at once by an insert before it (rare: appends race only within the watermark),
+   *   raised only by `storeBound`, which the alarm calls: about one row written a minute per busy
+   *   webhook, none per delivery;
+   * - whether an append raced (see `raced`), written when that changes: rarely.
    */
   constructor(
     private readonly sql: SqlStorage,
-    private readonly bound: { read(): DeliveryKey | null; write(key: DeliveryKey): void },
+    private readonly marks: TableMarks,
   ) {
     this.create();
   }
@@ -102,11 +112,17 @@ export class DeliveriesTable {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
     this.window = null;
-    this.storedBound = this.bound.read();
+    this.storedBound = this.marks.readBound();
     this.openFrom = this.storedBound ?? { seq: 0, position: 0 };
-    const head = this.head();
+    this.raced = this.marks.readRaced();
+    this.head();
     this.lastKey = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0] ?? null;
-    this.raced = head !== undefined && this.sql.exec(`SELECT 1 FROM deliveries WHERE (seq, position) > (?, ?) AND ${FINAL} LIMIT 1`, head.seq, head.position).toArray().length > 0;
+  }
+
+  private setRaced(raced: boolean) {
+    if (this.raced === raced) return;
+    this.raced = raced;
+    this.marks.writeRaced(raced);
   }
 
   /** `head` as in flight if the row before it handed it out (and it was not reported since). */
@@ -175,32 +191,24 @@ export class DeliveriesTable {
         at, at, newNonce(), original.event_id, original.event_type, now, now,
       )
       .one();
-    if (last) {
-      this.sql.exec(`UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE seq = ? AND position = ?`, row.seq, row.position, last.seq, last.position);
-    } else {
-      // A link of the chain was purged: the event's last delivery is found by a scan.
-      this.sql.exec(
-        `UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE event_id = ? AND superseded_seq IS NULL AND (seq, position) <> (?, ?)`,
-        row.seq, row.position, original.event_id, row.seq, row.position,
-      );
-    }
+    this.sql.exec(`UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE seq = ? AND position = ?`, row.seq, row.position, last.seq, last.position);
     this.opened(row);
     return row;
   }
 
   /**
    * The last delivery of `row`'s event, reached by following what superseded each delivery from
-   * `row` on (no step when `row` is the last): a few key lookups however long the table. Null if a
-   * delivery on the way was purged.
+   * `row` on (no step when `row` is the last): a few key lookups however long the table. A link
+   * points to a later key, of a delivery that ended no earlier, and purges take final deliveries in
+   * key order: a delivery goes no later than the one that superseded it, so no link leads nowhere.
    */
-  private lastOfEvent(row: DeliveryKey): DeliveryKey | null {
-    let key = row;
+  private lastOfEvent(row: DeliveryKey): DeliveryKey {
+    let key: DeliveryKey = { seq: row.seq, position: row.position };
     for (;;) {
       const next = this.sql
         .exec<{ seq: number | null; position: number | null }>(`SELECT superseded_seq AS seq, superseded_position AS position FROM deliveries WHERE seq = ? AND position = ?`, key.seq, key.position)
         .toArray()[0];
-      if (!next) return null;
-      if (next.seq === null || next.position === null) return key;
+      if (!next || next.seq === null || next.position === null) return key;
       key = { seq: next.seq, position: next.position };
     }
   }
@@ -306,7 +314,7 @@ export class DeliveriesTable {
     if (!from) return undefined;
     const row = this.windowRows(from, 1)[0];
     this.openFrom = row ? { seq: row.seq, position: row.position } : null;
-    if (!row) this.raced = false;
+    if (!row) this.setRaced(false);
     if (row && !this.wire) this.wire = row.status === "in_flight" ? { row, handedOnRow: null } : this.handedBeside(row);
     return row && this.asSent(row);
   }
@@ -408,7 +416,7 @@ export class DeliveriesTable {
 
   private writeBound(key: DeliveryKey) {
     this.storedBound = { seq: key.seq, position: key.position };
-    this.bound.write(this.storedBound);
+    this.marks.writeBound(this.storedBound);
   }
 
   /** `row` as it stands: in flight if it is on the wire, whatever its own row says. */
@@ -481,8 +489,14 @@ export class DeliveriesTable {
   attemptsEndedAfter(noted: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[] {
     const open = this.changesFrom();
     const from = open && precedes(open, noted) ? open : noted;
+    // Unless an append raced, nothing after the head has been attempted: a backlog is not read.
+    const head = this.raced ? undefined : this.head();
+    const through = head ?? { seq: Number.MAX_SAFE_INTEGER, position: 0 };
     const rows = this.sql
-      .exec<{ attempt_log: string }>(`SELECT attempt_log FROM deliveries WHERE ${AT_OR_AFTER} AND updated > ?`, from.seq, from.seq, from.position, after)
+      .exec<{ attempt_log: string }>(
+        `SELECT attempt_log FROM deliveries WHERE (seq, position) >= (?, ?) AND (seq, position) <= (?, ?) AND updated > ?`,
+        from.seq, from.position, through.seq, through.position, after,
+      )
       .toArray();
     return rows.flatMap((row) =>
       (JSON.parse(row.attempt_log) as AttemptRecord[]).map((attempt) => ({ attempt, at: attempt.started + attempt.durationMs })).filter(({ at }) => at > after),
@@ -492,7 +506,7 @@ export class DeliveriesTable {
   private opened(row: DeliveryRow) {
     this.enterWindow(row);
     const key: DeliveryKey = row;
-    if (this.lastKey && precedes(key, this.lastKey)) this.raced = true;
+    if (this.lastKey && precedes(key, this.lastKey)) this.setRaced(true);
     else this.lastKey = { seq: key.seq, position: key.position };
     const from = this.openFrom;
     if (!from || precedes(key, from)) this.openFrom = { seq: key.seq, position: key.position };

@@ -10,7 +10,7 @@ export interface StoredLease {
   until: number;
 }
 
-type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run" | "open_bound";
+type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run" | "open_bound" | "raced";
 
 export class SequencerState {
   private readonly values = new Map<Key, SqlStorageValue>();
@@ -86,6 +86,16 @@ export class SequencerState {
 
   storeOpenBound(key: DeliveryKey) {
     this.set("open_bound", JSON.stringify({ seq: key.seq, position: key.position }));
+  }
+
+  /** Whether an append raced since the deliveries were last all final (deliveries-table.ts). */
+  get raced(): boolean {
+    return this.get("raced") === 1;
+  }
+
+  storeRaced(raced: boolean) {
+    if (raced) this.set("raced", 1);
+    else if (this.raced) this.delete("raced");
   }
 
   private get(key: Key): SqlStorageValue {

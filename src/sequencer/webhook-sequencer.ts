@@ -73,7 +73,12 @@ export class WebhookSequencer extends DurableObject<Env> {
     this.settings = config(env);
     this.sql = this.storage.sql;
     this.state = new SequencerState(this.sql);
-    this.deliveries = new DeliveriesTable(this.sql, { read: () => this.state.openBound, write: (key) => this.state.storeOpenBound(key) });
+    this.deliveries = new DeliveriesTable(this.sql, {
+      readBound: () => this.state.openBound,
+      writeBound: (key) => this.state.storeOpenBound(key),
+      readRaced: () => this.state.raced,
+      writeRaced: (raced) => this.state.storeRaced(raced),
+    });
     this.attemptStats = new AttemptStats(this.sql, this.deliveries);
     this.nextAlarm = new Alarm(this.storage);
     this.leaseKeeper = new LeaseKeeper(this.state, this.nextAlarm, this.settings.leaseMs);
