@@ -255,7 +255,7 @@ eventsRouter.openapi(
     const lists = await Promise.all(
       event.webhookIds
         .filter((webhookId) => kept.has(webhookId))
-        .map(async (webhookId) => (await sequencer(c.env, webhookId).list({ eventId: id, limit: 100, offset: 0 })).deliveries.map((d) => ({ ...d, webhookId }))),
+        .map(async (webhookId) => (await sequencer(c.env, webhookId).list({ event: { id, seq: event.seq }, limit: 100, offset: 0 })).deliveries.map((d) => ({ ...d, webhookId }))),
     );
     const deliveries = lists.flat();
     return c.json({ totalRecords: deliveries.length, deliveries: deliveries.slice(offset, offset + limit) }, 200);

@@ -379,11 +379,14 @@ export class DeliveriesTable {
   }
 
   /** Newest first (the FIFO's order reversed). */
-  list(filter: { status?: DeliveryStatus; eventId?: string; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
+  /** `event`: only its deliveries, which sort at or after its seq, so the older ones are not read. */
+  list(filter: { status?: DeliveryStatus; event?: { id: string; seq: number }; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
     // The delivery on the wire is listed, and filtered, as in flight whatever its own row says.
     const onWire = this.wire?.row;
     const status = onWire ? `(CASE WHEN seq = ${onWire.seq} AND position = ${onWire.position} THEN 'in_flight' ELSE status END)` : "status";
-    const { clause, args } = whereEqual({ [status]: filter.status, event_id: filter.eventId });
+    const equal = whereEqual({ [status]: filter.status, event_id: filter.event?.id });
+    const clause = filter.event ? `${equal.clause ? `${equal.clause} AND` : "WHERE"} seq >= ?` : equal.clause;
+    const args = filter.event ? [...equal.args, filter.event.seq] : equal.args;
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
@@ -393,8 +396,14 @@ export class DeliveriesTable {
   }
 
   lastOutcome(): DeliveryRow | undefined {
+    // Unless an append raced, everything from the head on is open: a backlog is not read.
+    const head = this.raced ? undefined : this.head();
+    const before = head ?? { seq: Number.MAX_SAFE_INTEGER, position: 0 };
     return this.sql
-      .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE status IN ('succeeded', 'failed') ORDER BY seq DESC, position DESC LIMIT 1`)
+      .exec<DeliveryRow>(
+        `SELECT ${COLUMNS} FROM deliveries WHERE (seq, position) < (?, ?) AND status IN ('succeeded', 'failed') ORDER BY seq DESC, position DESC LIMIT 1`,
+        before.seq, before.position,
+      )
       .toArray()[0];
   }
 

@@ -307,7 +307,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   // ── reading ────────────────────────────────────────────────────────────────────────────
 
   /** Newest first. */
-  list(filter: { status?: DeliveryStatus; eventId?: string; limit: number; offset: number }): { total: number; deliveries: DeliveryRecord[] } {
+  list(filter: { status?: DeliveryStatus; event?: { id: string; seq: number }; limit: number; offset: number }): { total: number; deliveries: DeliveryRecord[] } {
     const { total, rows } = this.deliveries.list(filter);
     return { total, deliveries: rows.map(toDelivery) };
   }

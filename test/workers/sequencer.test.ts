@@ -227,7 +227,7 @@ describe("sequencer storage", () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer, state) => {
       await deliverBatch(sequencer, webhookId, 1, 2);
-      const [second] = sequencer.list({ eventId: "event-2", limit: 1, offset: 0 }).deliveries;
+      const [second] = sequencer.list({ event: { id: "event-2", seq: 2 }, limit: 1, offset: 0 }).deliveries;
       await sequencer.redeliver(second!.id, 3); // before event 3 reached this webhook
       const items = Array.from({ length: 100 }, (_, i) => eventAt(3 + i));
       expect(await countStatements(state, (fresh) => fresh.append(webhookId, ORG, items, 0).then(() => {}))).toBe(1);
@@ -398,6 +398,33 @@ describe("sequencer storage", () => {
     });
   });
 
+  it("finds its last outcome without reading the backlog behind its head", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await deliverBatch(sequencer, webhookId, 1, 1);
+      await sequencer.append(webhookId, ORG, Array.from({ length: 2_000 }, (_, i) => eventAt(i + 2)), 2_001);
+      let last: DeliveryRecord | null = null;
+      const { rowsRead } = await measure(state, async (fresh) => {
+        last = fresh.lastOutcome();
+      });
+      expect(last).toMatchObject({ eventId: "event-1", status: "succeeded" });
+      expect(rowsRead).toBeLessThan(20); // walking back from the end read the 2,000 waiting
+    });
+  });
+
+  it("lists an event's deliveries without reading those of the events before it", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await deliverBatch(sequencer, webhookId, 1, 2_000);
+      let listed: string[] = [];
+      const { rowsRead } = await measure(state, async (fresh) => {
+        listed = fresh.list({ event: { id: "event-1995", seq: 1_995 }, limit: 100, offset: 0 }).deliveries.map((delivery) => delivery.eventId);
+      });
+      expect(listed).toEqual(["event-1995"]);
+      expect(rowsRead).toBeLessThan(30); // its count and its page each read all 2,000
+    });
+  });
+
   it("counts its deliveries and the bytes its database takes", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
@@ -501,7 +528,7 @@ describe("redelivery", () => {
       } else if (step.action === "tell") step = await sequencer.next(claim.lease, { told: step.news });
       else break;
     }
-    return sequencer.list({ eventId: EVENT, limit: 1, offset: 0 }).deliveries[0]!;
+    return sequencer.list({ event: { id: EVENT, seq: 1 }, limit: 1, offset: 0 }).deliveries[0]!;
   }
 
   it("makes the new delivery its event's last, reached from an earlier delivery in a few key lookups however many the webhook keeps", async () => {
