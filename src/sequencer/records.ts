@@ -17,9 +17,15 @@ export const CANCELLED_BECAUSE = {
   eventGone: "the event no longer exists",
 } as const;
 
-/** Where a recovery goes on: after this key, up to the last delivery there was when it began. */
-export interface RecoverResume {
-  after: DeliveryKey;
+/**
+ * A recovery that goes on (webhook-sequencer.ts, recover): the events whose last delivery since
+ * `since` did not arrive, among the deliveries up to `end` (the last there was when it began),
+ * from after `after` (null: from the start), each sent again at `at`.
+ */
+export interface Recovery {
+  since: number;
+  at: number;
+  after: DeliveryKey | null;
   end: DeliveryKey;
 }
 

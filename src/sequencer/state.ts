@@ -3,6 +3,7 @@
 // type are written down once.
 import { STATE_TABLE } from "./schema";
 import type { DeliveryKey } from "./delivery-id";
+import type { Recovery } from "./records";
 
 /** A lease as stored for a queued job (lease.ts says when it is). */
 export interface StoredLease {
@@ -10,7 +11,7 @@ export interface StoredLease {
   until: number;
 }
 
-type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run" | "open_bound" | "raced";
+type Key = "webhook_id" | "org_id" | "webhook_version" | "lease" | "failure_run" | "open_bound" | "raced" | "recovery";
 
 export class SequencerState {
   private readonly values = new Map<Key, SqlStorageValue>();
@@ -86,6 +87,17 @@ export class SequencerState {
 
   storeOpenBound(key: DeliveryKey) {
     this.set("open_bound", JSON.stringify({ seq: key.seq, position: key.position }));
+  }
+
+  /** The recovery that goes on at the next alarm; null: none. */
+  get recovery(): Recovery | null {
+    const stored = this.get("recovery");
+    return typeof stored === "string" ? (JSON.parse(stored) as Recovery) : null;
+  }
+
+  storeRecovery(recovery: Recovery | null) {
+    if (recovery) this.set("recovery", JSON.stringify(recovery));
+    else if (this.get("recovery") !== null) this.delete("recovery");
   }
 
   /** Whether an append raced since the deliveries were last all final (deliveries-table.ts). */

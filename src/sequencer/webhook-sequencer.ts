@@ -16,7 +16,7 @@ import {
   toDelivery,
   type AttemptRecord,
   type DeliveryRow,
-  type RecoverResume,
+  type Recovery,
 } from "./records";
 import { DeliveriesTable, type Settlement } from "./deliveries-table";
 import { Alarm } from "./alarm";
@@ -34,11 +34,13 @@ const BLOCKED_RECHECK_MAX_MS = 5_000;
 const RETRY_EARLY_MS = 1_000;
 /** Events a drain reads ahead in one D1 query, with the one it is about to send. */
 const UPCOMING_EVENTS = 50;
-/** Events one recover call sends again: a disabled webhook's cancelled backlog can be days of events. */
+/** Events a recovery sends again per statement, and per call or alarm (a turn). */
 const RECOVER_CHUNK = 1_000;
-/** Expired deliveries deleted per statement, and how soon the alarm comes back while more remain. */
+export const RECOVER_PER_TURN = 10_000;
+/** Expired deliveries deleted per statement. */
 const PURGE_CHUNK = 500;
-const PURGE_AGAIN_MS = 250;
+/** How soon the alarm comes back while a purge or a recovery has more to do. */
+const AGAIN_SOON_MS = 250;
 /** The least time between two purges that each found less than a chunk to delete. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -131,26 +133,43 @@ export class WebhookSequencer extends DurableObject<Env> {
   }
 
   /**
-   * Sends again, once each and in the order they were queued, up to RECOVER_CHUNK of the events
-   * whose last delivery since `since` ended failed or cancelled unsent (deliveries-table.ts,
-   * undeliveredBetween), among the deliveries there were when the recovery began: from `resume`,
-   * which the previous call returned, or from the start. Returns how many, and where to resume
-   * while more may remain (null when done).
+   * Sends again, once each and in the order they were queued, the events whose last delivery since
+   * `since` ended failed or cancelled unsent (deliveries-table.ts, undeliveredBetween), among the
+   * deliveries there were when the recovery began: up to RECOVER_PER_TURN now, the rest at this
+   * object's next alarms, as many each time (a webhook disabled for days can have millions).
+   * Returns how many it queued now and whether that was all; null while an earlier recovery is
+   * still going on (two at once would interleave their events).
    */
-  async recover(since: number, seq: number, resume: RecoverResume | null = null): Promise<{ redelivered: number; resume: RecoverResume | null }> {
-    const end = resume?.end ?? this.deliveries.lastDeliveryKey();
-    if (!end) return { redelivered: 0, resume: null };
-    const undelivered = this.deliveries.undeliveredBetween(since, resume?.after ?? null, end, RECOVER_CHUNK);
-    const now = Date.now();
+  async recover(since: number, seq: number): Promise<{ redelivered: number; complete: boolean } | null> {
+    if (this.state.recovery) return null;
+    const end = this.deliveries.lastDeliveryKey();
+    if (!end) return { redelivered: 0, complete: true };
     // After `end` too (a fan-out may have appended past `seq` since the caller read it), so the
-    // chunks still to come never meet a delivery this recovery made.
-    const at = Math.max(seq, end.seq);
-    this.transaction(() => {
-      for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now);
-    });
-    if (undelivered.length > 0) await this.wake();
-    const last = undelivered.at(-1);
-    return { redelivered: undelivered.length, resume: last && undelivered.length === RECOVER_CHUNK ? { after: { seq: last.seq, position: last.position }, end } : null };
+    // turns still to come never meet a delivery this recovery made.
+    return this.recoverTurn({ since, at: Math.max(seq, end.seq), after: null, end });
+  }
+
+  /** One turn of `recovery`, RECOVER_CHUNK events a statement: kept for the next alarm if more remain. */
+  private async recoverTurn(recovery: Recovery): Promise<{ redelivered: number; complete: boolean }> {
+    let { after } = recovery;
+    let redelivered = 0;
+    let complete = false;
+    while (!complete && redelivered < RECOVER_PER_TURN) {
+      const undelivered = this.deliveries.undeliveredBetween(recovery.since, after, recovery.end, RECOVER_CHUNK);
+      const now = Date.now();
+      // A turn cut short after a chunk is harmless: what it sent again is no event's last failed delivery any more.
+      this.transaction(() => {
+        for (const row of undelivered) this.deliveries.insertRedelivery(row, recovery.at, now);
+      });
+      redelivered += undelivered.length;
+      const last = undelivered.at(-1);
+      if (last) after = { seq: last.seq, position: last.position };
+      complete = undelivered.length < RECOVER_CHUNK;
+    }
+    this.state.storeRecovery(complete ? null : { ...recovery, after });
+    if (!complete) await this.nextAlarm.ringBy(Date.now() + AGAIN_SOON_MS);
+    if (redelivered > 0) await this.wake();
+    return { redelivered, complete };
   }
 
   // ── draining ───────────────────────────────────────────────────────────────────────────
@@ -281,6 +300,8 @@ export class WebhookSequencer extends DurableObject<Env> {
         this.leaseKeeper.release();
       }
     }
+    const recovery = this.state.recovery;
+    if (recovery) await this.recoverTurn(recovery);
     await this.purgeExpired(now);
   }
 
@@ -296,7 +317,7 @@ export class WebhookSequencer extends DurableObject<Env> {
     const { retentionMs } = this.settings;
     const purged = this.deliveries.deleteFinalBefore(now - retentionMs, PURGE_CHUNK);
     if (purged === PURGE_CHUNK) {
-      await this.nextAlarm.ringBy(Date.now() + PURGE_AGAIN_MS);
+      await this.nextAlarm.ringBy(Date.now() + AGAIN_SOON_MS);
     } else if ((await this.nextAlarm.current()) === null) {
       const oldest = this.deliveries.oldestFinalUpdate();
       if (oldest !== null) await this.nextAlarm.set(Math.max(oldest + retentionMs, now + PURGE_INTERVAL_MS));

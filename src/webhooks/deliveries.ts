@@ -1,10 +1,10 @@
 // What a tenant can do with one webhook's deliveries, shared by the API (src/api/deliveries.ts) and
 // the page: read the log, redeliver, recover what did not arrive, send a test event.
 import type { Env } from "../env";
-import { apiErrorOf, notFound } from "../errors";
+import { ApiError, apiErrorOf, notFound } from "../errors";
 import type { WebhookRow } from "../db/webhooks";
 import { eventLog } from "../ingest/event-log-client";
-import type { DeliveryStatus, RecoverResume } from "../sequencer/records";
+import type { DeliveryStatus } from "../sequencer/records";
 import { sequencer } from "../delivery/sequencer-client";
 import { dispatch } from "../delivery/dispatch";
 import { envelope } from "../delivery/drain";
@@ -46,21 +46,19 @@ export async function redeliver(env: Env, orgId: string, id: string, deliveryId:
 
 /**
  * Queues again, once each and in the order they were queued, the events whose last delivery since
- * `from` failed or was cancelled unsent; returns how many. The sequencer takes them a chunk per
- * call, so a long cancelled backlog never makes one long call.
+ * `from` failed or was cancelled unsent: returns how many now, and whether that was all (the
+ * webhook's sequencer queues the rest a turn at a time on its own, so a backlog of millions never
+ * makes one long request). Refused (409) while an earlier recovery of the webhook goes on.
  */
-export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<number> {
+export async function recoverDeliveries(env: Env, orgId: string, id: string, from: number): Promise<{ redelivered: number; complete: boolean }> {
   await getEnabledWebhook(env.DB, orgId, id);
-  const seq = await eventLog(env, orgId).latestSeq();
-  const webhookSequencer = sequencer(env, id);
-  let redelivered = 0;
-  let resume: RecoverResume | null = null;
-  do {
-    const chunk = await webhookSequencer.recover(from, seq, resume);
-    redelivered += chunk.redelivered;
-    resume = chunk.resume;
-  } while (resume);
-  return redelivered;
+  const recovered = await sequencer(env, id).recover(from, await eventLog(env, orgId).latestSeq());
+  if (!recovered) {
+    throw new ApiError(409, "recovery_under_way", "An earlier recovery of this webhook is still queuing its events; try again once it has finished", [
+      { field: "since", reason: "the webhook's events from the earlier recovery are still being queued again, in order; a second one now would mix with them" },
+    ]);
+  }
+  return recovered;
 }
 
 /**

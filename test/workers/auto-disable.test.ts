@@ -128,7 +128,7 @@ describe.concurrent("auto-disable", () => {
     expect((await finalDeliveries(tenant, hook.id, 3)).map((d: any) => d.status)).toEqual(["cancelled", "cancelled", "failed"]);
     await call("POST", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: true } });
     const recovered = await call("POST", `${webhooksPath(tenant.org, hook.id)}/recover`, { auth: tenant.auth, body: { since } });
-    expect(recovered.body).toEqual({ redelivered: 3 });
+    expect(recovered.body).toEqual({ redelivered: 3, complete: true });
     const requests = await receivedCount(b, 4);
     expect(requests.map((r) => [JSON.parse(r.body).data.n, r.answer])).toEqual([
       [1, "410"],

@@ -1,6 +1,9 @@
 // Visibility and control: the delivery log, redelivery, recovery, test events, secret rotation.
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, expectError, webhooksPath } from "./helpers";
 import { signedIn } from "./page-helpers";
 import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, type Producer } from "./delivery-helpers";
@@ -79,16 +82,16 @@ describe.concurrent("the delivery log and its controls", () => {
 
   it("recovers each event once: not again after its recovered delivery succeeded", async () => {
     const { tenant, b, since, hook } = await deliveredEvents("404,200", 1);
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1, complete: true });
     expect((await finalDeliveries(tenant, hook.id, 2)).map((d: any) => d.status)).toEqual(["succeeded", "failed"]);
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0, complete: true });
     expect(await received(b)).toHaveLength(2);
   });
 
   it("does not send an event again while its recovered delivery is still waiting", async () => {
     const { tenant, since, hook } = await deliveredEvents("404,slow:1000", 1);
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1, complete: true });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 0, complete: true });
   });
 
   it("recovers an event once, however many of its deliveries were sent again by hand", async () => {
@@ -98,7 +101,7 @@ describe.concurrent("the delivery log and its controls", () => {
       await redeliverOne(tenant, hook.id, original.id);
       await finalDeliveries(tenant, hook.id, count);
     }
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1, complete: true });
   });
 
   it("recovers in the order the events' last deliveries were queued in", async () => {
@@ -106,7 +109,7 @@ describe.concurrent("the delivery log and its controls", () => {
     // Event 1's last delivery now comes after event 2's in the webhook's queue.
     await redeliverOne(tenant, hook.id, first.id);
     await finalDeliveries(tenant, hook.id, 3);
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 2 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 2, complete: true });
     const requests = await receivedCount(b, 5);
     expect(requests.map((r) => JSON.parse(r.body).data.n)).toEqual([1, 2, 1, 2, 1]);
   });
@@ -118,7 +121,7 @@ describe.concurrent("the delivery log and its controls", () => {
     const hook = await enabledWebhook(tenant, receiverUrl(b, "404,200"));
     await call("POST", `${webhooksPath(tenant.org, hook.id)}/test`, { auth: tenant.auth });
     await finalDeliveries(tenant, hook.id, 1);
-    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1 });
+    expect((await recoverSince(tenant, hook.id, since)).body).toEqual({ redelivered: 1, complete: true });
     const requests = await receivedCount(b, 2);
     expect(requests.map((r) => [JSON.parse(r.body).type, r.answer])).toEqual([
       ["webhook.test", "404"],
@@ -132,10 +135,24 @@ describe.concurrent("the delivery log and its controls", () => {
     expectError(await recoverSince(tenant, hook.id, 0), 409, "webhook_disabled");
   });
 
+  it("refuses to recover while an earlier recovery is still queuing its events", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    // A recovery of more than one turn goes on at the sequencer's alarms (sequencer.test.ts); here its
+    // remainder is written as the sequencer keeps it, and the object starts again to read it.
+    const stub = sequencer(env, hook.id);
+    await runInDurableObject(stub, (_sequencer, state) => {
+      state.storage.sql.exec(`INSERT INTO state (key, value) VALUES ('recovery', ?)`, JSON.stringify({ since: 0, at: 2, after: null, end: { seq: 1, position: 1 } }));
+    });
+    await evictDurableObject(stub);
+    const refused = await recoverSince(tenant, hook.id, 0);
+    expect(expectError(refused, 409, "recovery_under_way")).toEqual(["since"]);
+  });
+
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {
     const tenant = await producerTenant();
     const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    expect((await recoverSince(tenant, hook.id, "2026-11-23t00:00:00z")).body).toEqual({ redelivered: 0 });
+    expect((await recoverSince(tenant, hook.id, "2026-11-23t00:00:00z")).body).toEqual({ redelivered: 0, complete: true });
     const refused = await recoverSince(tenant, hook.id, "2026-11-23 00:00");
     expect(expectError(refused, 400, "invalid_request")).toEqual(["since"]);
   });

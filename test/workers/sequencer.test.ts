@@ -464,7 +464,7 @@ describe("recovery", () => {
         4: { outcome: "succeeded", attempt: answered200 },
       };
       await endEach(sequencer, webhookId, 4, (seq) => endings[seq]!);
-      expect(await sequencer.recover(0, 4)).toEqual({ redelivered: 2, resume: null });
+      expect(await sequencer.recover(0, 4)).toEqual({ redelivered: 2, complete: true });
       const redeliveries = sequencer.list({ limit: 10, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
       expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(["event-00001", "event-00002"]);
     });
@@ -478,33 +478,27 @@ describe("recovery", () => {
       expect(tell.action).toBe("tell");
       const second = await sequencer.next(claim.lease, { told: (tell as Extract<NextStep, { action: "tell" }>).news });
       expect(second).toMatchObject({ action: "deliver", delivery: { eventId: "event-00002" } });
-      expect(await sequencer.recover(0, 2)).toEqual({ redelivered: 1, resume: null });
+      expect(await sequencer.recover(0, 2)).toEqual({ redelivered: 1, complete: true });
     });
   });
 
-  it("takes a long backlog 1,000 events a call, each going on after the last one's delivery", async () => {
+  it("queues a long backlog 10,000 events a turn, the rest at its next alarm, after the last delivery there was when it began", async () => {
     const { webhookId, stub } = newWebhook();
-    await runInDurableObject(stub, async (sequencer) => {
-      await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
-      const first = await sequencer.recover(0, 1_001);
-      expect(first).toEqual({ redelivered: 1_000, resume: { after: { seq: 1_000, position: 1 }, end: { seq: 1_001, position: 1 } } });
-      expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
-      const redeliveries = sequencer.list({ limit: 2_002, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
-      expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(Array.from({ length: 1_001 }, (_, i) => paddedEventAt(i + 1).eventId));
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await endEach(sequencer, webhookId, 10_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
+      // Event 10,002 reaches the webhook after the caller read the log's latest seq (10,001).
+      await sequencer.append(webhookId, ORG, [paddedEventAt(10_002)], 10_002);
+      expect(await sequencer.recover(0, 10_001)).toEqual({ redelivered: 10_000, complete: false });
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now() + 1_000);
+      // A second recovery would mix its events with this one's.
+      expect(await sequencer.recover(0, 10_001)).toBeNull();
     });
-  });
-
-  it("queues what it sends again after the last delivery there was when it began, which its later chunks do not reach", async () => {
-    const { webhookId, stub } = newWebhook();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (sequencer) => {
-      await endEach(sequencer, webhookId, 1_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
-      // Event 1,002 reaches the webhook after the caller read the log's latest seq (1,001).
-      await sequencer.append(webhookId, ORG, [paddedEventAt(1_002)], 1_002, true);
-      const first = await sequencer.recover(0, 1_001);
-      expect(first.resume?.end).toEqual({ seq: 1_002, position: 1 });
-      const redeliveries = sequencer.list({ limit: 3_000, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
-      expect(redeliveries.every((delivery) => parseDeliveryId(delivery.id)!.seq === 1_002 && parseDeliveryId(delivery.id)!.position > 1)).toBe(true);
-      expect(await sequencer.recover(0, 1_001, first.resume)).toEqual({ redelivered: 1, resume: null });
+      const redeliveries = sequencer.list({ limit: 30_000, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
+      expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(Array.from({ length: 10_001 }, (_, i) => paddedEventAt(i + 1).eventId));
+      // Queued after event 10,002, so the turn at the alarm did not meet the first turn's.
+      expect(redeliveries.every((delivery) => parseDeliveryId(delivery.id)!.seq === 10_002 && parseDeliveryId(delivery.id)!.position > 1)).toBe(true);
     });
   });
 });
