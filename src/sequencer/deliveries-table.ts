@@ -8,7 +8,7 @@
 // call (`handed_next`); only a hand-out with no outcome beside it (a drain's first step), or after a
 // row other than the one just before it (appends that raced), writes its own row.
 // Everything else reads: ids encode the key (delivery-id.ts), the FIFO's head is found by scanning
-// from a key kept in memory, and listings and lookups by event scan. The first open deliveries are
+// from a key kept in memory, and listings scan (an event's from its seq on). The first open deliveries are
 // kept in memory too (a window, in step with every write), so handing out the next one and finding
 // a webhook idle cost no read: one statement per delivery while a backlog drains, two per event to
 // an idle webhook. A delivery's attempts live in its own row (a JSON array appended by the
@@ -199,17 +199,19 @@ export class DeliveriesTable {
   /**
    * The last delivery of `row`'s event, reached by following what superseded each delivery from
    * `row` on (no step when `row` is the last): a few key lookups however long the table. A link
-   * points to a later key, of a delivery that ended no earlier, and purges take final deliveries in
-   * key order: a delivery goes no later than the one that superseded it, so no link leads nowhere.
+   * points to a later key, of a delivery that ended no earlier, and purges take final deliveries
+   * in key order, so a link leads to a row of the same event; the walk checks it all the same.
    */
-  private lastOfEvent(row: DeliveryKey): DeliveryKey {
-    let key: DeliveryKey = { seq: row.seq, position: row.position };
+  private lastOfEvent(row: DeliveryRow): DeliveryKey {
+    let last: DeliveryKey = { seq: row.seq, position: row.position };
     for (;;) {
-      const next = this.sql
-        .exec<{ seq: number | null; position: number | null }>(`SELECT superseded_seq AS seq, superseded_position AS position FROM deliveries WHERE seq = ? AND position = ?`, key.seq, key.position)
-        .toArray()[0];
-      if (!next || next.seq === null || next.position === null) return key;
-      key = { seq: next.seq, position: next.position };
+      const link = this.sql
+        .exec<{ seq: number | null; position: number | null }>(`SELECT superseded_seq AS seq, superseded_position AS position FROM deliveries WHERE seq = ? AND position = ?`, last.seq, last.position)
+        .one();
+      if (link.seq === null || link.position === null) return last;
+      const next = this.sql.exec<{ event_id: string }>(`SELECT event_id FROM deliveries WHERE seq = ? AND position = ?`, link.seq, link.position).toArray()[0];
+      if (next?.event_id !== row.event_id) return last;
+      last = { seq: link.seq, position: link.position };
     }
   }
 

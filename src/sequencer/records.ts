@@ -20,7 +20,8 @@ export const CANCELLED_BECAUSE = {
 /**
  * A recovery that goes on (webhook-sequencer.ts, recover): the events whose last delivery since
  * `since` did not arrive, among the deliveries up to `end` (the last there was when it began),
- * from after `after` (null: from the start), each sent again at `at`.
+ * from after `after` (null: from the start), each sent again after everything queued by then, and
+ * at `at` at the earliest (the log's seq when it began).
  */
 export interface Recovery {
   since: number;

@@ -141,12 +141,14 @@ export class WebhookSequencer extends DurableObject<Env> {
    * still going on (two at once would interleave their events).
    */
   async recover(since: number, seq: number): Promise<{ redelivered: number; complete: boolean } | null> {
-    if (this.state.recovery) return null;
+    if (this.state.recovery) {
+      // Its alarm carries it on; should that have been lost, it comes now.
+      await this.nextAlarm.ringBy(Date.now());
+      return null;
+    }
     const end = this.deliveries.lastDeliveryKey();
     if (!end) return { redelivered: 0, complete: true };
-    // After `end` too (a fan-out may have appended past `seq` since the caller read it), so the
-    // turns still to come never meet a delivery this recovery made.
-    return this.recoverTurn({ since, at: Math.max(seq, end.seq), after: null, end });
+    return this.recoverTurn({ since, at: seq, after: null, end });
   }
 
   /** One turn of `recovery`, RECOVER_CHUNK events a statement: kept for the next alarm if more remain. */
@@ -157,9 +159,12 @@ export class WebhookSequencer extends DurableObject<Env> {
     while (!complete && redelivered < RECOVER_PER_TURN) {
       const undelivered = this.deliveries.undeliveredBetween(recovery.since, after, recovery.end, RECOVER_CHUNK);
       const now = Date.now();
-      // A turn cut short after a chunk is harmless: what it sent again is no event's last failed delivery any more.
+      // After everything queued by now, so past `end` (a fan-out may have appended past the seq the
+      // caller read): later chunks never meet what this one sends again. A turn cut short after a
+      // chunk is harmless: what it sent again is no event's last failed delivery any more.
+      const at = Math.max(recovery.at, this.deliveries.lastDeliveryKey()?.seq ?? 0);
       this.transaction(() => {
-        for (const row of undelivered) this.deliveries.insertRedelivery(row, recovery.at, now);
+        for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now);
       });
       redelivered += undelivered.length;
       const last = undelivered.at(-1);
@@ -271,17 +276,20 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /**
    * The webhook's settings changed (saved in D1 first): drains re-read them before their next
-   * attempt. `reenabled`: it was disabled and is enabled again, so failures count afresh.
+   * attempt. `reenabled`: it was disabled and is enabled again, so failures count afresh;
+   * `disabled`: a recovery going on stops (what it would queue would only be cancelled).
    */
-  webhookChanged(change: { reenabled?: boolean } = {}): void {
+  webhookChanged(change: { reenabled?: boolean; disabled?: boolean } = {}): void {
     this.state.webhookChanged();
     if (change.reenabled) this.failures.rearm();
+    if (change.disabled) this.state.storeRecovery(null);
   }
 
   /**
    * The lease's deadline (its holder died, lost its token with an evicted object, or is waiting on a
-   * timer: a fresh drain job takes the head, or the news its holder did not tell), and the purge of expired deliveries, which rides on
-   * the alarms the lease sets anyway.
+   * timer: a fresh drain job takes the head, or the news its holder did not tell), a turn of a
+   * recovery that goes on, and the purge of expired deliveries, which rides on the alarms the lease
+   * sets anyway (and runs even if the turn fails).
    */
   override async alarm(): Promise<void> {
     this.nextAlarm.rang();
@@ -301,8 +309,11 @@ export class WebhookSequencer extends DurableObject<Env> {
       }
     }
     const recovery = this.state.recovery;
-    if (recovery) await this.recoverTurn(recovery);
-    await this.purgeExpired(now);
+    try {
+      if (recovery) await this.recoverTurn(recovery);
+    } finally {
+      await this.purgeExpired(now);
+    }
   }
 
   /**
@@ -429,7 +440,9 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The holder told the organization this news; a disable it applied changes the webhook its drains must read. */
   private heard(news: OperationalNews) {
     this.failures.told(news);
-    if (news.disabling) this.state.webhookChanged();
+    if (!news.disabling) return;
+    this.state.webhookChanged();
+    this.state.storeRecovery(null);
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */

@@ -102,7 +102,7 @@ export async function changeWebhook(env: Env, author: Author, id: string, change
     throw conflict("The webhook changed while it was being updated; try again");
   }
   const reenabled = !current.enabled && updated.enabled;
-  await announceChange(env, id, { reenabled });
+  await announceChange(env, id, { reenabled, disabled: current.enabled && !updated.enabled });
   if (reenabled) await announceReenabled(env, current, updated);
   return updated;
 }
@@ -116,7 +116,7 @@ async function announceReenabled(env: Env, previous: WebhookRow, enabled: Webhoo
   }
 }
 
-async function announceChange(env: Env, id: string, change?: { reenabled: boolean }) {
+async function announceChange(env: Env, id: string, change?: { reenabled: boolean; disabled: boolean }) {
   try {
     await sequencer(env, id).webhookChanged(change);
   } catch (e) {

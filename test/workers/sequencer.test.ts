@@ -482,23 +482,51 @@ describe("recovery", () => {
     });
   });
 
-  it("queues a long backlog 10,000 events a turn, the rest at its next alarm, after the last delivery there was when it began", async () => {
+  /** 10,001 events cancelled while the webhook was disabled, then event 10,002 appended after the caller read the log's seq. */
+  async function disabledBacklog(sequencer: WebhookSequencer, webhookId: string) {
+    await endEach(sequencer, webhookId, 10_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
+    await sequencer.append(webhookId, ORG, [paddedEventAt(10_002)], 10_002);
+  }
+
+  const redeliveriesOf = (sequencer: WebhookSequencer) =>
+    sequencer
+      .list({ limit: 30_000, offset: 0 })
+      .deliveries.filter((delivery) => delivery.origin === "redelivery")
+      .reverse()
+      .map((delivery) => ({ eventId: delivery.eventId, ...parseDeliveryId(delivery.id)! }));
+
+  it("queues a long backlog 10,000 events a turn, the rest at its next alarm, each turn after what is queued by then", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer, state) => {
-      await endEach(sequencer, webhookId, 10_001, () => ({ outcome: "cancelled", reason: CANCELLED_BECAUSE.webhookDisabled }));
-      // Event 10,002 reaches the webhook after the caller read the log's latest seq (10,001).
-      await sequencer.append(webhookId, ORG, [paddedEventAt(10_002)], 10_002);
+      await disabledBacklog(sequencer, webhookId);
       expect(await sequencer.recover(0, 10_001)).toEqual({ redelivered: 10_000, complete: false });
-      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now() + 1_000);
-      // A second recovery would mix its events with this one's.
-      expect(await sequencer.recover(0, 10_001)).toBeNull();
+      await sequencer.append(webhookId, ORG, [paddedEventAt(10_003)], 10_003);
+      // A second recovery would mix its events with this one's; asked for, the alarm comes at once.
+      await state.storage.deleteAlarm();
+      expect(await sequencer.recover(0, 10_003)).toBeNull();
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now());
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (sequencer) => {
-      const redeliveries = sequencer.list({ limit: 30_000, offset: 0 }).deliveries.filter((delivery) => delivery.origin === "redelivery");
-      expect(redeliveries.map((delivery) => delivery.eventId).reverse()).toEqual(Array.from({ length: 10_001 }, (_, i) => paddedEventAt(i + 1).eventId));
-      // Queued after event 10,002, so the turn at the alarm did not meet the first turn's.
-      expect(redeliveries.every((delivery) => parseDeliveryId(delivery.id)!.seq === 10_002 && parseDeliveryId(delivery.id)!.position > 1)).toBe(true);
+      const redeliveries = redeliveriesOf(sequencer);
+      expect(redeliveries.map((delivery) => delivery.eventId)).toEqual(Array.from({ length: 10_001 }, (_, i) => paddedEventAt(i + 1).eventId));
+      // The first turn after event 10,002 (appended past the seq the caller read), the second after 10,003.
+      expect(redeliveries.slice(0, 10_000).every((delivery) => delivery.seq === 10_002 && delivery.position > 1)).toBe(true);
+      expect(redeliveries.at(-1)).toMatchObject({ seq: 10_003, position: 2 });
+    });
+  });
+
+  it("stops a recovery that goes on when the webhook is disabled", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer) => {
+      await disabledBacklog(sequencer, webhookId);
+      expect(await sequencer.recover(0, 10_001)).toEqual({ redelivered: 10_000, complete: false });
+      sequencer.webhookChanged({ disabled: true });
+    });
+    await runDurableObjectAlarm(stub);
+    await runInDurableObject(stub, async (sequencer) => {
+      expect(redeliveriesOf(sequencer)).toHaveLength(10_000);
+      expect(await sequencer.recover(0, 10_002)).not.toBeNull();
     });
   });
 });
