@@ -98,7 +98,7 @@ export class DeliveriesTable {
    *   Lowered at once by an insert before it (rare: appends race only within the watermark),
    *   raised only by `storeBound`, which the alarm calls: about one row written a minute per busy
    *   webhook, none per delivery;
-   * - whether an append raced (see `raced`), written when that changes: rarely.
+   * - whether an append raced (see `raced`): written when one does, cleared with the bound.
    */
   constructor(
     private readonly sql: SqlStorage,
@@ -119,10 +119,15 @@ export class DeliveriesTable {
     this.lastKey = this.sql.exec<DeliveryKey>(`SELECT seq, position FROM deliveries ORDER BY seq DESC, position DESC LIMIT 1`).toArray()[0] ?? null;
   }
 
+  /**
+   * A race is stored at once (a fresh object must know of it); its end only by `storeBound`, on
+   * the alarm, so a webhook whose appends race now and then does not write the mark on and off.
+   * A mark left set a while longer only costs a fresh object the checks a race needs.
+   */
   private setRaced(raced: boolean) {
     if (this.raced === raced) return;
     this.raced = raced;
-    this.marks.writeRaced(raced);
+    if (raced) this.marks.writeRaced(true);
   }
 
   /** `head` as in flight if the row before it handed it out (and it was not reported since). */
@@ -482,10 +487,11 @@ export class DeliveriesTable {
     else rows!.splice(at, 1);
   }
 
-  /** Raises the stored bound to where the open deliveries start now (or to the last delivery, when none is open). */
+  /** Raises the stored bound to where the open deliveries start now (or to the last delivery, when none is open), and clears an ended race's mark. */
   storeBound() {
     const from = this.changesFrom();
     if (from) this.writeBound(from);
+    if (!this.raced) this.marks.writeRaced(false);
   }
 
   /** Where the open deliveries start, or the last delivery when none is open (an append that races can insert before it). */

@@ -364,6 +364,21 @@ describe("sequencer storage", () => {
     expect(await rowsReadWaking(stub, 1)).toBeLessThan(30);
   });
 
+  it("stores that an append raced at once, and clears it with the alarm rather than each time the webhook goes idle", async () => {
+    const { webhookId, stub } = newWebhook();
+    const raceMark = (state: DurableObjectState) => state.storage.sql.exec(`SELECT value FROM state WHERE key = 'raced'`).toArray().length;
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await deliverBatch(sequencer, webhookId, 2, 2);
+      expect(raceMark(state)).toBe(0);
+      // Event 1's fan-out arrives after event 2's: inserted before the last delivery.
+      await deliverBatch(sequencer, webhookId, 1, 1);
+      expect(raceMark(state)).toBe(1);
+      expect(sequencer.openCount()).toBe(0);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_sequencer, state) => raceMark(state))).toBe(0);
+  });
+
   it("wakes behind a long backlog without reading it", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
