@@ -210,13 +210,15 @@ export class DeliveriesTable {
   private lastOfEvent(row: DeliveryRow): DeliveryKey {
     let last: DeliveryKey = { seq: row.seq, position: row.position };
     for (;;) {
-      const link = this.sql
-        .exec<{ seq: number | null; position: number | null }>(`SELECT superseded_seq AS seq, superseded_position AS position FROM deliveries WHERE seq = ? AND position = ?`, last.seq, last.position)
-        .one();
-      if (link.seq === null || link.position === null) return last;
-      const next = this.sql.exec<{ event_id: string }>(`SELECT event_id FROM deliveries WHERE seq = ? AND position = ?`, link.seq, link.position).toArray()[0];
-      if (next?.event_id !== row.event_id) return last;
-      last = { seq: link.seq, position: link.position };
+      const next = this.sql
+        .exec<DeliveryKey>(
+          `SELECT n.seq, n.position FROM deliveries d JOIN deliveries n ON n.seq = d.superseded_seq AND n.position = d.superseded_position
+           WHERE d.seq = ? AND d.position = ? AND n.event_id = ?`,
+          last.seq, last.position, row.event_id,
+        )
+        .toArray()[0];
+      if (!next) return last;
+      last = next;
     }
   }
 
@@ -385,15 +387,17 @@ export class DeliveriesTable {
     return this.lastKey && { ...this.lastKey };
   }
 
-  /** Newest first (the FIFO's order reversed). */
-  /** `event`: only its deliveries, which sort at or after its seq, so the older ones are not read. */
+  /**
+   * Newest first (the FIFO's order reversed). `event`: only its deliveries, which sort at or after
+   * its seq, so the older ones are not read.
+   */
   list(filter: { status?: DeliveryStatus; event?: { id: string; seq: number }; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
     // The delivery on the wire is listed, and filtered, as in flight whatever its own row says.
     const onWire = this.wire?.row;
     const status = onWire ? `(CASE WHEN seq = ${onWire.seq} AND position = ${onWire.position} THEN 'in_flight' ELSE status END)` : "status";
     const equal = whereEqual({ [status]: filter.status, event_id: filter.event?.id });
-    const clause = filter.event ? `${equal.clause ? `${equal.clause} AND` : "WHERE"} seq >= ?` : equal.clause;
-    const args = filter.event ? [...equal.args, filter.event.seq] : equal.args;
+    const clause = `${equal.clause || "WHERE 1"} AND seq >= ?`;
+    const args = [...equal.args, filter.event?.seq ?? 0];
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
@@ -403,9 +407,7 @@ export class DeliveriesTable {
   }
 
   lastOutcome(): DeliveryRow | undefined {
-    // Unless an append raced, everything from the head on is open: a backlog is not read.
-    const head = this.raced ? undefined : this.head();
-    const before = head ?? { seq: Number.MAX_SAFE_INTEGER, position: 0 };
+    const before = this.attemptedThrough();
     return this.sql
       .exec<DeliveryRow>(
         `SELECT ${COLUMNS} FROM deliveries WHERE (seq, position) < (?, ?) AND status IN ('succeeded', 'failed') ORDER BY seq DESC, position DESC LIMIT 1`,
@@ -506,9 +508,7 @@ export class DeliveriesTable {
   attemptsEndedAfter(noted: DeliveryKey, after: number): { attempt: AttemptRecord; at: number }[] {
     const open = this.changesFrom();
     const from = open && precedes(open, noted) ? open : noted;
-    // Unless an append raced, nothing after the head has been attempted: a backlog is not read.
-    const head = this.raced ? undefined : this.head();
-    const through = head ?? { seq: Number.MAX_SAFE_INTEGER, position: 0 };
+    const through = this.attemptedThrough();
     const rows = this.sql
       .exec<{ attempt_log: string }>(
         `SELECT attempt_log FROM deliveries WHERE (seq, position) >= (?, ?) AND (seq, position) <= (?, ?) AND updated > ?`,
@@ -518,6 +518,14 @@ export class DeliveriesTable {
     return rows.flatMap((row) =>
       (JSON.parse(row.attempt_log) as AttemptRecord[]).map((attempt) => ({ attempt, at: attempt.started + attempt.durationMs })).filter(({ at }) => at > after),
     );
+  }
+
+  /**
+   * The last key a delivery may have been attempted or ended at: the head, unless an append raced
+   * (everything after it is open and untried), else past the end. Reads then skip a backlog.
+   */
+  private attemptedThrough(): DeliveryKey {
+    return (this.raced ? undefined : this.head()) ?? { seq: Number.MAX_SAFE_INTEGER, position: 0 };
   }
 
   private opened(row: DeliveryRow) {

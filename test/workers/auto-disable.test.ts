@@ -7,7 +7,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { call, webhooksPath } from "./helpers";
-import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, waitFor, type Producer } from "./delivery-helpers";
+import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, recoveryKept, recoveryUnderWay, waitFor, type Producer } from "./delivery-helpers";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import type { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import type { AttemptResult, NextStep } from "../../src/sequencer/records";
@@ -40,6 +40,15 @@ describe.concurrent("auto-disable", () => {
     expect(webhook).toMatchObject({ enabled: false, disabledReason: "the receiver answered 410 Gone", updatedBy: "auto-disable" });
     expect(webhook.disabledAt).toBeGreaterThanOrEqual(before);
     expect(webhook.disabledAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("stops a recovery that goes on when it disables the webhook", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket(), "410"));
+    await recoveryUnderWay(hook.id);
+    await postEvent(tenant, { type: "booking.created", data: { n: 1 } });
+    await disabled(tenant, hook.id);
+    await waitFor(async () => !(await recoveryKept(hook.id)), 20_000, "the recovery stopped");
   });
 
   it("cancels the deliveries that were waiting behind the one that disabled it, sending none of them", async () => {

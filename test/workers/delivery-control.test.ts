@@ -1,12 +1,9 @@
 // Visibility and control: the delivery log, redelivery, recovery, test events, secret rotation.
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, expectError, webhooksPath } from "./helpers";
 import { signedIn } from "./page-helpers";
-import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, type Producer } from "./delivery-helpers";
+import { deliveriesOf, enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, recoveryKept, recoveryUnderWay, type Producer } from "./delivery-helpers";
 
 const bucket = () => crypto.randomUUID();
 
@@ -138,15 +135,17 @@ describe.concurrent("the delivery log and its controls", () => {
   it("refuses to recover while an earlier recovery is still queuing its events", async () => {
     const tenant = await producerTenant();
     const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
-    // A recovery of more than one turn goes on at the sequencer's alarms (sequencer.test.ts); here its
-    // remainder is written as the sequencer keeps it, and the object starts again to read it.
-    const stub = sequencer(env, hook.id);
-    await runInDurableObject(stub, (_sequencer, state) => {
-      state.storage.sql.exec(`INSERT INTO state (key, value) VALUES ('recovery', ?)`, JSON.stringify({ since: 0, at: 2, after: null, end: { seq: 1, position: 1 } }));
-    });
-    await evictDurableObject(stub);
+    await recoveryUnderWay(hook.id);
     const refused = await recoverSince(tenant, hook.id, 0);
     expect(expectError(refused, 409, "recovery_under_way")).toEqual(["since"]);
+  });
+
+  it("stops a recovery that goes on when the webhook is disabled", async () => {
+    const tenant = await producerTenant();
+    const hook = await enabledWebhook(tenant, receiverUrl(bucket()));
+    await recoveryUnderWay(hook.id);
+    expect((await call("PUT", webhooksPath(tenant.org, hook.id), { auth: tenant.auth, body: { enabled: false } })).status).toBe(200);
+    expect(await recoveryKept(hook.id)).toBe(false);
   });
 
   it("takes since as an RFC 3339 date-time with t and z in lower case", async () => {

@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 // Helpers for delivery tests: a tenant with a producer key, webhooks pointing at the real
 // receiver started in global-setup.ts, and polling until the receiver or the API shows a result.
 import { inject } from "vitest";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { eventLog } from "../../src/ingest/event-log-client";
+import { sequencer } from "../../src/delivery/sequencer-client";
 import { call, createKey, createTenant, seedWinkCatalog, webhooksPath, type Tenant } from "./helpers";
 
 const port = inject("receiverPort");
@@ -89,4 +91,24 @@ export async function deliveryDetail(tenant: Tenant, webhookId: string, delivery
 /** The events an organization's log holds, newest first. */
 export async function storedEvents(orgId: string) {
   return (await eventLog(env, orgId).listEvents({ limit: 1000, offset: 0 })).events;
+}
+
+/**
+ * Leaves a recovery of the webhook going on, as its sequencer keeps one of more than a turn between
+ * alarms (sequencer.test.ts drives a real one): its remainder is written to the sequencer's state,
+ * and the object starts again to read it.
+ */
+export async function recoveryUnderWay(webhookId: string) {
+  const stub = sequencer(env, webhookId);
+  await runInDurableObject(stub, async (_sequencer, state) => {
+    state.storage.sql.exec(`INSERT INTO state (key, value) VALUES ('recovery', ?)`, JSON.stringify({ since: 0, at: 2, after: null, end: { seq: 1, position: 1 } }));
+    // Its next turn would find nothing to send and end it: no alarm comes unless the test brings one.
+    await state.storage.deleteAlarm();
+  });
+  await evictDurableObject(stub);
+}
+
+/** Whether the webhook's sequencer still has a recovery to go on with. */
+export function recoveryKept(webhookId: string): Promise<boolean> {
+  return runInDurableObject(sequencer(env, webhookId), (_sequencer, state) => state.storage.sql.exec(`SELECT 1 FROM state WHERE key = 'recovery'`).toArray().length > 0);
 }
