@@ -171,7 +171,7 @@ async function exercise(scenario: Scenario, server: DevServer, receiver: Receive
     for (let retry = 0; posted.status >= 500 && retry < 5; retry++) {
       posted = await server.api("POST", `/v1/organizations/${org}/events`, { auth: producerKey, body: { events: batch } });
     }
-    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    expect(posted.status, `${JSON.stringify(posted.body)}\n${server.output().slice(-4000)}`).toBe(202);
     posted.body.events.forEach((e: { id: string; duplicate: boolean }, k: number) => {
       if (!ingestOrder.has(e.id)) ingestOrder.set(e.id, { index: first + k, type: batch[k]!.type });
     });
