@@ -159,7 +159,7 @@ export class EventLog extends DurableObject<Env> {
     }
     const created = Date.now();
     const producerIds = request.events.flatMap((event) => event.producerId ?? []);
-    const { stored, answers } = this.storage.transactionSync(() => {
+    const { stored, answers } = this.transaction(() => {
       const earlier = this.events.byProducerIds(request.source, producerIds);
       const firstInRequest = new Map<string, number>();
       const fresh: IngestRequest["events"] = [];
@@ -220,7 +220,7 @@ export class EventLog extends DurableObject<Env> {
     const config = await this.currentConfigOrRefusal();
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const created = Date.now();
-    const fanout = this.storage.transactionSync(() =>
+    const fanout = this.transaction(() =>
       this.insert(events.map((event) => ({ ...event, entity: null, producerId: null, webhookIds: config.enabledOf(event.webhookIds) })), created).map(toFanoutItem),
     );
     await this.armAlarm(created + FANOUT_GRACE_MS);
@@ -238,7 +238,7 @@ export class EventLog extends DurableObject<Env> {
     const config = await this.currentConfigOrRefusal();
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const created = Date.now();
-    const stored = this.storage.transactionSync(() => {
+    const stored = this.transaction(() => {
       const told = this.events.byProducerIds(OPERATIONAL_SOURCE, events.map((event) => event.key));
       const news = events.filter((event) => !told.has(event.key) && !this.aboutOperationalDelivery(event));
       return this.insert(
@@ -264,7 +264,7 @@ export class EventLog extends DurableObject<Env> {
     if (!(config instanceof OrgConfig)) return { ok: false, refusal: config };
     const now = Date.now();
     const fanout: FanoutItem[] = [];
-    const result = this.storage.transactionSync(() =>
+    const result = this.transaction(() =>
       recordUsage(this.sql, orgId, report, config.conditionsOn(report.ratePlan.id), (notification) => {
         const stored = this.insert(
           [{ kind: "notification", source: NOTIFICATION_SOURCE, type: notification.type, entity: null, producerId: null, data: JSON.stringify(notification.body), webhookIds: config.enabledOf(notification.webhookIds) }],
@@ -444,6 +444,22 @@ export class EventLog extends DurableObject<Env> {
     if (this.orgId !== null) throw new Error(`event log of ${this.orgId} called for ${orgId}`);
     this.orgId = orgId;
     this.sql.exec(`INSERT INTO state (key, value) VALUES ('org_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, orgId);
+  }
+
+  /**
+   * Runs `write` in one transaction. If it throws, the rows it wrote are rolled back, and so are
+   * the seqs it gave and the fan-outs it started waiting for: else the next event would leave a gap
+   * in the seqs (count() relies on none), and the watermark would wait for an event never stored.
+   */
+  private transaction<T>(write: () => T): T {
+    const nextSeq = this.nextSeq;
+    try {
+      return this.storage.transactionSync(write);
+    } catch (e) {
+      for (let seq = nextSeq; seq < this.nextSeq; seq++) this.waiting.delete(seq);
+      this.nextSeq = nextSeq;
+      throw e;
+    }
   }
 
   /** Stores events, in this order; each waits for its fan-out if it has webhooks to reach. */

@@ -116,26 +116,33 @@ export class EventsTable {
   /** Newest first. */
   list(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
     const { clause, args } = whereEqual({ type: query.type, source: query.source });
-    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n;
+    const total = clause ? this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n : this.count();
     const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
     return { total, events: rows.map(toEvent) };
   }
 
+  /**
+   * How many events are kept, from the first and last seq alone: seqs are given without gaps and
+   * only an oldest run is ever deleted (deleteBefore), so the kept ones are every seq between.
+   * count(*) would read the whole table, and the log answers nothing else meanwhile.
+   */
   count(): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n;
+    const { first, last } = this.sql.exec<{ first: number | null; last: number | null }>(`SELECT (SELECT min(seq) FROM events) AS first, (SELECT max(seq) FROM events) AS last`).one();
+    return first === null || last === null ? 0 : last - first + 1;
   }
 
   /**
    * Deletes up to `limit` events created before `before` with a seq below `belowSeq`, oldest first;
    * returns their seqs. Only the first `limit` events are looked at: events are created in seq
-   * order, so the expired ones come first, and the rest of the log is not read.
+   * order, so the expired ones come first, and the rest of the log is not read. The run stops at
+   * the first event not yet expired (a clock set back could date one later than the next), so the
+   * events kept are always one run of seqs (count()).
    */
   deleteBefore(before: number, belowSeq: number, limit: number): number[] {
-    const expired = this.sql
-      .exec<{ seq: number }>(`SELECT seq FROM (SELECT seq, created FROM events WHERE seq < ? ORDER BY seq LIMIT ?) WHERE created < ?`, belowSeq, limit, before)
-      .toArray()
-      .map((row) => row.seq);
-    if (expired.length > 0) this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ? AND created < ?`, expired[0]!, expired.at(-1)!, before);
+    const oldest = this.sql.exec<{ seq: number; created: number }>(`SELECT seq, created FROM events WHERE seq < ? ORDER BY seq LIMIT ?`, belowSeq, limit).toArray();
+    const kept = oldest.findIndex((row) => row.created >= before);
+    const expired = (kept === -1 ? oldest : oldest.slice(0, kept)).map((row) => row.seq);
+    if (expired.length > 0) this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ?`, expired[0]!, expired.at(-1)!);
     return expired;
   }
 }

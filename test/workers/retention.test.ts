@@ -60,6 +60,49 @@ describe("retention", () => {
     expect(rowsRead).toBeLessThanOrEqual(520);
   });
 
+  it("stops a purge at the first event not yet expired, so the events kept are one run of seqs", async () => {
+    const tenant = await producerTenant();
+    const { deleted, kept, counted } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const events = new EventsTable(state.storage.sql);
+      const from = events.nextSeq();
+      // The third event is dated later than the fourth, as a clock set back between them would.
+      const created = [1, 1, 5, 1, 1, 5];
+      events.insert(created.map((at, i) => ({ seq: from + i, id: `event-${i}`, kind: "event" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: at, webhookIds: [] })));
+      const deleted = events.deleteBefore(2, from + created.length, 500).map((seq) => seq - from);
+      return { deleted, kept: state.storage.sql.exec("SELECT count(*) AS n FROM events").one().n, counted: events.count() };
+    });
+    expect(deleted).toEqual([0, 1]);
+    expect(counted).toBe(kept);
+  });
+
+  it("answers the events' total from their first and last seq, not by reading them all", async () => {
+    const tenant = await producerTenant();
+    const { total, rowsRead } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const events = new EventsTable(state.storage.sql);
+      const from = events.nextSeq();
+      events.insert(Array.from({ length: 2_000 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "event" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: 1, webhookIds: [] })));
+      const counted = countedSql(state.storage.sql);
+      const { total } = new EventsTable(counted.sql).list({ limit: 10, offset: 0 });
+      return { total, rowsRead: counted.rowsRead() };
+    });
+    expect(total).toBe(2_000);
+    // count(*) read all 2,000 (the whole table: the log answers nothing else meanwhile).
+    expect(rowsRead).toBeLessThan(20);
+  });
+
+  it("counts the events a purge left in the list's totalRecords and the operators' storage figure", async () => {
+    const tenant = await producerTenant();
+    await postBatches(tenant, 3);
+    const firstPosted = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await postBatches(tenant, 1);
+    expect(await purge(tenant.org, firstPosted + 1 + RETENTION)).toMatchObject({ events: 300 });
+    const list = await call("GET", `/v1/organizations/${tenant.org}/events?limit=1`, { auth: tenant.auth });
+    expect(list.body.totalRecords).toBe(100);
+    const status = await call("GET", `/v1/admin/organizations/${tenant.org}/event-log`, { auth: admin });
+    expect(status.body.storage.events).toBe(100);
+  });
+
   it("holds a steady stream's storage flat", async () => {
     const tenant = await producerTenant();
     const sizes: number[] = [];

@@ -2,6 +2,7 @@
 // (the organization's event log, the sequencer, the drain) delivers the seed's callback payload
 // to a real HTTP receiver, signed, in order, retried, and logged like any delivery.
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { UsageReport } from "../../src/api/usage-schemas";
@@ -128,5 +129,35 @@ describe("a notification whose fan-out never ran", () => {
     const [request] = await receivedCount(b, 1);
     expect(request!.headers["webhook-id"]).toBe(fired!.eventId);
     expect(JSON.parse(request!.body)).toEqual(fired!.payload);
+  });
+});
+
+describe("a notification whose report's transaction failed", () => {
+  it("leaves no seq taken and nothing waiting: the next event takes the seq, and the watermark does not wait for an event never stored", async () => {
+    const { tenant } = await setUp("%= 80");
+    const { before, afterFailure, afterRetry } = await runInDurableObject(eventLog(env, tenant.org), async (log, state) => {
+      const report = () => log.reportUsage(tenant.org, UsageReport.parse(usageReport("plan-1", { transactions: 900 })));
+      const before = log.status();
+      const sql = state.storage.sql;
+      // The firing is written after the notification's event, in the same transaction.
+      const failingFirings = new Proxy(sql, {
+        get: (target, prop) =>
+          prop === "exec"
+            ? (query: string, ...bindings: SqlStorageValue[]) => {
+                if (query.includes("INSERT INTO usage_firings")) throw new Error("SQLITE_FULL");
+                return target.exec(query, ...bindings);
+              }
+            : Reflect.get(target, prop),
+      });
+      Object.assign(log, { sql: failingFirings });
+      await expect(report()).rejects.toThrow("SQLITE_FULL");
+      Object.assign(log, { sql });
+      const afterFailure = log.status();
+      const retried = await report();
+      if (!retried.ok) throw new Error(retried.refusal.message);
+      return { before, afterFailure, afterRetry: log.status() };
+    });
+    expect(afterFailure).toMatchObject({ behind: 0, latestSeq: before.latestSeq, watermark: before.watermark, storage: { events: before.storage.events } });
+    expect(afterRetry).toMatchObject({ latestSeq: before.latestSeq + 1, storage: { events: before.storage.events + 1 } });
   });
 });
