@@ -90,6 +90,12 @@ export class DeliveriesTable {
   private window: { rows: DeliveryRow[]; complete: boolean } | null = null;
   /** The bound as stored (see the constructor), read once per start rather than on every insert. */
   private storedBound: DeliveryKey | null = null;
+  /**
+   * How many rows the table holds: counted once when first asked after a (re)load, then kept by
+   * the inserts and the purge. count(*) reads the whole table, a month of deliveries, and the
+   * webhook delivers nothing meanwhile; a busy webhook's object stays up, so it counts once.
+   */
+  private rows: number | null = null;
 
   /**
    * `marks` keeps two things in the state table, so a fresh object reads neither the final
@@ -112,6 +118,7 @@ export class DeliveriesTable {
     this.sql.exec(DELIVERIES_TABLE);
     this.wire = null;
     this.window = null;
+    this.rows = null;
     this.storedBound = this.marks.readBound();
     this.openFrom = this.storedBound ?? { seq: 0, position: 0 };
     this.raced = this.marks.readRaced();
@@ -174,6 +181,7 @@ export class DeliveriesTable {
       )
       .toArray()
       .sort((a, b) => (precedes(a, b) ? -1 : 1));
+    this.counted(inserted.length);
     for (const row of inserted) {
       this.opened(row);
       if (row.lease !== null) this.wire = { row, handedOnRow: null };
@@ -197,6 +205,7 @@ export class DeliveriesTable {
       )
       .one();
     this.sql.exec(`UPDATE deliveries SET superseded_seq = ?, superseded_position = ? WHERE seq = ? AND position = ?`, row.seq, row.position, last.seq, last.position);
+    this.counted(1);
     this.opened(row);
     return row;
   }
@@ -306,7 +315,8 @@ export class DeliveriesTable {
    */
   deleteFinalBefore(cutoff: number, limit: number): number {
     const keep = this.wire?.handedOnRow ?? { seq: -1, position: -1 };
-    return this.sql.exec(
+    // The table has no index, so the rows written are the rows deleted.
+    const deleted = this.sql.exec(
       `DELETE FROM deliveries WHERE (seq, position) IN (
          SELECT seq, position FROM deliveries
          WHERE seq <= coalesce((SELECT seq FROM deliveries WHERE updated >= ? ORDER BY seq, position LIMIT 1), ${Number.MAX_SAFE_INTEGER})
@@ -314,6 +324,8 @@ export class DeliveriesTable {
          ORDER BY seq, position LIMIT ?)`,
       cutoff, cutoff, keep.seq, keep.position, limit,
     ).rowsWritten;
+    this.counted(-deleted);
+    return deleted;
   }
 
   // ── reading ────────────────────────────────────────────────────────────────────────────
@@ -398,7 +410,7 @@ export class DeliveriesTable {
     const equal = whereEqual({ [status]: filter.status, event_id: filter.event?.id });
     const clause = `${equal.clause || "WHERE 1"} AND seq >= ?`;
     const args = [...equal.args, filter.event?.seq ?? 0];
-    const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n;
+    const total = equal.clause ? this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n : this.rowCount();
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
       .toArray()
@@ -429,7 +441,12 @@ export class DeliveriesTable {
   }
 
   rowCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries`).one().n;
+    this.rows ??= this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries`).one().n;
+    return this.rows;
+  }
+
+  private counted(added: number) {
+    if (this.rows !== null) this.rows += added;
   }
 
   private writeBound(key: DeliveryKey) {
