@@ -89,14 +89,14 @@ deliveriesRouter.openapi(
     operationId: "recoverDeliveries",
     summary: "Send again, once each, every event whose last delivery to this webhook since a time failed or was cancelled",
     description:
-      `Each event whose last delivery created since \`since\` ended failed, or cancelled unsent (the webhook was disabled while it waited), gets a new delivery after everything already queued, in the order those last deliveries were queued. Left out: events sent again since (delivered or still waiting), so repeating the call sends nothing twice, and events cancelled because they were past the retention period. Test events count like any other. The first ${RECOVER_PER_TURN.toLocaleString("en-US")} are queued before the answer; more (a webhook disabled for days can have millions) are queued by the webhook's sequencer, as many at a time, in the same order, each lot after whatever is queued by then (events ingested meanwhile may come between lots), and \`complete\` is false; disabling the webhook stops it. Refused with 409 while the webhook is disabled, and while an earlier recovery is still queuing its events.`,
+      `Each event whose last delivery created since \`since\` ended failed, or cancelled unsent (the webhook was disabled while it waited), gets a new delivery after everything already queued, in the order those last deliveries were queued. Left out: events sent again since (delivered or still waiting), so repeating the call sends nothing twice, and events cancelled because they were past the retention period. Test events count like any other. Those among the first ${RECOVER_PER_TURN.toLocaleString("en-US")} deliveries the webhook keeps are queued before the answer; past that (a webhook disabled for days can have millions waiting, and one busy for a month as many before \`since\`) the webhook's sequencer goes on through the rest itself, as many at a time, in the same order, each lot after whatever is queued by then (events ingested meanwhile may come between lots), and \`complete\` is false (\`redelivered\` may then be 0); disabling the webhook stops it. Refused with 409 while the webhook is disabled, and while an earlier recovery is still queuing its events.`,
     request: { params: WebhookParams, body: jsonBodyOf(Recover) },
     responses: {
       202: json(
         z.object({
           redelivered: z.number().int().openapi({ description: "Events queued again by this call" }),
           complete: z.boolean().openapi({
-            description: `false: more remained after the first ${RECOVER_PER_TURN.toLocaleString("en-US")}; the webhook's sequencer queues them too, as many at a time, in the same order, shortly after`,
+            description: `false: the webhook keeps more than the first ${RECOVER_PER_TURN.toLocaleString("en-US")} deliveries looked at; its sequencer goes on through them, as many at a time, and queues those to send again in the same order, shortly after`,
           }),
         }),
         "Queued again: all of them, or the first ones with the rest to follow",

@@ -375,23 +375,30 @@ export class DeliveriesTable {
   }
 
   /**
-   * The events that did not reach the receiver: each event's last delivery (not superseded) created
-   * at or after `since` that ended failed or was cancelled unsent (but not for an event past
-   * retention, which has nothing left to send); an event sent again since (delivered, or still
-   * waiting) is not among them. In key order, the order they were queued in, from after `after` to
-   * `end` at the most, `limit` of them: a scan of the key's range, no sort, however long the log.
+   * The next `limit` deliveries in key order after `after`, up to `end`, and of them the events
+   * that did not reach the receiver: each event's last delivery (not superseded) created at or
+   * after `since` that ended failed or was cancelled unsent (but not for an event past retention,
+   * which has nothing left to send); an event sent again since (delivered, or still waiting) is not
+   * among them. In key order, the order they were queued in; `last` is the last key looked at, and
+   * `done` whether the range ends there. A page of the range whatever it holds, so that no
+   * statement walks a month of deliveries older than `since` before the first one it wants.
    */
-  undeliveredBetween(since: number, after: DeliveryKey | null, end: DeliveryKey, limit: number): DeliveryRow[] {
+  undeliveredIn(since: number, after: DeliveryKey | null, end: DeliveryKey, limit: number): { undelivered: DeliveryRow[]; last: DeliveryKey | null; done: boolean } {
     const from = after ?? { seq: -1, position: -1 };
-    return this.sql
-      .exec<DeliveryRow>(
-        `SELECT ${COLUMNS} FROM deliveries
-         WHERE (seq, position) > (?, ?) AND (seq, position) <= (?, ?) AND created >= ? AND superseded_seq IS NULL
-           AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?))
+    const page = this.sql
+      .exec<DeliveryRow & { wanted: number }>(
+        `SELECT ${COLUMNS}, (created >= ? AND superseded_seq IS NULL AND (status = 'failed' OR (status = 'cancelled' AND last_error IS NOT ?))) AS wanted
+         FROM deliveries WHERE (seq, position) > (?, ?) AND (seq, position) <= (?, ?)
          ORDER BY seq, position LIMIT ?`,
-        from.seq, from.position, end.seq, end.position, since, CANCELLED_BECAUSE.eventGone, limit,
+        since, CANCELLED_BECAUSE.eventGone, from.seq, from.position, end.seq, end.position, limit,
       )
       .toArray();
+    const last = page.at(-1);
+    return {
+      undelivered: page.filter((row) => row.wanted === 1).map(({ wanted: _, ...row }) => row),
+      last: last ? { seq: last.seq, position: last.position } : null,
+      done: page.length < limit || sameKey(last!, end),
+    };
   }
 
   /** The last key in the table (null: none). */

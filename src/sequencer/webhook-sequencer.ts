@@ -34,7 +34,7 @@ const BLOCKED_RECHECK_MAX_MS = 5_000;
 const RETRY_EARLY_MS = 1_000;
 /** Events a drain reads ahead in one D1 query, with the one it is about to send. */
 const UPCOMING_EVENTS = 50;
-/** Events a recovery sends again per statement, and per call or alarm (a turn). */
+/** Deliveries a recovery looks at per statement, and per call or alarm (a turn). */
 const RECOVER_CHUNK = 1_000;
 export const RECOVER_PER_TURN = 10_000;
 /** Expired deliveries deleted per statement. */
@@ -135,8 +135,9 @@ export class WebhookSequencer extends DurableObject<Env> {
   /**
    * Sends again, once each and in the order they were queued, the events whose last delivery since
    * `since` ended failed or cancelled unsent (deliveries-table.ts, undeliveredBetween), among the
-   * deliveries there were when the recovery began: up to RECOVER_PER_TURN now, the rest at this
-   * object's next alarms, as many each time (a webhook disabled for days can have millions).
+   * deliveries there were when the recovery began: of the first RECOVER_PER_TURN of those now, of
+   * the rest at this object's next alarms, as many each time (a webhook disabled for days can have
+   * millions, and one busy for a month as many older than `since`).
    * Returns how many it queued now and whether that was all; null while an earlier recovery is
    * still going on (two at once would interleave their events).
    */
@@ -151,13 +152,13 @@ export class WebhookSequencer extends DurableObject<Env> {
     return this.recoverTurn({ since, at: seq, after: null, end });
   }
 
-  /** One turn of `recovery`, RECOVER_CHUNK events a statement: kept for the next alarm if more remain. */
+  /** One turn of `recovery`: RECOVER_PER_TURN deliveries looked at, RECOVER_CHUNK a statement; kept for the next alarm if more remain. */
   private async recoverTurn(recovery: Recovery): Promise<{ redelivered: number; complete: boolean }> {
     let { after } = recovery;
     let redelivered = 0;
     let complete = false;
-    while (!complete && redelivered < RECOVER_PER_TURN) {
-      const undelivered = this.deliveries.undeliveredBetween(recovery.since, after, recovery.end, RECOVER_CHUNK);
+    for (let looked = 0; !complete && looked < RECOVER_PER_TURN; looked += RECOVER_CHUNK) {
+      const { undelivered, last, done } = this.deliveries.undeliveredIn(recovery.since, after, recovery.end, RECOVER_CHUNK);
       const now = Date.now();
       // After everything queued by now, so past `end` (a fan-out may have appended past the seq the
       // caller read): later chunks never meet what this one sends again. A turn cut short after a
@@ -167,9 +168,8 @@ export class WebhookSequencer extends DurableObject<Env> {
         for (const row of undelivered) this.deliveries.insertRedelivery(row, at, now);
       });
       redelivered += undelivered.length;
-      const last = undelivered.at(-1);
-      if (last) after = { seq: last.seq, position: last.position };
-      complete = undelivered.length < RECOVER_CHUNK;
+      if (last) after = last;
+      complete = done;
     }
     this.state.storeRecovery(complete ? null : { ...recovery, after });
     if (!complete) await this.nextAlarm.ringBy(Date.now() + AGAIN_SOON_MS);

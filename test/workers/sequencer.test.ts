@@ -4,7 +4,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
+import { RECOVER_PER_TURN, WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
 import { sequencer } from "../../src/delivery/sequencer-client";
 import { parseDeliveryId } from "../../src/sequencer/delivery-id";
 import { config } from "../../src/config";
@@ -528,6 +528,22 @@ describe("recovery", () => {
       // The first turn after event 10,002 (appended past the seq the caller read), the second after 10,003.
       expect(redeliveries.slice(0, 10_000).every((delivery) => delivery.seq === 10_002 && delivery.position > 1)).toBe(true);
       expect(redeliveries.at(-1)).toMatchObject({ seq: 10_003, position: 2 });
+    });
+  });
+
+  it("looks at a turn's worth of deliveries at a time, however many come before the ones it wants", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      // A month of deliveries that succeeded, then two that failed: only those are sent again.
+      await endEach(sequencer, webhookId, 12_002, (seq) => (seq <= 12_000 ? { outcome: "succeeded", attempt: answered200 } : { outcome: "failed", attempt: answered404 }));
+      const counted = countedSql(state.storage.sql);
+      const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
+      counted.reset();
+      expect(await fresh.recover(0, 12_002)).toEqual({ redelivered: 0, complete: false });
+      // One statement walking all 12,000 that succeeded before it met the first one wanted.
+      expect(counted.rowsRead()).toBeLessThanOrEqual(RECOVER_PER_TURN + 50);
+      await fresh.alarm();
+      expect(redeliveriesOf(fresh).map((delivery) => delivery.eventId)).toEqual([paddedEventAt(12_001).eventId, paddedEventAt(12_002).eventId]);
     });
   });
 

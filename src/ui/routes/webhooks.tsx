@@ -273,11 +273,11 @@ webhookRoutes.post("/:id/recover", async (c) => {
   return redirectWithFlash(c, detailHref(webhook.id), {
     kind: "success",
     text:
-      recovered.redelivered === 0
-        ? `Nothing to recover: since ${since} UTC, no event’s last delivery failed or was cancelled.`
-        : recovered.complete
-          ? `${counted(recovered.redelivered, "event is", "events are")} queued again, after anything already waiting.`
-          : `${counted(recovered.redelivered, "event is", "events are")} queued again, after anything already waiting; the rest follow in the same order over the next moments.`,
+      !recovered.complete
+        ? `${counted(recovered.redelivered, "event is", "events are")} queued again so far, after anything already waiting; the webhook goes on through its deliveries since ${since} UTC and queues the rest in the same order over the next moments.`
+        : recovered.redelivered === 0
+          ? `Nothing to recover: since ${since} UTC, no event’s last delivery failed or was cancelled.`
+          : `${counted(recovered.redelivered, "event is", "events are")} queued again, after anything already waiting.`,
   });
 });
 
