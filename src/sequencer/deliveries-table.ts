@@ -19,12 +19,14 @@
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
-import { whereEqual } from "../db/sql-filter";
 import { DELIVERIES_TABLE } from "./schema";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const isOpen = (status: DeliveryStatus) => (OPEN_STATUSES as readonly DeliveryStatus[]).includes(status);
 const FINAL = `NOT ${OPEN}`;
+/** The condition of the partial index `deliveries_unsent` (schema.ts), which a statement must state to use it. */
+const UNSENT = `status IN ('failed', 'cancelled')`;
+const isUnsent = (status: DeliveryStatus) => status === "failed" || status === "cancelled";
 
 /** What the table keeps in the sequencer's state table (see the constructor). */
 export interface TableMarks {
@@ -315,15 +317,16 @@ export class DeliveriesTable {
    */
   deleteFinalBefore(cutoff: number, limit: number): number {
     const keep = this.wire?.handedOnRow ?? { seq: -1, position: -1 };
-    // The table has no index, so the rows written are the rows deleted.
-    const deleted = this.sql.exec(
+    this.sql.exec(
       `DELETE FROM deliveries WHERE (seq, position) IN (
          SELECT seq, position FROM deliveries
          WHERE seq <= coalesce((SELECT seq FROM deliveries WHERE updated >= ? ORDER BY seq, position LIMIT 1), ${Number.MAX_SAFE_INTEGER})
            AND ${FINAL} AND updated < ? AND NOT (seq = ? AND position = ?)
          ORDER BY seq, position LIMIT ?)`,
       cutoff, cutoff, keep.seq, keep.position, limit,
-    ).rowsWritten;
+    );
+    // Not the statement's rows written, which count the index's entries too.
+    const deleted = this.sql.exec<{ n: number }>(`SELECT changes() AS n`).one().n;
     this.counted(-deleted);
     return deleted;
   }
@@ -407,17 +410,41 @@ export class DeliveriesTable {
   }
 
   /**
-   * Newest first (the FIFO's order reversed). `event`: only its deliveries, which sort at or after
-   * its seq, so the older ones are not read.
+   * Newest first (the FIFO's order reversed). Each filter reads no more than it must: `event`, only
+   * its deliveries, which sort at or after its seq; an open status, the deliveries from the head on
+   * (no open one sorts before it); failed or cancelled, those rows alone (their index); succeeded,
+   * the newest rows until the page is full, its total the rest of the table's count.
    */
   list(filter: { status?: DeliveryStatus; event?: { id: string; seq: number }; limit: number; offset: number }): { total: number; rows: DeliveryRow[] } {
-    // The delivery on the wire is listed, and filtered, as in flight whatever its own row says.
-    const onWire = this.wire?.row;
-    const status = onWire ? `(CASE WHEN seq = ${onWire.seq} AND position = ${onWire.position} THEN 'in_flight' ELSE status END)` : "status";
-    const equal = whereEqual({ [status]: filter.status, event_id: filter.event?.id });
-    const clause = `${equal.clause || "WHERE 1"} AND seq >= ?`;
-    const args = [...equal.args, filter.event?.seq ?? 0];
-    const total = equal.clause ? this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${clause}`, ...args).one().n : this.rowCount();
+    const { status, event } = filter;
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    if (event) {
+      where.push("event_id = ?", "seq >= ?");
+      args.push(event.id, event.seq);
+    }
+    if (status && isUnsent(status)) {
+      // Never the delivery on the wire, which is open.
+      where.push("status = ?", UNSENT);
+      args.push(status);
+    } else if (status) {
+      // The delivery on the wire is listed, and filtered, as in flight whatever its own row says.
+      const onWire = this.wire?.row;
+      where.push(onWire ? `(CASE WHEN seq = ${onWire.seq} AND position = ${onWire.position} THEN 'in_flight' ELSE status END) = ?` : "status = ?");
+      args.push(status);
+      if (isOpen(status)) {
+        const from = this.openFrom;
+        if (!from) return { total: 0, rows: [] };
+        where.push(AT_OR_AFTER);
+        args.push(from.seq, from.seq, from.position);
+      }
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const count = (condition: string, ...bound: SqlStorageValue[]) => this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM deliveries ${condition}`, ...bound).one().n;
+    const total =
+      !event && (status === undefined || status === "succeeded")
+        ? this.rowCount() - (status ? count(`WHERE ${UNSENT}`) + this.openCount() : 0)
+        : count(clause, ...args);
     const rows = this.sql
       .exec<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries ${clause} ORDER BY seq DESC, position DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)
       .toArray()

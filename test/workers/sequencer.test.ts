@@ -452,23 +452,49 @@ describe("sequencer storage", () => {
   });
 });
 
-describe("recovery", () => {
-  const answered404: AttemptResult = { ...answered200, statusCode: 404 };
-  /** Zero-padded, so the ids sort as the events were ingested, as real event ids do. */
-  const paddedEventAt = (seq: number) => ({ eventId: `event-${String(seq).padStart(5, "0")}`, eventType: "booking.created", seq });
+const answered404: AttemptResult = { ...answered200, statusCode: 404 };
+/** Zero-padded, so the ids sort as the events were ingested, as real event ids do. */
+const paddedEventAt = (seq: number) => ({ eventId: `event-${String(seq).padStart(5, "0")}`, eventType: "booking.created", seq });
 
-  /** Appends events 1..count and ends each delivery as `end(seq)` says, as the drain reports it. */
-  async function endEach(sequencer: WebhookSequencer, webhookId: string, count: number, end: (seq: number) => AttemptReportWithoutId) {
-    const claim = (await sequencer.append(webhookId, ORG, Array.from({ length: count }, (_, i) => paddedEventAt(i + 1)), count, true))!;
-    let step: NextStep = claim.first!;
-    for (;;) {
-      if (step.action === "deliver") step = await sequencer.next(claim.lease, { report: { deliveryId: step.delivery.id, ...end(step.delivery.seq) } });
-      else if (step.action === "tell") step = await sequencer.next(claim.lease, { told: step.news }); // a failure's news, as if told
-      else break;
-    }
-    expect(step.action).toBe("idle");
+/** Appends events 1..count and ends each delivery as `end(seq)` says, as the drain reports it. */
+async function endEach(sequencer: WebhookSequencer, webhookId: string, count: number, end: (seq: number) => AttemptReportWithoutId) {
+  const claim = (await sequencer.append(webhookId, ORG, Array.from({ length: count }, (_, i) => paddedEventAt(i + 1)), count, true))!;
+  let step: NextStep = claim.first!;
+  for (;;) {
+    if (step.action === "deliver") step = await sequencer.next(claim.lease, { report: { deliveryId: step.delivery.id, ...end(step.delivery.seq) } });
+    else if (step.action === "tell") step = await sequencer.next(claim.lease, { told: step.news }); // a failure's news, as if told
+    else break;
   }
+  expect(step.action).toBe("idle");
+}
 
+describe("listing", () => {
+  it("lists and totals each status reading only what it must, not the month of deliveries that succeeded", async () => {
+    const { webhookId, stub } = newWebhook();
+    await runInDurableObject(stub, async (sequencer, state) => {
+      await endEach(sequencer, webhookId, 2_000, (seq) => (seq % 200 === 0 ? { outcome: "failed", attempt: answered404 } : { outcome: "succeeded", attempt: answered200 }));
+      await sequencer.append(webhookId, ORG, [2_001, 2_002, 2_003].map(paddedEventAt), 2_003);
+      const counted = countedSql(state.storage.sql);
+      const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
+      fresh.list({ limit: 1, offset: 0 }); // a fresh object counts its table once
+      const listed = (["failed", "succeeded", "pending"] as const).map((status) => {
+        counted.reset();
+        const { total, deliveries } = fresh.list({ status, limit: 5, offset: 0 });
+        const stored = state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE status = ?", status).one().n;
+        return { status, total, stored, shown: deliveries.every((delivery) => delivery.status === status) && deliveries.length, rowsRead: counted.rowsRead() };
+      });
+      expect(listed.map(({ status, total, stored, shown }) => ({ status, total, stored, shown }))).toEqual([
+        { status: "failed", total: 10, stored: 10, shown: 5 },
+        { status: "succeeded", total: 1_990, stored: 1_990, shown: 5 },
+        { status: "pending", total: 3, stored: 3, shown: 3 },
+      ]);
+      // Each total was a count(*) of the 2,003 rows, and the failed page a walk back through the successes.
+      for (const { rowsRead } of listed) expect(rowsRead).toBeLessThan(40);
+    });
+  });
+});
+
+describe("recovery", () => {
   it("sends again each failed or cancelled event, but not one cancelled past retention, which has nothing left to send", async () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer) => {
