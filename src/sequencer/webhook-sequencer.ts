@@ -134,7 +134,7 @@ export class WebhookSequencer extends DurableObject<Env> {
 
   /**
    * Sends again, once each and in the order they were queued, the events whose last delivery since
-   * `since` ended failed or cancelled unsent (deliveries-table.ts, undeliveredBetween), among the
+   * `since` ended failed or cancelled unsent (deliveries-table.ts, undeliveredIn), among the
    * deliveries there were when the recovery began: of the first RECOVER_PER_TURN of those now, of
    * the rest at this object's next alarms, as many each time (a webhook disabled for days can have
    * millions, and one busy for a month as many older than `since`).

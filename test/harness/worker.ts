@@ -76,7 +76,11 @@ export class EventLog extends ProductionEventLog {
   override async ingest(request: Parameters<ProductionEventLog["ingest"]>[0]) {
     const answer = await super.ingest(request);
     const storedSome = answer.ok && answer.value.events.some((event) => !event.duplicate);
-    if (storedSome && injectFault(this.harness.CHAOS_FAULTS, "evict-event-log")) this.ctx.abort("chaos: evicted after storing");
+    if (storedSome && injectFault(this.harness.CHAOS_FAULTS, "evict-event-log")) {
+      // An abort in the turn of the write would discard it: the write is made durable first.
+      await this.ctx.storage.sync();
+      this.ctx.abort("chaos: evicted after storing");
+    }
     return answer;
   }
 

@@ -566,7 +566,7 @@ describe("recovery", () => {
       const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
       counted.reset();
       expect(await fresh.recover(0, 12_002)).toEqual({ redelivered: 0, complete: false });
-      // One statement walking all 12,000 that succeeded before it met the first one wanted.
+      // Before, one statement walked all 12,000 that succeeded before it met the first one wanted.
       expect(counted.rowsRead()).toBeLessThanOrEqual(RECOVER_PER_TURN + 50);
       await fresh.alarm();
       expect(redeliveriesOf(fresh).map((delivery) => delivery.eventId)).toEqual([paddedEventAt(12_001).eventId, paddedEventAt(12_002).eventId]);

@@ -274,7 +274,7 @@ webhookRoutes.post("/:id/recover", async (c) => {
     kind: "success",
     text:
       !recovered.complete
-        ? `${counted(recovered.redelivered, "event is", "events are")} queued again so far, after anything already waiting; the webhook goes on through its deliveries since ${since} UTC and queues the rest in the same order over the next moments.`
+        ? `${counted(recovered.redelivered, "event is", "events are")} queued again so far, after anything already waiting; the webhook goes on through the rest of the deliveries it keeps and queues what it finds in the same order.`
         : recovered.redelivered === 0
           ? `Nothing to recover: since ${since} UTC, no event’s last delivery failed or was cancelled.`
           : `${counted(recovered.redelivered, "event is", "events are")} queued again, after anything already waiting.`,
