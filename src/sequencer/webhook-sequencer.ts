@@ -440,9 +440,7 @@ export class WebhookSequencer extends DurableObject<Env> {
   /** The holder told the organization this news; a disable it applied changes the webhook its drains must read. */
   private heard(news: OperationalNews) {
     this.failures.told(news);
-    if (!news.disabling) return;
-    this.state.webhookChanged();
-    this.state.storeRecovery(null);
+    if (news.disabling) this.webhookChanged({ disabled: true });
   }
 
   /** A new lease for the caller if nobody holds one and there is work. */

@@ -79,15 +79,25 @@ async function metered(state: DurableObjectState, work: (sequencer: WebhookSeque
 }
 
 /**
- * The SQL statements `work` runs through a sequencer on `state`'s storage (a fresh object, as after
- * an eviction), and the rows they read (what Cloudflare bills as rows read).
+ * A sequencer on `state`'s storage (a fresh object, as after an eviction) whose SQL is counted:
+ * `measured(work)` runs `work` and answers its value, the statements it ran and the rows they read
+ * (what Cloudflare bills as rows read), what the object read before it aside.
  */
-async function measure(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<unknown>): Promise<{ statements: number; rowsRead: number }> {
+function countedSequencer(state: DurableObjectState) {
   const counted = countedSql(state.storage.sql);
   const sequencer = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
-  counted.reset(); // what the object reads on starting is not the work's
-  await work(sequencer);
-  return { statements: counted.statements(), rowsRead: counted.rowsRead() };
+  const measured = async <T,>(work: () => T | Promise<T>): Promise<{ value: T; statements: number; rowsRead: number }> => {
+    counted.reset();
+    const value = await work();
+    return { value, statements: counted.statements(), rowsRead: counted.rowsRead() };
+  };
+  return { sequencer, measured };
+}
+
+/** The SQL statements `work` runs through a fresh sequencer on `state`'s storage, and the rows they read. */
+async function measure(state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<unknown>): Promise<{ statements: number; rowsRead: number }> {
+  const { sequencer, measured } = countedSequencer(state);
+  return measured(() => work(sequencer));
 }
 
 const countStatements = async (state: DurableObjectState, work: (sequencer: WebhookSequencer) => Promise<unknown>) => (await measure(state, work)).statements;
@@ -474,15 +484,14 @@ describe("listing", () => {
     await runInDurableObject(stub, async (sequencer, state) => {
       await endEach(sequencer, webhookId, 2_000, (seq) => (seq % 200 === 0 ? { outcome: "failed", attempt: answered404 } : { outcome: "succeeded", attempt: answered200 }));
       await sequencer.append(webhookId, ORG, [2_001, 2_002, 2_003].map(paddedEventAt), 2_003);
-      const counted = countedSql(state.storage.sql);
-      const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
+      const { sequencer: fresh, measured } = countedSequencer(state);
       fresh.list({ limit: 1, offset: 0 }); // a fresh object counts its table once
-      const listed = (["failed", "succeeded", "pending"] as const).map((status) => {
-        counted.reset();
-        const { total, deliveries } = fresh.list({ status, limit: 5, offset: 0 });
+      const listed = [];
+      for (const status of ["failed", "succeeded", "pending"] as const) {
+        const { value: page, rowsRead } = await measured(() => fresh.list({ status, limit: 5, offset: 0 }));
         const stored = state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE status = ?", status).one().n;
-        return { status, total, stored, shown: deliveries.every((delivery) => delivery.status === status) && deliveries.length, rowsRead: counted.rowsRead() };
-      });
+        listed.push({ status, total: page.total, stored, shown: page.deliveries.every((delivery) => delivery.status === status) && page.deliveries.length, rowsRead });
+      }
       expect(listed.map(({ status, total, stored, shown }) => ({ status, total, stored, shown }))).toEqual([
         { status: "failed", total: 10, stored: 10, shown: 5 },
         { status: "succeeded", total: 1_990, stored: 1_990, shown: 5 },
@@ -562,12 +571,11 @@ describe("recovery", () => {
     await runInDurableObject(stub, async (sequencer, state) => {
       // A month of deliveries that succeeded, then two that failed: only those are sent again.
       await endEach(sequencer, webhookId, 12_002, (seq) => (seq <= 12_000 ? { outcome: "succeeded", attempt: answered200 } : { outcome: "failed", attempt: answered404 }));
-      const counted = countedSql(state.storage.sql);
-      const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
-      counted.reset();
-      expect(await fresh.recover(0, 12_002)).toEqual({ redelivered: 0, complete: false });
+      const { sequencer: fresh, measured } = countedSequencer(state);
+      const { value: recovered, rowsRead } = await measured(() => fresh.recover(0, 12_002));
+      expect(recovered).toEqual({ redelivered: 0, complete: false });
       // Before, one statement walked all 12,000 that succeeded before it met the first one wanted.
-      expect(counted.rowsRead()).toBeLessThanOrEqual(RECOVER_PER_TURN + 50);
+      expect(rowsRead).toBeLessThanOrEqual(RECOVER_PER_TURN + 50);
       await fresh.alarm();
       expect(redeliveriesOf(fresh).map((delivery) => delivery.eventId)).toEqual([paddedEventAt(12_001).eventId, paddedEventAt(12_002).eventId]);
     });
@@ -701,16 +709,13 @@ describe("retention", () => {
     const { webhookId, stub } = newWebhook();
     await runInDurableObject(stub, async (sequencer, state) => {
       const endedBefore = await deliveredInTwoStretches(sequencer, webhookId, 10, 1_990);
-      const counted = countedSql(state.storage.sql);
-      const fresh = new WebhookSequencer(state, env, withSql(state.storage, counted.sql));
+      const { sequencer: fresh, measured } = countedSequencer(state);
       expect(fresh.list({ limit: 10, offset: 0 }).total).toBe(2_000);
       expect(await fresh.purgeExpired(endedBefore + RETENTION_MS)).toBe(10);
       await deliverBatch(fresh, webhookId, 2_001, 2_005);
       const [newest] = fresh.list({ limit: 1, offset: 0 }).deliveries;
       await fresh.redeliver(newest!.id, 2_005);
-      counted.reset();
-      const { total } = fresh.list({ limit: 10, offset: 0 });
-      const rowsRead = counted.rowsRead();
+      const { value: total, rowsRead } = await measured(() => fresh.list({ limit: 10, offset: 0 }).total);
       expect(total).toBe(1_996);
       expect(total).toBe(state.storage.sql.exec("SELECT count(*) AS n FROM deliveries").one().n);
       // count(*) read all of them, on every page.
