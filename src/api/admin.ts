@@ -8,10 +8,10 @@ import { requireAdminToken } from "../http/auth";
 import { conflict, notFound } from "../errors";
 import { database, pagedWithTotal } from "../db/client";
 import { apiKeys, organizations } from "../db/schema";
+import { webhookNamesOf } from "../db/webhooks";
 import { eventLog } from "../ingest/event-log-client";
 import { forgetKey } from "../ingest/admission";
 import { sequencer } from "../delivery/sequencer-client";
-import { webhookIdsOf } from "../db/webhooks";
 import { hashSecret, newApiKey } from "../db/api-keys";
 import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
@@ -260,33 +260,51 @@ adminRouter.openapi(
   },
 );
 
-const OrganizationStorage = EventLogStatus.extend({
-  deliveries: z
-    .object({ webhooks: z.number().int(), rows: z.number().int(), bytes: z.number().int() })
-    .openapi({ description: "What its webhooks' sequencers store: deliveries with their attempt logs" }),
-}).openapi("OrganizationEventLog");
-
 adminRouter.openapi(
   createRoute({
     ...admin,
     method: "get",
     path: "/organizations/{org}/event-log",
     operationId: "getEventLog",
-    summary: "An organization's event log (fan-out lag, last error, storage) and what its webhooks' sequencers store",
+    summary: "An organization's event log: fan-out lag, last error, storage",
     request: { params: OrgParam },
-    responses: { 200: json(OrganizationStorage, "Its status"), ...adminErrors },
+    responses: { 200: json(EventLogStatus, "Its status"), ...adminErrors },
   }),
   async (c) => {
     const { org } = c.req.valid("param");
     await assertOrganization(c.env, org);
-    const webhookIds = await webhookIdsOf(c.env.DB, org);
-    const deliveries = { webhooks: webhookIds.length, rows: 0, bytes: 0 };
-    for (const webhookId of webhookIds) {
-      const stats = await sequencer(c.env, webhookId).storageStats();
-      deliveries.rows += stats.rows;
-      deliveries.bytes += stats.bytes;
-    }
-    return c.json({ ...(await statusOf(c.env, org)), deliveries }, 200);
+    return c.json(await statusOf(c.env, org), 200);
+  },
+);
+
+const WebhookStorage = z
+  .object({
+    webhookId: z.string(),
+    name: z.string(),
+    rows: z.number().int().openapi({ description: "Deliveries its sequencer keeps, each with its attempt log" }),
+    bytes: z.number().int().openapi({ description: "The size of its sequencer's database" }),
+  })
+  .openapi("WebhookStorage");
+
+adminRouter.openapi(
+  createRoute({
+    ...admin,
+    method: "get",
+    path: "/organizations/{org}/webhook-storage",
+    operationId: "listWebhookStorage",
+    summary: "What an organization's webhooks' sequencers store, a page of webhooks at a time",
+    description:
+      "Each webhook's deliveries with their attempt logs, as its sequencer counts them; one request to a sequencer per webhook of the page, so an organization of any size is read in bounded calls. Webhooks in id order; `totalRecords` counts them all.",
+    request: { params: OrgParam, query: Paging },
+    responses: { 200: json(z.object({ totalRecords: z.number().int(), webhooks: z.array(WebhookStorage) }), "This page of webhooks and what each stores"), ...adminErrors },
+  }),
+  async (c) => {
+    const { org } = c.req.valid("param");
+    const { limit, offset } = c.req.valid("query");
+    await assertOrganization(c.env, org);
+    const { rows, totalRecords } = await webhookNamesOf(c.env.DB, org, { limit, offset });
+    const stored = await Promise.all(rows.map(async ({ id, name }) => ({ webhookId: id, name, ...(await sequencer(c.env, id).storageStats()) })));
+    return c.json({ totalRecords, webhooks: stored }, 200);
   },
 );
 

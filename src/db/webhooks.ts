@@ -18,9 +18,11 @@ export async function findWebhook(d1: D1Database, orgId: string, id: string): Pr
   return database(d1).select().from(webhooks).where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id))).get();
 }
 
-/** The ids of the organization's webhooks. */
-export async function webhookIdsOf(d1: D1Database, orgId: string): Promise<string[]> {
-  return (await database(d1).select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.orgId, orgId)).all()).map((row) => row.id);
+/** A page of the organization's webhooks' ids and names, in id order, and how many it has. */
+export async function webhookNamesOf(d1: D1Database, orgId: string, page: Page) {
+  const db = database(d1);
+  const ordered = db.select({ id: webhooks.id, name: webhooks.name }).from(webhooks).orderBy(webhooks.id).$dynamic();
+  return pagedWithTotal(db, webhooks, eq(webhooks.orgId, orgId), ordered, page);
 }
 
 /** Which of these webhooks still exist in the organization. */

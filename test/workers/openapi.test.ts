@@ -18,6 +18,7 @@ const OPERATIONS = [
   "DELETE /v1/admin/organizations/{org}/keys/{keyId}",
   "GET /v1/admin/event-logs",
   "GET /v1/admin/organizations/{org}/event-log",
+  "GET /v1/admin/organizations/{org}/webhook-storage",
   "POST /v1/admin/organizations/{org}/event-log/redrive",
   "POST /v1/organizations/{org}/entities",
   "GET /v1/organizations/{org}/entities",

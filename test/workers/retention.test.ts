@@ -130,15 +130,34 @@ describe("retention", () => {
     expect(rows).toEqual([0, 0]);
   });
 
-  it("tells operators what an organization stores: its events, and its webhooks' deliveries", async () => {
+  it("tells operators what an organization's event log stores", async () => {
     const tenant = await producerTenant();
-    const hook = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()));
     await postEvent(tenant, { events: [1, 2, 3].map((n) => ({ type: "booking.created", data: { n } })) });
-    await finalDeliveries(tenant, hook.id, 3);
     const status = await call("GET", `/v1/admin/organizations/${tenant.org}/event-log`, { auth: admin });
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ behind: 0, storage: { events: 3 }, deliveries: { webhooks: 1, rows: 3 } });
+    expect(status.body).toMatchObject({ orgId: tenant.org, behind: 0, storage: { events: 3 } });
     expect(status.body.storage.bytes).toBeGreaterThan(0);
-    expect(status.body.deliveries.bytes).toBeGreaterThan(0);
+  });
+
+  it("tells operators what each of an organization's webhooks stores, a page of webhooks at a time", async () => {
+    const tenant = await producerTenant();
+    const hooks: { id: string; name: string }[] = [];
+    for (const name of ["first", "second", "third"]) hooks.push({ id: (await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()), { name })).id, name });
+    await postEvent(tenant, { events: [1, 2].map((n) => ({ type: "booking.created", data: { n } })) });
+    for (const hook of hooks) await finalDeliveries(tenant, hook.id, 2);
+    const byId = [...hooks].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const first = await call("GET", `/v1/admin/organizations/${tenant.org}/webhook-storage?limit=2`, { auth: admin });
+    const rest = await call("GET", `/v1/admin/organizations/${tenant.org}/webhook-storage?limit=2&offset=2`, { auth: admin });
+    expect(first.status).toBe(200);
+    expect(first.body.totalRecords).toBe(3);
+    expect(first.body.webhooks).toHaveLength(2);
+    const listed = [...first.body.webhooks, ...rest.body.webhooks];
+    expect(listed).toEqual(byId.map(({ id, name }) => ({ webhookId: id, name, rows: 2, bytes: expect.any(Number) })));
+    expect(listed.every((w: { bytes: number }) => w.bytes > 0)).toBe(true);
+  });
+
+  it("answers 404 for the webhooks' storage of an organization that does not exist", async () => {
+    const answer = await call("GET", `/v1/admin/organizations/no-such-org/webhook-storage`, { auth: admin });
+    expect(answer.status).toBe(404);
   });
 });
