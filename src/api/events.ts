@@ -190,7 +190,7 @@ function toEventRecord(event: LoggedEvent, fannedOut: boolean): z.infer<typeof E
     data: JSON.parse(event.data),
     created: event.created,
     fannedOut,
-    webhookIds: event.webhookIds,
+    webhookIds: [...event.webhookIds],
   };
 }
 

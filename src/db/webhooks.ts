@@ -26,7 +26,7 @@ export async function webhookNamesOf(d1: D1Database, orgId: string, page: Page) 
 }
 
 /** Which of these webhooks still exist in the organization. */
-export async function existingWebhookIds(d1: D1Database, orgId: string, ids: string[]): Promise<Set<string>> {
+export async function existingWebhookIds(d1: D1Database, orgId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await database(d1).select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.orgId, orgId), inList(webhooks.id, ids))).all();
   return new Set(rows.map((row) => row.id));

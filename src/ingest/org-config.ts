@@ -15,6 +15,8 @@ export class OrgConfig {
   private readonly webhooksById: Map<string, WebhookRow>;
   private readonly catalog: Set<string>;
   private readonly entityNames: Set<string>;
+  /** Subscribers by source, type and entity: an event's match costs a lookup, not a pass over every webhook. */
+  private readonly subscribersOf = new Map<string, readonly string[]>();
 
   constructor(
     private readonly rows: OrgConfigRows,
@@ -43,9 +45,12 @@ export class OrgConfig {
    * equal (an event without an entity reaches only webhooks bound to none), and a subscription
    * naming the type, a `prefix.*` of it, `*`, or nothing (all types).
    */
-  subscribers(event: Matchable): string[] {
+  subscribers(event: Matchable): readonly string[] {
+    const key = `${catalogKey(event.source, event.type)}\u0000${event.entity === null ? "" : `=${event.entity}`}`;
+    let ids = this.subscribersOf.get(key);
+    if (ids) return ids;
     const patterns = new Set(subscriptionPatterns(event.type));
-    return this.rows.webhooks
+    ids = this.rows.webhooks
       .filter(
         (w) =>
           w.enabled &&
@@ -54,10 +59,15 @@ export class OrgConfig {
           (w.events.length === 0 || w.events.some((pattern) => patterns.has(pattern))),
       )
       .map((w) => w.id);
+    // Types come from the catalog, but entities are a tenant's accounts: without a bound, an
+    // organization with many would keep a list per account for as long as its configuration lasts.
+    if (this.subscribersOf.size >= MAX_MATCHES_KEPT) this.subscribersOf.clear();
+    this.subscribersOf.set(key, ids);
+    return ids;
   }
 
   /** Of the webhooks an event is addressed to, those that exist and are enabled, in the order given. */
-  enabledOf(webhookIds: string[]): string[] {
+  enabledOf(webhookIds: readonly string[]): string[] {
     return webhookIds.filter((id) => this.webhooksById.get(id)?.enabled);
   }
 
@@ -66,6 +76,8 @@ export class OrgConfig {
     return this.rows.conditions.filter((c) => c.ratePlanId === ratePlanId);
   }
 }
+
+const MAX_MATCHES_KEPT = 10_000;
 
 const catalogKey = (source: string, name: string) => `${source}\u0000${name}`;
 

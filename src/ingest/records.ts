@@ -17,7 +17,7 @@ export interface LoggedEvent {
   data: string;
   created: number;
   /** The webhooks it goes to, matched when it was stored. */
-  webhookIds: string[];
+  webhookIds: readonly string[];
 }
 
 /** The chunks of one size (FanoutChunkJob) that have reported back. */
@@ -31,7 +31,7 @@ export interface FanoutItem {
   seq: number;
   eventId: string;
   eventType: string;
-  webhookIds: string[];
+  webhookIds: readonly string[];
   /** A large fan-out's chunks that have reached their webhooks already, per chunk size: a re-drive sends only the others. */
   chunksDone?: ChunksDone[];
 }
@@ -60,7 +60,7 @@ export interface AddressedEvent {
   source: string;
   type: string;
   data: string;
-  webhookIds: string[];
+  webhookIds: readonly string[];
 }
 
 /** An event the platform tells an organization about one of its webhooks (source operational). */

@@ -25,10 +25,6 @@ export interface DevServer {
 const root = new URL("../..", import.meta.url).pathname;
 
 /**
- * The entry the chaos suite and the benchmark's operation count run instead of wrangler.toml's
- * `main`: the production Worker with fault injection and metering around it (test/harness/worker.ts).
- */
-/**
  * Polls `probe` every 100 ms until it answers something truthy, and returns that; past `timeoutMs`
  * fails with the end of the server's output, which usually says why.
  */
@@ -42,6 +38,10 @@ export async function until<T>(server: DevServer, probe: () => T | undefined | f
   }
 }
 
+/**
+ * The entry the chaos suite and the benchmark's operation count run instead of wrangler.toml's
+ * `main`: the production Worker with fault injection and metering around it (test/harness/worker.ts).
+ */
 export const HARNESS_SCRIPT = "test/harness/worker.ts";
 
 export async function freePort(): Promise<number> {

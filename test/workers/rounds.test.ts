@@ -18,7 +18,7 @@ import type { Claim, NextRequest, NextStep } from "../../src/sequencer/records";
 import { newSigningSecret } from "../../src/delivery/signing";
 import { receivedCount, receiverUrl } from "./delivery-helpers";
 
-const item = (seq: number, webhookIds: string[]): FanoutItem => ({ seq, eventId: `event-${seq}`, eventType: "booking.created", webhookIds });
+const item = (seq: number, webhookIds: readonly string[]): FanoutItem => ({ seq, eventId: `event-${seq}`, eventType: "booking.created", webhookIds });
 
 /** An env whose sequencers and event log record what they are asked, the first append held until `release` (`holding`: it has begun). */
 function recordingEnv() {
