@@ -2,7 +2,6 @@
 // an event up by id needs no index), with one unique index for the producer's id (idempotency).
 import type { EventKind, LoggedEvent, StoredAnswer } from "./records";
 import { seqOfEventId } from "./event-ids";
-import { whereEqual } from "../db/sql-filter";
 
 const EVENTS_TABLE = `
 CREATE TABLE IF NOT EXISTS events (
@@ -30,6 +29,18 @@ interface EventRow extends Record<string, SqlStorageValue> {
   data: string;
   created: number;
   webhook_ids: string;
+}
+
+/** What a list of events may be narrowed to. */
+export interface EventFilter {
+  type?: string | undefined;
+  source?: string | undefined;
+}
+
+/** The filter as an SQL condition on the events table (always true for no filter) and its bound values. */
+function conditionOf(filter: EventFilter): { condition: string; args: string[] } {
+  const given = (["type", "source"] as const).flatMap((column) => (filter[column] ? [[column, filter[column]] as const] : []));
+  return { condition: given.length ? given.map(([column]) => `${column} = ?`).join(" AND ") : "1", args: given.map(([, value]) => value) };
 }
 
 const toEvent = (row: EventRow): LoggedEvent => ({
@@ -113,12 +124,35 @@ export class EventsTable {
     return this.bySeq(seqs).filter((event) => wanted.has(event.id));
   }
 
-  /** Newest first. */
-  list(query: { type?: string; source?: string; limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
-    const { clause, args } = whereEqual({ type: query.type, source: query.source });
-    const total = clause ? this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events ${clause}`, ...args).one().n : this.count();
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`, ...args, query.limit, query.offset).toArray();
-    return { total, events: rows.map(toEvent) };
+  /**
+   * A page of the events, newest first, with how many there are, found from the seqs alone: the
+   * kept seqs are one run (count()), so the page starts `offset` below the last and reads only its
+   * own rows, however deep it is.
+   */
+  newest(page: { limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
+    const { first, last } = this.bounds();
+    if (first === null || last === null) return { total: 0, events: [] };
+    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit).toArray();
+    return { total: last - first + 1, events: rows.map(toEvent) };
+  }
+
+  /**
+   * Of the events with seqs from `low` to `high`, how many match `filter`, and up to `limit` of
+   * them, newest first, after skipping `offset` (no rows are read for a limit of 0).
+   */
+  matchingIn(filter: EventFilter, low: number, high: number, page: { limit: number; offset: number }): { count: number; events: LoggedEvent[] } {
+    const { condition, args } = conditionOf(filter);
+    const count = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events WHERE seq BETWEEN ? AND ? AND ${condition}`, low, high, ...args).one().n;
+    if (page.limit === 0 || count <= page.offset) return { count, events: [] };
+    const rows = this.sql
+      .exec<EventRow>(`SELECT * FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC LIMIT ? OFFSET ?`, low, high, ...args, page.limit, page.offset)
+      .toArray();
+    return { count, events: rows.map(toEvent) };
+  }
+
+  /** The first and last seq kept (both null when there are none). */
+  bounds(): { first: number | null; last: number | null } {
+    return this.sql.exec<{ first: number | null; last: number | null }>(`SELECT (SELECT min(seq) FROM events) AS first, (SELECT max(seq) FROM events) AS last`).one();
   }
 
   /**
@@ -127,7 +161,7 @@ export class EventsTable {
    * count(*) would read the whole table, and the log answers nothing else meanwhile.
    */
   count(): number {
-    const { first, last } = this.sql.exec<{ first: number | null; last: number | null }>(`SELECT (SELECT min(seq) FROM events) AS first, (SELECT max(seq) FROM events) AS last`).one();
+    const { first, last } = this.bounds();
     return first === null || last === null ? 0 : last - first + 1;
   }
 

@@ -82,7 +82,7 @@ describe("retention", () => {
       const from = events.nextSeq();
       events.insert(Array.from({ length: 2_000 }, (_, i) => ({ seq: from + i, id: `event-${i}`, kind: "event" as const, source: "wink", type: "booking.created", entity: null, producerId: null, data: "{}", created: 1, webhookIds: [] })));
       const counted = countedSql(state.storage.sql);
-      const { total } = new EventsTable(counted.sql).list({ limit: 10, offset: 0 });
+      const { total } = new EventsTable(counted.sql).newest({ limit: 10, offset: 0 });
       return { total, rowsRead: counted.rowsRead() };
     });
     expect(total).toBe(2_000);
