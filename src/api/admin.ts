@@ -1,5 +1,6 @@
 // Operator routes (platform admin token): organizations, their API keys and their event logs.
 import { createRoute, z } from "@hono/zod-openapi";
+import pLimit from "p-limit";
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { createRouter } from "../http/context";
@@ -13,7 +14,7 @@ import { eventLog } from "../ingest/event-log-client";
 import { forgetKey } from "../ingest/admission";
 import { sequencer } from "../delivery/sequencer-client";
 import { hashSecret, newApiKey } from "../db/api-keys";
-import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
+import { bodyErrors, Email, json, jsonBodyOf, OrgParam, Paging, pagingUpTo, TenantSourceName, tenantErrors, sentBodyErrors } from "./common";
 import { CreateOrganization, Organization, UpdateOrganization } from "./organization-schemas";
 
 const ApiKey = z
@@ -277,6 +278,10 @@ adminRouter.openapi(
   },
 );
 
+/** Webhooks per page of the storage figures, and how many of their sequencers are asked at once. */
+const STORAGE_PAGE_SIZE = 100;
+const STORAGE_CALLS_AT_ONCE = 10;
+
 const WebhookStorage = z
   .object({
     webhookId: z.string(),
@@ -293,9 +298,8 @@ adminRouter.openapi(
     path: "/organizations/{org}/webhook-storage",
     operationId: "listWebhookStorage",
     summary: "What an organization's webhooks' sequencers store, a page of webhooks at a time",
-    description:
-      "Each webhook's deliveries with their attempt logs, as its sequencer counts them; one request to a sequencer per webhook of the page, so an organization of any size is read in bounded calls. Webhooks in id order; `totalRecords` counts them all.",
-    request: { params: OrgParam, query: Paging },
+    description: `Each webhook's deliveries with their attempt logs, as its sequencer counts them: one request to a sequencer per webhook of the page (at most ${STORAGE_PAGE_SIZE}), so an organization of any size is read in bounded calls. Webhooks oldest first; \`totalRecords\` counts them all.`,
+    request: { params: OrgParam, query: pagingUpTo(STORAGE_PAGE_SIZE) },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), webhooks: z.array(WebhookStorage) }), "This page of webhooks and what each stores"), ...adminErrors },
   }),
   async (c) => {
@@ -303,7 +307,8 @@ adminRouter.openapi(
     const { limit, offset } = c.req.valid("query");
     await assertOrganization(c.env, org);
     const { rows, totalRecords } = await webhookNamesOf(c.env.DB, org, { limit, offset });
-    const stored = await Promise.all(rows.map(async ({ id, name }) => ({ webhookId: id, name, ...(await sequencer(c.env, id).storageStats()) })));
+    const atOnce = pLimit(STORAGE_CALLS_AT_ONCE);
+    const stored = await Promise.all(rows.map(({ id, name }) => atOnce(async () => ({ webhookId: id, name, ...(await sequencer(c.env, id).storageStats()) }))));
     return c.json({ totalRecords, webhooks: stored }, 200);
   },
 );

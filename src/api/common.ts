@@ -66,10 +66,14 @@ const MAX_OFFSET = 1_000_000_000;
 const Count = (minimum: number, maximum: number) =>
   z.coerce.number().int().min(minimum).max(maximum).openapi({ type: "integer", minimum, maximum });
 
-export const Paging = z.object({
-  limit: Count(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ default: DEFAULT_PAGE_SIZE, example: DEFAULT_PAGE_SIZE }),
-  offset: Count(0, MAX_OFFSET).default(0).openapi({ default: 0, example: 0 }),
-});
+/** limit (1 to `maxPageSize`, 100 if not given) and offset. */
+export const pagingUpTo = (maxPageSize: number) =>
+  z.object({
+    limit: Count(1, maxPageSize).default(DEFAULT_PAGE_SIZE).openapi({ default: DEFAULT_PAGE_SIZE, example: DEFAULT_PAGE_SIZE }),
+    offset: Count(0, MAX_OFFSET).default(0).openapi({ default: 0, example: 0 }),
+  });
+
+export const Paging = pagingUpTo(MAX_PAGE_SIZE);
 
 /** limit/offset and Apigee's page/size: the paging parameters of the lists at Apigee's paths. */
 export const pagingFields = {

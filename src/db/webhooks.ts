@@ -18,10 +18,10 @@ export async function findWebhook(d1: D1Database, orgId: string, id: string): Pr
   return database(d1).select().from(webhooks).where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, id))).get();
 }
 
-/** A page of the organization's webhooks' ids and names, in id order, and how many it has. */
+/** A page of the organization's webhooks' ids and names, oldest first, and how many it has. */
 export async function webhookNamesOf(d1: D1Database, orgId: string, page: Page) {
   const db = database(d1);
-  const ordered = db.select({ id: webhooks.id, name: webhooks.name }).from(webhooks).orderBy(webhooks.id).$dynamic();
+  const ordered = db.select({ id: webhooks.id, name: webhooks.name }).from(webhooks).orderBy(asc(webhooks.created), asc(webhooks.id)).$dynamic();
   return pagedWithTotal(db, webhooks, eq(webhooks.orgId, orgId), ordered, page);
 }
 

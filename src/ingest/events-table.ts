@@ -138,7 +138,7 @@ export class EventsTable {
 
   /**
    * Of the events with seqs from `low` to `high`, how many match `filter`, and up to `limit` of
-   * them, newest first, after skipping `offset` (no rows are read for a limit of 0).
+   * them, newest first, after skipping `offset` (only counted for a limit of 0).
    */
   matchingIn(filter: EventFilter, low: number, high: number, page: { limit: number; offset: number }): { count: number; events: LoggedEvent[] } {
     const { condition, args } = conditionOf(filter);

@@ -17,6 +17,8 @@ export class OrgConfig {
   private readonly entityNames: Set<string>;
   /** Subscribers by source, type and entity: an event's match costs a lookup, not a pass over every webhook. */
   private readonly subscribersOf = new Map<string, readonly string[]>();
+  /** The ids subscribersOf holds, all lists together. */
+  private idsKept = 0;
 
   constructor(
     private readonly rows: OrgConfigRows,
@@ -59,10 +61,15 @@ export class OrgConfig {
           (w.events.length === 0 || w.events.some((pattern) => patterns.has(pattern))),
       )
       .map((w) => w.id);
-    // Types come from the catalog, but entities are a tenant's accounts: without a bound, an
-    // organization with many would keep a list per account for as long as its configuration lasts.
-    if (this.subscribersOf.size >= MAX_MATCHES_KEPT) this.subscribersOf.clear();
+    // Types come from the catalog, but entities are a tenant's accounts, and each list holds every
+    // webhook bound to none: without a bound, an organization with many accounts and webhooks would
+    // keep lists past the isolate's memory for as long as its configuration lasts.
+    if (this.subscribersOf.size >= MAX_MATCHES_KEPT || this.idsKept + ids.length > MAX_IDS_KEPT) {
+      this.subscribersOf.clear();
+      this.idsKept = 0;
+    }
     this.subscribersOf.set(key, ids);
+    this.idsKept += ids.length;
     return ids;
   }
 
@@ -78,6 +85,8 @@ export class OrgConfig {
 }
 
 const MAX_MATCHES_KEPT = 10_000;
+/** About 8 MB of list slots (the ids themselves are the configuration's own strings). */
+const MAX_IDS_KEPT = 1_000_000;
 
 const catalogKey = (source: string, name: string) => `${source}\u0000${name}`;
 

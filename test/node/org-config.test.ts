@@ -74,7 +74,7 @@ describe("the webhooks an event goes to", () => {
     expect(looks).toBe(3_000);
   });
 
-  it("are told apart for an entity and no entity, and for names that would run together", () => {
+  it("are told apart for an event about no entity and one about an entity named \"\"", () => {
     const [a, b] = [webhook({ entity: "" }), webhook({ entity: "x" })];
     const config = configOf([a!, b!]);
     expect(config.subscribers({ ...booking, entity: "" })).toEqual([a!.id]);

@@ -61,7 +61,7 @@ export async function enabledWebhook(tenant: Tenant, postURL: string, extra: Rec
     body: { name: "hook", postURL, enabled: true, source: "wink", ...extra },
   });
   if (created.status !== 201) throw new Error(`webhook: ${JSON.stringify(created.body)}`);
-  return created.body as { id: string; postUrl: string };
+  return created.body as { id: string; postUrl: string; created: number };
 }
 
 export async function postEvent(tenant: Producer, body: Record<string, unknown>, headers?: Record<string, string>) {

@@ -139,21 +139,31 @@ describe("retention", () => {
     expect(status.body.storage.bytes).toBeGreaterThan(0);
   });
 
-  it("tells operators what each of an organization's webhooks stores, a page of webhooks at a time", async () => {
+  it("tells operators what each of an organization's webhooks stores, a page of webhooks at a time, oldest first", async () => {
     const tenant = await producerTenant();
-    const hooks: { id: string; name: string }[] = [];
-    for (const name of ["first", "second", "third"]) hooks.push({ id: (await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()), { name })).id, name });
+    const hooks: { id: string; name: string; created: number }[] = [];
+    for (const name of ["first", "second", "third"]) {
+      const { id, created } = await enabledWebhook(tenant, receiverUrl(crypto.randomUUID()), { name });
+      hooks.push({ id, name, created });
+    }
     await postEvent(tenant, { events: [1, 2].map((n) => ({ type: "booking.created", data: { n } })) });
     for (const hook of hooks) await finalDeliveries(tenant, hook.id, 2);
-    const byId = [...hooks].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const oldestFirst = [...hooks].sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1));
     const first = await call("GET", `/v1/admin/organizations/${tenant.org}/webhook-storage?limit=2`, { auth: admin });
     const rest = await call("GET", `/v1/admin/organizations/${tenant.org}/webhook-storage?limit=2&offset=2`, { auth: admin });
     expect(first.status).toBe(200);
     expect(first.body.totalRecords).toBe(3);
     expect(first.body.webhooks).toHaveLength(2);
     const listed = [...first.body.webhooks, ...rest.body.webhooks];
-    expect(listed).toEqual(byId.map(({ id, name }) => ({ webhookId: id, name, rows: 2, bytes: expect.any(Number) })));
+    expect(listed).toEqual(oldestFirst.map(({ id, name }) => ({ webhookId: id, name, rows: 2, bytes: expect.any(Number) })));
     expect(listed.every((w: { bytes: number }) => w.bytes > 0)).toBe(true);
+  });
+
+  it("asks at most 100 webhooks' sequencers for one page of their storage", async () => {
+    const tenant = await producerTenant();
+    const answer = await call("GET", `/v1/admin/organizations/${tenant.org}/webhook-storage?limit=101`, { auth: admin });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([expect.objectContaining({ field: "query.limit" })]);
   });
 
   it("answers 404 for the webhooks' storage of an organization that does not exist", async () => {
