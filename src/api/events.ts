@@ -3,6 +3,7 @@
 // the rate and the catalog and stores the events; the answer (202) follows, and the events are
 // fanned out and delivered right after it (the log re-drives whatever that does not finish).
 import { createRoute, z } from "@hono/zod-openapi";
+import pLimit from "p-limit";
 import type { Context, MiddlewareHandler } from "hono";
 import { createRouter, validationError, type AppEnv } from "../http/context";
 import { authenticatedKey, authorize, principalOf, readCredentials, requireKey } from "../http/auth";
@@ -26,7 +27,11 @@ const ProducerId = z.string().min(1, "must not be empty").max(200, "must be at m
 const EventInput = z.strictObject({
   type: EventTypeName,
   entity: EntityName.optional().openapi({ description: "The account the event is about; webhooks bound to it (or to no entity) get it" }),
-  data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }).openapi({ example: { bookingId: "B-1001", amount: 120 } }),
+  // Taken as parsed, not rebuilt member by member: a rebuilt object would set a member named
+  // "__proto__" as its prototype and drop it.
+  data: z
+    .custom<Record<string, unknown>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), { error: "must be a JSON object" })
+    .openapi({ type: "object", additionalProperties: true, example: { bookingId: "B-1001", amount: 120 } }),
   id: ProducerId.optional().openapi({ description: "Your id for the event: posting the same id twice stores and delivers it once" }),
 });
 
@@ -201,6 +206,8 @@ eventsRouter.openapi(
     path: "/",
     operationId: "listEvents",
     summary: "List events, newest first (kept RETENTION_DAYS, 30 by default)",
+    description:
+      "A page holds `limit` events, or fewer when their data and webhook ids pass 8 MB (large events, or events to thousands of webhooks): go on from `offset` plus the events received, up to `totalRecords`.",
     middleware: admin,
     request: { params: OrgParam, query: Paging.extend({ type: EventTypeName.optional(), source: SourceName.optional() }) },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), events: z.array(EventRecord) }), "The events"), ...tenantErrors },
@@ -232,6 +239,11 @@ eventsRouter.openapi(
   },
 );
 
+/** Deliveries of the event asked of each webhook with its count; a webhook with more is asked again for the page's part. */
+const FIRST_DELIVERIES = 5;
+/** Sequencers asked at once: an event may have gone to thousands of webhooks. */
+const SEQUENCERS_AT_ONCE = 10;
+
 const EventDelivery = Delivery.extend({ webhookId: z.uuid() }).openapi("EventDelivery");
 
 eventsRouter.openapi(
@@ -252,12 +264,23 @@ eventsRouter.openapi(
     if (!event) throw notFound("event");
     // Only webhooks that still exist: a deleted one took its deliveries with it.
     const kept = await existingWebhookIds(c.env.DB, org, event.webhookIds);
-    const lists = await Promise.all(
-      event.webhookIds
-        .filter((webhookId) => kept.has(webhookId))
-        .map(async (webhookId) => (await sequencer(c.env, webhookId).list({ event: { id, seq: event.seq }, limit: 100, offset: 0 })).deliveries.map((d) => ({ ...d, webhookId }))),
-    );
-    const deliveries = lists.flat();
-    return c.json({ totalRecords: deliveries.length, deliveries: deliveries.slice(offset, offset + limit) }, 200);
+    const webhookIds = event.webhookIds.filter((webhookId) => kept.has(webhookId));
+    const ofEvent = { id, seq: event.seq };
+    const atOnce = pLimit(SEQUENCERS_AT_ONCE);
+    // Each webhook's count and its first few, which is all of them as a rule (a redelivery adds one).
+    const firsts = await Promise.all(webhookIds.map((webhookId) => atOnce(() => sequencer(c.env, webhookId).list({ event: ofEvent, limit: FIRST_DELIVERIES, offset: 0 }))));
+    const totalRecords = firsts.reduce((sum, first) => sum + first.total, 0);
+    // The page's part of each webhook's deliveries: from what came, or asked for when it did not.
+    let before = 0;
+    const parts = webhookIds.map((webhookId, i) => {
+      const { total, deliveries } = firsts[i]!;
+      const from = Math.max(0, offset - before);
+      const to = Math.min(total, offset + limit - before);
+      before += total;
+      if (from >= to) return [];
+      const part = to <= deliveries.length ? Promise.resolve(deliveries.slice(from, to)) : atOnce(async () => (await sequencer(c.env, webhookId).list({ event: ofEvent, limit: to - from, offset: from })).deliveries);
+      return part.then((found) => found.map((delivery) => ({ ...delivery, webhookId })));
+    });
+    return c.json({ totalRecords, deliveries: (await Promise.all(parts)).flat() }, 200);
   },
 );

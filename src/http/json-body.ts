@@ -14,7 +14,7 @@ const isJson = (contentType: string) => JSON_CONTENT_TYPE.test(contentType);
 /**
  * Reads every request body once, before any route sees it: refuses bodies over MAX_BODY_BYTES
  * (413), bodies that are not JSON (415), JSON that does not parse (400, saying where it broke) and
- * objects naming a member twice (400, naming it).
+ * JSON the platform could not keep as sent (400, naming the field: firstUnstorable).
  * Routes then validate the parsed value with their zod schema.
  */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
@@ -26,8 +26,13 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     // and a form sent there must not reach the JSON validators as an empty object.
     if (isForm && !new URL(c.req.url).pathname.startsWith("/v1/")) return next();
     await limitBody(c);
-    // c.req keeps the text, so the route validators do not read the body again.
-    const text = await c.req.text();
+    // c.req keeps the bytes, so the route validators do not read the body again.
+    const bytes = await c.req.arrayBuffer();
+    const encoding = c.req.header("content-encoding");
+    if (bytes.byteLength > 0 && encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+      throw unsupportedMediaType("The request body must not be encoded", [{ field: "content-encoding", reason: `${JSON.stringify(encoding)} is not taken; send the body as it is` }]);
+    }
+    const text = decodeUtf8(bytes);
     if (text.trim() === "") {
       // Many clients send a JSON content type with no body on routes that take none, which pass. A
       // route that needs a body gets its validator's parse error, answered as emptyBodyError.
@@ -44,12 +49,8 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     } catch (e) {
       throw malformedJson(`${whereJsonBreaks(text)}${(e as Error).message}`);
     }
-    const duplicate = firstDuplicateKey(text);
-    if (duplicate) {
-      throw badRequest("The request body names a field twice", [
-        { field: duplicate.key, reason: `${position(text, duplicate.offset)}given more than once in the same object; send it once` },
-      ]);
-    }
+    const unstorable = firstUnstorable(text);
+    if (unstorable) throw badRequest("The request body holds a value that cannot be kept as sent", [unstorable]);
     return next();
   };
 }
@@ -69,6 +70,18 @@ export async function refuseBody(c: Context<AppEnv>): Promise<void> {
   const fields = Object.keys(value);
   if (fields.length > 0) {
     throw badRequest("This route takes no body", fields.map((field) => ({ field, reason: "is not a known field: this route takes no body" })));
+  }
+}
+
+/**
+ * The body as text, refused if it is not UTF-8: a lenient decoder would put U+FFFD in place of the
+ * bytes it could not read, and the events would be stored and delivered changed.
+ */
+function decodeUtf8(bytes: ArrayBuffer): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw malformedJson("is not UTF-8 text; JSON must be sent as UTF-8");
   }
 }
 
@@ -127,19 +140,28 @@ export function jsonErrorOffset(text: string): number {
 }
 
 /**
- * The first member name given twice in one object of `text` (which must be JSON), with the offset
- * of its second appearance. JSON.parse silently keeps the last one; a body that says two things
- * about one field is refused instead.
+ * The first thing in `text` (which must be JSON) that JSON.parse would take but the platform could
+ * not keep as sent, named by its path ("events.0.data.a") with the reason: a member name given
+ * twice in one object (JSON.parse silently keeps the last one), a number beyond a double's range
+ * (it would become null), a string with an unpaired surrogate (stored text would change it).
  */
-export function firstDuplicateKey(text: string): { key: string; offset: number } | null {
-  return scanJson(text, true).duplicate ?? null;
+export function firstUnstorable(text: string): { field: string; reason: string } | null {
+  return scanJson(text, true).unstorable ?? null;
 }
 
-function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate?: { key: string; offset: number } } {
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const UNPAIRED_SURROGATE = "is not well-formed Unicode (an unpaired surrogate such as \\ud800), which could not be stored as sent";
+
+function scanJson(text: string, checkValues: boolean): { offset: number; unstorable?: { field: string; reason: string } } {
   let i = 0;
   const open: string[] = []; // the closing brackets still owed, innermost last
   const names: (Set<string> | null)[] = []; // the member names seen in each open object
-  let duplicate: { key: string; offset: number } | undefined;
+  const path: (string | number)[] = []; // per open bracket, the member name or index being read
+  let unstorable: { field: string; reason: string } | undefined;
+  const refuse = (at: number, reason: string) => {
+    unstorable = { field: path.join(".") || "body", reason: `${position(text, at)}${reason}` };
+    return false;
+  };
   const take = (pattern: RegExp) => {
     pattern.lastIndex = i;
     if (!pattern.test(text)) return false;
@@ -147,17 +169,26 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
     return true;
   };
   const skipSpace = () => take(WHITESPACE);
+  /** Takes a string or number at i; when checking, refuses one that would not be kept as sent. */
+  const scalar = (pattern: RegExp) => {
+    const start = i;
+    if (!take(pattern)) return false;
+    if (!checkValues) return true;
+    const token = text.slice(start, i);
+    if (pattern === NUMBER && !Number.isFinite(Number(token))) return refuse(start, "is a number beyond what can be stored (about ±1.8e308); send it as a string");
+    if (pattern === STRING && SURROGATE_ESCAPE.test(token) && !(JSON.parse(token) as string).isWellFormed()) return refuse(start, UNPAIRED_SURROGATE);
+    return true;
+  };
   const memberName = () => {
     skipSpace();
     const start = i;
     if (text[i] !== '"' || !take(STRING)) return false;
-    if (trackKeys) {
+    if (checkValues) {
       const key = JSON.parse(text.slice(start, i)) as string;
+      path[path.length - 1] = key;
+      if (!key.isWellFormed()) return refuse(start, UNPAIRED_SURROGATE);
       const seen = names.at(-1)!;
-      if (seen.has(key)) {
-        duplicate = { key, offset: start };
-        return false;
-      }
+      if (seen.has(key)) return refuse(start, "given more than once in the same object; send it once");
       seen.add(key);
     }
     skipSpace();
@@ -165,7 +196,7 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
     i += 1;
     return true;
   };
-  const stop = (offset: number) => ({ offset, duplicate });
+  const stop = (offset: number) => ({ offset, unstorable });
   for (;;) {
     skipSpace();
     const ch = text[i];
@@ -175,12 +206,13 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
       const close = ch === "{" ? "}" : "]";
       if (text[i] !== close) {
         open.push(close);
-        names.push(trackKeys && close === "}" ? new Set() : null);
+        names.push(checkValues && close === "}" ? new Set() : null);
+        if (checkValues) path.push(0);
         if (close === "}" && !memberName()) return stop(i);
         continue;
       }
       i += 1;
-    } else if (!(ch === '"' ? take(STRING) : ch === "-" || (ch !== undefined && ch >= "0" && ch <= "9") ? take(NUMBER) : take(LITERAL))) {
+    } else if (!(ch === '"' ? scalar(STRING) : ch === "-" || (ch !== undefined && ch >= "0" && ch <= "9") ? scalar(NUMBER) : take(LITERAL))) {
       return stop(i);
     }
     // A value ended: close what it ends, or go on to the next element.
@@ -192,10 +224,12 @@ function scanJson(text: string, trackKeys: boolean): { offset: number; duplicate
         i += 1;
         open.pop();
         names.pop();
+        if (checkValues) path.pop();
         continue;
       }
       if (text[i] !== ",") return stop(i);
       i += 1;
+      if (checkValues && close === "]") path[path.length - 1] = (path.at(-1) as number) + 1;
       if (close === "}" && !memberName()) return stop(i);
       break;
     }

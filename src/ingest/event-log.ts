@@ -23,7 +23,7 @@ import { describeError, log } from "../log";
 import { OrgConfig } from "./org-config";
 import { OPERATIONAL_SOURCE } from "../db/operational-catalog";
 import { eventIdFor } from "./event-ids";
-import { EventsTable, type EventFilter } from "./events-table";
+import { EventsTable, PAGE_CHARS, type EventFilter, type PageRoom } from "./events-table";
 import type {
   AddressedEvent,
   EventLogStatus,
@@ -397,10 +397,11 @@ export class EventLog extends DurableObject<Env> {
     if (first === null || last === null) return { total: 0, events: [] };
     let total = 0;
     const events: LoggedEvent[] = [];
+    const room: PageRoom = { chars: PAGE_CHARS };
     for (let high = last; high >= first; high -= FILTER_SLICE_SEQS) {
       if (high < last) await this.letOthersIn();
       const low = Math.max(first, high - FILTER_SLICE_SEQS + 1);
-      const slice = this.events.matchingIn(filter, low, high, { limit: page.limit - events.length, offset: Math.max(0, page.offset - total) });
+      const slice = this.events.matchingIn(filter, low, high, { limit: page.limit - events.length, offset: Math.max(0, page.offset - total) }, room);
       total += slice.count;
       events.push(...slice.events);
     }

@@ -132,22 +132,24 @@ export class EventsTable {
   newest(page: { limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
     const { first, last } = this.bounds();
     if (first === null || last === null) return { total: 0, events: [] };
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit).toArray();
-    return { total: last - first + 1, events: rows.map(toEvent) };
+    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit);
+    return { total: last - first + 1, events: takeWithin(rows, { chars: PAGE_CHARS }) };
   }
 
   /**
    * Of the events with seqs from `low` to `high`, how many match `filter`, and up to `limit` of
-   * them, newest first, after skipping `offset` (only counted for a limit of 0).
+   * them, newest first, after skipping `offset`, as many as `room.chars` holds (room is shared by
+   * the slices of one page; only counted for a limit of 0).
    */
-  matchingIn(filter: EventFilter, low: number, high: number, page: { limit: number; offset: number }): { count: number; events: LoggedEvent[] } {
+  matchingIn(filter: EventFilter, low: number, high: number, page: { limit: number; offset: number }, room: PageRoom): { count: number; events: LoggedEvent[] } {
     const { condition, args } = conditionOf(filter);
     const count = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events WHERE seq BETWEEN ? AND ? AND ${condition}`, low, high, ...args).one().n;
-    if (page.limit === 0 || count <= page.offset) return { count, events: [] };
-    const rows = this.sql
-      .exec<EventRow>(`SELECT * FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC LIMIT ? OFFSET ?`, low, high, ...args, page.limit, page.offset)
-      .toArray();
-    return { count, events: rows.map(toEvent) };
+    if (page.limit === 0 || count <= page.offset || room.full) return { count, events: [] };
+    const rows = this.sql.exec<EventRow>(
+      `SELECT * FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      low, high, ...args, page.limit, page.offset,
+    );
+    return { count, events: takeWithin(rows, room) };
   }
 
   /** The first and last seq kept (both null when there are none). */
@@ -179,6 +181,34 @@ export class EventsTable {
     if (expired.length > 0) this.sql.exec(`DELETE FROM events WHERE seq >= ? AND seq <= ?`, expired[0]!, expired.at(-1)!);
     return expired;
   }
+}
+
+/**
+ * Characters of events' data and webhook ids one page of a list holds at most: the page crosses a
+ * call from the log (32 MiB at most) and becomes one answer, and a thousand events of 100 KB each,
+ * or to thousands of webhooks each, would be past both.
+ */
+export const PAGE_CHARS = 8_000_000;
+
+/** What is left of a page's PAGE_CHARS; full once an event did not fit. */
+export interface PageRoom {
+  chars: number;
+  full?: boolean;
+}
+
+/** The cursor's events while they fit in `room`, the first always: the rows after are never read. */
+function takeWithin(rows: Iterable<EventRow>, room: PageRoom): LoggedEvent[] {
+  const events: LoggedEvent[] = [];
+  for (const row of rows) {
+    const chars = row.data.length + row.webhook_ids.length;
+    if (chars > room.chars && (events.length > 0 || room.chars < PAGE_CHARS)) {
+      room.full = true;
+      break;
+    }
+    room.chars -= chars;
+    events.push(toEvent(row));
+  }
+  return events;
 }
 
 /**

@@ -235,6 +235,26 @@ describe.concurrent("the delivery log and its controls", () => {
     expect(byWebhook).toEqual({ [one.id]: "succeeded", [two.id]: "failed" });
   });
 
+  it("counts and pages every delivery of an event, however many one webhook holds", async () => {
+    const tenant = await producerTenant();
+    const one = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const two = await enabledWebhook(tenant, receiverUrl(bucket()));
+    const posted = await postEvent(tenant, { type: "booking.created", data: {} });
+    const [original] = await finalDeliveries(tenant, one.id, 1);
+    await finalDeliveries(tenant, two.id, 1);
+    for (let i = 0; i < 6; i++) expect((await redeliverOne(tenant, one.id, original!.id)).status).toBe(202);
+    await finalDeliveries(tenant, one.id, 7);
+    const path = `/v1/organizations/${tenant.org}/events/${posted.body.id}/deliveries`;
+    const all = await call("GET", `${path}?limit=1000`, { auth: tenant.auth });
+    expect(all.body.totalRecords).toBe(8);
+    expect(all.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([...Array(7).fill(one.id), two.id]);
+    // Past the first five of a webhook's deliveries, and across webhooks.
+    for (const [offset, limit] of [[3, 4], [6, 10], [0, 2], [7, 1], [8, 5]] as const) {
+      const page = await call("GET", `${path}?offset=${offset}&limit=${limit}`, { auth: tenant.auth });
+      expect(page.body).toEqual({ totalRecords: 8, deliveries: all.body.deliveries.slice(offset, offset + limit) });
+    }
+  });
+
   it("lists and counts the same deliveries of an event after one of its webhooks was deleted", async () => {
     const tenant = await producerTenant();
     const [kept, gone] = [await enabledWebhook(tenant, receiverUrl(bucket())), await enabledWebhook(tenant, receiverUrl(bucket()))];

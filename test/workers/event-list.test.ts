@@ -5,14 +5,14 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { FILTER_SLICE_SEQS } from "../../src/ingest/event-log";
-import { EventsTable } from "../../src/ingest/events-table";
+import { EventsTable, PAGE_CHARS } from "../../src/ingest/events-table";
 import type { LoggedEvent } from "../../src/ingest/records";
 import { countedSql } from "./sql-reads";
 import { postEvent, producerTenant } from "./delivery-helpers";
 import { call } from "./helpers";
 
 /** `count` events stored straight into the table after the log's last, every other one a booking.cancelled; returns the first seq. */
-function fill(sql: SqlStorage, count: number): number {
+function fill(sql: SqlStorage, count: number, data = "{}"): number {
   const events = new EventsTable(sql);
   const from = events.nextSeq();
   const rows: LoggedEvent[] = Array.from({ length: count }, (_, i) => ({
@@ -23,7 +23,7 @@ function fill(sql: SqlStorage, count: number): number {
     type: i % 2 ? "booking.cancelled" : "booking.created",
     entity: null,
     producerId: null,
-    data: "{}",
+    data,
     created: 1,
     webhookIds: [],
   }));
@@ -57,6 +57,24 @@ describe("the events list", () => {
     expect(seqs).toEqual(Array.from({ length: 10 }, (_, i) => from + 499 - i));
     // LIMIT 10 OFFSET 1500 read the 1,500 rows it skipped.
     expect(rowsRead).toBeLessThan(30);
+  });
+
+  it("ends a page before its limit when its events' data pass PAGE_CHARS, and goes on from there", async () => {
+    const tenant = await producerTenant();
+    const data = JSON.stringify({ text: "x".repeat(100_000) });
+    const fits = Math.floor(PAGE_CHARS / (data.length + "[]".length));
+    const from = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => fill(state.storage.sql, 2 * fits + 10, data));
+    const newest = from + 2 * fits + 9;
+    // 1,000 such events were 100 MB: past what one call from the log may carry (a 500).
+    const first = await call("GET", `/v1/organizations/${tenant.org}/events?limit=1000`, { auth: tenant.auth });
+    expect(first.status).toBe(200);
+    expect(first.body.totalRecords).toBe(2 * fits + 10);
+    expect(first.body.events.map((e: { id: string }) => e.id)).toEqual(Array.from({ length: fits }, (_, i) => `event-${newest - i}`));
+    const next = await call("GET", `/v1/organizations/${tenant.org}/events?limit=1000&offset=${fits}`, { auth: tenant.auth });
+    expect(next.body.events[0].id).toBe(`event-${newest - fits}`);
+    const cancelled = await eventLog(env, tenant.org).listEvents({ type: "booking.cancelled", limit: 1000, offset: 0 });
+    expect(cancelled.events).toHaveLength(fits);
+    expect(cancelled.total).toBe(fits + 5);
   });
 
   it("finds a filtered page that spans the slices it counts in", async () => {

@@ -85,12 +85,53 @@ describe.concurrent("ingest", () => {
     await receivedCount(b, 2);
   });
 
-  it("answers a repeat of an id that is not well-formed Unicode as a duplicate", async () => {
+  it("refuses an id that is not well-formed Unicode, which the log could not store as sent, naming it", async () => {
     const tenant = await producerTenant();
-    const first = await postEvent(tenant, { type: "booking.created", data: {}, id: "lone \ud800 surrogate" });
-    const second = await postEvent(tenant, { type: "booking.created", data: {}, id: "lone \ud800 surrogate" });
-    expect(second.status).toBe(202);
-    expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
+    const answer = await postEvent(tenant, { events: [{ type: "booking.created", data: {}, id: "lone \ud800 surrogate" }] });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([{ field: "events.0.id", reason: expect.stringContaining("unpaired surrogate") }]);
+    expect(await storedEvents(tenant.org)).toEqual([]);
+  });
+
+  it("stores data exactly as sent: a member named __proto__, numbers and text", async () => {
+    const tenant = await producerTenant();
+    const data = JSON.parse('{"__proto__": {"c": 2}, "keep": 1, "pair": "\\ud83d\\ude00", "n": 1e308, "nested": {"__proto__": []}}');
+    const answer = await postEvent(tenant, { type: "booking.created", data });
+    expect(answer.status).toBe(202);
+    const [stored] = await storedEvents(tenant.org);
+    expect(stored!.data).toBe(JSON.stringify(data));
+    expect(Object.keys(JSON.parse(stored!.data))).toEqual(["__proto__", "keep", "pair", "n", "nested"]);
+  });
+
+  it("refuses a body that is not UTF-8, which a lenient reading would store changed", async () => {
+    const tenant = await producerTenant();
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"type": "booking.created", "data": {"name": "'), 0xc3, 0x28, ...new TextEncoder().encode('"}}')]);
+    const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, { auth: { bearer: tenant.producerKey }, body: new Blob([bytes]).stream() });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([{ field: "body", reason: expect.stringContaining("not UTF-8") }]);
+    expect(await storedEvents(tenant.org)).toEqual([]);
+  });
+
+  it("refuses a compressed body with 415, naming content-encoding", async () => {
+    const tenant = await producerTenant();
+    const gzipped = new Response(new Blob([JSON.stringify({ type: "booking.created", data: {} })]).stream().pipeThrough(new CompressionStream("gzip")));
+    const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, {
+      auth: { bearer: tenant.producerKey },
+      headers: { "content-encoding": "gzip" },
+      body: new Blob([await gzipped.arrayBuffer()]).stream(),
+    });
+    expect(answer.status).toBe(415);
+    expect(answer.body.error.details).toEqual([{ field: "content-encoding", reason: expect.stringContaining("gzip") }]);
+  });
+
+  it("refuses a number beyond what can be stored, which would become null, naming it", async () => {
+    const tenant = await producerTenant();
+    const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, {
+      auth: { bearer: tenant.producerKey },
+      body: '{"type": "booking.created", "data": {"amount": 1e400}}',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([{ field: "data.amount", reason: expect.stringContaining("beyond what can be stored") }]);
   });
 
   it("looks a request's ids up one index seek each, however many events of its source the log keeps", async () => {

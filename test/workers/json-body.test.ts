@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { firstDuplicateKey, jsonErrorOffset, whereJsonBreaks } from "../../src/http/json-body";
+import { firstUnstorable, jsonErrorOffset, whereJsonBreaks } from "../../src/http/json-body";
 
 describe("finding where a body stops being JSON", () => {
   it("points at the first character that breaks the grammar", () => {
@@ -40,22 +40,39 @@ describe("finding where a body stops being JSON", () => {
   });
 });
 
-describe("finding a member named twice", () => {
-  it("finds the second appearance, in nested objects too, comparing names as decoded", () => {
-    expect(firstDuplicateKey('{"a": 1, "b": 2, "a": 3}')).toEqual({ key: "a", offset: 17 });
-    expect(firstDuplicateKey('{"x": [{"k": 1, "k": 2}]}')).toEqual({ key: "k", offset: 16 });
-    expect(firstDuplicateKey(String.raw`{"\u0061": 1, "a": 2}`)).toEqual({ key: "a", offset: 14 });
+describe("finding what could not be kept as sent", () => {
+  it("finds a member named twice at its second appearance, in nested objects too, comparing names as decoded", () => {
+    expect(firstUnstorable('{"a": 1, "b": 2, "a": 3}')).toEqual({ field: "a", reason: "line 1, column 18: given more than once in the same object; send it once" });
+    expect(firstUnstorable('{"x": [{"k": 1}, {"k": 1, "k": 2}]}')?.field).toBe("x.1.k");
+    expect(firstUnstorable(String.raw`{"\u0061": 1, "a": 2}`)?.field).toBe("a");
   });
 
   it("lets the same name appear in different objects", () => {
-    expect(firstDuplicateKey('{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}')).toBeNull();
-    expect(firstDuplicateKey("[".repeat(100_000) + "]".repeat(100_000))).toBeNull();
+    expect(firstUnstorable('{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}')).toBeNull();
+    expect(firstUnstorable("[".repeat(100_000) + "]".repeat(100_000))).toBeNull();
   });
 
-  it("finds none in what JSON.stringify writes", () => {
+  it("finds a number beyond a double's range, which would be stored as null", () => {
+    expect(firstUnstorable('{"events": [{"data": {"n": 1}}, {"data": {"ok": 1e308, "big": -1e400}}]}')).toEqual({
+      field: "events.1.data.big",
+      reason: expect.stringMatching(/^line 1, column 63: is a number beyond what can be stored/),
+    });
+    expect(firstUnstorable("1" + "0".repeat(400))?.field).toBe("body");
+    expect(firstUnstorable('{"n": 123456789012345678901234567890, "x": 1.5e-400}')).toBeNull();
+  });
+
+  it("finds a string or a member name with an unpaired surrogate, which stored text would change", () => {
+    expect(firstUnstorable(String.raw`{"id": "sur\ud800"}`)?.field).toBe("id");
+    // As JSON, so that a failure's report holds no unpaired surrogate either.
+    expect(JSON.stringify(firstUnstorable(String.raw`{"data": {"x\udc00": 1}}`)?.field)).toBe(String.raw`"data.x\udc00"`);
+    expect(firstUnstorable(String.raw`{"data": ["ok", "\ud83d\ude00", "\uDBFF"]}`)?.field).toBe("data.2");
+    expect(firstUnstorable(String.raw`{"pair": "\ud83d\ude00", "raw": "😀"}`)).toBeNull();
+  });
+
+  it("finds nothing in what JSON.stringify writes", () => {
     fc.assert(
       fc.property(fc.json(), (text) => {
-        expect(firstDuplicateKey(text)).toBeNull();
+        expect(firstUnstorable(text)).toBeNull();
       }),
       { numRuns: 500 },
     );
