@@ -2,8 +2,8 @@
 // `npm run check:bundle` (a step of `npm test`): builds the production bundle as `wrangler deploy`
 // would (`--dry-run --outdir`) and fails when its gzip size passes the budget. The budget is the
 // size on 2026-12-01 (274 KiB: event log, portal, contract and observability included) plus room
-// (300.6 KiB on 2026-12-02 with operationIds and schema rules for third-party clients, README
-// "Bundle budget"); raise it on purpose,
+// (300.6 KiB on 2026-12-02 with operationIds and schema rules for third-party clients, 310.4 KiB
+// with the fuzzing pass's fixes, README "Bundle budget"); raise it on purpose,
 // in a commit that says why, never to make CI pass. Cloudflare's own limits are 3 MiB (Free) and
 // 10 MiB (Paid) gzipped, so the budget is about noticing growth, not about the limit.
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { wranglerCommand } from "./wrangler-command.mjs";
 
-export const BUDGET_KIB = 310;
+export const BUDGET_KIB = 315;
 
 /**
  * The gzip size of a built Worker: its modules concatenated and gzipped, as wrangler measures the

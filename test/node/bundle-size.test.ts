@@ -22,8 +22,8 @@ describe("the bundle budget", () => {
   });
 
   it("passes at the budget and fails one byte past it", () => {
-    expect(verdict(310 * 1024)).toEqual({ ok: true, message: "bundle: 310.0 KiB gzip, within the 310 KiB budget" });
-    expect(verdict(310 * 1024 + 1).ok).toBe(false);
-    expect(verdict(310 * 1024 + 1).message).toMatch(/over the 310 KiB budget/);
+    expect(verdict(315 * 1024)).toEqual({ ok: true, message: "bundle: 315.0 KiB gzip, within the 315 KiB budget" });
+    expect(verdict(315 * 1024 + 1).ok).toBe(false);
+    expect(verdict(315 * 1024 + 1).message).toMatch(/over the 315 KiB budget/);
   });
 });
