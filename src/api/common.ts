@@ -59,12 +59,17 @@ const MAX_PAGE_SIZE = 1000;
 const MAX_OFFSET = 1_000_000_000;
 
 /**
- * A whole number in a query string. The document states its type and bounds itself: zod-to-openapi
- * reads coerce's acceptance of null (Number(null) is 0) as a nullable type, although a query value
- * is always text, and once the type is stated it takes nothing else from the schema.
+ * A whole number in a query string, written in digits only: Number() would also take "1e2", "0x10",
+ * " 1", "+5" and "" (as 0). The document states its type and bounds itself, as a query value is
+ * always text to the schema.
  */
 const Count = (minimum: number, maximum: number) =>
-  z.coerce.number().int().min(minimum).max(maximum).openapi({ type: "integer", minimum, maximum });
+  z
+    .string({ error: (issue) => (Array.isArray(issue.input) ? "is given more than once; give it once" : "must be a whole number") })
+    .regex(/^\d{1,16}$/, "must be a whole number, in digits")
+    .transform(Number)
+    .pipe(z.number().min(minimum, `must be at least ${minimum}`).max(maximum, `must be at most ${maximum}`))
+    .openapi({ type: "integer", minimum, maximum });
 
 /** limit (1 to `maxPageSize`, 100 if not given) and offset. */
 export const pagingUpTo = (maxPageSize: number) =>

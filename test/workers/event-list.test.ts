@@ -46,6 +46,21 @@ describe("the events list", () => {
     expect(cancelled.body.events.map((e: { data: { n: number } }) => e.data.n)).toEqual(Array.from({ length: 10 }, (_, i) => 282 - 3 * i));
   });
 
+  it("takes limit and offset in digits only, once each", async () => {
+    const tenant = await producerTenant();
+    const refusal = async (query: string) => {
+      const answer = await call("GET", `/v1/organizations/${tenant.org}/events?${query}`, { auth: tenant.auth });
+      expect(answer.status, query).toBe(400);
+      return answer.body.error.details;
+    };
+    for (const query of ["limit=1e2", "limit=0x10", "limit=%201", "limit=1.0", "offset=+5", "offset=", "offset=-1"]) {
+      expect(await refusal(query)).toEqual([{ field: `query.${query.split("=")[0]}`, reason: "must be a whole number, in digits" }]);
+    }
+    expect(await refusal("limit=1&limit=2")).toEqual([{ field: "query.limit", reason: "is given more than once; give it once" }]);
+    expect(await refusal("limit=1001")).toEqual([{ field: "query.limit", reason: "must be at most 1000" }]);
+    expect((await call("GET", `/v1/organizations/${tenant.org}/events?limit=007&offset=0`, { auth: tenant.auth })).status).toBe(200);
+  });
+
   it("reads only the rows of a deep page", async () => {
     const tenant = await producerTenant();
     const { seqs, rowsRead, from } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
