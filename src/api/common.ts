@@ -66,7 +66,7 @@ const MAX_OFFSET = 1_000_000_000;
 const Count = (minimum: number, maximum: number) =>
   z
     .string({ error: (issue) => (Array.isArray(issue.input) ? "is given more than once; give it once" : "must be a whole number") })
-    .regex(/^\d{1,16}$/, "must be a whole number, in digits")
+    .regex(/^\d+$/, "must be a whole number, in digits")
     .transform(Number)
     .pipe(z.number().min(minimum, `must be at least ${minimum}`).max(maximum, `must be at most ${maximum}`))
     .openapi({ type: "integer", minimum, maximum });

@@ -242,7 +242,7 @@ eventsRouter.openapi(
 /** Deliveries of the event asked of each webhook with its count; a webhook with more is asked again for the page's part. */
 const FIRST_DELIVERIES = 5;
 /** Sequencers asked at once: an event may have gone to thousands of webhooks. */
-const SEQUENCERS_AT_ONCE = 10;
+const SEQUENCERS_AT_ONCE = 50;
 
 const EventDelivery = Delivery.extend({ webhookId: z.uuid() }).openapi("EventDelivery");
 

@@ -28,11 +28,7 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     await limitBody(c);
     // c.req keeps the bytes, so the route validators do not read the body again.
     const bytes = await c.req.arrayBuffer();
-    const encoding = c.req.header("content-encoding");
-    if (bytes.byteLength > 0 && encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
-      throw unsupportedMediaType("The request body must not be encoded", [{ field: "content-encoding", reason: `${JSON.stringify(encoding)} is not taken; send the body as it is` }]);
-    }
-    const text = decodeUtf8(bytes);
+    const text = new TextDecoder().decode(bytes);
     if (text.trim() === "") {
       // Many clients send a JSON content type with no body on routes that take none, which pass. A
       // route that needs a body gets its validator's parse error, answered as emptyBodyError.
@@ -44,6 +40,12 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
         { field: "content-type", reason: `must be application/json, got ${contentType ? JSON.stringify(contentType) : "none"}` },
       ]);
     }
+    const encoding = c.req.header("content-encoding");
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+      throw unsupportedMediaType("The request body must not be encoded", [{ field: "content-encoding", reason: `${JSON.stringify(encoding)} is not taken; send the body as it is` }]);
+    }
+    // The lenient decoding above put U+FFFD where bytes were not UTF-8; one sent as such is fine.
+    if (text.includes("\uFFFD")) refuseUnlessUtf8(bytes);
     try {
       JSON.parse(text);
     } catch (e) {
@@ -74,12 +76,12 @@ export async function refuseBody(c: Context<AppEnv>): Promise<void> {
 }
 
 /**
- * The body as text, refused if it is not UTF-8: a lenient decoder would put U+FFFD in place of the
- * bytes it could not read, and the events would be stored and delivered changed.
+ * Refuses a body that is not UTF-8: read leniently, the bytes it could not read became U+FFFD, and
+ * the events would be stored and delivered changed.
  */
-function decodeUtf8(bytes: ArrayBuffer): string {
+function refuseUnlessUtf8(bytes: ArrayBuffer): void {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw malformedJson("is not UTF-8 text; JSON must be sent as UTF-8");
   }

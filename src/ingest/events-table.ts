@@ -132,8 +132,10 @@ export class EventsTable {
   newest(page: { limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
     const { first, last } = this.bounds();
     if (first === null || last === null) return { total: 0, events: [] };
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit);
-    return { total: last - first + 1, events: takeWithin(rows, { chars: PAGE_CHARS }) };
+    const sizes = this.sql.exec<{ chars: number }>(`SELECT ${CHARS} AS chars FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit);
+    const fit = fitting(sizes.toArray(), { chars: PAGE_CHARS });
+    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, fit).toArray();
+    return { total: last - first + 1, events: rows.map(toEvent) };
   }
 
   /**
@@ -145,11 +147,11 @@ export class EventsTable {
     const { condition, args } = conditionOf(filter);
     const count = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events WHERE seq BETWEEN ? AND ? AND ${condition}`, low, high, ...args).one().n;
     if (page.limit === 0 || count <= page.offset || room.full) return { count, events: [] };
-    const rows = this.sql.exec<EventRow>(
-      `SELECT * FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC LIMIT ? OFFSET ?`,
-      low, high, ...args, page.limit, page.offset,
-    );
-    return { count, events: takeWithin(rows, room) };
+    const matching = `FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC`;
+    const sizes = this.sql.exec<{ chars: number }>(`SELECT ${CHARS} AS chars ${matching} LIMIT ? OFFSET ?`, low, high, ...args, page.limit, page.offset);
+    const fit = fitting(sizes.toArray(), room);
+    const rows = this.sql.exec<EventRow>(`SELECT * ${matching} LIMIT ? OFFSET ?`, low, high, ...args, fit, page.offset).toArray();
+    return { count, events: rows.map(toEvent) };
   }
 
   /** The first and last seq kept (both null when there are none). */
@@ -196,19 +198,25 @@ export interface PageRoom {
   full?: boolean;
 }
 
-/** The cursor's events while they fit in `room`, the first always: the rows after are never read. */
-function takeWithin(rows: Iterable<EventRow>, room: PageRoom): LoggedEvent[] {
-  const events: LoggedEvent[] = [];
-  for (const row of rows) {
-    const chars = row.data.length + row.webhook_ids.length;
-    if (chars > room.chars && (events.length > 0 || room.chars < PAGE_CHARS)) {
+/** An event's size in a page: its data and its webhook ids, in characters. */
+const CHARS = "length(data) + length(webhook_ids)";
+
+/**
+ * How many of the events of these sizes fit in `room`, the first of a page always, taking their
+ * room. Sizes are read first so that the rows a page reads are exactly the ones it answers: a
+ * cursor left part-read keeps its statement open until it is collected.
+ */
+function fitting(sizes: { chars: number }[], room: PageRoom): number {
+  let fit = 0;
+  for (const { chars } of sizes) {
+    if (chars > room.chars && (fit > 0 || room.chars < PAGE_CHARS)) {
       room.full = true;
       break;
     }
     room.chars -= chars;
-    events.push(toEvent(row));
+    fit += 1;
   }
-  return events;
+  return fit;
 }
 
 /**

@@ -248,6 +248,7 @@ describe.concurrent("the delivery log and its controls", () => {
     const all = await call("GET", `${path}?limit=1000`, { auth: tenant.auth });
     expect(all.body.totalRecords).toBe(8);
     expect(all.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([...Array(7).fill(one.id), two.id]);
+    expect(new Set(all.body.deliveries.map((d: { id: string }) => d.id)).size).toBe(8);
     // Past the first five of a webhook's deliveries, and across webhooks.
     for (const [offset, limit] of [[3, 4], [6, 10], [0, 2], [7, 1], [8, 5]] as const) {
       const page = await call("GET", `${path}?offset=${offset}&limit=${limit}`, { auth: tenant.auth });

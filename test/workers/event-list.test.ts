@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { eventLog } from "../../src/ingest/event-log-client";
 import { FILTER_SLICE_SEQS } from "../../src/ingest/event-log";
-import { EventsTable, PAGE_CHARS } from "../../src/ingest/events-table";
+import { EventsTable, PAGE_CHARS, type PageRoom } from "../../src/ingest/events-table";
 import type { LoggedEvent } from "../../src/ingest/records";
 import { countedSql } from "./sql-reads";
 import { postEvent, producerTenant } from "./delivery-helpers";
@@ -90,6 +90,23 @@ describe("the events list", () => {
     const cancelled = await eventLog(env, tenant.org).listEvents({ type: "booking.cancelled", limit: 1000, offset: 0 });
     expect(cancelled.events).toHaveLength(fits);
     expect(cancelled.total).toBe(fits + 5);
+  });
+
+  it("shares one page's room between the slices it is filled from", async () => {
+    const tenant = await producerTenant();
+    const data = JSON.stringify({ text: "x".repeat(1_000_000) });
+    const { first, second } = await runInDurableObject(eventLog(env, tenant.org), (_log, state) => {
+      const from = fill(state.storage.sql, 20, data);
+      const events = new EventsTable(state.storage.sql);
+      const room: PageRoom = { chars: PAGE_CHARS };
+      const all = { type: "booking.created" };
+      const first = events.matchingIn(all, from + 14, from + 19, { limit: 100, offset: 0 }, room);
+      const second = events.matchingIn(all, from, from + 13, { limit: 100, offset: 0 }, room);
+      return { first: first.events.length, second: second.events.length };
+    });
+    // booking.created is every other event: three in the newest six, seven below them; eight of a
+    // million characters fill the room.
+    expect([first, second]).toEqual([3, Math.floor(PAGE_CHARS / (data.length + 2)) - 3]);
   });
 
   it("finds a filtered page that spans the slices it counts in", async () => {

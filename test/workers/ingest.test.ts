@@ -112,6 +112,17 @@ describe.concurrent("ingest", () => {
     expect(await storedEvents(tenant.org)).toEqual([]);
   });
 
+  it("refuses a body of another type with 415 naming content-type, even one that is not text", async () => {
+    const tenant = await producerTenant();
+    const answer = await call("POST", `/v1/organizations/${tenant.org}/events`, {
+      auth: { bearer: tenant.producerKey },
+      headers: { "content-type": "image/png" },
+      body: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe])]).stream(),
+    });
+    expect(answer.status).toBe(415);
+    expect(answer.body.error.details).toEqual([{ field: "content-type", reason: expect.stringContaining("image/png") }]);
+  });
+
   it("refuses a compressed body with 415, naming content-encoding", async () => {
     const tenant = await producerTenant();
     const gzipped = new Response(new Blob([JSON.stringify({ type: "booking.created", data: {} })]).stream().pipeThrough(new CompressionStream("gzip")));

@@ -86,8 +86,9 @@ describe("retention", () => {
       return { total, rowsRead: counted.rowsRead() };
     });
     expect(total).toBe(2_000);
-    // count(*) read all 2,000 (the whole table: the log answers nothing else meanwhile).
-    expect(rowsRead).toBeLessThan(20);
+    // count(*) read all 2,000 (the whole table: the log answers nothing else meanwhile); the page's
+    // ten rows are read twice (their sizes, then themselves).
+    expect(rowsRead).toBeLessThan(30);
   });
 
   it("counts the events a purge left in the list's totalRecords and the operators' storage figure", async () => {
