@@ -12,6 +12,7 @@ import { existingWebhookIds } from "../db/webhooks";
 import type { ApiKeyRow } from "../db/api-keys";
 import type { LoggedEvent } from "../ingest/records";
 import { eventLog, ingest } from "../ingest/event-log-client";
+import { PAGE_CHARS } from "../ingest/events-table";
 import { dispatch } from "../delivery/dispatch";
 import { recordIngest } from "../observability/metrics";
 import { sequencer } from "../delivery/sequencer-client";
@@ -207,7 +208,7 @@ eventsRouter.openapi(
     operationId: "listEvents",
     summary: "List events, newest first (kept RETENTION_DAYS, 30 by default)",
     description:
-      "A page holds `limit` events, or fewer when their data and webhook ids pass 8 MB (large events, or events to thousands of webhooks): go on from `offset` plus the events received, up to `totalRecords`.",
+      `A page holds \`limit\` events, or fewer when their data and webhook ids pass ${PAGE_CHARS / 1_000_000} MB (large events, or events to thousands of webhooks): go on from \`offset\` plus the events received, up to \`totalRecords\`.`,
     middleware: admin,
     request: { params: OrgParam, query: Paging.extend({ type: EventTypeName.optional(), source: SourceName.optional() }) },
     responses: { 200: json(z.object({ totalRecords: z.number().int(), events: z.array(EventRecord) }), "The events"), ...tenantErrors },

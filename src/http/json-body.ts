@@ -152,10 +152,19 @@ export function firstUnstorable(text: string): { field: string; reason: string }
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/**
+ * Text in which some number might pass a double's range: an exponent of three digits or more, or a
+ * run of 200 digits (past 1.8e308 with an exponent of two digits at most). Most bodies have
+ * neither, and their numbers are then not looked at one by one.
+ */
+const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{200}/;
 const UNPAIRED_SURROGATE = "is not well-formed Unicode (an unpaired surrogate such as \\ud800), which could not be stored as sent";
 
 function scanJson(text: string, checkValues: boolean): { offset: number; unstorable?: { field: string; reason: string } } {
   let i = 0;
+  // Each is one pass over the whole text, cheaper than a look at every token of a body without any.
+  const checkNumbers = checkValues && MAY_OVERFLOW.test(text);
+  const checkStrings = checkValues && SURROGATE_ESCAPE.test(text);
   const open: string[] = []; // the closing brackets still owed, innermost last
   const names: (Set<string> | null)[] = []; // the member names seen in each open object
   const path: (string | number)[] = []; // per open bracket, the member name or index being read
@@ -175,7 +184,7 @@ function scanJson(text: string, checkValues: boolean): { offset: number; unstora
   const scalar = (pattern: RegExp) => {
     const start = i;
     if (!take(pattern)) return false;
-    if (!checkValues) return true;
+    if (pattern === NUMBER ? !checkNumbers : !checkStrings) return true;
     const token = text.slice(start, i);
     if (pattern === NUMBER && !Number.isFinite(Number(token))) return refuse(start, "is a number beyond what can be stored (about ±1.8e308); send it as a string");
     if (pattern === STRING && SURROGATE_ESCAPE.test(token) && !(JSON.parse(token) as string).isWellFormed()) return refuse(start, UNPAIRED_SURROGATE);

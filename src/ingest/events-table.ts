@@ -132,10 +132,8 @@ export class EventsTable {
   newest(page: { limit: number; offset: number }): { total: number; events: LoggedEvent[] } {
     const { first, last } = this.bounds();
     if (first === null || last === null) return { total: 0, events: [] };
-    const sizes = this.sql.exec<{ chars: number }>(`SELECT ${CHARS} AS chars FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, page.limit);
-    const fit = fitting(sizes.toArray(), { chars: PAGE_CHARS });
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?`, last - page.offset, fit).toArray();
-    return { total: last - first + 1, events: rows.map(toEvent) };
+    const events = this.fittingPage(`FROM events WHERE seq <= ? ORDER BY seq DESC`, [last - page.offset], { limit: page.limit, offset: 0 }, { chars: PAGE_CHARS });
+    return { total: last - first + 1, events };
   }
 
   /**
@@ -147,11 +145,18 @@ export class EventsTable {
     const { condition, args } = conditionOf(filter);
     const count = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events WHERE seq BETWEEN ? AND ? AND ${condition}`, low, high, ...args).one().n;
     if (page.limit === 0 || count <= page.offset || room.full) return { count, events: [] };
-    const matching = `FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC`;
-    const sizes = this.sql.exec<{ chars: number }>(`SELECT ${CHARS} AS chars ${matching} LIMIT ? OFFSET ?`, low, high, ...args, page.limit, page.offset);
-    const fit = fitting(sizes.toArray(), room);
-    const rows = this.sql.exec<EventRow>(`SELECT * ${matching} LIMIT ? OFFSET ?`, low, high, ...args, fit, page.offset).toArray();
-    return { count, events: rows.map(toEvent) };
+    return { count, events: this.fittingPage(`FROM events WHERE seq BETWEEN ? AND ? AND ${condition} ORDER BY seq DESC`, [low, high, ...args], page, room) };
+  }
+
+  /**
+   * The page of the events `from` selects that fits in `room`. Their sizes are read first, so that
+   * the rows read are exactly the ones answered: a cursor left part-read keeps its statement open
+   * until it is collected.
+   */
+  private fittingPage(from: string, args: SqlStorageValue[], page: { limit: number; offset: number }, room: PageRoom): LoggedEvent[] {
+    const sizes = this.sql.exec<{ chars: number }>(`SELECT ${CHARS} AS chars ${from} LIMIT ? OFFSET ?`, ...args, page.limit, page.offset).toArray();
+    const fit = fitting(sizes, room);
+    return this.sql.exec<EventRow>(`SELECT * ${from} LIMIT ? OFFSET ?`, ...args, fit, page.offset).toArray().map(toEvent);
   }
 
   /** The first and last seq kept (both null when there are none). */
@@ -201,11 +206,7 @@ export interface PageRoom {
 /** An event's size in a page: its data and its webhook ids, in characters. */
 const CHARS = "length(data) + length(webhook_ids)";
 
-/**
- * How many of the events of these sizes fit in `room`, the first of a page always, taking their
- * room. Sizes are read first so that the rows a page reads are exactly the ones it answers: a
- * cursor left part-read keeps its statement open until it is collected.
- */
+/** How many of the events of these sizes fit in `room`, the first of a page always, taking their room. */
 function fitting(sizes: { chars: number }[], room: PageRoom): number {
   let fit = 0;
   for (const { chars } of sizes) {

@@ -19,14 +19,12 @@
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
-import { DELIVERIES_TABLE } from "./schema";
+import { DELIVERIES_TABLE, UNSENT, UNSENT_STATUSES } from "./schema";
 
 const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const isOpen = (status: DeliveryStatus) => (OPEN_STATUSES as readonly DeliveryStatus[]).includes(status);
 const FINAL = `NOT ${OPEN}`;
-/** The condition of the partial index `deliveries_unsent` (schema.ts), which a statement must state to use it. */
-const UNSENT = `status IN ('failed', 'cancelled')`;
-const isUnsent = (status: DeliveryStatus) => status === "failed" || status === "cancelled";
+const isUnsent = (status: DeliveryStatus) => (UNSENT_STATUSES as readonly DeliveryStatus[]).includes(status);
 
 /** What the table keeps in the sequencer's state table (see the constructor). */
 export interface TableMarks {

@@ -4,6 +4,13 @@
 /** The sequencer's own values, one row per key (state.ts). */
 export const STATE_TABLE = `CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;`;
 
+/**
+ * The statuses of the deliveries that ended without reaching the receiver, and the condition of the
+ * partial index that holds those alone, which a statement must state to use it.
+ */
+export const UNSENT_STATUSES = ["failed", "cancelled"] as const;
+export const UNSENT = `status IN (${UNSENT_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+
 /** Its deliveries, the FIFO and the log in one (deliveries-table.ts says why so). */
 export const DELIVERIES_TABLE = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -32,5 +39,5 @@ CREATE TABLE IF NOT EXISTS deliveries (
 -- The deliveries that ended without reaching the receiver, a few among a month of successes on a
 -- healthy webhook: so a list of them (and its total) reads them alone. Only these statuses: an index
 -- of every row would add a row written to every delivery.
-CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (status, seq, position) WHERE status IN ('failed', 'cancelled');
+CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (status, seq, position) WHERE ${UNSENT};
 `;

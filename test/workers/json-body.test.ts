@@ -58,6 +58,8 @@ describe("finding what could not be kept as sent", () => {
       reason: expect.stringMatching(/^line 1, column 63: is a number beyond what can be stored/),
     });
     expect(firstUnstorable("1" + "0".repeat(400))?.field).toBe("body");
+    expect(firstUnstorable(`{"a": 1${"0".repeat(250)}e99}`)?.field).toBe("a");
+    expect(firstUnstorable(`{"a": 1${"0".repeat(250)}e57, "b": 1.7e308, "c": 1E+308}`)).toBeNull();
     expect(firstUnstorable('{"n": 123456789012345678901234567890, "x": 1.5e-400}')).toBeNull();
   });
 
