@@ -1,7 +1,7 @@
 // The sequencer's storage: what a delivery costs in rows written, ids that are keys, the FIFO's order
 // when appends race, and retention. Driven inside the object (runInDurableObject), as a drain would
 // drive it, with time injected into the purge.
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { RECOVER_PER_TURN, WebhookSequencer } from "../../src/sequencer/webhook-sequencer";
@@ -18,9 +18,21 @@ const ORG = "org-sequencer-test";
 const RETENTION_MS = config(env).retentionMs;
 const answered200: AttemptResult = { started: 0, durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: "ok" };
 
+/**
+ * Every sequencer a test made, erased after it. Their webhooks exist nowhere else, so a backlog left
+ * behind would be drained in the background (each delivery cancelled on its own call) while the
+ * tests that follow run in the same workerd: thousands of them took 20 s of the next tests' time.
+ */
+const made: DurableObjectStub<WebhookSequencer>[] = [];
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((stub) => stub.erase()));
+});
+
 function newWebhook() {
   const webhookId = crypto.randomUUID();
-  return { webhookId, stub: sequencer(env, webhookId) };
+  const stub = sequencer(env, webhookId);
+  made.push(stub);
+  return { webhookId, stub };
 }
 
 /** A report as the drain makes it, but for the delivery it names. */
