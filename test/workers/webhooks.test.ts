@@ -104,6 +104,13 @@ describe("listing webhooks", () => {
     expect(response.body.webhooks.find((w: any) => w.id === beta.id)).toEqual(beta);
   });
 
+  it("ignores a query parameter it does not know, as an Apigee client may send its own", async () => {
+    const { tenant } = await threeWebhooks();
+    const response = await call("GET", `${webhooksPath(tenant.org)}?q=alpha&expand=true&sort=name`, { auth: tenant.auth });
+    expect(response.status).toBe(200);
+    expect(names(response)).toEqual(["Alpha orders"]);
+  });
+
   it("searches name and URL with ?q=, ignoring case", async () => {
     const { tenant } = await threeWebhooks();
     const byName = await call("GET", `${webhooksPath(tenant.org)}?q=ALPHA`, { auth: tenant.auth });
