@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=ingest,e2e,quiet,ordered,storm,fanout,ceiling,throttle,memory,ops] [-- --fanouts=1,10] [-- --out=dir]`:
 // the platform and the floor Worker side by side under `wrangler dev`, real receivers on 127.0.0.1,
 // every scenario in turn; prints a table and writes <out>/latest.json and <out>/latest.svg
-// (default bench/results). See the Benchmark section of README.md.
+// (default bench/results), and what the platform logged to <out>/platform.log. See the Benchmark section of README.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -57,6 +57,10 @@ async function main() {
       figures.push({ scenario: "memory", metric: "peak RSS of workerd", unit: "MB", floor: peakWorkerdMemoryMb(floor.pid), ours: peakWorkerdMemoryMb(ours.pid), better: "lower" });
     }
   } finally {
+    // Kept for explaining a figure afterwards (a scenario that waited on a lease, a re-drive): what
+    // the platform logged, warnings and errors included. Git ignores *.log.
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, "platform.log"), ours.output());
     await Promise.all([ours.stop(), floor.stop()]);
   }
   try {
@@ -85,7 +89,7 @@ async function main() {
   };
   writeFileSync(join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
   writeFileSync(join(outDir, "latest.svg"), chart(figures, ops, title));
-  console.log(`\n${seconds.toFixed(0)} s; wrote ${join(outDir, "latest.json")} and ${join(outDir, "latest.svg")}`);
+  console.log(`\n${seconds.toFixed(0)} s; wrote ${join(outDir, "latest.json")}, ${join(outDir, "latest.svg")} and the platform's output, ${join(outDir, "platform.log")}`);
   if (failures.length > 0) process.exitCode = 1;
 }
 

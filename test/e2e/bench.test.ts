@@ -72,6 +72,7 @@ describe("npm run bench -- --quick", () => {
     expect(result.targets.find((t: { name: string }) => t.name === "ingest throughput").reached).toMatch(/the durable-ingest floor: /);
     expect(result.targets.find((t: { name: string }) => t.name === "ordered, one webhook").reached).toMatch(/× \(.+ vs .+\/s\), 0 breaks/);
     expect(result.targets.find((t: { name: string }) => t.name === "fan-out to 10").reached).toMatch(/the per-webhook-object floor \d+ ms, .+× the floor, ours .+× it\); the next event/);
+    expect(readFileSync(join(out, "platform.log"), "utf8")).toMatch(/POST \/v1\/organizations\/bench-ingest\/events 202/);
     expect(readFileSync(join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*end to end[\s\S]*strict-order floor[\s\S]*eventlog ceiling[\s\S]*<\/svg>\n$/);
   });
 
