@@ -68,6 +68,7 @@ const RATE_WINDOW_MS = 10_000;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ended_ahead (seq INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks_done (seq INTEGER NOT NULL, size INTEGER NOT NULL, chunk INTEGER NOT NULL, PRIMARY KEY (seq, size, chunk)) WITHOUT ROWID;
 ${USAGE_SCHEMA}`;
 
 const toFanoutItem = (event: Pick<LoggedEvent, "seq" | "id" | "type" | "webhookIds">): FanoutItem => ({
@@ -131,6 +132,12 @@ export class EventLog extends DurableObject<Env> {
     const now = Date.now();
     for (const row of this.events.toFanOutFrom(this.storedWatermark)) {
       if (!this.endedAhead.has(row.seq)) this.startWaiting(row.seq, row.id, row.created, row.webhooks, now);
+    }
+    // A large fan-out's chunks that reported before a restart still count; the rest may still be
+    // in the queue, so it gets its progress grace again from now rather than a re-drive at once.
+    for (const { seq, size, chunk } of this.sql.exec<{ seq: number; size: number; chunk: number }>(`SELECT seq, size, chunk FROM chunks_done`)) {
+      const entry = this.waiting.get(seq);
+      if (entry) this.noteChunk(entry, size, chunk, now);
     }
   }
 
@@ -316,14 +323,24 @@ export class EventLog extends DurableObject<Env> {
   chunkFannedOut(seq: number, { chunk, chunks, size }: { chunk: number; chunks: number; size: number }): number {
     const entry = this.waiting.get(seq);
     if (entry) {
-      entry.chunksDone ??= new Map();
-      const done = entry.chunksDone.get(size) ?? new Set();
-      entry.chunksDone.set(size, done.add(chunk));
-      entry.nextRedriveAt = Math.max(entry.nextRedriveAt, Date.now() + CHUNK_PROGRESS_GRACE_MS);
+      // Written, so that a restart (an eviction, a deploy) does not forget the chunks that reported
+      // and hold back every later event until a re-drive sends them again (seen locally: 70 s).
+      if (this.noteChunk(entry, size, chunk, Date.now())) this.sql.exec(`INSERT OR IGNORE INTO chunks_done (seq, size, chunk) VALUES (?, ?, ?)`, seq, size, chunk);
       // Chunks cut with another size cover other slices: only one size's chunks can add up to all.
-      if (done.size >= chunks) this.fanOutDone(seq);
+      if (entry.chunksDone!.get(size)!.size >= chunks) this.fanOutDone(seq);
     }
     return this.watermark();
+  }
+
+  /** Counts a chunk that reported (false if it had already); a fan-out that reports progress is not re-driven for CHUNK_PROGRESS_GRACE_MS. */
+  private noteChunk(entry: Waiting, size: number, chunk: number, now: number): boolean {
+    entry.chunksDone ??= new Map();
+    const done = entry.chunksDone.get(size) ?? new Set();
+    entry.chunksDone.set(size, done);
+    entry.nextRedriveAt = Math.max(entry.nextRedriveAt, now + CHUNK_PROGRESS_GRACE_MS);
+    if (done.has(chunk)) return false;
+    done.add(chunk);
+    return true;
   }
 
   /**
@@ -338,6 +355,7 @@ export class EventLog extends DurableObject<Env> {
     const entry = this.waiting.get(seq);
     if (!entry) return;
     this.waiting.delete(seq);
+    if (entry.chunksDone) this.sql.exec(`DELETE FROM chunks_done WHERE seq = ?`, seq);
     if (!entry.chunksDone && entry.redrives === 0) return;
     if (seq >= this.watermark()) {
       this.sql.exec(`INSERT OR IGNORE INTO ended_ahead (seq) VALUES (?)`, seq);
@@ -465,7 +483,11 @@ export class EventLog extends DurableObject<Env> {
     const before = now - this.settings.retentionMs;
     const expired = this.events.deleteBefore(before, this.nextSeq - 1, PURGE_CHUNK);
     for (const seq of expired) {
-      if (this.waiting.delete(seq)) log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
+      const entry = this.waiting.get(seq);
+      if (!entry) continue;
+      this.waiting.delete(seq);
+      if (entry.chunksDone) this.sql.exec(`DELETE FROM chunks_done WHERE seq = ?`, seq);
+      log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
     }
     const usageCounters = purgeUsage(this.sql, before, PURGE_CHUNK);
     return { events: expired.length, usageCounters, more: expired.length === PURGE_CHUNK || usageCounters === PURGE_CHUNK };

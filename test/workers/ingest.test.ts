@@ -1,5 +1,5 @@
 // Producers posting events: validation, idempotency, batches, limits, and which webhooks match.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
@@ -442,6 +442,44 @@ describe.concurrent("matching", () => {
     queued.length = 0;
     await fanOutAgain({ ...env, FANOUT_CHUNK_SIZE: "2", JOBS }, { kind: "fanout", orgId: tenant.org, seqs: [event.seq] }, () => {});
     expect(queued.map((job) => job.kind === "fanout-chunk" && job.chunk)).toEqual([0, 1]);
+  });
+
+  it("counts the chunks of a large fan-out that reported before a restart: it ends when the rest report", async () => {
+    const { tenant, log, event } = await waitingEvent(3);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    await log.chunkFannedOut(event.seq, { chunk: 2, chunks: 3, size: 1 });
+    await evictDurableObject(log);
+    const restarted = eventLog(env, tenant.org);
+    await restarted.chunkFannedOut(event.seq, { chunk: 1, chunks: 3, size: 1 });
+    expect(await restarted.status()).toMatchObject({ behind: 0, watermark: event.seq + 1 });
+    const progressKept = await runInDurableObject(restarted, (_, state) => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM chunks_done`).one().n);
+    expect(progressKept).toBe(0);
+  });
+
+  it("re-drives after a restart only the chunks of a large fan-out that had not reported", async () => {
+    const { tenant, log, event } = await waitingEvent(3);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    await log.chunkFannedOut(event.seq, { chunk: 2, chunks: 3, size: 1 });
+    await evictDurableObject(log);
+    const queued: Job[] = [];
+    const JOBS = { sendBatch: async (messages: { body: Job }[]) => void queued.push(...messages.map((m) => m.body)) } as unknown as Queue<Job>;
+    await fanOutAgain({ ...env, FANOUT_CHUNK_SIZE: "1", JOBS }, { kind: "fanout", orgId: tenant.org, seqs: [event.seq] }, () => {});
+    expect(queued).toEqual([{ kind: "fanout-chunk", orgId: tenant.org, seq: event.seq, chunk: 1, chunks: 3, size: 1 }]);
+  });
+
+  it("gives a large fan-out whose chunks were reporting its progress grace again after a restart, instead of re-driving it at once", async () => {
+    const { tenant, log, event } = await waitingEvent(3);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    try {
+      // Restarted past the grace its storing gave it: the chunks not reported yet may still be in the queue.
+      vi.setSystemTime(Date.now() + 31_000);
+      await evictDurableObject(log);
+      const restarted = eventLog(env, tenant.org);
+      await runDurableObjectAlarm(restarted);
+      expect((await restarted.status()).oldestWaiting).toMatchObject({ seq: event.seq, redrives: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("waits longer before re-driving a fan-out split into chunk jobs, whose chunks may wait in the queue", async () => {
