@@ -352,16 +352,23 @@ export class EventLog extends DurableObject<Env> {
    * ended_ahead, cleared once the watermark passes it.
    */
   private fanOutDone(seq: number) {
-    const entry = this.waiting.get(seq);
+    const entry = this.stopWaiting(seq);
     if (!entry) return;
-    this.waiting.delete(seq);
-    if (entry.chunksDone) this.sql.exec(`DELETE FROM chunks_done WHERE seq = ?`, seq);
     if (!entry.chunksDone && entry.redrives === 0) return;
     if (seq >= this.watermark()) {
       this.sql.exec(`INSERT OR IGNORE INTO ended_ahead (seq) VALUES (?)`, seq);
       this.endedAhead.add(seq);
     }
     this.writeWatermark();
+  }
+
+  /** The event waits no more (its fan-out ended, or it was purged); the rows of its chunks' progress go with it. */
+  private stopWaiting(seq: number): Waiting | undefined {
+    const entry = this.waiting.get(seq);
+    if (!entry) return undefined;
+    this.waiting.delete(seq);
+    if (entry.chunksDone) this.sql.exec(`DELETE FROM chunks_done WHERE seq = ?`, seq);
+    return entry;
   }
 
   /** A fan-out failed: kept for operators (the log re-drives it on its own). */
@@ -483,11 +490,7 @@ export class EventLog extends DurableObject<Env> {
     const before = now - this.settings.retentionMs;
     const expired = this.events.deleteBefore(before, this.nextSeq - 1, PURGE_CHUNK);
     for (const seq of expired) {
-      const entry = this.waiting.get(seq);
-      if (!entry) continue;
-      this.waiting.delete(seq);
-      if (entry.chunksDone) this.sql.exec(`DELETE FROM chunks_done WHERE seq = ?`, seq);
-      log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
+      if (this.stopWaiting(seq)) log.error("event log: an event was purged before its fan-out ever succeeded", { orgId: this.orgId ?? undefined, seq });
     }
     const usageCounters = purgeUsage(this.sql, before, PURGE_CHUNK);
     return { events: expired.length, usageCounters, more: expired.length === PURGE_CHUNK || usageCounters === PURGE_CHUNK };

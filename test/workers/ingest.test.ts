@@ -5,6 +5,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { admin, call, createKey, type Auth } from "./helpers";
 import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
+import { config } from "../../src/config";
 import { EventsTable } from "../../src/ingest/events-table";
 import { countedSql } from "./sql-reads";
 import { fanOutAgain, fanOutChunk } from "../../src/delivery/fanout";
@@ -480,6 +481,18 @@ describe.concurrent("matching", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("drops a large fan-out's chunk progress with its event when the event is purged before the fan-out ended", async () => {
+    const { tenant, hooks, log, event } = await waitingEvent(3);
+    await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
+    // A later event, so that the purge may take this one (the newest is always kept).
+    await log.storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: [hooks[0]!.id] }]);
+    const progressLeft = await runInDurableObject(log, (instance, state) => {
+      expect(instance.purgeExpired(Date.now() + config(env).retentionMs + 1).events).toBe(1);
+      return state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM chunks_done`).one().n;
+    });
+    expect(progressLeft).toBe(0);
   });
 
   it("waits longer before re-driving a fan-out split into chunk jobs, whose chunks may wait in the queue", async () => {
