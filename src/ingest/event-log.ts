@@ -137,7 +137,7 @@ export class EventLog extends DurableObject<Env> {
     // in the queue, so it gets its progress grace again from now rather than a re-drive at once.
     for (const { seq, size, chunk } of this.sql.exec<{ seq: number; size: number; chunk: number }>(`SELECT seq, size, chunk FROM chunks_done`)) {
       const entry = this.waiting.get(seq);
-      if (entry) this.noteChunk(entry, size, chunk, now);
+      if (entry) this.chunksReported(entry, size, now).add(chunk);
     }
   }
 
@@ -323,24 +323,26 @@ export class EventLog extends DurableObject<Env> {
   chunkFannedOut(seq: number, { chunk, chunks, size }: { chunk: number; chunks: number; size: number }): number {
     const entry = this.waiting.get(seq);
     if (entry) {
-      // Written, so that a restart (an eviction, a deploy) does not forget the chunks that reported
-      // and hold back every later event until a re-drive sends them again (seen locally: 70 s).
-      if (this.noteChunk(entry, size, chunk, Date.now())) this.sql.exec(`INSERT OR IGNORE INTO chunks_done (seq, size, chunk) VALUES (?, ?, ?)`, seq, size, chunk);
+      const done = this.chunksReported(entry, size, Date.now());
+      if (!done.has(chunk)) {
+        done.add(chunk);
+        // Written, so that a restart (an eviction, a deploy) does not forget the chunks that reported
+        // and hold back every later event until a re-drive sends them again (seen locally: 70 s).
+        this.sql.exec(`INSERT OR IGNORE INTO chunks_done (seq, size, chunk) VALUES (?, ?, ?)`, seq, size, chunk);
+      }
       // Chunks cut with another size cover other slices: only one size's chunks can add up to all.
-      if (entry.chunksDone!.get(size)!.size >= chunks) this.fanOutDone(seq);
+      if (done.size >= chunks) this.fanOutDone(seq);
     }
     return this.watermark();
   }
 
-  /** Counts a chunk that reported (false if it had already); a fan-out that reports progress is not re-driven for CHUNK_PROGRESS_GRACE_MS. */
-  private noteChunk(entry: Waiting, size: number, chunk: number, now: number): boolean {
-    entry.chunksDone ??= new Map();
-    const done = entry.chunksDone.get(size) ?? new Set();
-    entry.chunksDone.set(size, done);
+  /** The chunks of `size` that reported, for the caller to add one to: a fan-out reporting progress is not re-driven for CHUNK_PROGRESS_GRACE_MS. */
+  private chunksReported(entry: Waiting, size: number, now: number): Set<number> {
     entry.nextRedriveAt = Math.max(entry.nextRedriveAt, now + CHUNK_PROGRESS_GRACE_MS);
-    if (done.has(chunk)) return false;
-    done.add(chunk);
-    return true;
+    entry.chunksDone ??= new Map();
+    let done = entry.chunksDone.get(size);
+    if (!done) entry.chunksDone.set(size, (done = new Set()));
+    return done;
   }
 
   /**

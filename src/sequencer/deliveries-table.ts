@@ -19,12 +19,13 @@
 import type { AppendItem, AttemptRecord, DeliveryRow, DeliveryStatus } from "./records";
 import { CANCELLED_BECAUSE, OPEN_STATUSES } from "./records";
 import { newNonce, parseDeliveryId, type DeliveryKey } from "./delivery-id";
-import { DELIVERIES_TABLE, UNSENT, UNSENT_STATUSES } from "./schema";
+import { DELIVERIES_TABLE, statusIn, UNSENT, UNSENT_STATUSES } from "./schema";
 
-const OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
-const isOpen = (status: DeliveryStatus) => (OPEN_STATUSES as readonly DeliveryStatus[]).includes(status);
+const OPEN = statusIn(OPEN_STATUSES);
 const FINAL = `NOT ${OPEN}`;
-const isUnsent = (status: DeliveryStatus) => (UNSENT_STATUSES as readonly DeliveryStatus[]).includes(status);
+const isOneOf = (statuses: readonly DeliveryStatus[]) => (status: DeliveryStatus) => statuses.includes(status);
+const isOpen = isOneOf(OPEN_STATUSES);
+const isUnsent = isOneOf(UNSENT_STATUSES);
 
 /** What the table keeps in the sequencer's state table (see the constructor). */
 export interface TableMarks {

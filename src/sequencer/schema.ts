@@ -9,7 +9,12 @@ export const STATE_TABLE = `CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY K
  * partial index that holds those alone, which a statement must state to use it.
  */
 export const UNSENT_STATUSES = ["failed", "cancelled"] as const;
-export const UNSENT = `status IN (${UNSENT_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+export const UNSENT = statusIn(UNSENT_STATUSES);
+
+/** The SQL condition that a delivery's status is one of `statuses`. */
+export function statusIn(statuses: readonly string[]): string {
+  return `status IN (${statuses.map((status) => `'${status}'`).join(", ")})`;
+}
 
 /** Its deliveries, the FIFO and the log in one (deliveries-table.ts says why so). */
 export const DELIVERIES_TABLE = `
