@@ -5,11 +5,17 @@ import type { AppEnv } from "./context";
 import { config } from "../config";
 
 /**
- * What the routes' validators take for JSON (@hono/zod-openapi's check of a request's content type,
- * narrower than Hono's own), so a type they would refuse is refused here, with the field named.
+ * A JSON media type: application/json or application/<name>+json (RFC 6839), in any case, spaces
+ * allowed before each ";" (RFC 9110); its parameters (charset) change nothing, as for Hono's own
+ * validator: JSON is UTF-8.
  */
-const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+const JSON_CONTENT_TYPE = /^application\/([!#$%&'*+.^_`|~0-9a-z-]+\+)?json[ \t]*(;.*)?$/i;
 const isJson = (contentType: string) => JSON_CONTENT_TYPE.test(contentType);
+/**
+ * What the routes' validators (@hono/zod-openapi) take for JSON, narrower than RFC 9110: a request
+ * sent with another JSON type is read as application/json (see asValidatorsReadJson).
+ */
+const VALIDATOR_JSON = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
 /**
  * Reads every request body once, before any route sees it: refuses bodies over MAX_BODY_BYTES
@@ -28,6 +34,7 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     await limitBody(c);
     // c.req keeps the bytes, so the route validators do not read the body again.
     const bytes = await c.req.arrayBuffer();
+    if (isJson(contentType) && !VALIDATOR_JSON.test(contentType)) asValidatorsReadJson(c, bytes);
     const text = new TextDecoder().decode(bytes);
     if (text.trim() === "") {
       // Many clients send a JSON content type with no body on routes that take none, which pass. A
@@ -55,6 +62,17 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     if (unstorable) throw badRequest("The request body holds a value that cannot be kept as sent", [unstorable]);
     return next();
   };
+}
+
+/**
+ * Hands the route validators a request they read as JSON: the same, sent as application/json. Its
+ * body is read already (c.req keeps the bytes), so the copy carries them for whatever reads the
+ * request itself.
+ */
+function asValidatorsReadJson(c: Context<AppEnv>, bytes: ArrayBuffer) {
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("content-type", "application/json");
+  c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, body: bytes });
 }
 
 /**

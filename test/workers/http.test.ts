@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createKey, createTenant, expectError, reasonFor, webhooksPath } from "./helpers";
+import { call, createKey, createTenant, expectError, reasonFor, seedWinkCatalog, webhooksPath } from "./helpers";
 
 describe("the HTTP surface", () => {
   it("answers /healthz", async () => {
@@ -141,9 +141,36 @@ describe("request bodies", () => {
     expect(response.status).toBe(201);
   });
 
-  it("refuses with 415, naming the field, a type the validators do not read as JSON", async () => {
+  it("reads as JSON every JSON type RFC 9110 allows: spaces around ';', an empty parameter, digits and '+' in the name", async () => {
     const tenant = await createTenant();
-    for (const type of ["application/a+b+json", "application/vnd.acme.v2+json", "application/json ;charset=utf-8", "application/json;"]) {
+    const types = ["application/a+b+json", "application/vnd.acme.v2+json", "application/json ;charset=utf-8", "application/json;", 'Application/JSON ; charset="utf-8"'];
+    for (const [i, type] of types.entries()) {
+      const response = await call("POST", webhooksPath(tenant.org), {
+        auth: tenant.auth,
+        body: JSON.stringify({ name: `w${i}`, postURL: "https://example.com/hook" }),
+        headers: { "content-type": type },
+      });
+      expect(response.status, type).toBe(201);
+      expect(response.body.name, type).toBe(`w${i}`);
+    }
+  });
+
+  it("takes an event from a producer whose client puts a space before ';'", async () => {
+    const tenant = await createTenant();
+    await seedWinkCatalog(tenant);
+    const producer = await createKey(tenant.org, { email: "producer@example.com", role: "producer", source: "wink" });
+    const response = await call("POST", `/v1/organizations/${tenant.org}/events`, {
+      auth: { bearer: producer },
+      body: JSON.stringify({ type: "booking.created", data: { bookingId: "B-1" } }),
+      headers: { "content-type": "application/json ; charset=UTF-8" },
+    });
+    expect(response.status).toBe(202);
+    expect(response.body.type).toBe("booking.created");
+  });
+
+  it("refuses with 415, naming the field, a type that is not JSON's", async () => {
+    const tenant = await createTenant();
+    for (const type of ["application/jsonx", "text/json", "application/json, text/plain", "application/+json", "json"]) {
       const response = await call("POST", webhooksPath(tenant.org), {
         auth: tenant.auth,
         body: JSON.stringify({ name: "w", postURL: "https://example.com/hook" }),
@@ -151,6 +178,13 @@ describe("request bodies", () => {
       });
       expect(expectError(response, 415, "unsupported_media_type"), type).toEqual(["content-type"]);
     }
+    expect((await call("GET", webhooksPath(tenant.org), { auth: tenant.auth })).body.totalRecords).toBe(0);
+  });
+
+  it("answers an empty body sent with a JSON type the validators read differently as the empty body it is", async () => {
+    const tenant = await createTenant();
+    const response = await call("POST", webhooksPath(tenant.org), { auth: tenant.auth, body: "", headers: { "content-type": "application/json ; charset=utf-8" } });
+    expect(expectError(response, 400, "malformed_json")).toEqual(["body"]);
   });
 
   it("names the required fields when a create sends no body at all", async () => {
