@@ -51,7 +51,7 @@ export async function fanOutAgain(env: Env, job: FanoutJob, startDrain: StartDra
 
 export async function fanOutChunk(env: Env, job: FanoutChunkJob, startDrain: StartDrain): Promise<void> {
   const log = eventLog(env, job.orgId);
-  const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { from: job.chunk * job.size, to: (job.chunk + 1) * job.size });
+  const { items: [item], seed, watermark } = await log.fanoutWork(job.orgId, [job.seq], { chunk: job.chunk, size: job.size });
   if (!item) return;
   const entries = item.webhookIds.map((webhookId) => ({ webhookId, item: appendItem(item) }));
   await reportingTo((drain, reported) => startDrain(drain, reported, seed), async (start) => {

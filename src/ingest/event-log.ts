@@ -88,6 +88,12 @@ interface Waiting {
   nextRedriveAt: number;
   /** Chunks of a large fan-out that reported back, by the chunk size they were cut with. */
   chunksDone?: Map<number, Set<number>>;
+  /**
+   * Its webhooks as matched when it was stored: OrgConfig hands events matched alike the same list,
+   * so an identical reference means the same webhooks in the same chunks (see chunkWatermark).
+   * Not known after a restart.
+   */
+  webhookIds?: readonly string[];
 }
 
 class ConfigUnavailable extends Error {}
@@ -290,23 +296,42 @@ export class EventLog extends DurableObject<Env> {
   // ── fan-out bookkeeping ─────────────────────────────────────────────────────────────────
 
   /**
-   * A queued fan-out's work: of these events, those still waiting for their fan-out (with `slice`,
-   * only that stretch of one event's webhooks), what their drains need (the events, and the
+   * A queued fan-out's work: of these events, those still waiting for their fan-out (with `chunk`,
+   * only that chunk of one event's webhooks), what their drains need (the events, and the
    * webhooks of fan-outs small enough for one invocation as configured now) and the watermark, so
    * an idle webhook hands its delivery out with the append and its drain asks the log for nothing.
    */
-  async fanoutWork(orgId: string, seqs: number[], slice?: { from: number; to: number }): Promise<FanoutWork> {
+  async fanoutWork(orgId: string, seqs: number[], chunk?: { chunk: number; size: number }): Promise<FanoutWork> {
     this.bind(orgId);
     const events = this.events.bySeq(seqs.filter((seq) => this.waiting.has(seq)));
     const items = events.map(toFanoutItem).map((item) => {
-      if (slice) return { ...item, webhookIds: item.webhookIds.slice(slice.from, slice.to) };
+      if (chunk) return { ...item, webhookIds: item.webhookIds.slice(chunk.chunk * chunk.size, (chunk.chunk + 1) * chunk.size) };
       const chunksDone = this.waiting.get(item.seq)?.chunksDone;
       return chunksDone ? { ...item, chunksDone: [...chunksDone].map(([size, chunks]) => ({ size, chunks: [...chunks] })) } : item;
     });
     const config = await this.currentConfig();
     const seeded = new Set(items.filter((item) => item.webhookIds.length <= this.settings.fanoutChunkSize).flatMap((item) => item.webhookIds));
     const webhooks = [...seeded].flatMap((id) => config.webhook(id) ?? []);
-    return { items, seed: { webhooks, events }, watermark: this.watermark() };
+    return { items, seed: { webhooks, events }, watermark: chunk && seqs.length === 1 ? this.chunkWatermark(seqs[0]!, chunk) : this.watermark() };
+  }
+
+  /**
+   * The watermark for the webhooks of one chunk of event `seq`: `seq` itself when every earlier
+   * event still waiting went to the same webhooks (the same list, so the same chunks) and that
+   * chunk of it has reported, since then each of these webhooks has every earlier event appended;
+   * else the organization's watermark. Events of a steady stream to one large set of webhooks
+   * overlap (the previous one's chunks are still reporting), and without this the appends of the
+   * next could not hand their deliveries out: a call and a row more per delivery.
+   */
+  private chunkWatermark(seq: number, { chunk, size }: { chunk: number; size: number }): number {
+    const watermark = this.watermark();
+    const webhookIds = this.waiting.get(seq)?.webhookIds;
+    if (seq <= watermark || !webhookIds) return watermark;
+    for (const [earlier, entry] of this.waiting) {
+      if (earlier >= seq) break;
+      if (entry.webhookIds !== webhookIds || !entry.chunksDone?.get(size)?.has(chunk)) return watermark;
+    }
+    return seq;
   }
 
   /** These events reached all their webhooks' sequencers; answers the watermark. */
@@ -528,14 +553,14 @@ export class EventLog extends DurableObject<Env> {
     const stored = events.map((event, i) => ({ ...event, seq: this.nextSeq + i, id: eventIdFor(this.nextSeq + i), created }));
     this.events.insert(stored);
     this.nextSeq += stored.length;
-    for (const event of stored) if (awaitsFanOut(event)) this.startWaiting(event.seq, event.id, created, event.webhookIds.length, created);
+    for (const event of stored) if (awaitsFanOut(event)) this.startWaiting(event.seq, event.id, created, event.webhookIds.length, created, event.webhookIds);
     return stored;
   }
 
   /** An event waits for its fan-out's report; it is re-driven if none comes within its grace (not before `now`). */
-  private startWaiting(seq: number, eventId: string, created: number, webhooks: number, now: number) {
+  private startWaiting(seq: number, eventId: string, created: number, webhooks: number, now: number, webhookIds?: readonly string[]) {
     const chunked = webhooks > this.settings.fanoutChunkSize;
-    this.waiting.set(seq, { eventId, created, chunked, redrives: 0, nextRedriveAt: Math.max(now, created + graceMs(chunked)) });
+    this.waiting.set(seq, { eventId, created, chunked, redrives: 0, nextRedriveAt: Math.max(now, created + graceMs(chunked)), webhookIds });
   }
 
   private aboutOperationalDelivery(event: OperationalEvent): boolean {

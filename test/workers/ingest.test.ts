@@ -3,8 +3,9 @@ import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { admin, call, createKey, type Auth } from "./helpers";
-import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents } from "./delivery-helpers";
+import { enabledWebhook, finalDeliveries, postEvent, producerTenant, received, receivedCount, receiverUrl, storedEvents, type Producer } from "./delivery-helpers";
 import { eventLog } from "../../src/ingest/event-log-client";
+import { sequencer } from "../../src/delivery/sequencer-client";
 import { config } from "../../src/config";
 import { EventsTable } from "../../src/ingest/events-table";
 import { countedSql } from "./sql-reads";
@@ -445,6 +446,39 @@ describe.concurrent("matching", () => {
     expect(queued.map((job) => job.kind === "fanout-chunk" && job.chunk)).toEqual([0, 1]);
   });
 
+  it("gives a chunk of the next event its own seq as watermark once that chunk of each earlier waiting event to the same webhooks has reported", async () => {
+    const { tenant, log, ingested } = await eventsToSameWebhooks(3, 2);
+    const [first, second] = ingested;
+    await log.chunkFannedOut(first!.seq, { chunk: 0, chunks: 3, size: 1 });
+    expect((await log.fanoutWork(tenant.org, [second!.seq], { chunk: 0, size: 1 })).watermark).toBe(second!.seq);
+    // Chunk 1 of the first event has not reported: its webhook may still get it.
+    expect((await log.fanoutWork(tenant.org, [second!.seq], { chunk: 1, size: 1 })).watermark).toBe(first!.seq);
+  });
+
+  it("keeps the organization's watermark for a chunk when an earlier waiting event went to other webhooks", async () => {
+    const { tenant, log, hooks } = await eventsToSameWebhooks(3, 0);
+    const other = await log.storeAddressed(tenant.org, [{ kind: "test", source: "wink", type: "booking.created", data: "{}", webhookIds: hooks.map((hook) => hook.id) }]);
+    if (!other.ok) throw new Error(other.refusal.message);
+    const earlier = other.value[0]!;
+    const next = await ingestOne(tenant);
+    await log.chunkFannedOut(earlier.seq, { chunk: 0, chunks: 3, size: 1 });
+    expect((await log.fanoutWork(tenant.org, [next.seq], { chunk: 0, size: 1 })).watermark).toBe(earlier.seq);
+  });
+
+  it("hands the next event's deliveries out with a chunk's appends while the previous event's other chunks are still out", async () => {
+    const { tenant, log, ingested } = await eventsToSameWebhooks(3, 2);
+    const [first, second] = ingested;
+    const claims: DrainJob[] = [];
+    for (const seq of [first!.seq, second!.seq]) {
+      await fanOutChunk({ ...env, FANOUT_CHUNK_SIZE: "1" }, { kind: "fanout-chunk", orgId: tenant.org, seq, chunk: 0, chunks: 3, size: 1 }, (drain) => void claims.push(drain));
+    }
+    expect((await log.status()).watermark).toBe(first!.seq);
+    // The first event's delivery went out with its append; the second's waits behind it, in order,
+    // with no claim of its own: it was appended, as the watermark allows, ready to go next.
+    expect(claims.map((claim) => claim.first?.delivery.seq)).toEqual([first!.seq]);
+    expect(await sequencer(env, claims[0]!.webhookId).next(claims[0]!.lease, { report: { deliveryId: claims[0]!.first!.delivery.id, outcome: "succeeded", attempt: { started: Date.now(), durationMs: 1, statusCode: 200, errorKind: null, error: null, responseBody: null } } })).toMatchObject({ action: "deliver", delivery: { seq: second!.seq } });
+  });
+
   it("counts the chunks of a large fan-out that reported before a restart: it ends when the rest report", async () => {
     const { tenant, log, event } = await waitingEvent(3);
     await log.chunkFannedOut(event.seq, { chunk: 0, chunks: 3, size: 1 });
@@ -529,6 +563,23 @@ describe.concurrent("matching", () => {
 });
 
 /** A tenant with `count` new webhooks and a test event stored for them, waiting for its fan-out as a queued fan-out job finds it. */
+/** `events` events ingested one by one to `count` webhooks that all take them (OrgConfig's one list of them for every event). */
+async function eventsToSameWebhooks(count: number, events: number) {
+  const tenant = await producerTenant();
+  const hooks = [];
+  for (let i = 0; i < count; i++) hooks.push(await enabledWebhook(tenant, receiverUrl(bucket()), { events: ["booking.created"] }));
+  const ingested = [];
+  for (let i = 0; i < events; i++) ingested.push(await ingestOne(tenant));
+  return { tenant, hooks, log: eventLog(env, tenant.org), ingested };
+}
+
+/** One event stored by the organization's log, not fanned out (the route would fan it out at once). */
+async function ingestOne(tenant: Producer) {
+  const answer = await eventLog(env, tenant.org).ingest({ orgId: tenant.org, keyId: tenant.producerKey.split("_")[1]!, source: "wink", batch: false, events: [{ type: "booking.created", entity: null, data: "{}", producerId: null }] });
+  if (!answer.ok) throw new Error(answer.refusal.message);
+  return answer.value.events[0]!;
+}
+
 async function waitingEvent(count: number) {
   const tenant = await producerTenant();
   const hooks = [];
